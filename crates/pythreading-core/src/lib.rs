@@ -1,0 +1,58 @@
+//! pythreading-core: Python's `threading.Thread` and its module functions,
+//! for Rust.
+//!
+//! | Python (`threading`)            | here                                    |
+//! |---------------------------------|-----------------------------------------|
+//! | `Thread(target=f)`              | [`Thread::new(f)`](Thread::new)         |
+//! | `Thread(name=…, daemon=…)`      | [`Thread::builder()`](Thread::builder)  |
+//! | `t.start()` / `t.join(timeout)` | [`Thread::start`], [`Thread::join`], [`Thread::join_timeout`] |
+//! | `current_thread()`, `main_thread()` | [`current_thread`], [`main_thread`] |
+//! | `active_count()`, `enumerate()` | [`active_count`], [`enumerate`]         |
+//! | `get_ident()`, `get_native_id()`| [`get_ident`], [`get_native_id`]        |
+//! | `excepthook`                    | [`set_excepthook`], [`ExceptHookArgs`]  |
+//! | `local()`                       | [`Local`]                               |
+//! | the wait for threads at exit    | [`shutdown`], [`ShutdownGuard`], [`register_atexit`] |
+//!
+//! What Rust adds: threads really run in parallel, a thread hands back its
+//! target's return value ([`Thread::into_result`]), a panic is caught, kept
+//! and reported once with the thread's name, and every misuse is a
+//! [`ThreadError`], never a hang.
+//!
+//! ```
+//! use pythreading_core::{ShutdownGuard, Thread};
+//!
+//! let _main = ShutdownGuard::new(); // wait for non-daemon threads at the end
+//! let workers: Vec<Thread<u64>> = (1..=3)
+//!     .map(|i| Thread::new(move || (1..=i * 1000).sum()))
+//!     .collect();
+//! for w in &workers {
+//!     w.start()?;
+//! }
+//! let sums: Vec<u64> = workers
+//!     .into_iter()
+//!     .map(Thread::into_result)
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(sums, [500_500, 2_001_000, 4_501_500]);
+//! # Ok::<(), pythreading_core::ThreadError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod excepthook;
+mod lifecycle;
+mod local;
+mod loom;
+mod os;
+mod registry;
+mod shutdown;
+mod thread;
+
+pub use error::ThreadError;
+pub use excepthook::{ExceptHookArgs, default_excepthook, reset_excepthook, set_excepthook};
+pub use local::{Local, LocalBorrowError};
+pub use registry::{
+    ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+};
+pub use shutdown::{ShutdownGuard, register_atexit, shutdown};
+pub use thread::{Thread, ThreadBuilder};

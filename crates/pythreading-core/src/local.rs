@@ -1,0 +1,237 @@
+//! [`Local`]: Python's `threading.local`, data that each thread sees its own
+//! copy of.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Weak};
+
+use crate::loom::StaticMutex;
+use crate::registry::get_ident;
+
+/// Data with one value per thread (Python's `threading.local`).
+///
+/// Each thread that touches a `Local` gets its own value, made by
+/// `T::default()` (or the function given to [`with_init`](Self::with_init))
+/// on its first access. A thread's value is dropped when that thread exits;
+/// all values are dropped with the `Local`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pythreading_core::{Local, Thread};
+///
+/// let counter = Arc::new(Local::<u32>::new());
+/// counter.with(|n| *n += 10);
+///
+/// let c = Arc::clone(&counter);
+/// let t = Thread::new(move || c.with(|n| { *n += 1; *n }));
+/// t.start().unwrap();
+/// assert_eq!(t.into_result().unwrap(), 1); // its own value, from 0
+/// assert_eq!(counter.with(|n| *n), 10);    // ours is untouched
+/// ```
+pub struct Local<T: Send> {
+    shared: Arc<Slots<T>>,
+}
+
+struct Slots<T> {
+    init: Box<dyn Fn() -> T + Send + Sync>,
+    by_thread: StaticMutex<HashMap<u64, Arc<StaticMutex<T>>>>,
+}
+
+/// Returned by [`Local::try_with`] when the calling thread is already inside
+/// `with` on the same `Local` (its value is borrowed mutably there).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this thread's value of the Local is already borrowed (nested with() on the same Local)")]
+#[non_exhaustive]
+pub struct LocalBorrowError;
+
+impl<T: Send + Default + 'static> Local<T> {
+    /// A `Local` whose per-thread values start as `T::default()`.
+    pub fn new() -> Self {
+        Self::with_init(T::default)
+    }
+}
+
+impl<T: Send + Default + 'static> Default for Local<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + 'static> Local<T> {
+    /// A `Local` whose per-thread values are made by `init`, called once in
+    /// each thread on its first access (like the `__init__` of a Python
+    /// `threading.local` subclass).
+    pub fn with_init(init: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        Self {
+            shared: Arc::new(Slots {
+                init: Box::new(init),
+                by_thread: StaticMutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Runs `f` on the calling thread's value and returns what it returns.
+    ///
+    /// # Panics
+    /// If called inside `f` on the same `Local` (the value is already
+    /// borrowed), like `RefCell::borrow_mut`; [`try_with`](Self::try_with)
+    /// returns an error instead.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        match self.try_with(f) {
+            Ok(value) => value,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Like [`with`](Self::with), but a nested call on the same `Local` is
+    /// an error rather than a panic.
+    pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, LocalBorrowError> {
+        let slot = self.slot();
+        let mut value = slot.try_lock().ok_or(LocalBorrowError)?;
+        Ok(f(&mut value))
+    }
+
+    /// The calling thread's slot, made on first use.
+    fn slot(&self) -> Arc<StaticMutex<T>> {
+        let ident = get_ident();
+        if let Some(slot) = self.shared.by_thread.lock().get(&ident) {
+            return Arc::clone(slot);
+        }
+        // Run the user's init without holding the table.
+        let fresh = Arc::new(StaticMutex::new((self.shared.init)()));
+        let slot = Arc::clone(
+            self.shared
+                .by_thread
+                .lock()
+                .entry(ident)
+                .or_insert_with(|| fresh),
+        );
+        let weak: Weak<dyn ThreadSlots> = Arc::downgrade(&self.shared) as Weak<dyn ThreadSlots>;
+        // A thread whose locals are already being destroyed keeps its value
+        // until the Local is dropped.
+        let _ = EXIT_CLEANUP.try_with(|cleanup| cleanup.borrow_mut().push(ident, weak));
+        slot
+    }
+}
+
+impl<T: Send> fmt::Debug for Local<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Local")
+            .field("threads", &self.shared.by_thread.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Type-erased access to a `Local`'s table, for the exit cleanup.
+trait ThreadSlots: Send + Sync {
+    fn remove_thread(&self, ident: u64);
+}
+
+impl<T: Send> ThreadSlots for Slots<T> {
+    fn remove_thread(&self, ident: u64) {
+        let value = self.by_thread.lock().remove(&ident);
+        // Dropped outside the table's lock: T::drop may touch this Local.
+        drop(value);
+    }
+}
+
+/// The `Local`s a thread has values in; drops those values when the thread exits.
+#[derive(Default)]
+struct ExitCleanup {
+    ident: u64,
+    locals: Vec<Weak<dyn ThreadSlots>>,
+}
+
+impl ExitCleanup {
+    fn push(&mut self, ident: u64, local: Weak<dyn ThreadSlots>) {
+        self.ident = ident;
+        // Forget Locals that were dropped meanwhile, so the list stays short.
+        self.locals.retain(|l| l.strong_count() > 0);
+        self.locals.push(local);
+    }
+}
+
+impl Drop for ExitCleanup {
+    fn drop(&mut self) {
+        for local in self.locals.drain(..) {
+            if let Some(local) = local.upgrade() {
+                local.remove_thread(self.ident);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static EXIT_CLEANUP: RefCell<ExitCleanup> = RefCell::new(ExitCleanup::default());
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn bounds() {
+        fn send_sync<X: Send + Sync>() {}
+        send_sync::<Local<u32>>();
+        send_sync::<Local<std::cell::Cell<u32>>>();
+    }
+
+    #[test]
+    fn values_are_per_thread_and_dropped_at_thread_exit() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        #[derive(Default)]
+        struct Counted(u32);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let local = Arc::new(Local::<Counted>::new());
+        local.with(|c| c.0 = 5);
+        let other = Arc::clone(&local);
+        std::thread::spawn(move || {
+            other.with(|c| {
+                assert_eq!(c.0, 0);
+                c.0 = 9;
+            });
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            DROPS.load(Ordering::SeqCst),
+            1,
+            "the exited thread's value is dropped"
+        );
+        assert_eq!(local.with(|c| c.0), 5);
+        drop(local);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 2, "ours goes with the Local");
+    }
+
+    #[test]
+    fn with_init_runs_once_per_thread() {
+        static INITS: AtomicUsize = AtomicUsize::new(0);
+        let local = Local::with_init(|| {
+            INITS.fetch_add(1, Ordering::SeqCst);
+            7
+        });
+        assert_eq!(local.with(|v| *v), 7);
+        local.with(|v| *v += 1);
+        assert_eq!(local.with(|v| *v), 8);
+        assert_eq!(INITS.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn nested_access_is_an_error_not_a_deadlock() {
+        let local = Local::<u8>::new();
+        let nested = local.with(|_| local.try_with(|_| ()));
+        assert_eq!(nested, Err(LocalBorrowError));
+        let other = Local::<u8>::new();
+        assert_eq!(
+            local.with(|_| other.with(|v| *v)),
+            0,
+            "other Locals are fine"
+        );
+    }
+}

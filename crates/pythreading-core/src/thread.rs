@@ -1,0 +1,422 @@
+//! [`Thread`] and [`ThreadBuilder`]: Python's `threading.Thread`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::ThreadError;
+use crate::excepthook::{self, ExceptHookArgs};
+use crate::loom::StaticMutex;
+use crate::registry::{self, ThreadInner, ThreadRef};
+
+type Target<T> = Box<dyn FnOnce() -> T + Send + 'static>;
+
+/// Where a thread's result is kept until `into_result` takes it.
+enum Slot<T> {
+    Pending,
+    Value(T),
+    Panicked(String),
+    Taken,
+}
+
+struct Shared<T> {
+    thread: ThreadRef,
+    target: StaticMutex<Option<Target<T>>>,
+    result: StaticMutex<Slot<T>>,
+    stack_size: Option<usize>,
+}
+
+/// A thread of execution, as Python's `threading.Thread`: created with a
+/// target, started once, joined by anyone, named, daemon or not.
+///
+/// A `Thread` is a shared handle (`Clone + Send + Sync`): clones name the
+/// same thread, so one can be stored in a list and joined from elsewhere.
+/// Unlike a Python thread it also hands back what its target returned, with
+/// [`into_result`](Self::into_result), and a panic in the target is caught,
+/// reported once through the [excepthook](crate::set_excepthook) and kept,
+/// never lost.
+///
+/// ```
+/// use pythreading_core::Thread;
+///
+/// let t = Thread::new(|| 6 * 7);
+/// assert!(!t.is_alive());
+/// t.start().unwrap();
+/// t.join().unwrap();
+/// assert!(!t.is_alive());
+/// assert_eq!(t.into_result().unwrap(), 42);
+/// ```
+///
+/// Threads are non-daemon unless created by a daemon thread or told
+/// otherwise; [`shutdown`](crate::shutdown) (or a
+/// [`ShutdownGuard`](crate::ShutdownGuard) at the top of `main`) waits for
+/// every non-daemon thread, as Python does at exit.
+pub struct Thread<T = ()> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for Thread<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Thread {
+    /// A builder to set the name, daemon flag or stack size first; its
+    /// `build` / `spawn` give a `Thread<T>` for any result type `T`.
+    pub fn builder() -> ThreadBuilder {
+        ThreadBuilder::new()
+    }
+}
+
+impl<T: Send + 'static> Thread<T> {
+    /// A thread that will run `target` once started; named `Thread-N`,
+    /// daemon if the creating thread is.
+    pub fn new<F: FnOnce() -> T + Send + 'static>(target: F) -> Self {
+        ThreadBuilder::new().build(target)
+    }
+
+    /// Starts the thread. It runs its target at once, in parallel with the
+    /// caller.
+    ///
+    /// Errors: [`ThreadError::AlreadyStarted`] on a second call;
+    /// [`ThreadError::Spawn`] if the OS refuses (the thread stays unstarted,
+    /// its target kept, so `start` may be tried again).
+    pub fn start(&self) -> Result<(), ThreadError> {
+        let thread = &self.shared.thread;
+        if !thread.0.life.begin_start() {
+            return Err(ThreadError::AlreadyStarted);
+        }
+        excepthook::install_panic_hook();
+        let ident = registry::next_ident();
+        thread.0.set_ident(ident);
+        registry::register(ident, thread.clone());
+
+        // The OS name may not contain NUL; ours may.
+        let mut builder = std::thread::Builder::new().name(thread.name().replace('\0', " "));
+        if let Some(size) = self.shared.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let shared = Arc::clone(&self.shared);
+        match builder.spawn(move || run(&shared, ident)) {
+            // Detached: joining goes through the lifecycle, not the OS handle.
+            Ok(_) => Ok(()),
+            Err(error) => {
+                registry::unregister(ident);
+                thread.0.set_ident(0);
+                thread.0.life.abort_start();
+                Err(ThreadError::Spawn(error))
+            }
+        }
+    }
+
+    /// Waits until the thread finishes. `Ok(())` also when the target
+    /// panicked (the panic was reported and is kept for `into_result`).
+    ///
+    /// Errors: [`ThreadError::NotStarted`], [`ThreadError::JoinSelf`].
+    pub fn join(&self) -> Result<(), ThreadError> {
+        self.shared.thread.join()
+    }
+
+    /// Waits at most `timeout`: `Ok(true)` if the thread finished.
+    ///
+    /// Errors as for [`join`](Self::join).
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
+        self.shared.thread.join_timeout(timeout)
+    }
+
+    /// Waits for the thread, then takes what its target returned.
+    ///
+    /// Errors: [`ThreadError::Panicked`] with the panic message;
+    /// [`ThreadError::ResultTaken`] if another handle took the result;
+    /// [`ThreadError::NotStarted`] and [`ThreadError::JoinSelf`] as for `join`.
+    pub fn into_result(self) -> Result<T, ThreadError> {
+        self.into_result_deadline(None)
+            .map(|result| result.expect("an untimed wait finishes"))
+    }
+
+    /// Like [`into_result`](Self::into_result), waiting at most `timeout`:
+    /// `Ok(None)` if the thread is still running (the handle is consumed,
+    /// but the result stays available to the other handles).
+    pub fn into_result_timeout(self, timeout: Duration) -> Result<Option<T>, ThreadError> {
+        self.into_result_deadline(Instant::now().checked_add(timeout))
+    }
+
+    fn into_result_deadline(self, deadline: Option<Instant>) -> Result<Option<T>, ThreadError> {
+        if !self.shared.thread.join_deadline(deadline)? {
+            return Ok(None);
+        }
+        let mut slot = self.shared.result.lock();
+        match std::mem::replace(&mut *slot, Slot::Taken) {
+            Slot::Value(value) => Ok(Some(value)),
+            Slot::Panicked(message) => Err(ThreadError::Panicked(message)),
+            Slot::Taken => Err(ThreadError::ResultTaken),
+            Slot::Pending => unreachable!("a finished thread has stored its result"),
+        }
+    }
+
+    /// Whether the thread is started and not finished yet.
+    pub fn is_alive(&self) -> bool {
+        self.shared.thread.is_alive()
+    }
+
+    /// The thread's name.
+    pub fn name(&self) -> String {
+        self.shared.thread.name()
+    }
+
+    /// Renames the thread (before or after start).
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.shared.thread.set_name(name);
+    }
+
+    /// Whether the thread is a daemon, one that `shutdown()` does not wait for.
+    pub fn is_daemon(&self) -> bool {
+        self.shared.thread.is_daemon()
+    }
+
+    /// Makes the thread a daemon or not; only before `start`.
+    ///
+    /// Errors: [`ThreadError::DaemonAfterStart`] once started.
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), ThreadError> {
+        // Under the lifecycle's lock, so a concurrent start() cannot slip in
+        // between the check and the change.
+        let thread = &self.shared.thread;
+        if !thread.0.life.if_initial(|| thread.set_daemon_flag(daemon)) {
+            return Err(ThreadError::DaemonAfterStart);
+        }
+        Ok(())
+    }
+
+    /// The thread's ident; `None` before start. See [`ThreadRef::ident`].
+    pub fn ident(&self) -> Option<u64> {
+        self.shared.thread.ident()
+    }
+
+    /// The OS thread id (`gettid()` on Linux); `None` before start.
+    /// See [`ThreadRef::native_id`].
+    pub fn native_id(&self) -> Option<u64> {
+        self.shared.thread.native_id()
+    }
+
+    /// A type-erased handle on this thread, as [`current_thread`](crate::current_thread)
+    /// returns inside it.
+    pub fn handle(&self) -> ThreadRef {
+        self.shared.thread.clone()
+    }
+}
+
+impl<T> PartialEq for Thread<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Eq for Thread<T> {}
+
+impl<T> fmt::Debug for Thread<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.shared.thread, f)
+    }
+}
+
+impl<T> From<&Thread<T>> for ThreadRef {
+    fn from(thread: &Thread<T>) -> Self {
+        thread.shared.thread.clone()
+    }
+}
+
+/// The body of every started thread.
+fn run<T: Send + 'static>(shared: &Shared<T>, ident: u64) {
+    let thread = &shared.thread;
+    registry::enter_started_thread(ident, thread.clone());
+    if let Some(id) = crate::os::native_id() {
+        thread.0.life.publish_native_id(id);
+    }
+    // Whatever happens below, the thread leaves the registry and joiners wake.
+    let _finish = FinishOnDrop { thread, ident };
+
+    let target = shared.target.lock().take();
+    let Some(target) = target else {
+        // start() hands the target over exactly once.
+        *shared.result.lock() = Slot::Panicked("the thread had no target".to_owned());
+        return;
+    };
+    match excepthook::run_target(target) {
+        Ok(value) => *shared.result.lock() = Slot::Value(value),
+        Err((message, record)) => {
+            *shared.result.lock() = Slot::Panicked(message.clone());
+            excepthook::report(&ExceptHookArgs {
+                thread_name: thread.name(),
+                message,
+                location: record.location,
+                backtrace: record.backtrace,
+                thread: Some(thread.clone()),
+            });
+        }
+    }
+}
+
+struct FinishOnDrop<'a> {
+    thread: &'a ThreadRef,
+    ident: u64,
+}
+
+impl Drop for FinishOnDrop<'_> {
+    fn drop(&mut self) {
+        // Leave the registry first: after join() returns, enumerate() no
+        // longer lists the thread.
+        registry::unregister(self.ident);
+        self.thread.0.life.finish();
+    }
+}
+
+/// Configures a [`Thread`] before it is created: name, daemon flag, stack size.
+///
+/// ```
+/// use pythreading_core::Thread;
+///
+/// let t = Thread::builder().name("loader").daemon(true).spawn(|| "done").unwrap();
+/// assert_eq!(t.name(), "loader");
+/// assert!(t.is_daemon());
+/// assert_eq!(t.into_result().unwrap(), "done");
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until build() or spawn()"]
+pub struct ThreadBuilder {
+    name: Option<String>,
+    daemon: Option<bool>,
+    stack_size: Option<usize>,
+}
+
+impl ThreadBuilder {
+    /// A builder with Python's defaults: name `Thread-N`, daemon flag of the
+    /// creating thread, the platform's stack size.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The thread's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Whether the thread is a daemon (default: as the creating thread).
+    pub fn daemon(mut self, daemon: bool) -> Self {
+        self.daemon = Some(daemon);
+        self
+    }
+
+    /// The new thread's stack size in bytes.
+    pub fn stack_size(mut self, size: usize) -> Self {
+        self.stack_size = Some(size);
+        self
+    }
+
+    /// Creates the thread, not started.
+    pub fn build<T, F>(self, target: F) -> Thread<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let name = self.name.unwrap_or_else(|| registry::new_name("Thread"));
+        let daemon = self
+            .daemon
+            .unwrap_or_else(|| crate::current_thread().is_daemon());
+        Thread {
+            shared: Arc::new(Shared {
+                thread: ThreadRef(Arc::new(ThreadInner::new_unstarted(name, daemon))),
+                target: StaticMutex::new(Some(Box::new(target))),
+                result: StaticMutex::new(Slot::Pending),
+                stack_size: self.stack_size,
+            }),
+        }
+    }
+
+    /// Creates the thread and starts it.
+    ///
+    /// Errors: [`ThreadError::Spawn`] if the OS refuses.
+    pub fn spawn<T, F>(self, target: F) -> Result<Thread<T>, ThreadError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let thread = self.build(target);
+        thread.start()?;
+        Ok(thread)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn bounds() {
+        fn send_sync<X: Send + Sync>() {}
+        send_sync::<Thread<u32>>();
+        send_sync::<Thread<Vec<String>>>();
+        send_sync::<ThreadRef>();
+        send_sync::<ThreadBuilder>();
+        send_sync::<ThreadError>();
+    }
+
+    #[test]
+    fn default_names_count_up() {
+        let a = Thread::new(|| ());
+        let b = Thread::new(|| ());
+        let n = |t: &Thread| t.name()["Thread-".len()..].parse::<u64>().unwrap();
+        assert!(n(&b) > n(&a));
+    }
+
+    #[test]
+    fn result_and_states() {
+        let (go, wait) = mpsc::channel::<()>();
+        let t = Thread::new(move || {
+            wait.recv().unwrap();
+            "value"
+        });
+        assert_eq!(t.ident(), None);
+        assert_eq!(t.native_id(), None);
+        t.start().unwrap();
+        assert!(t.is_alive());
+        assert!(t.ident().is_some());
+        assert!(t.native_id().is_some());
+        assert!(registry::enumerate().contains(&t.handle()));
+        assert!(!t.join_timeout(Duration::from_millis(10)).unwrap());
+        go.send(()).unwrap();
+        assert_eq!(t.clone().into_result().unwrap(), "value");
+        assert!(!t.is_alive());
+        assert!(!registry::enumerate().contains(&t.handle()));
+        assert!(matches!(t.into_result(), Err(ThreadError::ResultTaken)));
+    }
+
+    #[test]
+    fn into_result_timeout_leaves_result_to_others() {
+        let (go, wait) = mpsc::channel::<()>();
+        let t = Thread::new(move || wait.recv().map(|()| 3).unwrap_or(0));
+        t.start().unwrap();
+        assert_eq!(
+            t.clone()
+                .into_result_timeout(Duration::from_millis(10))
+                .unwrap(),
+            None
+        );
+        go.send(()).unwrap();
+        assert_eq!(
+            t.into_result_timeout(Duration::from_secs(60)).unwrap(),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn nul_in_name_is_accepted() {
+        let t = Thread::builder().name("a\0b").spawn(|| 1).unwrap();
+        assert_eq!(t.name(), "a\0b");
+        assert_eq!(t.into_result().unwrap(), 1);
+    }
+}

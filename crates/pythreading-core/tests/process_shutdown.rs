@@ -1,0 +1,375 @@
+//! Process-level behaviour that only a real exit shows: `shutdown()` waits
+//! for non-daemon threads (also those started while it waits) after running
+//! the atexit hooks, daemon threads do not delay exit, a panic is reported
+//! exactly once with the thread's name, and the main thread is `MainThread`.
+//!
+//! A `harness = false` test: the binary re-runs itself as a child process
+//! (selected by the `PYTHREADING_PROCESS_CHILD` environment variable), so the
+//! child's `main` is the real main thread, and checks its exit status and
+//! output. Like libtest, extra arguments filter the scenarios by name.
+
+use std::io::Read;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use pythreading_core::{
+    ShutdownGuard, Thread, current_thread, main_thread, register_atexit, shutdown,
+};
+
+const CHILD_VAR: &str = "PYTHREADING_PROCESS_CHILD";
+/// A bound for a child that should finish in about a second; the daemon
+/// thread of the first scenario would need 120 s if it delayed exit.
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+struct Scenario {
+    name: &'static str,
+    child: fn(),
+    check: fn(&Output) -> Result<(), String>,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "shutdown_joins_non_daemon_threads_and_not_daemons",
+        child: child_joins_non_daemon,
+        check: check_joins_non_daemon,
+    },
+    Scenario {
+        name: "panic_is_reported_once_with_the_thread_name",
+        child: child_panic_report,
+        check: check_panic_report,
+    },
+    Scenario {
+        name: "main_thread_identity_and_daemon_inheritance",
+        child: child_main_thread,
+        check: check_main_thread,
+    },
+    Scenario {
+        name: "guard_waits_even_when_main_returns_early",
+        child: child_early_return,
+        check: check_early_return,
+    },
+];
+
+fn main() -> ExitCode {
+    if let Ok(mode) = std::env::var(CHILD_VAR) {
+        let scenario = SCENARIOS
+            .iter()
+            .find(|s| s.name == mode)
+            .expect("known scenario");
+        (scenario.child)();
+        return ExitCode::SUCCESS;
+    }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())))
+        .collect();
+    println!("\nrunning {} tests", selected.len());
+    let mut failed = Vec::new();
+    for scenario in &selected {
+        let outcome = run_child(scenario.name).and_then(|out| {
+            (scenario.check)(&out).map_err(|e| format!("{e}\n--- child output ---\n{out}"))
+        });
+        match outcome {
+            Ok(()) => println!("test {} ... ok", scenario.name),
+            Err(why) => {
+                println!("test {} ... FAILED", scenario.name);
+                failed.push((scenario.name, why));
+            }
+        }
+    }
+    for (name, why) in &failed {
+        println!("\n---- {name} ----\n{why}");
+    }
+    let result = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
+        selected.len() - failed.len(),
+        failed.len(),
+        SCENARIOS.len() - selected.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+struct Output {
+    success: bool,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit ok: {}, {:.1} s\nstdout:\n{}\nstderr:\n{}",
+            self.success,
+            self.elapsed.as_secs_f64(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+fn run_child(name: &str) -> Result<Output, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut child = Command::new(exe)
+        .env(CHILD_VAR, name)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the child: {e}"))?;
+    let mut pipes = (child.stdout.take(), child.stderr.take());
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = read(pipes.0.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = read(pipes.1.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if start.elapsed() > CHILD_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "the child did not exit within {CHILD_LIMIT:?}\nstdout:\n{}\nstderr:\n{}",
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            ));
+        }
+        sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        success: status.success(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The indices of `lines` in `text`, each found after the previous one.
+fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
+    let all: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    for line in lines {
+        match all[from..].iter().position(|l| l == line) {
+            Some(i) => from += i + 1,
+            None => return Err(format!("missing or out of order: {line:?}")),
+        }
+    }
+    Ok(())
+}
+
+fn ensure(condition: bool, why: &str) -> Result<(), String> {
+    if condition {
+        Ok(())
+    } else {
+        Err(why.to_owned())
+    }
+}
+
+// --- scenario 1 ------------------------------------------------------------
+
+fn child_joins_non_daemon() {
+    let _main = ShutdownGuard::new();
+    let (hook_ran, wait_for_hook) = mpsc::channel::<()>();
+    register_atexit(move || {
+        println!("atexit: ran");
+        hook_ran.send(()).unwrap();
+    });
+    // Waits for the atexit hook, so it can only finish inside shutdown().
+    let worker = Thread::new(move || {
+        wait_for_hook.recv().unwrap();
+        sleep(Duration::from_millis(100));
+        // Started while shutdown() is already joining.
+        Thread::new(|| {
+            sleep(Duration::from_millis(300));
+            println!("late: finished");
+        })
+        .start()
+        .unwrap();
+        println!("worker: finished");
+    });
+    worker.start().unwrap();
+    let daemon = Thread::builder().daemon(true).build(|| {
+        sleep(Duration::from_secs(120));
+        println!("daemon: finished");
+    });
+    daemon.start().unwrap();
+    assert!(!worker.is_daemon() && daemon.is_daemon());
+    println!("main: end");
+}
+
+fn check_joins_non_daemon(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    in_order(
+        &out.stdout,
+        &[
+            "main: end",
+            "atexit: ran",
+            "worker: finished",
+            "late: finished",
+        ],
+    )?;
+    ensure(
+        !out.stdout.contains("daemon: finished"),
+        "the daemon thread finished",
+    )?;
+    ensure(
+        out.elapsed < Duration::from_secs(100),
+        "exit waited for the daemon thread",
+    )
+}
+
+// --- scenario 2 ------------------------------------------------------------
+
+fn child_panic_report() {
+    let _main = ShutdownGuard::new();
+    let t = Thread::builder()
+        .name("doomed")
+        .build(|| -> u32 { panic!("boom-{}", 123) });
+    t.start().unwrap();
+    t.join().unwrap();
+    match t.into_result() {
+        Err(pythreading_core::ThreadError::Panicked(msg)) => println!("result: Panicked({msg})"),
+        other => println!("result: unexpected {other:?}"),
+    }
+    // A panic outside pythreading threads still goes to Rust's own hook.
+    let _ = std::thread::Builder::new()
+        .name("plain-std".into())
+        .spawn(|| panic!("std-panic"))
+        .unwrap()
+        .join();
+}
+
+fn check_panic_report(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    ensure(
+        out.stdout.contains("result: Panicked(boom-123)"),
+        "into_result did not hold the panic",
+    )?;
+    ensure(
+        out.stderr.matches("boom-123").count() == 1,
+        "the panic was not reported exactly once",
+    )?;
+    ensure(
+        out.stderr.contains("Exception in thread doomed:"),
+        "the report does not name the thread",
+    )?;
+    ensure(
+        out.stderr.contains("process_shutdown.rs"),
+        "the report lacks the panic location",
+    )?;
+    ensure(
+        out.stderr.contains("thread 'plain-std'") && out.stderr.contains("std-panic"),
+        "a panic in a plain std thread lost Rust's own report",
+    )
+}
+
+// --- scenario 3 ------------------------------------------------------------
+
+fn child_main_thread() {
+    let _main = ShutdownGuard::new();
+    let me = current_thread();
+    println!("name: {}", me.name());
+    println!("is main: {}", me == main_thread());
+    println!("main daemon: {}", me.is_daemon());
+    let child = Thread::new(|| {
+        let grandchild = Thread::new(|| ());
+        current_thread().is_daemon() == grandchild.is_daemon()
+    });
+    println!("child daemon: {}", child.is_daemon());
+    child.start().unwrap();
+    println!("grandchild inherits: {}", child.into_result().unwrap());
+    let daemon = Thread::builder()
+        .daemon(true)
+        .build(|| Thread::new(|| ()).is_daemon());
+    daemon.start().unwrap();
+    println!("daemon's child daemon: {}", daemon.into_result().unwrap());
+    println!("main alive: {}", main_thread().is_alive());
+    // Python's pattern: a non-daemon thread that waits for the main thread.
+    Thread::new(|| {
+        main_thread().join().unwrap();
+        println!("after main: ran");
+    })
+    .start()
+    .unwrap();
+    let foreign = std::thread::spawn(|| {
+        let me = current_thread();
+        (me.name(), me.is_daemon())
+    })
+    .join()
+    .unwrap();
+    println!(
+        "foreign: {} daemon={}",
+        foreign.0.split('-').next().unwrap_or(""),
+        foreign.1
+    );
+    shutdown();
+    println!("main alive after shutdown: {}", main_thread().is_alive());
+}
+
+fn check_main_thread(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    in_order(
+        &out.stdout,
+        &[
+            "name: MainThread",
+            "is main: true",
+            "main daemon: false",
+            "child daemon: false",
+            "grandchild inherits: true",
+            "daemon's child daemon: true",
+            "main alive: true",
+            "foreign: Dummy daemon=true",
+            "after main: ran",
+            "main alive after shutdown: false",
+        ],
+    )
+}
+
+// --- scenario 4 ------------------------------------------------------------
+
+fn child_early_return() {
+    fn work() -> Result<(), String> {
+        let _main = ShutdownGuard::new();
+        Thread::new(|| {
+            sleep(Duration::from_millis(200));
+            println!("worker: finished");
+        })
+        .start()
+        .map_err(|e| e.to_string())?;
+        Err("early return".to_owned())?;
+        println!("not reached");
+        Ok(())
+    }
+    let result = work();
+    println!("work: {result:?}");
+}
+
+fn check_early_return(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    in_order(
+        &out.stdout,
+        &["worker: finished", "work: Err(\"early return\")"],
+    )
+}

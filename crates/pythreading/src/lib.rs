@@ -1,0 +1,40 @@
+//! pythreading: Python's `threading`, `queue` and `concurrent.futures`
+//! (threads), done properly in Rust.
+//!
+//! Grouped as Python groups them:
+//!
+//! - **`threading`, threads** (at the root, from `pythreading-core`):
+//!   [`Thread`], [`ThreadBuilder`], [`ThreadRef`], [`current_thread`],
+//!   [`main_thread`], [`active_count`], [`enumerate`], [`get_ident`],
+//!   [`get_native_id`], [`set_excepthook`], [`Local`], and the exit sequence
+//!   [`shutdown`], [`ShutdownGuard`], [`register_atexit`].
+//! - **`threading`, synchronisation objects** and **`queue`**: the `sync`
+//!   module (cargo feature `sync`, on by default; `pythreading-sync`).
+//! - **`concurrent.futures`**: the `futures` module (cargo feature
+//!   `executor`, on by default; `pythreading-executor`).
+//!
+//! Each part is its own crate, so a program can depend on one alone.
+//!
+//! ```
+//! use pythreading::{ShutdownGuard, Thread};
+//!
+//! let _main = ShutdownGuard::new();
+//! let t = Thread::builder().name("greeter").spawn(|| format!("hello from {}", pythreading::current_thread().name()))?;
+//! assert_eq!(t.into_result()?, "hello from greeter");
+//! # Ok::<(), pythreading::ThreadError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+#[doc(inline)]
+pub use pythreading_core::*;
+
+/// Python's `threading` synchronisation objects and the `queue` module.
+#[cfg(feature = "sync")]
+#[doc(inline)]
+pub use pythreading_sync as sync;
+
+/// Python's `concurrent.futures`, thread part.
+#[cfg(feature = "executor")]
+#[doc(inline)]
+pub use pythreading_executor as futures;

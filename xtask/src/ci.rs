@@ -1,0 +1,260 @@
+//! The `ci` task: the ordered list of steps, the runner that times each step and
+//! stops at the first failure, and the summary table printed at the end.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{examples, tidy};
+
+/// Crates whose `loom_*` tests (in `#[cfg(all(test, loom))]` modules) the `loom`
+/// step runs. Add a crate here once it has loom tests.
+const LOOM_CRATES: &[&str] = &["pythreading-core"];
+
+/// What every step gets: where the workspace is and which examples to check.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    /// The workspace root; every command runs from here.
+    pub(crate) root: PathBuf,
+    /// Names of the examples the `examples` step checks; empty means all.
+    pub(crate) examples: Vec<String>,
+}
+
+/// One step of `cargo xtask ci`.
+#[derive(Debug)]
+struct Step {
+    /// Name used by `--skip` / `--only` and in the summary.
+    name: &'static str,
+    /// Runs the step; `Err` carries a one-line reason.
+    run: fn(&Ctx) -> Result<(), String>,
+}
+
+/// Every step, in the order `cargo xtask ci` runs them.
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        run: clippy,
+    },
+    Step {
+        name: "build",
+        run: build,
+    },
+    Step {
+        name: "test",
+        run: test,
+    },
+    Step {
+        name: "doc",
+        run: doc,
+    },
+    Step {
+        name: "loom",
+        run: loom,
+    },
+    Step {
+        name: "tidy",
+        run: run_tidy,
+    },
+    Step {
+        name: "examples",
+        run: run_examples,
+    },
+];
+
+/// The names of all steps, in order.
+pub(crate) fn step_names() -> Vec<&'static str> {
+    STEPS.iter().map(|s| s.name).collect()
+}
+
+/// How a step ended, for the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It ran and passed.
+    Ok,
+    /// It ran and failed.
+    Failed,
+    /// It was not selected, or an earlier step failed.
+    Skipped,
+}
+
+/// Runs the `selected` steps in order, stopping at the first failure, then
+/// prints the summary. Returns whether every step that ran passed.
+pub(crate) fn run(ctx: &Ctx, selected: &[&str]) -> bool {
+    let mut results: Vec<(&str, Outcome, f64)> = Vec::new();
+    let mut failed = false;
+    for step in STEPS {
+        if failed || !selected.contains(&step.name) {
+            results.push((step.name, Outcome::Skipped, 0.0));
+            continue;
+        }
+        println!("\n==> {}", step.name);
+        let start = Instant::now();
+        // A panic in our own code must not lose the summary.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| (step.run)(ctx)))
+            .unwrap_or_else(|_| Err("the step panicked".to_owned()));
+        let secs = start.elapsed().as_secs_f64();
+        let outcome = match result {
+            Ok(()) => Outcome::Ok,
+            Err(reason) => {
+                eprintln!("error: step `{}` failed: {reason}", step.name);
+                failed = true;
+                Outcome::Failed
+            }
+        };
+        results.push((step.name, outcome, secs));
+    }
+    print_summary(&results);
+    !failed
+}
+
+/// Prints one row per step: name, result and seconds.
+fn print_summary(results: &[(&str, Outcome, f64)]) {
+    println!("\nsummary:");
+    println!("  {:<10} {:<8} {:>8}", "step", "result", "seconds");
+    for (name, outcome, secs) in results {
+        let result = match outcome {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "FAILED",
+            Outcome::Skipped => "skipped",
+        };
+        println!("  {name:<10} {result:<8} {secs:>8.1}");
+    }
+    let total: f64 = results.iter().map(|r| r.2).sum();
+    println!("  {:<10} {:<8} {total:>8.1}", "total", "");
+}
+
+/// `cargo fmt --all -- --check`
+fn fmt(ctx: &Ctx) -> Result<(), String> {
+    cargo(&ctx.root, &["fmt", "--all", "--", "--check"], &[])
+}
+
+/// `cargo clippy --workspace --all-targets -- -D warnings`
+fn clippy(ctx: &Ctx) -> Result<(), String> {
+    cargo(
+        &ctx.root,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )
+}
+
+/// `cargo build --workspace --all-targets`
+fn build(ctx: &Ctx) -> Result<(), String> {
+    cargo(&ctx.root, &["build", "--workspace", "--all-targets"], &[])
+}
+
+/// `cargo test --workspace`: unit, integration and doc tests (tidy's test too).
+fn test(ctx: &Ctx) -> Result<(), String> {
+    cargo(&ctx.root, &["test", "--workspace"], &[])
+}
+
+/// `cargo doc --workspace --no-deps`, with rustdoc warnings as errors.
+fn doc(ctx: &Ctx) -> Result<(), String> {
+    cargo(
+        &ctx.root,
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
+
+/// The loom model-checking tests of each crate in `LOOM_CRATES`, built with
+/// `--cfg loom` in their own target directory so the normal build stays valid.
+fn loom(ctx: &Ctx) -> Result<(), String> {
+    let target_dir = ctx.root.join("target").join("loom");
+    let target_dir = target_dir.to_string_lossy();
+    for krate in LOOM_CRATES {
+        cargo(
+            &ctx.root,
+            &["test", "-p", krate, "--release", "--lib", "loom"],
+            &[
+                ("RUSTFLAGS", "--cfg loom"),
+                ("LOOM_MAX_PREEMPTIONS", "2"),
+                ("CARGO_TARGET_DIR", &target_dir),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The source checks of `tidy.rs`.
+fn run_tidy(ctx: &Ctx) -> Result<(), String> {
+    println!("checking *.rs files under crates/, examples/ and xtask/");
+    let problems = tidy::check(&ctx.root);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("tidy: {problem}");
+    }
+    Err(format!("{} tidy problem(s)", problems.len()))
+}
+
+/// Builds the examples, then runs each one and checks its output.
+fn run_examples(ctx: &Ctx) -> Result<(), String> {
+    cargo(
+        &ctx.root,
+        &["build", "--examples", "-p", "pythreading-examples"],
+        &[],
+    )?;
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => ctx.root.join(dir),
+        None => ctx.root.join("target"),
+    };
+    examples::run(
+        &ctx.root,
+        &target_dir.join("debug").join("examples"),
+        &ctx.examples,
+    )
+}
+
+/// The cargo that runs us (`$CARGO`), or `cargo` from the `PATH`.
+fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Prints, then runs `cargo ARGS` from `root` with the extra `envs`, and fails
+/// if it cannot start or exits unsuccessfully.
+fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    let mut shown = String::new();
+    for (key, value) in envs {
+        shown.push_str(&format!("{key}={} ", quote(value)));
+    }
+    shown.push_str("cargo");
+    for arg in args {
+        shown.push(' ');
+        shown.push_str(&quote(arg));
+    }
+    println!("$ {shown}");
+    let program = cargo_program();
+    let status = Command::new(&program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("could not run `{program}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// Quotes `s` for display if it contains spaces.
+fn quote(s: &str) -> String {
+    if s.contains(' ') || s.is_empty() {
+        format!("\"{s}\"")
+    } else {
+        s.to_owned()
+    }
+}

@@ -1,0 +1,413 @@
+//! The `examples` step: run each example binary with a time limit and check
+//! what it printed (stdout and stderr together) against the table `EXAMPLES`.
+//!
+//! To check a new example, add one `ExampleCheck` entry to `EXAMPLES`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// What one example must (and must not) print.
+///
+/// Lines are compared by message: a log line `HH:MM:SS: message` is compared
+/// without its timestamp prefix, any other line as a whole.
+#[derive(Debug)]
+struct ExampleCheck {
+    /// The example's name, as in `examples/Cargo.toml`.
+    name: &'static str,
+    /// Kill the example and fail if it runs longer than this.
+    timeout_secs: u64,
+    /// Messages that must each appear.
+    required: &'static [&'static str],
+    /// Messages that must not appear.
+    forbidden: &'static [&'static str],
+    /// `(a, b)`: the first `a` must come before the first `b`.
+    ordered: &'static [(&'static str, &'static str)],
+    /// Whether the example must exit with status 0.
+    exit_ok: bool,
+}
+
+/// Every checked example.
+const EXAMPLES: &[ExampleCheck] = &[
+    ExampleCheck {
+        name: "single_thread",
+        timeout_secs: 30,
+        required: &[
+            "Main    : before creating thread",
+            "Main    : before running thread",
+            "Thread 1: starting",
+            "Main    : wait for the thread to finish",
+            "Main    : all done",
+            "Thread 1: finishing",
+        ],
+        forbidden: &[],
+        ordered: &[
+            ("Main    : all done", "Thread 1: finishing"),
+            ("Main    : before running thread", "Thread 1: starting"),
+        ],
+        exit_ok: true,
+    },
+    ExampleCheck {
+        name: "daemon_thread",
+        timeout_secs: 30,
+        required: &[
+            "Main    : before creating thread",
+            "Main    : before running thread",
+            "Thread 1: starting",
+            "Main    : wait for the thread to finish",
+            "Main    : all done",
+        ],
+        forbidden: &["Thread 1: finishing"],
+        ordered: &[],
+        exit_ok: true,
+    },
+    ExampleCheck {
+        name: "multiple_threads",
+        timeout_secs: 30,
+        required: &[
+            "Main    : create and start thread 0.",
+            "Main    : create and start thread 1.",
+            "Main    : create and start thread 2.",
+            "Thread 0: starting",
+            "Thread 1: starting",
+            "Thread 2: starting",
+            "Thread 0: finishing",
+            "Thread 1: finishing",
+            "Thread 2: finishing",
+            "Main    : before joining thread 0.",
+            "Main    : before joining thread 1.",
+            "Main    : before joining thread 2.",
+            "Main    : thread 0 done",
+            "Main    : thread 1 done",
+            "Main    : thread 2 done",
+        ],
+        forbidden: &[],
+        ordered: &[
+            ("Main    : create and start thread 0.", "Thread 0: starting"),
+            ("Thread 0: finishing", "Main    : thread 0 done"),
+            ("Thread 1: finishing", "Main    : thread 1 done"),
+            ("Thread 2: finishing", "Main    : thread 2 done"),
+            (
+                "Main    : thread 0 done",
+                "Main    : before joining thread 1.",
+            ),
+        ],
+        exit_ok: true,
+    },
+];
+
+/// How often to look whether a running example has exited.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The names of all checked examples, in table order.
+pub(crate) fn names() -> Vec<&'static str> {
+    EXAMPLES.iter().map(|e| e.name).collect()
+}
+
+/// Runs every example of the table (or only those named in `only`) from
+/// `bin_dir` and checks it; reports all failing examples, not just the first.
+pub(crate) fn run(root: &Path, bin_dir: &Path, only: &[String]) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for check in EXAMPLES {
+        if !only.is_empty() && !only.iter().any(|n| n == check.name) {
+            continue;
+        }
+        let bin = bin_dir.join(format!("{}{}", check.name, std::env::consts::EXE_SUFFIX));
+        println!("$ {}", bin.strip_prefix(root).unwrap_or(&bin).display());
+        let start = Instant::now();
+        let (problems, output) = run_one(root, &bin, check);
+        let secs = start.elapsed().as_secs_f64();
+        if problems.is_empty() {
+            println!("example {} ok ({secs:.1} s)", check.name);
+            continue;
+        }
+        println!("example {} FAILED ({secs:.1} s)", check.name);
+        for problem in &problems {
+            println!("  - {problem}");
+        }
+        println!(
+            "  output of {} (stdout and stderr, in arrival order):",
+            check.name
+        );
+        for line in &output {
+            println!("  {} | {}", line.stream, line.text);
+        }
+        if output.is_empty() {
+            println!("  (nothing)");
+        }
+        failed.push(check.name);
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failing examples: {}", failed.join(", ")))
+    }
+}
+
+/// One line an example printed.
+#[derive(Debug)]
+struct Line {
+    /// When we read it, to merge stdout and stderr in arrival order.
+    at: Instant,
+    /// `stdout` or `stderr`.
+    stream: &'static str,
+    /// The line, without its line ending.
+    text: String,
+}
+
+/// Runs one example binary and returns the problems found and its output.
+fn run_one(root: &Path, bin: &Path, check: &ExampleCheck) -> (Vec<String>, Vec<Line>) {
+    if !bin.is_file() {
+        let problem = format!(
+            "no binary at {} (is the example in examples/Cargo.toml?)",
+            bin.display()
+        );
+        return (vec![problem], Vec::new());
+    }
+    let mut child = match Command::new(bin)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            return (
+                vec![format!("could not start {}: {e}", bin.display())],
+                Vec::new(),
+            );
+        }
+    };
+    let stdout = child.stdout.take().map(|s| read_lines(s, "stdout"));
+    let stderr = child.stderr.take().map(|s| read_lines(s, "stderr"));
+
+    let mut problems = Vec::new();
+    let timeout = Duration::from_secs(check.timeout_secs);
+    let start = Instant::now();
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() >= timeout => {
+                problems.push(format!(
+                    "timed out after {} s and was killed",
+                    check.timeout_secs
+                ));
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => thread::sleep(POLL),
+            Err(e) => {
+                problems.push(format!("could not wait for it: {e}"));
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+
+    let mut output: Vec<Line> = [stdout, stderr]
+        .into_iter()
+        .flatten()
+        .flat_map(|reader| reader.join().unwrap_or_default())
+        .collect();
+    // A stable sort keeps each stream's own order.
+    output.sort_by_key(|line| line.at);
+
+    if let Some(status) = status {
+        if check.exit_ok && !status.success() {
+            problems.push(format!("exited unsuccessfully ({status})"));
+        }
+    }
+    let texts: Vec<&str> = output.iter().map(|l| l.text.as_str()).collect();
+    problems.extend(check_output(check, &texts));
+    (problems, output)
+}
+
+/// Reads `stream` line by line on its own thread, stamping each line.
+fn read_lines<R: Read + Send + 'static>(stream: R, name: &'static str) -> JoinHandle<Vec<Line>> {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut lines = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&buf);
+                    let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                    lines.push(Line {
+                        at: Instant::now(),
+                        stream: name,
+                        text,
+                    });
+                }
+            }
+        }
+        lines
+    })
+}
+
+/// The message of a line: without the `HH:MM:SS: ` prefix of a log line, or
+/// the whole line when it has no such prefix.
+fn message(line: &str) -> &str {
+    let b = line.as_bytes();
+    let is_log = b.len() >= 10
+        && (0..8).all(|i| {
+            if i == 2 || i == 5 {
+                b[i] == b':'
+            } else {
+                b[i].is_ascii_digit()
+            }
+        })
+        && &b[8..10] == b": ";
+    // The prefix is ASCII, so byte 10 is a character boundary.
+    if is_log { &line[10..] } else { line }
+}
+
+/// Checks the output lines of an example against its `required`, `forbidden`
+/// and `ordered` lists; returns one message per failed check.
+fn check_output(check: &ExampleCheck, lines: &[&str]) -> Vec<String> {
+    let messages: Vec<&str> = lines.iter().map(|l| message(l)).collect();
+    let first = |wanted: &str| messages.iter().position(|m| *m == wanted);
+    let mut problems = Vec::new();
+    for wanted in check.required {
+        if first(wanted).is_none() {
+            problems.push(format!("required line missing: `{wanted}`"));
+        }
+    }
+    for unwanted in check.forbidden {
+        if let Some(i) = first(unwanted) {
+            problems.push(format!(
+                "forbidden line printed (output line {}): `{unwanted}`",
+                i + 1
+            ));
+        }
+    }
+    for (a, b) in check.ordered {
+        match (first(a), first(b)) {
+            (Some(i), Some(j)) if i < j => {}
+            (Some(i), Some(j)) => problems.push(format!(
+                "wrong order: `{a}` (output line {}) must come before `{b}` (output line {})",
+                i + 1,
+                j + 1
+            )),
+            _ => problems.push(format!("cannot check order of `{a}` before `{b}`: missing")),
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small check used by the tests below.
+    const CHECK: ExampleCheck = ExampleCheck {
+        name: "test",
+        timeout_secs: 1,
+        required: &["Main    : start", "Thread 1: done"],
+        forbidden: &["Thread 2: done"],
+        ordered: &[("Main    : start", "Thread 1: done")],
+        exit_ok: true,
+    };
+
+    #[test]
+    fn message_strips_the_timestamp() {
+        assert_eq!(
+            message("12:34:56: Main    : all done"),
+            "Main    : all done"
+        );
+        assert_eq!(message("Main    : all done"), "Main    : all done");
+        assert_eq!(message("12:34:56: "), "");
+        // Not a timestamp: kept whole.
+        assert_eq!(message("12-34-56: x"), "12-34-56: x");
+        assert_eq!(message("1a:34:56: x"), "1a:34:56: x");
+        assert_eq!(message("12:34:56 x"), "12:34:56 x");
+        assert_eq!(message("12:34:5"), "12:34:5");
+        assert_eq!(message("é2:34:56: x"), "é2:34:56: x");
+    }
+
+    #[test]
+    fn passing_output() {
+        let out = [
+            "10:00:00: Main    : start",
+            "hello from stdout",
+            "10:00:01: Thread 1: done",
+        ];
+        assert_eq!(check_output(&CHECK, &out), Vec::<String>::new());
+        // Lines without a timestamp count too.
+        assert!(check_output(&CHECK, &["Main    : start", "Thread 1: done"]).is_empty());
+    }
+
+    #[test]
+    fn missing_line() {
+        let problems = check_output(&CHECK, &["10:00:00: Main    : start"]);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("required line missing: `Thread 1: done`"))
+        );
+    }
+
+    #[test]
+    fn whole_message_must_match() {
+        let out = ["10:00:00: Main    : start now", "10:00:01: Thread 1: done"];
+        let problems = check_output(&CHECK, &out);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("missing: `Main    : start`"))
+        );
+    }
+
+    #[test]
+    fn forbidden_line() {
+        let out = [
+            "10:00:00: Main    : start",
+            "10:00:01: Thread 1: done",
+            "10:00:02: Thread 2: done",
+        ];
+        let problems = check_output(&CHECK, &out);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("forbidden line printed (output line 3)"));
+    }
+
+    #[test]
+    fn wrong_order() {
+        let out = [
+            "10:00:00: Thread 1: done",
+            "10:00:01: Main    : start",
+            "10:00:02: Thread 1: done",
+        ];
+        let problems = check_output(&CHECK, &out);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("wrong order"));
+    }
+
+    #[test]
+    fn table_is_sane() {
+        let names = names();
+        for (i, check) in EXAMPLES.iter().enumerate() {
+            assert!(
+                !names[..i].contains(&check.name),
+                "duplicate example `{}`",
+                check.name
+            );
+            assert!(check.timeout_secs > 0);
+            for (a, b) in check.ordered {
+                assert!(!check.forbidden.contains(a) && !check.forbidden.contains(b));
+            }
+            for wanted in check.required {
+                assert!(
+                    !check.forbidden.contains(wanted),
+                    "`{wanted}` both required and forbidden"
+                );
+            }
+        }
+    }
+}
