@@ -45,6 +45,10 @@ const STEPS: &[Step] = &[
         run: build,
     },
     Step {
+        name: "features",
+        run: features,
+    },
+    Step {
         name: "test",
         run: test,
     },
@@ -152,6 +156,24 @@ fn clippy(ctx: &Ctx) -> Result<(), String> {
 /// `cargo build --workspace --all-targets`
 fn build(ctx: &Ctx) -> Result<(), String> {
     cargo(&ctx.root, &["build", "--workspace", "--all-targets"], &[])
+}
+
+/// The facade's cargo features, each alone and none at all: a user taking
+/// only one part must still get a crate that builds.
+const FACADE_FEATURE_SETS: &[&[&str]] = &[
+    &["--no-default-features"],
+    &["--no-default-features", "--features", "sync"],
+    &["--no-default-features", "--features", "executor"],
+];
+
+/// Checks the facade with each feature set.
+fn features(ctx: &Ctx) -> Result<(), String> {
+    for set in FACADE_FEATURE_SETS {
+        let mut args = vec!["check", "-p", "pythreading", "--all-targets"];
+        args.extend_from_slice(set);
+        cargo(&ctx.root, &args, &[])?;
+    }
+    Ok(())
 }
 
 /// `cargo test --workspace`: unit, integration and doc tests (tidy's test too).

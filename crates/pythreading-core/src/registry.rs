@@ -363,7 +363,8 @@ pub(crate) fn finish_main_thread() {
 
 /// Every alive thread (Python's `threading.enumerate()`): the main thread,
 /// started threads that have not finished, and dummy threads seen by
-/// [`current_thread`] that have not exited. In start order.
+/// [`current_thread`] that have not exited; in ident order, which for
+/// started threads is the order they were started in.
 pub fn enumerate() -> Vec<ThreadRef> {
     let _ = main_thread();
     REGISTRY.lock().values().cloned().collect()

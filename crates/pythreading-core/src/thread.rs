@@ -232,9 +232,9 @@ impl<T> From<&Thread<T>> for ThreadRef {
 fn run<T: Send + 'static>(shared: &Shared<T>, ident: u64) {
     let thread = &shared.thread;
     registry::enter_started_thread(ident, thread.clone());
-    if let Some(id) = crate::os::native_id() {
-        thread.0.life.publish_native_id(id);
-    }
+    // Where the OS id cannot be read, the ident stands in (as documented).
+    let native_id = crate::os::native_id().unwrap_or(ident);
+    thread.0.life.publish_native_id(native_id);
     // Whatever happens below, the thread leaves the registry and joiners wake.
     let _finish = FinishOnDrop { thread, ident };
 

@@ -46,6 +46,11 @@ const SCENARIOS: &[Scenario] = &[
         check: check_main_thread,
     },
     Scenario {
+        name: "atexit_hooks_run_last_first_and_survive_a_panic",
+        child: child_atexit,
+        check: check_atexit,
+    },
+    Scenario {
         name: "guard_waits_even_when_main_returns_early",
         child: child_early_return,
         check: check_early_return,
@@ -371,5 +376,41 @@ fn check_early_return(out: &Output) -> Result<(), String> {
     in_order(
         &out.stdout,
         &["worker: finished", "work: Err(\"early return\")"],
+    )
+}
+
+// --- scenario 5 ------------------------------------------------------------
+
+fn child_atexit() {
+    pythreading_core::set_excepthook(|args| println!("hook: {}", args.message));
+    register_atexit(|| println!("atexit: first registered"));
+    register_atexit(|| panic!("hook failure"));
+    register_atexit(|| {
+        println!("atexit: last registered");
+        register_atexit(|| println!("atexit: registered while shutting down"));
+    });
+    shutdown();
+    println!("shutdown: returned");
+    // A second shutdown has no hooks left to run.
+    shutdown();
+    println!("shutdown: returned again");
+}
+
+fn check_atexit(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    in_order(
+        &out.stdout,
+        &[
+            "atexit: last registered",
+            "hook: atexit hook panicked: hook failure",
+            "atexit: first registered",
+            "atexit: registered while shutting down",
+            "shutdown: returned",
+            "shutdown: returned again",
+        ],
+    )?;
+    ensure(
+        out.stdout.matches("atexit: first registered").count() == 1,
+        "a hook ran twice",
     )
 }

@@ -38,3 +38,8 @@ pub use pythreading_sync as sync;
 #[cfg(feature = "executor")]
 #[doc(inline)]
 pub use pythreading_executor as futures;
+
+/// The README's code blocks, compiled and run as doc tests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub mod readme {}

@@ -1,0 +1,41 @@
+//! Every re-export path the API contract promises resolves and works: the
+//! facade's root for the threads of `pythreading-core`, and the member crate
+//! itself. A broken path fails to compile here.
+
+use std::time::Duration;
+
+#[test]
+fn thread_items_through_the_facade_root() {
+    let _guard: Option<pythreading::ShutdownGuard> = None;
+    let t: pythreading::Thread<u8> = pythreading::Thread::builder().name("facade").build(|| 7);
+    let builder: pythreading::ThreadBuilder = pythreading::ThreadBuilder::new();
+    drop(builder);
+    t.start().unwrap();
+    let handle: pythreading::ThreadRef = t.handle();
+    assert!(handle.join_timeout(Duration::from_secs(60)).unwrap());
+    assert_eq!(t.into_result().unwrap(), 7);
+
+    let err: pythreading::ThreadError = pythreading::ThreadError::NotStarted;
+    assert_eq!(err.to_string(), "cannot join thread before it is started");
+    assert!(pythreading::active_count() >= 1);
+    assert!(!pythreading::enumerate().is_empty());
+    assert_eq!(pythreading::main_thread().name(), "MainThread");
+    assert_eq!(
+        pythreading::current_thread().ident(),
+        Some(pythreading::get_ident())
+    );
+    assert!(pythreading::get_native_id() > 0);
+    pythreading::register_atexit(|| ());
+    let local: pythreading::Local<u8> = pythreading::Local::new();
+    assert_eq!(local.with(|v| *v), 0);
+    let _hook: fn(&pythreading::ExceptHookArgs) = pythreading::default_excepthook;
+    let _set: fn(fn(&pythreading::ExceptHookArgs)) = pythreading::set_excepthook;
+    let _shutdown: fn() = pythreading::shutdown;
+}
+
+#[test]
+fn thread_items_through_the_member_crate() {
+    let t = pythreading_core::Thread::new(|| pythreading_core::current_thread().name());
+    t.start().unwrap();
+    assert!(t.into_result().unwrap().starts_with("Thread-"));
+}
