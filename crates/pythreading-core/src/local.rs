@@ -162,6 +162,17 @@ impl Drop for ExitCleanup {
     }
 }
 
+/// Drops the calling thread's values in every `Local` now, rather than when
+/// its thread-locals are destroyed: a started thread calls this as it
+/// finishes, so that `join()` returning means its values are gone, as in
+/// Python.
+pub(crate) fn drop_current_thread_values() {
+    let cleanup = EXIT_CLEANUP.try_with(|cleanup| std::mem::take(&mut *cleanup.borrow_mut()));
+    // Dropping it removes the values (outside the RefCell's borrow, in case a
+    // value's Drop touches a Local again).
+    drop(cleanup);
+}
+
 thread_local! {
     static EXIT_CLEANUP: RefCell<ExitCleanup> = RefCell::new(ExitCleanup::default());
 }

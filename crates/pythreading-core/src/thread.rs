@@ -266,8 +266,10 @@ struct FinishOnDrop<'a> {
 
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
-        // Leave the registry first: after join() returns, enumerate() no
-        // longer lists the thread.
+        // The thread's Local values go before join() can return (Python
+        // frees them with the thread state). Then leave the registry: after
+        // join() returns, enumerate() no longer lists the thread.
+        crate::local::drop_current_thread_values();
         registry::unregister(self.ident);
         self.thread.0.life.finish();
     }
@@ -298,7 +300,7 @@ impl ThreadBuilder {
         Self::default()
     }
 
-    /// The thread's name.
+    /// The thread's name (an empty one means the default `Thread-N`, as in Python).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -322,7 +324,11 @@ impl ThreadBuilder {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let name = self.name.unwrap_or_else(|| registry::new_name("Thread"));
+        // As Python's `name or _newname()`: an empty name gets the default.
+        let name = self
+            .name
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| registry::new_name("Thread"));
         let daemon = self
             .daemon
             .unwrap_or_else(|| crate::current_thread().is_daemon());
