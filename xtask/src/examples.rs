@@ -410,4 +410,38 @@ mod tests {
             }
         }
     }
+
+    /// Every example the examples package declares is checked, and every
+    /// check names a declared example: a new example cannot skip CI.
+    #[test]
+    fn every_declared_example_is_checked() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("examples/Cargo.toml");
+        let mut declared = Vec::new();
+        let mut in_example = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_example = line == "[[example]]";
+            } else if in_example && let Some(value) = line.strip_prefix("name") {
+                let name = value
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"');
+                declared.push(name.to_owned());
+            }
+        }
+        assert!(
+            !declared.is_empty(),
+            "no [[example]] found in {}",
+            manifest.display()
+        );
+        let mut checked: Vec<String> = names().into_iter().map(str::to_owned).collect();
+        declared.sort();
+        checked.sort();
+        assert_eq!(
+            declared, checked,
+            "examples/Cargo.toml and the EXAMPLES table differ"
+        );
+    }
 }
