@@ -41,6 +41,20 @@ pub struct ExceptHookArgs {
     pub thread: Option<ThreadRef>,
 }
 
+impl ExceptHookArgs {
+    /// Arguments naming a thread and a message, the other fields empty: to
+    /// call a hook (or [`default_excepthook`]) yourself, e.g. in a test.
+    pub fn new(thread_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            thread_name: thread_name.into(),
+            message: message.into(),
+            location: None,
+            backtrace: None,
+            thread: None,
+        }
+    }
+}
+
 impl fmt::Display for ExceptHookArgs {
     /// The default report: `Exception in thread NAME:` then where and what.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,13 +209,8 @@ mod tests {
 
     #[test]
     fn report_text_names_thread_location_and_message() {
-        let args = ExceptHookArgs {
-            thread_name: "Thread-7".into(),
-            message: "boom".into(),
-            location: Some("src/x.rs:1:2".into()),
-            backtrace: None,
-            thread: None,
-        };
+        let mut args = ExceptHookArgs::new("Thread-7", "boom");
+        args.location = Some("src/x.rs:1:2".into());
         assert_eq!(
             args.to_string(),
             "Exception in thread Thread-7:\npanicked at src/x.rs:1:2:\nboom\n"

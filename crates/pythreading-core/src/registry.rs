@@ -121,16 +121,11 @@ impl ThreadRef {
     /// thread runs and publishes its id. On systems where pythreading cannot
     /// read the OS id without `unsafe` code, this is the [`ident`](Self::ident).
     pub fn native_id(&self) -> Option<u64> {
-        let published = match self.0.kind {
+        match self.0.kind {
             Kind::Started => self.0.life.native_id_wait(),
+            // Known from the moment the handle exists.
             Kind::Main | Kind::Dummy => self.0.life.native_id_now(),
-        };
-        published.or_else(|| {
-            // A thread that has run, on a system without OS ids.
-            (self.0.life.phase() != Phase::Initial)
-                .then(|| self.ident())
-                .flatten()
-        })
+        }
     }
 
     /// Whether the thread is a daemon: one that `shutdown()` does not wait for.
@@ -291,17 +286,20 @@ pub fn get_native_id() -> u64 {
 pub fn current_thread() -> ThreadRef {
     CURRENT
         .try_with(|cell| cell.get_or_init(adopt_current).clone())
-        .unwrap_or_else(|_| {
-            // This thread's locals are being destroyed; describe it without
-            // registering anything that could never be removed.
-            ThreadRef(Arc::new(ThreadInner {
-                name: StaticMutex::new(new_name("Dummy")),
-                daemon: AtomicBool::new(true),
-                ident: AtomicU64::new(get_ident()),
-                kind: Kind::Dummy,
-                life: Lifecycle::running(os::native_id()),
-            }))
-        })
+        // This thread's locals are being destroyed; describe it without
+        // registering anything that could never be removed.
+        .unwrap_or_else(|_| new_dummy(get_ident()))
+}
+
+/// A handle for a running thread that pythreading did not start.
+fn new_dummy(ident: u64) -> ThreadRef {
+    ThreadRef(Arc::new(ThreadInner {
+        name: StaticMutex::new(new_name("Dummy")),
+        daemon: AtomicBool::new(true),
+        ident: AtomicU64::new(ident),
+        kind: Kind::Dummy,
+        life: Lifecycle::running(Some(os::native_id().unwrap_or(ident))),
+    }))
 }
 
 /// Registers the calling thread, which pythreading did not start.
@@ -310,13 +308,7 @@ fn adopt_current() -> ThreadRef {
     if ident == MAIN_IDENT {
         return main_thread();
     }
-    let dummy = ThreadRef(Arc::new(ThreadInner {
-        name: StaticMutex::new(new_name("Dummy")),
-        daemon: AtomicBool::new(true),
-        ident: AtomicU64::new(ident),
-        kind: Kind::Dummy,
-        life: Lifecycle::running(os::native_id()),
-    }));
+    let dummy = new_dummy(ident);
     register(ident, dummy.clone());
     // When this thread exits, its thread-locals are destroyed: that is when
     // the dummy stops being alive.
@@ -345,7 +337,7 @@ pub fn main_thread() -> ThreadRef {
             daemon: AtomicBool::new(false),
             ident: AtomicU64::new(MAIN_IDENT),
             kind: Kind::Main,
-            life: Lifecycle::running(os::main_native_id()),
+            life: Lifecycle::running(Some(os::main_native_id().unwrap_or(MAIN_IDENT))),
         }));
         register(MAIN_IDENT, main.clone());
         main
