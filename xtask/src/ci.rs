@@ -130,6 +130,14 @@ fn print_summary(results: &[(&str, Outcome, f64)]) {
     }
     let total: f64 = results.iter().map(|r| r.2).sum();
     println!("  {:<10} {:<8} {total:>8.1}", "total", "");
+    let count = |wanted: Outcome| results.iter().filter(|r| r.1 == wanted).count();
+    // The conventional closing line, so a reader (or CI) sees the verdict last.
+    println!(
+        "\nsteps: {} passed, {} failed, {} skipped",
+        count(Outcome::Ok),
+        count(Outcome::Failed),
+        count(Outcome::Skipped)
+    );
 }
 
 /// `cargo fmt --all -- --check`
