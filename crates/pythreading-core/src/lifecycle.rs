@@ -51,8 +51,8 @@ impl Lifecycle {
     }
 
     /// A thread that already runs (the main thread, a foreign thread).
-    pub(crate) fn running(native_id: Option<u64>) -> Self {
-        Self::with_phase(Phase::Started, native_id)
+    pub(crate) fn running(native_id: u64) -> Self {
+        Self::with_phase(Phase::Started, Some(native_id))
     }
 
     fn with_phase(phase: Phase, native_id: Option<u64>) -> Self {
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn timed_wait_times_out_then_sees_finish() {
-        let life = Lifecycle::running(Some(7));
+        let life = Lifecycle::running(7);
         let deadline = Instant::now() + Duration::from_millis(20);
         assert_eq!(life.wait_finished(Some(deadline)), WaitOutcome::TimedOut);
         life.finish();

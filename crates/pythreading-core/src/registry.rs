@@ -298,7 +298,7 @@ fn new_dummy(ident: u64) -> ThreadRef {
         daemon: AtomicBool::new(true),
         ident: AtomicU64::new(ident),
         kind: Kind::Dummy,
-        life: Lifecycle::running(Some(os::native_id().unwrap_or(ident))),
+        life: Lifecycle::running(os::native_id().unwrap_or(ident)),
     }))
 }
 
@@ -337,7 +337,7 @@ pub fn main_thread() -> ThreadRef {
             daemon: AtomicBool::new(false),
             ident: AtomicU64::new(MAIN_IDENT),
             kind: Kind::Main,
-            life: Lifecycle::running(Some(os::main_native_id().unwrap_or(MAIN_IDENT))),
+            life: Lifecycle::running(os::main_native_id().unwrap_or(MAIN_IDENT)),
         }));
         register(MAIN_IDENT, main.clone());
         main
