@@ -112,6 +112,59 @@ pub fn default_excepthook(args: &ExceptHookArgs) {
         .write_all(args.to_string().as_bytes());
 }
 
+/// Calls the current excepthook with `args` (Python's
+/// `threading.excepthook(args)`): the hook set with [`set_excepthook`], or
+/// [`default_excepthook`]. A panicking hook is itself reported on stderr,
+/// with the original report, as Python does.
+///
+/// With [`catch_panic`], this is how code that runs user callbacks on its
+/// own threads (timers, pools) reports a panic the way a thread does.
+pub fn excepthook(args: &ExceptHookArgs) {
+    report(args);
+}
+
+/// Runs `f` and catches a panic escaping it, as a thread does with its
+/// target: the panic is not printed by Rust's panic hook, and comes back as
+/// the [`ExceptHookArgs`] describing it (the calling thread's name, the
+/// message, the location and the backtrace when captured), ready for
+/// [`excepthook`] or to be kept.
+///
+/// ```
+/// use pythreading_core::catch_panic;
+///
+/// let caught = catch_panic(|| -> u32 { panic!("callback failed") }).unwrap_err();
+/// assert_eq!(caught.message, "callback failed");
+/// assert!(caught.location.unwrap().contains(".rs:"));
+/// assert_eq!(catch_panic(|| 7).unwrap(), 7);
+/// ```
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ExceptHookArgs> {
+    install_panic_hook();
+    let was_in_target = IN_TARGET.with(|flag| flag.replace(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    IN_TARGET.with(|flag| flag.set(was_in_target));
+    outcome.map_err(|payload| {
+        let record = take_record();
+        let message = payload_message(payload.as_ref());
+        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        let me = crate::current_thread();
+        ExceptHookArgs {
+            thread_name: me.name(),
+            message,
+            location: record.location,
+            backtrace: record.backtrace,
+            thread: Some(me),
+        }
+    })
+}
+
+fn take_record() -> PanicRecord {
+    RECORD
+        .try_with(|cell| cell.borrow_mut().take())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// Reports a caught panic through the current hook. A panicking hook is
 /// itself reported on stderr, with the original report, as Python does.
 pub(crate) fn report(args: &ExceptHookArgs) {
@@ -173,11 +226,7 @@ pub(crate) fn run_target<T>(target: impl FnOnce() -> T) -> Result<T, (String, Pa
     let outcome = panic::catch_unwind(AssertUnwindSafe(target));
     IN_TARGET.with(|flag| flag.set(false));
     outcome.map_err(|payload| {
-        let record = RECORD
-            .try_with(|cell| cell.borrow_mut().take())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let record = take_record();
         let message = payload_message(payload.as_ref());
         // Dropping a payload can panic in turn; keep that inside the thread.
         let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));

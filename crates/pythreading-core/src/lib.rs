@@ -49,10 +49,12 @@ mod shutdown;
 mod thread;
 
 pub use error::ThreadError;
-pub use excepthook::{ExceptHookArgs, default_excepthook, reset_excepthook, set_excepthook};
+pub use excepthook::{
+    ExceptHookArgs, catch_panic, default_excepthook, excepthook, reset_excepthook, set_excepthook,
+};
 pub use local::{Local, LocalBorrowError};
 pub use registry::{
     ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
-pub use shutdown::{ShutdownGuard, register_atexit, shutdown};
+pub use shutdown::{BlockerScope, ShutdownBlocker, ShutdownGuard, register_atexit, shutdown};
 pub use thread::{Thread, ThreadBuilder};

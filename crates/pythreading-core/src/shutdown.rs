@@ -53,13 +53,120 @@ pub fn shutdown() {
             .into_iter()
             .filter(|t| t.kind() == Kind::Started && !t.is_daemon() && t.ident() != Some(me))
             .collect();
-        if waiting.is_empty() {
+        if waiting.is_empty() && !blockers::wait_for_others() {
             break;
         }
         for thread in waiting {
             // Errors cannot happen here: the thread is started and not us.
             let _ = thread.join();
         }
+    }
+}
+
+/// Work that [`shutdown`] waits for although no thread of its own runs it:
+/// while a `ShutdownBlocker` is alive, `shutdown()` does not return.
+///
+/// Python waits at exit for every non-daemon thread, and some of its objects
+/// are threads only so that they are waited for (a pending
+/// `threading.Timer`). Code that runs such work on shared threads instead
+/// (pythreading's `Timer` runs thousands on a few) holds a blocker per piece
+/// of work and drops it when the work is done or cancelled.
+///
+/// The thread that does the work marks it with [`ShutdownBlocker::enter`]
+/// while it runs: a `shutdown()` called from inside the work does not wait
+/// for the work itself (it would never end).
+///
+/// ```
+/// use std::time::Duration;
+/// use pythreading_core::{shutdown, ShutdownBlocker};
+///
+/// let blocker = ShutdownBlocker::new();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(Duration::from_millis(50));
+///     drop(blocker); // the work is done
+/// });
+/// shutdown(); // returns once the blocker is dropped
+/// ```
+#[derive(Debug)]
+#[must_use = "shutdown() waits only while the blocker is alive"]
+pub struct ShutdownBlocker {
+    _private: (),
+}
+
+impl ShutdownBlocker {
+    /// Makes [`shutdown`] wait until this blocker is dropped.
+    pub fn new() -> Self {
+        *blockers::STATE.lock() += 1;
+        Self { _private: () }
+    }
+
+    /// Marks the calling thread as the one doing this blocker's work until
+    /// the returned scope is dropped: [`shutdown`] called on this thread
+    /// meanwhile does not wait for this blocker.
+    pub fn enter(&self) -> BlockerScope<'_> {
+        blockers::MINE.with(|mine| mine.set(mine.get() + 1));
+        BlockerScope {
+            _blocker: self,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Default for ShutdownBlocker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ShutdownBlocker {
+    fn drop(&mut self) {
+        let mut count = blockers::STATE.lock();
+        *count -= 1;
+        // Each waiter compares the count with its own share: all recheck.
+        blockers::CHANGED.notify_all();
+    }
+}
+
+/// The thread running a [`ShutdownBlocker`]'s work; see
+/// [`ShutdownBlocker::enter`]. Not `Send`: it belongs to the thread.
+#[derive(Debug)]
+#[must_use = "the scope ends when it is dropped"]
+pub struct BlockerScope<'a> {
+    _blocker: &'a ShutdownBlocker,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for BlockerScope<'_> {
+    fn drop(&mut self) {
+        let _ = blockers::MINE.try_with(|mine| mine.set(mine.get().saturating_sub(1)));
+    }
+}
+
+mod blockers {
+    use std::cell::Cell;
+
+    use crate::loom::StaticMutex;
+
+    /// How many [`ShutdownBlocker`](super::ShutdownBlocker)s are alive.
+    pub(super) static STATE: StaticMutex<usize> = StaticMutex::new(0);
+    pub(super) static CHANGED: parking_lot::Condvar = parking_lot::Condvar::new();
+
+    thread_local! {
+        /// How many of them this thread is running (see `enter`).
+        pub(super) static MINE: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Waits until the only live blockers are the calling thread's own.
+    /// Returns whether it had to wait (then new threads may have started).
+    pub(super) fn wait_for_others() -> bool {
+        let mine = MINE.try_with(Cell::get).unwrap_or(0);
+        let mut count = STATE.lock();
+        let mut waited = false;
+        while *count > mine {
+            waited = true;
+            CHANGED.wait(&mut count);
+        }
+        waited
     }
 }
 

@@ -1,6 +1,47 @@
-//! pythreading-sync: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and the queues (Python's threading objects and queue module).
+//! pythreading-sync: Python's `threading` synchronisation objects, for Rust.
 //!
-//! **Not built yet.** This release is deliberately empty: it exports no items.
-//! See the workspace README for what is available today.
+//! | Python (`threading`)          | here                         |
+//! |-------------------------------|------------------------------|
+//! | `Lock()`                      | [`Lock`] (unowned, any thread may release) |
+//! | `RLock()`                     | [`RLock`]                    |
+//! | `Condition()`                 | [`Condition`] (over its own `RLock`) |
+//! | `Semaphore(n)`                | [`Semaphore`]                |
+//! | `BoundedSemaphore(n)`         | [`BoundedSemaphore`]         |
+//! | `Event()`                     | [`Event`]                    |
+//! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
+//!
+//! Every blocking call comes in three forms: blocking (`acquire`), never
+//! blocking (`try_acquire`, a `bool`) and bounded (`acquire_timeout`, a
+//! `bool`: acquired or not). Guards (`guard()`) release on drop, also while
+//! unwinding from a panic, and nothing is ever poisoned.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pythreading_sync::{Event, Lock};
+//!
+//! let ready = Arc::new(Event::new());
+//! let lock = Arc::new(Lock::new());
+//! let worker = {
+//!     let (ready, lock) = (Arc::clone(&ready), Arc::clone(&lock));
+//!     std::thread::spawn(move || {
+//!         ready.wait();
+//!         let _held = lock.guard();
+//!         "worked"
+//!     })
+//! };
+//! ready.set();
+//! assert_eq!(worker.join().unwrap(), "worked");
+//! ```
 
 #![forbid(unsafe_code)]
+
+mod error;
+mod lock;
+mod loom;
+mod raw_lock;
+mod rlock;
+mod spin;
+
+pub use error::SyncError;
+pub use lock::{Lock, LockGuard};
+pub use rlock::{RLock, RLockGuard};

@@ -1,0 +1,264 @@
+//! [`Lock`]: Python's `threading.Lock`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::SyncError;
+use crate::raw_lock::RawLock;
+use crate::spin::deadline_after;
+
+/// A lock that any thread may release: Python's `threading.Lock`.
+///
+/// Unlike `std::sync::Mutex` it guards no data and has no owner: one thread
+/// may acquire it and another release it (that is how a `Lock` is used as a
+/// one-shot signal, as in the tutorial's producer–consumer pipeline). It is
+/// never poisoned: a panic while it is held releases it through the guard.
+///
+/// Prefer [`guard`](Lock::guard), the `with lock:` of Rust: the lock is
+/// released when the guard goes out of scope, also while unwinding.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pythreading_sync::Lock;
+///
+/// let lock = Arc::new(Lock::new());
+/// {
+///     let _held = lock.guard();
+///     assert!(lock.locked());
+///     assert!(!lock.try_acquire()); // not re-entrant: see RLock
+/// }
+/// assert!(!lock.locked());
+///
+/// // Acquired here, released by another thread: allowed.
+/// lock.acquire();
+/// let other = Arc::clone(&lock);
+/// std::thread::spawn(move || other.release().unwrap()).join().unwrap();
+/// assert!(!lock.locked());
+/// ```
+///
+/// Speed: acquiring and releasing costs one atomic operation each when
+/// uncontended, as `parking_lot::Mutex`; under contention a waiter spins
+/// briefly before it parks. See BENCHMARKS.md.
+#[derive(Default)]
+pub struct Lock {
+    raw: RawLock,
+}
+
+#[cfg(not(loom))]
+impl Lock {
+    /// An unlocked lock. `const`, so it can be a `static`.
+    pub const fn new() -> Self {
+        Self { raw: RawLock::new() }
+    }
+}
+
+#[cfg(loom)]
+impl Lock {
+    /// An unlocked lock.
+    pub fn new() -> Self {
+        Self { raw: RawLock::new() }
+    }
+}
+
+impl Lock {
+    /// Blocks until the lock is acquired (`lock.acquire()`).
+    #[inline]
+    pub fn acquire(&self) {
+        self.raw.acquire_until(None);
+    }
+
+    /// Acquires the lock if it is free, without blocking
+    /// (`lock.acquire(blocking=False)`).
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        self.raw.try_acquire()
+    }
+
+    /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
+    /// `true` if it was acquired.
+    #[inline]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.raw.try_acquire() || self.raw.acquire_until(deadline_after(timeout))
+    }
+
+    /// Releases the lock, whichever thread acquired it. Releasing an
+    /// unlocked lock is [`SyncError::ReleaseUnlocked`] and changes nothing.
+    #[inline]
+    pub fn release(&self) -> Result<(), SyncError> {
+        if self.raw.release() {
+            Ok(())
+        } else {
+            Err(SyncError::ReleaseUnlocked)
+        }
+    }
+
+    /// Whether the lock is held by some thread.
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    /// Acquires the lock and returns a guard that releases it when dropped.
+    #[inline]
+    pub fn guard(&self) -> LockGuard<'_> {
+        self.acquire();
+        LockGuard { lock: self }
+    }
+
+    /// [`guard`](Self::guard) if the lock is free now, without blocking.
+    #[inline]
+    pub fn try_guard(&self) -> Option<LockGuard<'_>> {
+        self.try_acquire().then_some(LockGuard { lock: self })
+    }
+
+    /// [`guard`](Self::guard), waiting at most `timeout`.
+    #[inline]
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
+        self.acquire_timeout(timeout)
+            .then_some(LockGuard { lock: self })
+    }
+}
+
+impl fmt::Debug for Lock {
+    /// As Python's repr: `<unlocked Lock>` / `<locked Lock>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.locked() { "locked" } else { "unlocked" };
+        write!(f, "<{state} Lock>")
+    }
+}
+
+/// Holds a [`Lock`]; releases it when dropped, also while unwinding.
+///
+/// The lock has no owner, so the guard may be sent to another thread and
+/// dropped there.
+#[must_use = "if unused the Lock will immediately release"]
+#[clippy::has_significant_drop]
+pub struct LockGuard<'a> {
+    lock: &'a Lock,
+}
+
+impl LockGuard<'_> {
+    /// The lock this guard holds.
+    pub fn lock(&self) -> &Lock {
+        self.lock
+    }
+}
+
+impl fmt::Debug for LockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard").field("lock", self.lock).finish()
+    }
+}
+
+impl Drop for LockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Err only if the lock was released by hand meanwhile: nothing to do.
+        let _ = self.lock.release();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Lock>();
+        send_sync::<LockGuard<'_>>();
+    }
+
+    #[test]
+    fn debug_is_pythons_repr() {
+        let lock = Lock::new();
+        assert_eq!(format!("{lock:?}"), "<unlocked Lock>");
+        let _g = lock.guard();
+        assert_eq!(format!("{lock:?}"), "<locked Lock>");
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{Arc, AtomicUsize, Ordering};
+
+    /// Two threads increment under the lock: no update is lost, and the lock
+    /// ends unlocked.
+    #[test]
+    fn loom_lock_mutual_exclusion() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            let counter = Arc::new(AtomicUsize::new(0));
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let lock = Arc::clone(&lock);
+                    let counter = Arc::clone(&counter);
+                    loom::thread::spawn(move || {
+                        let _g = lock.guard();
+                        let value = counter.load(Ordering::Relaxed);
+                        counter.store(value + 1, Ordering::Relaxed);
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert_eq!(counter.load(Ordering::Relaxed), 2);
+            assert!(!lock.locked());
+        });
+    }
+
+    /// A lock acquired by one thread and released by another wakes a thread
+    /// parked on it: no lost wake-up (loom reports a deadlock otherwise).
+    #[test]
+    fn loom_lock_release_by_other_thread() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            lock.acquire();
+            let waiter = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    lock.acquire();
+                    lock.release().unwrap();
+                })
+            };
+            let releaser = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || lock.release().unwrap())
+            };
+            releaser.join().unwrap();
+            waiter.join().unwrap();
+            assert!(!lock.locked());
+        });
+    }
+
+    /// A timed acquire that gives up does not swallow the wake-up meant for
+    /// another waiter.
+    #[test]
+    fn loom_lock_timeout_passes_wakeup_on() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            lock.acquire();
+            let timed = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    if lock.acquire_timeout(Duration::from_millis(1)) {
+                        lock.release().unwrap();
+                    }
+                })
+            };
+            let blocking = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    lock.acquire();
+                    lock.release().unwrap();
+                })
+            };
+            lock.release().unwrap();
+            timed.join().unwrap();
+            blocking.join().unwrap();
+            assert!(!lock.locked());
+        });
+    }
+}

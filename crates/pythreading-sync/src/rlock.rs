@@ -1,0 +1,292 @@
+//! [`RLock`]: Python's `threading.RLock`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use crate::error::SyncError;
+use crate::loom::{AtomicU64, AtomicUsize, Ordering, thread_token};
+use crate::raw_lock::RawLock;
+use crate::spin::deadline_after;
+
+/// A re-entrant lock: Python's `threading.RLock`.
+///
+/// The thread holding it may acquire it again; it is released when that
+/// thread has released it as many times as it acquired it. Only the owner
+/// may release it: from any other thread, [`release`](RLock::release) is
+/// [`SyncError::NotOwner`].
+///
+/// This is the fix for the tutorial's self-deadlock: a helper that takes the
+/// lock can be called by code that already holds it.
+///
+/// ```
+/// use pythreading_sync::RLock;
+///
+/// let lock = RLock::new();
+/// let outer = lock.guard();
+/// let inner = lock.guard(); // a Lock would block here for ever
+/// assert_eq!(lock.recursion_count(), 2);
+/// drop(inner);
+/// assert!(lock.is_owned());
+/// drop(outer);
+/// assert!(!lock.locked());
+/// ```
+//
+// Protocol (as std's `ReentrantLock`): `owner` is the token of the holding
+// thread or 0, `count` its depth. Only the holder writes either, and a
+// thread can only ever read its own token in `owner` if it wrote it itself,
+// so `Relaxed` suffices for them; the hand-over between threads is ordered
+// by the raw lock's Acquire/Release.
+#[derive(Default)]
+pub struct RLock {
+    raw: RawLock,
+    owner: AtomicU64,
+    count: AtomicUsize,
+}
+
+#[cfg(not(loom))]
+impl RLock {
+    /// An unlocked re-entrant lock. `const`, so it can be a `static`.
+    pub const fn new() -> Self {
+        Self {
+            raw: RawLock::new(),
+            owner: AtomicU64::new(0),
+            count: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[cfg(loom)]
+impl RLock {
+    /// An unlocked re-entrant lock.
+    pub fn new() -> Self {
+        Self {
+            raw: RawLock::new(),
+            owner: AtomicU64::new(0),
+            count: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl RLock {
+    /// Blocks until the lock is acquired; immediate if this thread holds it.
+    pub fn acquire(&self) {
+        self.acquire_until(None);
+    }
+
+    /// Acquires the lock if it is free or already this thread's; never blocks.
+    pub fn try_acquire(&self) -> bool {
+        self.acquire_with(|raw| raw.try_acquire())
+    }
+
+    /// Waits at most `timeout` for the lock; `true` if it was acquired.
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.acquire_with(|raw| raw.try_acquire() || raw.acquire_until(deadline_after(timeout)))
+    }
+
+    pub(crate) fn acquire_until(&self, deadline: Option<Instant>) -> bool {
+        self.acquire_with(|raw| raw.acquire_until(deadline))
+    }
+
+    fn acquire_with(&self, take: impl FnOnce(&RawLock) -> bool) -> bool {
+        let me = thread_token();
+        if self.owner.load(Ordering::Relaxed) == me {
+            self.count.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        if !take(&self.raw) {
+            return false;
+        }
+        self.owner.store(me, Ordering::Relaxed);
+        self.count.store(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Releases one level; the lock is free again when the owner has released
+    /// it as many times as it acquired it. From a thread that does not hold
+    /// it: [`SyncError::NotOwner`].
+    pub fn release(&self) -> Result<(), SyncError> {
+        if !self.is_owned() {
+            return Err(SyncError::NotOwner);
+        }
+        if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.owner.store(0, Ordering::Relaxed);
+            self.raw.release();
+        }
+        Ok(())
+    }
+
+    /// Whether the calling thread holds the lock.
+    pub fn is_owned(&self) -> bool {
+        self.owner.load(Ordering::Relaxed) == thread_token()
+    }
+
+    /// Whether any thread holds the lock.
+    pub fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    /// How many times the calling thread holds the lock (0 if it does not;
+    /// Python's `_recursion_count()`).
+    pub fn recursion_count(&self) -> usize {
+        if self.is_owned() {
+            self.count.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// Acquires the lock and returns a guard that releases one level when
+    /// dropped.
+    pub fn guard(&self) -> RLockGuard<'_> {
+        self.acquire();
+        RLockGuard::new(self)
+    }
+
+    /// [`guard`](Self::guard) if the lock can be taken now, without blocking.
+    pub fn try_guard(&self) -> Option<RLockGuard<'_>> {
+        self.try_acquire().then(|| RLockGuard::new(self))
+    }
+
+    /// [`guard`](Self::guard), waiting at most `timeout`.
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
+        self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
+    }
+
+    /// Releases every level held by the calling thread and returns how many
+    /// there were (Python's `_release_save`), for `Condition::wait`.
+    pub(crate) fn release_all(&self) -> Result<usize, SyncError> {
+        if !self.is_owned() {
+            return Err(SyncError::NotOwner);
+        }
+        let depth = self.count.swap(0, Ordering::Relaxed);
+        self.owner.store(0, Ordering::Relaxed);
+        self.raw.release();
+        Ok(depth)
+    }
+
+    /// Re-acquires the lock at `depth` levels (Python's `_acquire_restore`).
+    pub(crate) fn acquire_restore(&self, depth: usize) {
+        self.raw.acquire_until(None);
+        self.owner.store(thread_token(), Ordering::Relaxed);
+        self.count.store(depth, Ordering::Relaxed);
+    }
+}
+
+impl fmt::Debug for RLock {
+    /// As Python's repr: `<unlocked RLock count=0>` / `<locked RLock count=2>`
+    /// (the count is the calling thread's depth).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.locked() { "locked" } else { "unlocked" };
+        write!(f, "<{state} RLock count={}>", self.recursion_count())
+    }
+}
+
+/// Holds one level of an [`RLock`]; releases it when dropped, also while
+/// unwinding. Not `Send`: the level belongs to the thread that took it.
+#[must_use = "if unused the RLock will immediately release"]
+#[clippy::has_significant_drop]
+pub struct RLockGuard<'a> {
+    lock: &'a RLock,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> RLockGuard<'a> {
+    fn new(lock: &'a RLock) -> Self {
+        Self {
+            lock,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The lock this guard holds.
+    pub fn lock(&self) -> &RLock {
+        self.lock
+    }
+}
+
+impl fmt::Debug for RLockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLockGuard").field("lock", self.lock).finish()
+    }
+}
+
+impl Drop for RLockGuard<'_> {
+    fn drop(&mut self) {
+        // Err only if the level was released by hand meanwhile.
+        let _ = self.lock.release();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<RLock>();
+    }
+
+    #[test]
+    fn release_all_and_restore_keep_the_depth() {
+        let lock = RLock::new();
+        lock.acquire();
+        lock.acquire();
+        lock.acquire();
+        assert_eq!(lock.release_all(), Ok(3));
+        assert!(!lock.locked());
+        assert_eq!(lock.release_all(), Err(SyncError::NotOwner));
+        lock.acquire_restore(3);
+        assert_eq!(lock.recursion_count(), 3);
+        for _ in 0..3 {
+            lock.release().unwrap();
+        }
+        assert_eq!(lock.release(), Err(SyncError::NotOwner));
+    }
+
+    #[test]
+    fn debug_is_pythons_repr() {
+        let lock = RLock::new();
+        assert_eq!(format!("{lock:?}"), "<unlocked RLock count=0>");
+        let _a = lock.guard();
+        let _b = lock.guard();
+        assert_eq!(format!("{lock:?}"), "<locked RLock count=2>");
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{Arc, AtomicUsize, Ordering};
+
+    /// Two threads, each taking the lock twice (re-entrantly): exclusion
+    /// holds, a non-owner cannot release, and the lock ends free.
+    #[test]
+    fn loom_rlock_reentrant_exclusion() {
+        loom::model(|| {
+            let lock = Arc::new(RLock::new());
+            let counter = Arc::new(AtomicUsize::new(0));
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let lock = Arc::clone(&lock);
+                    let counter = Arc::clone(&counter);
+                    loom::thread::spawn(move || {
+                        let _outer = lock.guard();
+                        let _inner = lock.guard();
+                        assert_eq!(lock.recursion_count(), 2);
+                        let value = counter.load(Ordering::Relaxed);
+                        counter.store(value + 1, Ordering::Relaxed);
+                    })
+                })
+                .collect();
+            // The main thread never holds it: releasing is refused.
+            assert_eq!(lock.release(), Err(SyncError::NotOwner));
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert_eq!(counter.load(Ordering::Relaxed), 2);
+            assert!(!lock.locked());
+        });
+    }
+}

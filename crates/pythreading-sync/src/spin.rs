@@ -1,0 +1,56 @@
+//! The bounded busy wait tried before parking a thread.
+//!
+//! Waking a parked thread costs a futex round trip (about 5 µs on a small
+//! VM); a lock held for a few nanoseconds is usually free again after a few
+//! hundred. So a waiter first spins with exponential backoff, then yields
+//! its time slice a few times, and only then parks. The schedule is
+//! parking_lot's `SpinWait`. Under loom it never spins.
+
+use crate::loom;
+
+/// Exponential backoff: call [`spin`](Self::spin) until it returns `false`.
+#[derive(Debug, Default)]
+pub(crate) struct SpinWait {
+    counter: u32,
+}
+
+impl SpinWait {
+    pub(crate) const fn new() -> Self {
+        Self { counter: 0 }
+    }
+
+    /// Spins or yields once; `false` when it is time to park.
+    #[inline]
+    pub(crate) fn spin(&mut self) -> bool {
+        if !loom::SPIN || self.counter >= 10 {
+            return false;
+        }
+        self.counter += 1;
+        if self.counter <= 3 {
+            for _ in 0..(1u32 << self.counter) {
+                loom::spin_loop();
+            }
+        } else {
+            loom::thread::yield_now();
+        }
+        true
+    }
+
+    /// Spins only (no yielding): `false` once the spinning budget is spent.
+    #[inline]
+    pub(crate) fn spin_no_yield(&mut self) -> bool {
+        if !loom::SPIN || self.counter >= 10 {
+            return false;
+        }
+        self.counter += 1;
+        for _ in 0..(1u32 << self.counter.min(6)) {
+            loom::spin_loop();
+        }
+        true
+    }
+}
+
+/// `now + timeout`, or `None` (wait for ever) when that overflows `Instant`.
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<std::time::Instant> {
+    std::time::Instant::now().checked_add(timeout)
+}
