@@ -35,13 +35,19 @@
 
 #![forbid(unsafe_code)]
 
+mod condition;
 mod error;
+mod event;
 mod lock;
 mod loom;
 mod raw_lock;
 mod rlock;
+mod semaphore;
 mod spin;
 
+pub use condition::{Condition, ConditionGuard};
 pub use error::SyncError;
+pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};

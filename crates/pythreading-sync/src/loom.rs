@@ -14,7 +14,7 @@ mod imp {
     use std::time::Instant;
 
     pub(crate) use std::sync::Arc;
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
     /// A mutex with a guard-returning `lock()`.
     #[derive(Debug, Default)]
@@ -85,12 +85,15 @@ mod imp {
 
         pub(crate) use std::thread::{Thread, current, park, yield_now};
 
-        /// Parks until unparked (or spuriously) or until `deadline`.
-        pub(crate) fn park_until(deadline: Instant) {
+        /// Parks until unparked (or spuriously) or until `deadline`;
+        /// `true` once the deadline has passed.
+        pub(crate) fn park_until(deadline: Instant) -> bool {
             let now = Instant::now();
-            if deadline > now {
-                std::thread::park_timeout(deadline - now);
+            if deadline <= now {
+                return true;
             }
+            std::thread::park_timeout(deadline - now);
+            Instant::now() >= deadline
         }
     }
 
@@ -127,7 +130,7 @@ mod imp {
     use std::time::Instant;
 
     pub(crate) use loom::sync::Arc;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
     /// loom's mutex behind the same API as the normal build.
     #[derive(Debug, Default)]
@@ -193,8 +196,9 @@ mod imp {
         pub(crate) use loom::thread::{Thread, current, park, yield_now};
 
         /// No clock under loom: the deadline is taken to pass at once.
-        pub(crate) fn park_until(_deadline: Instant) {
+        pub(crate) fn park_until(_deadline: Instant) -> bool {
             loom::thread::yield_now();
+            true
         }
     }
 

@@ -35,19 +35,6 @@ impl SpinWait {
         }
         true
     }
-
-    /// Spins only (no yielding): `false` once the spinning budget is spent.
-    #[inline]
-    pub(crate) fn spin_no_yield(&mut self) -> bool {
-        if !loom::SPIN || self.counter >= 10 {
-            return false;
-        }
-        self.counter += 1;
-        for _ in 0..(1u32 << self.counter.min(6)) {
-            loom::spin_loop();
-        }
-        true
-    }
 }
 
 /// `now + timeout`, or `None` (wait for ever) when that overflows `Instant`.
