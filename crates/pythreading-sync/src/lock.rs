@@ -112,14 +112,14 @@ impl Lock {
     /// [`guard`](Self::guard) if the lock is free now, without blocking.
     #[inline]
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
     #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 }
 

@@ -245,13 +245,13 @@ impl Semaphore {
     /// [`guard`](Self::guard) if a unit is available now, without blocking.
     pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
         self.try_acquire()
-            .then_some(SemaphoreGuard { raw: &self.raw })
+            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
     pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(SemaphoreGuard { raw: &self.raw })
+            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 }
 
@@ -355,13 +355,13 @@ impl BoundedSemaphore {
     /// [`guard`](Self::guard) if a unit is available now, without blocking.
     pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
         self.try_acquire()
-            .then_some(SemaphoreGuard { raw: &self.raw })
+            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
     pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(SemaphoreGuard { raw: &self.raw })
+            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 }
 

@@ -8,8 +8,10 @@
 //!   [`main_thread`], [`active_count`], [`enumerate`], [`get_ident`],
 //!   [`get_native_id`], [`set_excepthook`], [`Local`], and the exit sequence
 //!   [`shutdown`], [`ShutdownGuard`], [`register_atexit`].
-//! - **`threading`, synchronisation objects** and **`queue`**: the `sync`
-//!   module (cargo feature `sync`, on by default; `pythreading-sync`).
+//! - **`threading`, synchronisation objects**: the `sync` module (cargo
+//!   feature `sync`, on by default; `pythreading-sync`): `Lock`, `RLock`,
+//!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, also at the
+//!   root as in Python (`pythreading::Lock` is `threading.Lock`).
 //! - **`concurrent.futures`**: the `futures` module (cargo feature
 //!   `executor`, on by default; `pythreading-executor`).
 //!
@@ -33,6 +35,11 @@ pub use pythreading_core::*;
 #[cfg(feature = "sync")]
 #[doc(inline)]
 pub use pythreading_sync as sync;
+
+// Python has them in `threading` itself: `threading.Lock`, so `pythreading::Lock`.
+#[cfg(feature = "sync")]
+#[doc(no_inline)]
+pub use pythreading_sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError};
 
 /// Python's `concurrent.futures`, thread part.
 #[cfg(feature = "executor")]

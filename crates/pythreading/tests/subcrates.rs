@@ -39,3 +39,34 @@ fn thread_items_through_the_member_crate() {
     t.start().unwrap();
     assert!(t.into_result().unwrap().starts_with("Thread-"));
 }
+
+#[cfg(feature = "sync")]
+#[test]
+fn sync_items_through_every_path() {
+    // pythreading::sync::X, pythreading::X (as Python's threading.X) and
+    // pythreading_sync::X name the same types.
+    let lock: pythreading::sync::Lock = pythreading::Lock::new();
+    let _same: &pythreading_sync::Lock = &lock;
+    drop(lock.guard());
+    let rlock: pythreading::sync::RLock = pythreading::RLock::new();
+    drop(rlock.guard());
+    let cond: pythreading::sync::Condition = pythreading::Condition::new();
+    assert_eq!(cond.notify(1), Err(pythreading::SyncError::NotOwner));
+    let sem: pythreading::sync::Semaphore = pythreading::Semaphore::new(1);
+    drop(sem.guard());
+    let bounded: pythreading::sync::BoundedSemaphore = pythreading::BoundedSemaphore::new(1);
+    assert_eq!(
+        bounded.release(),
+        Err(pythreading::sync::SyncError::TooManyReleases)
+    );
+    let event: pythreading::sync::Event = pythreading::Event::new();
+    event.set();
+    assert!(event.wait_timeout(Duration::ZERO));
+    let _guards: (
+        Option<pythreading::sync::LockGuard<'_>>,
+        Option<pythreading::sync::RLockGuard<'_>>,
+        Option<pythreading::sync::SemaphoreGuard<'_>>,
+        Option<pythreading::sync::ConditionGuard<'_>>,
+    ) = (None, None, None, None);
+    let _error: pythreading_sync::SyncError = pythreading::SyncError::ReleaseUnlocked;
+}
