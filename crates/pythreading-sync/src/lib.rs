@@ -8,6 +8,7 @@
 //! | `Semaphore(n)`                | [`Semaphore`]                |
 //! | `BoundedSemaphore(n)`         | [`BoundedSemaphore`]         |
 //! | `Event()`                     | [`Event`]                    |
+//! | `Timer(interval, function)`   | [`Timer`] (thousands share a few threads) |
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
 //!
 //! Every blocking call comes in three forms: blocking (`acquire`), never
@@ -44,6 +45,7 @@ mod raw_lock;
 mod rlock;
 mod semaphore;
 mod spin;
+mod timer;
 
 pub use condition::{Condition, ConditionGuard};
 pub use error::SyncError;
@@ -51,3 +53,4 @@ pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use timer::Timer;

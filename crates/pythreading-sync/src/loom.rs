@@ -8,6 +8,11 @@
 //!
 //! loom has no clock: under loom a timed wait returns at once as timed out,
 //! so models explore the path where the deadline passes at the worst moment.
+//!
+//! Process-wide statics (the timer service's schedule) are not modelled, as
+//! in `pythreading-core`: they use [`StaticMutex`] and [`StaticCondvar`],
+//! which are `parking_lot` in every build (loom objects cannot live in a
+//! `static`, nor outlive one model run).
 
 #[cfg(not(loom))]
 mod imp {
@@ -227,4 +232,6 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+pub(crate) use parking_lot::Condvar as StaticCondvar;
+pub(crate) use parking_lot::Mutex as StaticMutex;
 pub(crate) use std::sync::atomic::Ordering;

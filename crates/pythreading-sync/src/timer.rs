@@ -1,0 +1,672 @@
+//! [`Timer`]: Python's `threading.Timer`, without one OS thread per timer.
+//!
+//! Python's `Timer` is a thread that sleeps for the interval and then calls
+//! the function. Ten thousand pending timers are ten thousand threads. Here
+//! every pending timer is one entry in a process-wide schedule, and a small
+//! service runs them all:
+//!
+//! - one **scheduler** thread, `pythreading-timer`, owns the schedule (a
+//!   `BTreeMap` keyed by deadline) and sleeps until its earliest deadline;
+//! - up to seven (`MAX_RUNNERS`) **runner** threads, `pythreading-timer-1` …
+//!   `pythreading-timer-7`, call the callbacks of the timers that are due.
+//!   A runner is started only when a timer is due and no runner is free.
+//!
+//! All of them are daemon threads, started on the first `start()`, and each
+//! exits after a second (`IDLE`) without work, so a program whose timers are all done
+//! has no timer thread left. Cancelling removes the entry from the schedule
+//! (O(log n)), so a loop that creates and cancels timers leaves nothing
+//! behind.
+//!
+//! Lock order: a timer's own state lock, then the service's. The scheduler
+//! and the runners never hold the service lock while they take a timer's.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use pythreading_core::{ShutdownBlocker, Thread, ThreadError, catch_panic, excepthook, get_ident};
+
+use crate::loom::{Arc, Condvar, Mutex, StaticCondvar, StaticMutex};
+use crate::spin::deadline_after;
+
+/// How many runner threads the service starts at most: with the scheduler,
+/// at most eight timer threads in the process.
+const MAX_RUNNERS: usize = 7;
+// Runner names are bits of a `u8`.
+const _: () = assert!(MAX_RUNNERS <= u8::BITS as usize);
+
+/// How long a service thread waits for work before it exits.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// The name of the scheduler thread; runners add `-1` … `-7`.
+const THREAD_NAME: &str = "pythreading-timer";
+
+type Callback = Box<dyn FnOnce() + Send + 'static>;
+
+/// A function called once after an interval, unless cancelled first:
+/// Python's `threading.Timer`.
+///
+/// The classic use is a deadline for something that usually happens in
+/// time: start a timer that would complain, and cancel it when the awaited
+/// thing happens. Here a prompt is shown only if the user does not act
+/// within two seconds, and the user acts at once:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::time::Duration;
+/// use pythreading_sync::Timer;
+///
+/// let prompted = Arc::new(AtomicBool::new(false));
+/// let flag = Arc::clone(&prompted);
+/// let prompt = Timer::new(Duration::from_secs(2), move || {
+///     println!("Still there? Press Enter to continue");
+///     flag.store(true, Ordering::SeqCst);
+/// });
+/// prompt.start()?;
+/// // … the user presses Enter well within two seconds:
+/// prompt.cancel();
+/// prompt.join()?; // returns at once: the timer is finished
+/// assert!(!prompted.load(Ordering::SeqCst));
+/// assert!(prompt.cancelled() && !prompt.is_alive());
+/// # Ok::<(), pythreading_core::ThreadError>(())
+/// ```
+///
+/// And when nobody cancels it, it fires once the interval has passed:
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::{Duration, Instant};
+/// use pythreading_sync::Timer;
+///
+/// let (tx, rx) = mpsc::channel();
+/// let started = Instant::now();
+/// let timer = Timer::new(Duration::from_millis(50), move || tx.send(Instant::now()).unwrap());
+/// timer.start()?;
+/// assert!(timer.is_alive());
+/// timer.join()?;
+/// assert!(rx.recv().unwrap() - started >= Duration::from_millis(50));
+/// assert!(timer.fired() && !timer.is_alive());
+/// timer.cancel(); // too late: nothing happens, as in Python
+/// # Ok::<(), pythreading_core::ThreadError>(())
+/// ```
+///
+/// A `Timer` behaves like the thread it is in Python: [`start`](Self::start)
+/// once, [`join`](Self::join) (also from inside its own callback:
+/// [`ThreadError::JoinSelf`], never a hang), [`is_alive`](Self::is_alive)
+/// while pending or running, and [`set_daemon`](Self::set_daemon) before
+/// start. A non-daemon timer (the default when created by a non-daemon
+/// thread, such as the main thread) is waited for by
+/// [`shutdown`](pythreading_core::shutdown) until it has fired or is
+/// cancelled; a daemon timer is not. A panic in the callback is reported
+/// through the [excepthook](pythreading_core::set_excepthook) and the timer
+/// still counts as finished.
+///
+/// `Timer` is a shared handle: clones name the same timer, and dropping
+/// every handle does not cancel it (a started timer fires anyway, as a
+/// started Python thread runs anyway).
+///
+/// # Callbacks share a few threads
+///
+/// Unlike Python, a timer does not get its own thread: every callback runs
+/// on one of at most seven shared runner threads (the module source
+/// describes the service). That is what makes ten thousand pending timers
+/// cheap, but it asks one thing of callbacks: be short. A callback that
+/// blocks for long keeps its runner, and once every runner is busy the
+/// other timers fire late. Long work should start its own
+/// [`Thread`](pythreading_core::Thread) from the callback. In the callback,
+/// [`current_thread`](pythreading_core::current_thread) is the runner
+/// (`pythreading-timer-N`), a daemon thread.
+#[derive(Clone)]
+pub struct Timer {
+    inner: Arc<Inner>,
+}
+
+/// What a timer handle shares with the schedule.
+struct Inner {
+    interval: Duration,
+    state: Mutex<State>,
+    /// Notified when the timer finishes (fired or cancelled).
+    finished: Condvar,
+}
+
+struct State {
+    phase: Phase,
+    /// Until it is called or cancelled.
+    callback: Option<Callback>,
+    daemon: bool,
+    /// A non-daemon timer's hold on `shutdown()`, from start to finish.
+    blocker: Option<ShutdownBlocker>,
+}
+
+/// Initial → Pending → Running → Fired, or Initial/Pending → Cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not started; `cancelled` if `cancel()` came first (start then
+    /// finishes at once, as in Python).
+    Initial { cancelled: bool },
+    /// Started, waiting for its deadline. `key` is its place in the
+    /// schedule; `None` when the deadline is beyond what `Instant` can
+    /// hold (it never fires, but can be cancelled).
+    Pending { key: Option<Key> },
+    /// The callback runs on the thread with this ident.
+    Running { thread: u64 },
+    /// The callback was called and has returned (or panicked).
+    Fired,
+    /// Cancelled before its callback was called.
+    Cancelled,
+}
+
+/// A timer's place in the schedule: deadline, then order of start.
+type Key = (Instant, u64);
+
+impl Timer {
+    /// A timer that will call `f` once, `interval` after [`start`](Self::start)
+    /// (Python's `Timer(interval, function)`). Not started; daemon if the
+    /// creating thread is.
+    pub fn new(interval: Duration, f: impl FnOnce() + Send + 'static) -> Self {
+        let daemon = pythreading_core::current_thread().is_daemon();
+        Self {
+            inner: Arc::new(Inner::new(interval, Box::new(f), daemon)),
+        }
+    }
+
+    /// Starts the countdown: the callback is called once the interval has
+    /// passed, unless [`cancel`](Self::cancel) comes first. A timer
+    /// cancelled before it was started finishes at once.
+    ///
+    /// Errors: [`ThreadError::AlreadyStarted`] on a second call;
+    /// [`ThreadError::Spawn`] if the service's thread could not be created
+    /// (the timer then stays unstarted, and `start` may be tried again).
+    pub fn start(&self) -> Result<(), ThreadError> {
+        let mut state = self.inner.state.lock();
+        match state.phase {
+            Phase::Initial { cancelled: false } => {}
+            Phase::Initial { cancelled: true } => {
+                state.phase = Phase::Cancelled;
+                let callback = state.callback.take();
+                drop(state);
+                self.inner.finished.notify_all();
+                drop(callback);
+                return Ok(());
+            }
+            _ => return Err(ThreadError::AlreadyStarted),
+        }
+        // Held across the insertion: a runner that picks the timer up at
+        // once waits for this lock, and then finds it Pending.
+        let key = match Instant::now().checked_add(self.inner.interval) {
+            Some(deadline) => Some(service::schedule(&self.inner, deadline)?),
+            None => None,
+        };
+        state.phase = Phase::Pending { key };
+        if !state.daemon {
+            state.blocker = Some(ShutdownBlocker::new());
+        }
+        Ok(())
+    }
+
+    /// Stops a pending timer: its callback is never called, and it is
+    /// finished at once (every `join` returns). Before `start`: `start`
+    /// will finish at once without calling it. Once the callback has been
+    /// called (running or returned): does nothing, as in Python.
+    ///
+    /// If the interval has passed but the callback has not been called yet,
+    /// `cancel` still wins: the callback is not called.
+    pub fn cancel(&self) {
+        let mut state = self.inner.state.lock();
+        let key = match state.phase {
+            Phase::Initial { .. } => {
+                state.phase = Phase::Initial { cancelled: true };
+                return;
+            }
+            Phase::Pending { key } => key,
+            Phase::Running { .. } | Phase::Fired | Phase::Cancelled => return,
+        };
+        state.phase = Phase::Cancelled;
+        if let Some(key) = key {
+            service::unschedule(key);
+        }
+        let callback = state.callback.take();
+        let blocker = state.blocker.take();
+        drop(state);
+        self.inner.finished.notify_all();
+        // The callback's captures may do anything when dropped: no lock held.
+        drop(callback);
+        drop(blocker);
+    }
+
+    /// Waits until the timer is finished: its callback has returned, or it
+    /// was cancelled.
+    ///
+    /// Errors: [`ThreadError::NotStarted`] before `start`;
+    /// [`ThreadError::JoinSelf`] from inside the timer's own callback.
+    pub fn join(&self) -> Result<(), ThreadError> {
+        self.inner.wait(None, get_ident()).map(|_| ())
+    }
+
+    /// Waits at most `timeout`: `Ok(true)` if the timer is finished.
+    ///
+    /// Errors as for [`join`](Self::join).
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
+        self.inner.wait(deadline_after(timeout), get_ident())
+    }
+
+    /// Whether the timer is started and not finished: pending, or its
+    /// callback is running.
+    pub fn is_alive(&self) -> bool {
+        matches!(
+            self.inner.state.lock().phase,
+            Phase::Pending { .. } | Phase::Running { .. }
+        )
+    }
+
+    /// Whether the callback has been called (it may still be running).
+    pub fn fired(&self) -> bool {
+        matches!(
+            self.inner.state.lock().phase,
+            Phase::Running { .. } | Phase::Fired
+        )
+    }
+
+    /// Whether [`cancel`](Self::cancel) took effect: the callback will
+    /// never be called.
+    pub fn cancelled(&self) -> bool {
+        matches!(
+            self.inner.state.lock().phase,
+            Phase::Cancelled | Phase::Initial { cancelled: true }
+        )
+    }
+
+    /// Whether [`shutdown`](pythreading_core::shutdown) leaves this timer
+    /// pending instead of waiting for it.
+    pub fn is_daemon(&self) -> bool {
+        self.inner.state.lock().daemon
+    }
+
+    /// Makes the timer a daemon or not; only before `start`.
+    ///
+    /// Errors: [`ThreadError::DaemonAfterStart`] once started.
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), ThreadError> {
+        let mut state = self.inner.state.lock();
+        if !matches!(state.phase, Phase::Initial { .. }) {
+            return Err(ThreadError::DaemonAfterStart);
+        }
+        state.daemon = daemon;
+        Ok(())
+    }
+
+    /// The interval given to [`new`](Self::new).
+    pub fn interval(&self) -> Duration {
+        self.inner.interval
+    }
+}
+
+impl fmt::Debug for Timer {
+    /// `Timer { interval: 1s, state: "pending", daemon: false }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (phase, daemon) = {
+            let state = self.inner.state.lock();
+            (state.phase, state.daemon)
+        };
+        let state = match phase {
+            Phase::Initial { cancelled: false } => "initial",
+            Phase::Initial { cancelled: true } => "initial, cancelled",
+            Phase::Pending { .. } => "pending",
+            Phase::Running { .. } => "running",
+            Phase::Fired => "fired",
+            Phase::Cancelled => "cancelled",
+        };
+        f.debug_struct("Timer")
+            .field("interval", &self.inner.interval)
+            .field("state", &state)
+            .field("daemon", &daemon)
+            .finish()
+    }
+}
+
+impl Inner {
+    fn new(interval: Duration, callback: Callback, daemon: bool) -> Self {
+        Self {
+            interval,
+            state: Mutex::new(State {
+                phase: Phase::Initial { cancelled: false },
+                callback: Some(callback),
+                daemon,
+                blocker: None,
+            }),
+            finished: Condvar::new(),
+        }
+    }
+
+    /// Called by the thread `me` once the timer is due: calls the callback
+    /// unless `cancel` came first. Panics are reported, not propagated.
+    fn fire(&self, me: u64) {
+        let (callback, blocker) = {
+            let mut state = self.state.lock();
+            if !matches!(state.phase, Phase::Pending { .. }) {
+                return; // cancelled meanwhile
+            }
+            state.phase = Phase::Running { thread: me };
+            (state.callback.take(), state.blocker.take())
+        };
+        {
+            // A shutdown() called by the callback does not wait for it.
+            let _doing = blocker.as_ref().map(ShutdownBlocker::enter);
+            if let Some(Err(panic)) = callback.map(catch_panic) {
+                excepthook(&panic);
+            }
+        }
+        self.state.lock().phase = Phase::Fired;
+        self.finished.notify_all();
+        // After the phase change: once shutdown() returns, is_alive() is false.
+        drop(blocker);
+    }
+
+    /// `join` for the thread `me`: `Ok(true)` once finished, `Ok(false)` at
+    /// `deadline`.
+    fn wait(&self, deadline: Option<Instant>, me: u64) -> Result<bool, ThreadError> {
+        let mut state = self.state.lock();
+        loop {
+            match state.phase {
+                Phase::Initial { .. } => return Err(ThreadError::NotStarted),
+                Phase::Running { thread } if thread == me => return Err(ThreadError::JoinSelf),
+                Phase::Fired | Phase::Cancelled => return Ok(true),
+                Phase::Pending { .. } | Phase::Running { .. } => {}
+            }
+            let (guard, timed_out) = self.finished.wait_deadline(state, deadline);
+            state = guard;
+            if timed_out {
+                return Ok(matches!(state.phase, Phase::Fired | Phase::Cancelled));
+            }
+        }
+    }
+}
+
+/// The process-wide schedule and the threads that serve it.
+mod service {
+    use super::*;
+
+    /// A due timer on its way to a runner.
+    type Due = Arc<Inner>;
+
+    /// Everything under the one service lock.
+    struct Service {
+        schedule: BTreeMap<Key, Due>,
+        /// Makes keys unique among equal deadlines, in order of start.
+        next_id: u64,
+        /// Whether a scheduler thread is running (or about to).
+        scheduler: bool,
+        /// Runner threads alive, and which names `-1` … `-7` they hold.
+        /// A thread leaves these counts under the lock just before it
+        /// ends, so `enumerate()` may list it for a moment longer.
+        runners: usize,
+        slots: u8,
+        /// Due timers handed to runners and not yet done: those queued in
+        /// the channel plus those being run. `runners - busy` are free.
+        busy: usize,
+        /// Scheduler → runners. Sends happen under the service lock, so a
+        /// runner that sees the channel empty under the lock may exit.
+        channel: Option<(Sender<Due>, Receiver<Due>)>,
+    }
+
+    static SERVICE: StaticMutex<Service> = StaticMutex::new(Service {
+        schedule: BTreeMap::new(),
+        next_id: 0,
+        scheduler: false,
+        runners: 0,
+        slots: 0,
+        busy: 0,
+        channel: None,
+    });
+
+    /// Wakes the scheduler: a new earliest deadline.
+    static WAKE: StaticCondvar = StaticCondvar::new();
+
+    /// Puts `timer` into the schedule, starting the scheduler if none runs.
+    pub(super) fn schedule(timer: &Arc<Inner>, deadline: Instant) -> Result<Key, ThreadError> {
+        let mut service = SERVICE.lock();
+        if !service.scheduler {
+            // Decided under the lock: an exiting scheduler has already
+            // cleared the flag, so exactly one scheduler serves the map.
+            Thread::builder()
+                .name(THREAD_NAME)
+                .daemon(true)
+                .spawn(scheduler)?;
+            service.scheduler = true;
+        }
+        service.next_id += 1;
+        let key = (deadline, service.next_id);
+        let earliest = service
+            .schedule
+            .first_key_value()
+            .is_none_or(|(k, _)| key < *k);
+        service.schedule.insert(key, Arc::clone(timer));
+        if earliest {
+            WAKE.notify_one();
+        }
+        Ok(key)
+    }
+
+    /// Takes a cancelled timer out of the schedule (it may be gone already:
+    /// due and handed to a runner, which will find it cancelled).
+    pub(super) fn unschedule(key: Key) {
+        SERVICE.lock().schedule.remove(&key);
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_scheduled(key: Key) -> bool {
+        SERVICE.lock().schedule.contains_key(&key)
+    }
+
+    /// The scheduler thread: sleeps until the earliest deadline, hands due
+    /// timers to runners, exits after `IDLE` with an empty schedule.
+    fn scheduler() {
+        let mut service = SERVICE.lock();
+        loop {
+            let now = Instant::now();
+            let mut to_spawn = Vec::new();
+            while let Some(entry) = service.schedule.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                let timer = entry.remove();
+                let free = service.runners.saturating_sub(service.busy);
+                service.busy += 1;
+                if free == 0 && service.runners < MAX_RUNNERS {
+                    let slot = service.slots.trailing_ones() as u8;
+                    service.slots |= 1 << slot;
+                    service.runners += 1;
+                    to_spawn.push((slot, timer));
+                } else {
+                    let (jobs, _) = service
+                        .channel
+                        .get_or_insert_with(crossbeam_channel::unbounded);
+                    // Cannot fail: the service keeps a receiver.
+                    let _ = jobs.send(timer);
+                }
+            }
+            if !to_spawn.is_empty() {
+                drop(service);
+                for (slot, timer) in to_spawn {
+                    spawn_runner(slot, timer);
+                }
+                service = SERVICE.lock();
+                continue;
+            }
+            match service.schedule.first_key_value() {
+                Some((&(deadline, _), _)) => {
+                    WAKE.wait_until(&mut service, deadline);
+                }
+                None => {
+                    let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
+                    if timed_out && service.schedule.is_empty() {
+                        service.scheduler = false;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts runner `slot` with its first timer. If the thread cannot be
+    /// created, the scheduler calls the callback itself rather than lose it.
+    fn spawn_runner(slot: u8, first: Due) {
+        let jobs = {
+            let mut service = SERVICE.lock();
+            let (_, jobs) = service
+                .channel
+                .get_or_insert_with(crossbeam_channel::unbounded);
+            jobs.clone()
+        };
+        let spare = Arc::clone(&first);
+        let spawned = Thread::builder()
+            .name(format!("{THREAD_NAME}-{}", slot + 1))
+            .daemon(true)
+            .spawn(move || runner(slot, &first, &jobs));
+        if spawned.is_err() {
+            {
+                let mut service = SERVICE.lock();
+                service.runners -= 1;
+                service.slots &= !(1 << slot);
+            }
+            run(&spare);
+        }
+    }
+
+    /// A runner thread: runs its first timer, then what the channel brings,
+    /// and exits after `IDLE` without work.
+    fn runner(slot: u8, first: &Due, jobs: &Receiver<Due>) {
+        run(first);
+        loop {
+            match jobs.recv_timeout(IDLE) {
+                Ok(timer) => run(&timer),
+                Err(_) => {
+                    let mut service = SERVICE.lock();
+                    if jobs.is_empty() {
+                        service.runners -= 1;
+                        service.slots &= !(1 << slot);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(timer: &Inner) {
+        timer.fire(get_ident());
+        SERVICE.lock().busy -= 1;
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        fn send_sync_clone<T: Send + Sync + Clone + fmt::Debug + 'static>() {}
+        send_sync_clone::<Timer>();
+    }
+
+    #[test]
+    fn debug_shows_interval_state_and_daemon() {
+        let timer = Timer::new(Duration::from_secs(3600), || ());
+        timer.set_daemon(true).unwrap();
+        assert_eq!(
+            format!("{timer:?}"),
+            r#"Timer { interval: 3600s, state: "initial", daemon: true }"#
+        );
+        timer.start().unwrap();
+        assert!(format!("{timer:?}").contains(r#"state: "pending""#));
+        timer.cancel();
+        assert!(format!("{timer:?}").contains(r#"state: "cancelled""#));
+    }
+
+    /// Cancelling takes the entry out of the schedule at once: loops that
+    /// create and cancel timers leave nothing behind.
+    #[test]
+    fn cancel_removes_from_schedule() {
+        let timers: Vec<Timer> = (0..1000)
+            .map(|_| {
+                let t = Timer::new(Duration::from_secs(3600), || ());
+                t.set_daemon(true).unwrap();
+                t.start().unwrap();
+                t
+            })
+            .collect();
+        let key = |t: &Timer| match t.inner.state.lock().phase {
+            Phase::Pending { key } => key.expect("a representable deadline"),
+            other => panic!("not pending: {other:?}"),
+        };
+        let keys: Vec<Key> = timers.iter().map(key).collect();
+        assert!(keys.iter().all(|k| service::is_scheduled(*k)));
+        for t in &timers {
+            t.cancel();
+        }
+        assert!(keys.iter().all(|k| !service::is_scheduled(*k)));
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{AtomicUsize, Ordering};
+
+    /// A pending timer with a counting callback, as `start` leaves it
+    /// (without the process-wide schedule, which loom does not model).
+    fn pending(calls: &Arc<AtomicUsize>) -> Arc<Inner> {
+        let calls = Arc::clone(calls);
+        let inner = Inner::new(
+            Duration::ZERO,
+            Box::new(move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }),
+            true,
+        );
+        inner.state.lock().phase = Phase::Pending { key: None };
+        Arc::new(inner)
+    }
+
+    /// `cancel` racing the runner: whoever comes first wins, the callback
+    /// runs at most once, and the timer ends finished either way.
+    #[test]
+    fn loom_timer_cancel_races_fire() {
+        loom::model(|| {
+            let calls = Arc::new(AtomicUsize::new(0));
+            let inner = pending(&calls);
+            let runner = {
+                let inner = Arc::clone(&inner);
+                loom::thread::spawn(move || inner.fire(1))
+            };
+            let timer = Timer {
+                inner: Arc::clone(&inner),
+            };
+            timer.cancel();
+            runner.join().unwrap();
+            let phase = inner.state.lock().phase;
+            match calls.load(Ordering::SeqCst) {
+                0 => assert_eq!(phase, Phase::Cancelled),
+                1 => assert_eq!(phase, Phase::Fired),
+                n => panic!("called {n} times"),
+            }
+            assert_eq!(inner.wait(None, 2).unwrap(), true);
+        });
+    }
+
+    /// A joiner waiting while the timer fires is woken: no lost wake-up.
+    #[test]
+    fn loom_timer_join_wakes_when_fired() {
+        loom::model(|| {
+            let calls = Arc::new(AtomicUsize::new(0));
+            let inner = pending(&calls);
+            let joiner = {
+                let inner = Arc::clone(&inner);
+                loom::thread::spawn(move || inner.wait(None, 2).unwrap())
+            };
+            inner.fire(1);
+            assert!(joiner.join().unwrap());
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+}
