@@ -454,42 +454,41 @@ mod service {
         SERVICE.lock().schedule.remove(&key);
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn is_scheduled(key: Key) -> bool {
         SERVICE.lock().schedule.contains_key(&key)
     }
 
-    /// The scheduler thread: sleeps until the earliest deadline, hands due
-    /// timers to runners, exits after `IDLE` with an empty schedule.
+    /// The scheduler thread: sleeps until the earliest deadline, queues due
+    /// timers for the runners (starting runners when too few are free), and
+    /// exits after `IDLE` with an empty schedule.
     fn scheduler() {
         let mut service = SERVICE.lock();
         loop {
             let now = Instant::now();
-            let mut to_spawn = Vec::new();
             while let Some(entry) = service.schedule.first_entry() {
                 if entry.key().0 > now {
                     break;
                 }
                 let timer = entry.remove();
-                let free = service.runners.saturating_sub(service.busy);
+                // Cannot fail: the service keeps a receiver.
+                let _ = service.jobs().0.send(timer);
                 service.busy += 1;
-                if free == 0 && service.runners < MAX_RUNNERS {
-                    let slot = service.slots.trailing_ones() as u8;
-                    service.slots |= 1 << slot;
-                    service.runners += 1;
-                    to_spawn.push((slot, timer));
-                } else {
-                    let (jobs, _) = service
-                        .channel
-                        .get_or_insert_with(crossbeam_channel::unbounded);
-                    // Cannot fail: the service keeps a receiver.
-                    let _ = jobs.send(timer);
-                }
             }
-            if !to_spawn.is_empty() {
+            // Queued first, then runners started: a free runner starts on
+            // the due timers while new ones are still being created.
+            let mut slots = Vec::new();
+            while service.busy > service.runners && service.runners < MAX_RUNNERS {
+                let slot = service.slots.trailing_ones() as u8;
+                service.slots |= 1 << slot;
+                service.runners += 1;
+                slots.push(slot);
+            }
+            if !slots.is_empty() {
+                let jobs = service.jobs().1.clone();
                 drop(service);
-                for (slot, timer) in to_spawn {
-                    spawn_runner(slot, timer);
+                for slot in slots {
+                    spawn_runner(slot, &jobs);
                 }
                 service = SERVICE.lock();
                 continue;
@@ -509,35 +508,37 @@ mod service {
         }
     }
 
-    /// Starts runner `slot` with its first timer. If the thread cannot be
-    /// created, the scheduler calls the callback itself rather than lose it.
-    fn spawn_runner(slot: u8, first: Due) {
-        let jobs = {
-            let mut service = SERVICE.lock();
-            let (_, jobs) = service
-                .channel
-                .get_or_insert_with(crossbeam_channel::unbounded);
-            jobs.clone()
-        };
-        let spare = Arc::clone(&first);
+    impl Service {
+        fn jobs(&mut self) -> &(Sender<Due>, Receiver<Due>) {
+            self.channel
+                .get_or_insert_with(crossbeam_channel::unbounded)
+        }
+    }
+
+    /// Starts runner `slot`. If the thread cannot be created, the scheduler
+    /// calls one queued callback itself, the one that wanted a new runner,
+    /// rather than leave it waiting for a busy runner (or for none).
+    fn spawn_runner(slot: u8, jobs: &Receiver<Due>) {
+        let mine = jobs.clone();
         let spawned = Thread::builder()
             .name(format!("{THREAD_NAME}-{}", slot + 1))
             .daemon(true)
-            .spawn(move || runner(slot, &first, &jobs));
+            .spawn(move || runner(slot, &mine));
         if spawned.is_err() {
             {
                 let mut service = SERVICE.lock();
                 service.runners -= 1;
                 service.slots &= !(1 << slot);
             }
-            run(&spare);
+            if let Ok(timer) = jobs.try_recv() {
+                run(&timer);
+            }
         }
     }
 
-    /// A runner thread: runs its first timer, then what the channel brings,
-    /// and exits after `IDLE` without work.
-    fn runner(slot: u8, first: &Due, jobs: &Receiver<Due>) {
-        run(first);
+    /// A runner thread: runs what the channel brings, and exits after
+    /// `IDLE` without work.
+    fn runner(slot: u8, jobs: &Receiver<Due>) {
         loop {
             match jobs.recv_timeout(IDLE) {
                 Ok(timer) => run(&timer),
