@@ -96,6 +96,52 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    ExampleCheck {
+        name: "timer",
+        timeout_secs: 30,
+        required: &[
+            "Main    : round 1: waiting for the user, prompt in 2.0 s",
+            "User    : round 1: presses Enter after 0.5 s",
+            "Main    : round 1: the user acted in time, the prompt is cancelled",
+            "Main    : round 2: waiting for the user, prompt in 1.0 s",
+            "Timer   : round 2: still there? Press Enter to continue",
+            "User    : round 2: sees the prompt, presses Enter",
+            "Main    : round 2: the user was late, the prompt was shown",
+            "Main    : all done",
+        ],
+        forbidden: &[
+            "Timer   : round 1: still there? Press Enter to continue",
+            "Main    : round 1: too late, the prompt was already shown",
+            "Main    : round 2: the prompt never came",
+        ],
+        ordered: &[
+            (
+                "User    : round 1: presses Enter after 0.5 s",
+                "Main    : round 1: the user acted in time, the prompt is cancelled",
+            ),
+            (
+                "Main    : round 1: the user acted in time, the prompt is cancelled",
+                "Main    : round 2: waiting for the user, prompt in 1.0 s",
+            ),
+            (
+                "Main    : round 2: waiting for the user, prompt in 1.0 s",
+                "Timer   : round 2: still there? Press Enter to continue",
+            ),
+            (
+                "Timer   : round 2: still there? Press Enter to continue",
+                "User    : round 2: sees the prompt, presses Enter",
+            ),
+            (
+                "User    : round 2: sees the prompt, presses Enter",
+                "Main    : round 2: the user was late, the prompt was shown",
+            ),
+            (
+                "Main    : round 2: the user was late, the prompt was shown",
+                "Main    : all done",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
