@@ -39,7 +39,9 @@ pub use pythreading_sync as sync;
 // Python has them in `threading` itself: `threading.Lock`, so `pythreading::Lock`.
 #[cfg(feature = "sync")]
 #[doc(no_inline)]
-pub use pythreading_sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError};
+pub use pythreading_sync::{
+    BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError, Timer,
+};
 
 /// Python's `concurrent.futures`, thread part.
 #[cfg(feature = "executor")]

@@ -69,4 +69,9 @@ fn sync_items_through_every_path() {
         Option<pythreading::sync::ConditionGuard<'_>>,
     ) = (None, None, None, None);
     let _error: pythreading_sync::SyncError = pythreading::SyncError::ReleaseUnlocked;
+    let timer: pythreading::sync::Timer = pythreading::Timer::new(Duration::ZERO, || ());
+    let _same: &pythreading_sync::Timer = &timer;
+    timer.cancel();
+    timer.start().unwrap();
+    assert!(timer.cancelled());
 }
