@@ -10,8 +10,8 @@
 //! so models explore the path where the deadline passes at the worst moment.
 //!
 //! Process-wide statics (the timer service's schedule) are not modelled, as
-//! in `pythreading-core`: they use [`StaticMutex`] and [`StaticCondvar`],
-//! which are `parking_lot` in every build (loom objects cannot live in a
+//! in `pythreading-core`: they use [`StaticMutex`], [`StaticCondvar`] and
+//! [`StaticAtomicUsize`], which are `parking_lot` and `std` in every build (loom objects cannot live in a
 //! `static`, nor outlive one model run).
 
 #[cfg(not(loom))]
@@ -234,4 +234,6 @@ mod imp {
 pub(crate) use imp::*;
 pub(crate) use parking_lot::Condvar as StaticCondvar;
 pub(crate) use parking_lot::Mutex as StaticMutex;
+pub(crate) use parking_lot::MutexGuard as StaticMutexGuard;
+pub(crate) use std::sync::atomic::AtomicUsize as StaticAtomicUsize;
 pub(crate) use std::sync::atomic::Ordering;

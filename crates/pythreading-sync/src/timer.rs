@@ -7,15 +7,21 @@
 //!
 //! - one **scheduler** thread, `pythreading-timer`, owns the schedule (a
 //!   `BTreeMap` keyed by deadline) and sleeps until its earliest deadline;
-//! - up to seven (`MAX_RUNNERS`) **runner** threads, `pythreading-timer-1` …
-//!   `pythreading-timer-7`, call the callbacks of the timers that are due.
-//!   A runner is started only when a timer is due and no runner is free.
+//!   then it queues the due timers on a channel;
+//! - up to seven (`MAX_RUNNERS`) **runner** threads, `pythreading-timer-1`
+//!   … `pythreading-timer-7`, take due timers from the channel and call
+//!   their callbacks. The scheduler starts a runner when due timers
+//!   outnumber the free runners (one per pass, so queueing goes on between
+//!   thread creations), and one just before a deadline when none is alive
+//!   (`WARM_UP`), so creating it does not make the timer late.
 //!
-//! All of them are daemon threads, started on the first `start()`, and each
-//! exits after a second (`IDLE`) without work, so a program whose timers are all done
-//! has no timer thread left. Cancelling removes the entry from the schedule
-//! (O(log n)), so a loop that creates and cancels timers leaves nothing
-//! behind.
+//! All of them are daemon threads, started on demand, and each exits after
+//! a second (`IDLE`) without work, so a program whose timers are all done
+//! has no timer thread left. Whether a thread exits is decided under the
+//! service lock, where timers are queued, so a timer arriving meanwhile is
+//! never left without a thread. Cancelling removes the entry from the
+//! schedule (O(log n)), so a loop that creates and cancels timers leaves
+//! nothing behind.
 //!
 //! Lock order: a timer's own state lock, then the service's. The scheduler
 //! and the runners never hold the service lock while they take a timer's.
@@ -27,7 +33,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use pythreading_core::{ShutdownBlocker, Thread, ThreadError, catch_panic, excepthook, get_ident};
 
-use crate::loom::{Arc, Condvar, Mutex, StaticCondvar, StaticMutex};
+use crate::loom::{
+    Arc, Condvar, Mutex, Ordering, StaticAtomicUsize, StaticCondvar, StaticMutex, StaticMutexGuard,
+};
 use crate::spin::deadline_after;
 
 /// How many runner threads the service starts at most: with the scheduler,
@@ -35,6 +43,11 @@ use crate::spin::deadline_after;
 const MAX_RUNNERS: usize = 7;
 // Runner names are bits of a `u8`.
 const _: () = assert!(MAX_RUNNERS <= u8::BITS as usize);
+
+/// How long before the earliest deadline the scheduler starts a runner
+/// when none is alive, so that creating the thread does not make the
+/// timer late.
+const WARM_UP: Duration = Duration::from_millis(2);
 
 /// How long a service thread waits for work before it exits.
 const IDLE: Duration = Duration::from_secs(1);
@@ -115,9 +128,18 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 /// cheap, but it asks one thing of callbacks: be short. A callback that
 /// blocks for long keeps its runner, and once every runner is busy the
 /// other timers fire late. Long work should start its own
-/// [`Thread`](pythreading_core::Thread) from the callback. In the callback,
-/// [`current_thread`](pythreading_core::current_thread) is the runner
-/// (`pythreading-timer-N`), a daemon thread.
+/// [`Thread`](pythreading_core::Thread) from the callback. Worse, callbacks
+/// that all wait for timers that have not fired yet (joining them, or
+/// waiting for what their callbacks would do) can leave no runner to fire
+/// those: with seven such callbacks at once, they wait for ever.
+///
+/// In the callback, [`current_thread`](pythreading_core::current_thread)
+/// is the runner (`pythreading-timer-N`), a daemon thread, and a panic is
+/// reported under the runner's name.
+///
+/// Cost: `start` and `cancel` are O(log n) under one process-wide lock; a
+/// pending timer is a heap entry of a few hundred bytes (10,000 pending
+/// timers add about 3 MB and at most eight threads). See BENCHMARKS.md.
 #[derive(Clone)]
 pub struct Timer {
     inner: Arc<Inner>,
@@ -402,9 +424,6 @@ mod service {
         /// ends, so `enumerate()` may list it for a moment longer.
         runners: usize,
         slots: u8,
-        /// Due timers handed to runners and not yet done: those queued in
-        /// the channel plus those being run. `runners - busy` are free.
-        busy: usize,
         /// Scheduler → runners. Sends happen under the service lock, so a
         /// runner that sees the channel empty under the lock may exit.
         channel: Option<(Sender<Due>, Receiver<Due>)>,
@@ -416,9 +435,15 @@ mod service {
         scheduler: false,
         runners: 0,
         slots: 0,
-        busy: 0,
         channel: None,
     });
+
+    /// Due timers handed to runners and not yet done: those queued in the
+    /// channel plus those being run, so `runners - BUSY` runners are free.
+    /// Raised only by the scheduler; lowered by runners without the lock
+    /// (so the scheduler never sees it too low: at worst it starts a
+    /// runner that is not needed).
+    static BUSY: StaticAtomicUsize = StaticAtomicUsize::new(0);
 
     /// Wakes the scheduler: a new earliest deadline.
     static WAKE: StaticCondvar = StaticCondvar::new();
@@ -464,6 +489,9 @@ mod service {
     /// exits after `IDLE` with an empty schedule.
     fn scheduler() {
         let mut service = SERVICE.lock();
+        // Whether starting a runner ahead of the next deadline failed: then
+        // wait for the deadline (where it is tried again) instead of retrying.
+        let mut warm_up_failed = false;
         loop {
             let now = Instant::now();
             while let Some(entry) = service.schedule.first_entry() {
@@ -473,39 +501,54 @@ mod service {
                 let timer = entry.remove();
                 // Cannot fail: the service keeps a receiver.
                 let _ = service.jobs().0.send(timer);
-                service.busy += 1;
+                BUSY.fetch_add(1, Ordering::Relaxed);
+                warm_up_failed = false;
             }
-            // Queued first, then runners started: a free runner starts on
-            // the due timers while new ones are still being created.
-            let mut slots = Vec::new();
-            while service.busy > service.runners && service.runners < MAX_RUNNERS {
-                let slot = service.slots.trailing_ones() as u8;
-                service.slots |= 1 << slot;
-                service.runners += 1;
-                slots.push(slot);
-            }
-            if !slots.is_empty() {
-                let jobs = service.jobs().1.clone();
-                drop(service);
-                for slot in slots {
-                    spawn_runner(slot, &jobs);
-                }
-                service = SERVICE.lock();
+            // Queued first, then a runner started if too few are free: one
+            // per pass, so timers falling due meanwhile are queued between
+            // thread creations instead of after all of them.
+            let busy = BUSY.load(Ordering::Relaxed);
+            if busy > service.runners && service.runners < MAX_RUNNERS {
+                service = start_runner(service);
                 continue;
             }
-            match service.schedule.first_key_value() {
-                Some((&(deadline, _), _)) => {
-                    WAKE.wait_until(&mut service, deadline);
+            let Some((&(deadline, _), _)) = service.schedule.first_key_value() else {
+                let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
+                if timed_out && service.schedule.is_empty() {
+                    service.scheduler = false;
+                    return;
                 }
-                None => {
-                    let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
-                    if timed_out && service.schedule.is_empty() {
-                        service.scheduler = false;
-                        return;
+                continue;
+            };
+            // No runner alive (the first timer, or after idling): start one
+            // just before the deadline, so the timer does not wait for it.
+            if service.runners == 0 && !warm_up_failed {
+                match deadline.checked_sub(WARM_UP) {
+                    Some(ahead) if now < ahead => {
+                        WAKE.wait_until(&mut service, ahead);
+                    }
+                    _ => {
+                        service = start_runner(service);
+                        warm_up_failed = service.runners == 0;
                     }
                 }
+                continue;
             }
+            WAKE.wait_until(&mut service, deadline);
         }
+    }
+
+    /// Takes a runner slot and starts its thread (without the lock).
+    fn start_runner(
+        mut service: StaticMutexGuard<'static, Service>,
+    ) -> StaticMutexGuard<'static, Service> {
+        let slot = service.slots.trailing_ones() as u8;
+        service.slots |= 1 << slot;
+        service.runners += 1;
+        let jobs = service.jobs().1.clone();
+        drop(service);
+        spawn_runner(slot, &jobs);
+        SERVICE.lock()
     }
 
     impl Service {
@@ -556,7 +599,7 @@ mod service {
 
     fn run(timer: &Inner) {
         timer.fire(get_ident());
-        SERVICE.lock().busy -= 1;
+        BUSY.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
