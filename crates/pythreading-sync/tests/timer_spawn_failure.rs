@@ -8,8 +8,10 @@
 
 #![cfg(target_os = "linux")]
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use pythreading_core::{ThreadError, current_thread};
 use pythreading_sync::Timer;
@@ -63,16 +65,29 @@ fn spawn_failures_lose_no_timer() {
     let runner = rx.recv_timeout(PATIENCE).unwrap();
     assert!(runner.starts_with("pythreading-timer-"), "{runner}");
 
-    // 2. The scheduler runs, the one runner is busy, and a second runner
-    //    cannot start: the scheduler calls the due callback itself.
-    let (release, gate) = mpsc::channel::<()>();
-    let (busy_tx, busy) = mpsc::channel();
-    let blocker = Timer::new(Duration::ZERO, move || {
-        busy_tx.send(()).unwrap();
-        gate.recv_timeout(PATIENCE).unwrap();
-    });
-    blocker.start().unwrap();
-    busy.recv_timeout(PATIENCE).unwrap();
+    // 2. The scheduler runs, every runner is busy, and another runner
+    //    cannot start: the scheduler calls the due callback itself. (The
+    //    service may have started more than one runner: block them all.)
+    let gate = Gate::default();
+    let entered = Arc::new(AtomicUsize::new(0));
+    let mut blockers = Vec::new();
+    let opener = gate.opener();
+    while entered.load(Ordering::SeqCst) < runner_threads() {
+        let (gate, count) = (gate.clone(), Arc::clone(&entered));
+        let blocker = Timer::new(Duration::ZERO, move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            gate.wait();
+        });
+        blocker.start().unwrap();
+        let want = blockers.len() + 1;
+        let deadline = Instant::now() + PATIENCE;
+        while entered.load(Ordering::SeqCst) < want {
+            assert!(Instant::now() < deadline, "a blocker never ran");
+            thread::sleep(Duration::from_millis(1));
+        }
+        blockers.push(blocker);
+    }
+    assert!(blockers.len() < 7, "no room left for a runner to fail");
     let second = Timer::new(Duration::from_millis(50), move || {
         tx.send(current_thread().name()).unwrap();
     });
@@ -82,12 +97,47 @@ fn spawn_failures_lose_no_timer() {
             .join_timeout(PATIENCE)
             .map(|done| done.then(|| rx.recv_timeout(PATIENCE).ok()).flatten())
     });
-    release.send(()).unwrap();
-    assert!(blocker.join_timeout(PATIENCE).unwrap());
+    drop(opener);
+    for blocker in &blockers {
+        assert!(blocker.join_timeout(PATIENCE).unwrap());
+    }
     assert_eq!(
         ran_on.unwrap().as_deref(),
         Some("pythreading-timer"),
         "run by the scheduler"
     );
     assert!(second.fired());
+}
+
+/// The runner threads alive now.
+fn runner_threads() -> usize {
+    pythreading_core::enumerate()
+        .iter()
+        .filter(|t| t.name().starts_with("pythreading-timer-"))
+        .count()
+}
+
+/// A gate that callbacks wait at (at most PATIENCE) until it is opened.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn wait(&self) {
+        let (open, opened) = &*self.0;
+        let guard = open.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = opened.wait_timeout_while(guard, PATIENCE, |open| !*open);
+    }
+
+    /// Opens the gate when dropped, also when the test fails first.
+    fn opener(&self) -> impl Drop {
+        struct Opener(Gate);
+        impl Drop for Opener {
+            fn drop(&mut self) {
+                let (open, opened) = &*(self.0).0;
+                *open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+                opened.notify_all();
+            }
+        }
+        Opener(self.clone())
+    }
 }
