@@ -35,6 +35,11 @@
 
 #![forbid(unsafe_code)]
 
+/// This crate's README, compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub mod readme {}
+
 mod condition;
 mod error;
 mod event;
