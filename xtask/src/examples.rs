@@ -96,6 +96,39 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    ExampleCheck {
+        name: "deadlock",
+        timeout_secs: 30,
+        required: &[
+            "with a Lock:",
+            "before first acquire",
+            "before second acquire",
+            "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+            "with an RLock:",
+            "acquired lock twice",
+            "released twice: the RLock is free again",
+        ],
+        forbidden: &[],
+        // "acquired lock twice" is the RLock's line: its first appearance
+        // must come after the RLock header, so the Lock never printed it.
+        ordered: &[
+            ("with a Lock:", "before first acquire"),
+            (
+                "before second acquire",
+                "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+            ),
+            (
+                "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+                "with an RLock:",
+            ),
+            ("with an RLock:", "acquired lock twice"),
+            (
+                "acquired lock twice",
+                "released twice: the RLock is free again",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
