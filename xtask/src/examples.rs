@@ -129,6 +129,42 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    ExampleCheck {
+        name: "semaphore",
+        timeout_secs: 30,
+        required: &[
+            "Main    : pool of 3 connections, 8 workers",
+            "worker-1: got a connection",
+            "worker-1: released",
+            "worker-2: got a connection",
+            "worker-2: released",
+            "worker-3: got a connection",
+            "worker-3: released",
+            "worker-4: got a connection",
+            "worker-4: released",
+            "worker-5: got a connection",
+            "worker-5: released",
+            "worker-6: got a connection",
+            "worker-6: released",
+            "worker-7: got a connection",
+            "worker-7: released",
+            "worker-8: got a connection",
+            "worker-8: released",
+            "Main    : all workers done",
+            "peak connections in use: 3 (pool size 3)",
+        ],
+        forbidden: &[],
+        ordered: &[
+            ("worker-1: got a connection", "worker-1: released"),
+            ("worker-8: got a connection", "worker-8: released"),
+            ("worker-8: released", "Main    : all workers done"),
+            (
+                "Main    : all workers done",
+                "peak connections in use: 3 (pool size 3)",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
