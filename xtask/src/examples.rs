@@ -96,6 +96,75 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    ExampleCheck {
+        name: "deadlock",
+        timeout_secs: 30,
+        required: &[
+            "with a Lock:",
+            "before first acquire",
+            "before second acquire",
+            "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+            "with an RLock:",
+            "acquired lock twice",
+            "released twice: the RLock is free again",
+        ],
+        forbidden: &[],
+        // "acquired lock twice" is the RLock's line: its first appearance
+        // must come after the RLock header, so the Lock never printed it.
+        ordered: &[
+            ("with a Lock:", "before first acquire"),
+            (
+                "before second acquire",
+                "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+            ),
+            (
+                "second acquire timed out after 1s: a Lock is not re-entrant, this is a deadlock",
+                "with an RLock:",
+            ),
+            ("with an RLock:", "acquired lock twice"),
+            (
+                "acquired lock twice",
+                "released twice: the RLock is free again",
+            ),
+        ],
+        exit_ok: true,
+    },
+    ExampleCheck {
+        name: "semaphore",
+        timeout_secs: 30,
+        required: &[
+            "Main    : pool of 3 connections, 8 workers",
+            "worker-1: got a connection",
+            "worker-1: released",
+            "worker-2: got a connection",
+            "worker-2: released",
+            "worker-3: got a connection",
+            "worker-3: released",
+            "worker-4: got a connection",
+            "worker-4: released",
+            "worker-5: got a connection",
+            "worker-5: released",
+            "worker-6: got a connection",
+            "worker-6: released",
+            "worker-7: got a connection",
+            "worker-7: released",
+            "worker-8: got a connection",
+            "worker-8: released",
+            "Main    : all workers done",
+            "peak connections in use: 3 (pool size 3)",
+        ],
+        forbidden: &[],
+        ordered: &[
+            ("worker-1: got a connection", "worker-1: released"),
+            ("worker-8: got a connection", "worker-8: released"),
+            ("worker-8: released", "Main    : all workers done"),
+            (
+                "Main    : all workers done",
+                "peak connections in use: 3 (pool size 3)",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
