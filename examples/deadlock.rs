@@ -3,17 +3,8 @@
 //!
 //! Run it with `cargo run --example deadlock`.
 //!
-//! The tutorial's program
-//!
-//! ```python
-//! l = threading.Lock()
-//! print("before first acquire")
-//! l.acquire()
-//! print("before second acquire")
-//! l.acquire()
-//! print("acquired lock twice")
-//! ```
-//!
+//! The tutorial's program prints a line, acquires a `Lock`, prints
+//! another line and acquires the same `Lock` again. In Python it
 //! hangs for ever at the second `acquire`: a `Lock` is not re-entrant, and
 //! the only thread that could release it is the one waiting for it. To show
 //! that without hanging, the second acquire here is `acquire_timeout` with
