@@ -48,7 +48,9 @@ pub struct Lock {
 impl Lock {
     /// An unlocked lock. `const`, so it can be a `static`.
     pub const fn new() -> Self {
-        Self { raw: RawLock::new() }
+        Self {
+            raw: RawLock::new(),
+        }
     }
 }
 
@@ -56,7 +58,9 @@ impl Lock {
 impl Lock {
     /// An unlocked lock.
     pub fn new() -> Self {
-        Self { raw: RawLock::new() }
+        Self {
+            raw: RawLock::new(),
+        }
     }
 }
 
@@ -146,7 +150,9 @@ impl LockGuard<'_> {
 
 impl fmt::Debug for LockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard").field("lock", self.lock).finish()
+        f.debug_struct("LockGuard")
+            .field("lock", self.lock)
+            .finish()
     }
 }
 

@@ -207,7 +207,9 @@ impl<'a> RLockGuard<'a> {
 
 impl fmt::Debug for RLockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RLockGuard").field("lock", self.lock).finish()
+        f.debug_struct("RLockGuard")
+            .field("lock", self.lock)
+            .finish()
     }
 }
 
