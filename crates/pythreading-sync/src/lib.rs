@@ -8,6 +8,7 @@
 //! | `Semaphore(n)`                | [`Semaphore`]                |
 //! | `BoundedSemaphore(n)`         | [`BoundedSemaphore`]         |
 //! | `Event()`                     | [`Event`]                    |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] (`new`, `with_action`, `with_timeout`) |
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
 //!
 //! Every blocking call comes in three forms: blocking (`acquire`), never
@@ -35,6 +36,7 @@
 
 #![forbid(unsafe_code)]
 
+mod barrier;
 mod error;
 mod lock;
 mod loom;
@@ -42,6 +44,7 @@ mod raw_lock;
 mod rlock;
 mod spin;
 
+pub use barrier::Barrier;
 pub use error::SyncError;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
