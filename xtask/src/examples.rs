@@ -165,6 +165,42 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    ExampleCheck {
+        name: "barrier",
+        timeout_secs: 30,
+        required: &[
+            "Main    : starting 3 workers",
+            "worker-0: initialising",
+            "worker-1: initialising",
+            "worker-2: initialising",
+            "worker-0: ready",
+            "worker-1: ready",
+            "worker-2: ready",
+            "Barrier : all 3 workers ready",
+            "worker-0: working",
+            "worker-1: working",
+            "worker-2: working",
+            "worker-0: finished",
+            "worker-1: finished",
+            "worker-2: finished",
+            "Main    : all workers done",
+        ],
+        forbidden: &[],
+        // Every "ready" before the action, the action before every
+        // "working": so every "ready" comes before any "working".
+        ordered: &[
+            ("worker-0: ready", "Barrier : all 3 workers ready"),
+            ("worker-1: ready", "Barrier : all 3 workers ready"),
+            ("worker-2: ready", "Barrier : all 3 workers ready"),
+            ("Barrier : all 3 workers ready", "worker-0: working"),
+            ("Barrier : all 3 workers ready", "worker-1: working"),
+            ("Barrier : all 3 workers ready", "worker-2: working"),
+            ("worker-0: finished", "Main    : all workers done"),
+            ("worker-1: finished", "Main    : all workers done"),
+            ("worker-2: finished", "Main    : all workers done"),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
