@@ -103,8 +103,7 @@
 //! - `repr()` is `Debug`: `<unlocked Lock>`, `<locked RLock count=1>`,
 //!   `<Event set>`, `<Semaphore value=3>`, `<BoundedSemaphore value=2/3>`
 //!   instead of Python's module and address. An `RLock`'s `count` is the
-//!   calling thread's depth (Python shows the owner's); the tests only read
-//!   it from the owner.
+//!   owner's depth, as in Python.
 //! - `lock.acquire()` returns `()` here, so `test_acquire_contended`'s
 //!   `sem_results` (all `True`) becomes a count of completed acquires.
 //! - `Bunch` is a small helper below: `n` foreign threads (`std::thread`,
