@@ -8,6 +8,7 @@
 //! | `Semaphore(n)`                | [`Semaphore`]                |
 //! | `BoundedSemaphore(n)`         | [`BoundedSemaphore`]         |
 //! | `Event()`                     | [`Event`]                    |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] (`new`, `with_action`, `with_timeout`) |
 //! | `Timer(interval, function)`   | [`Timer`] (thousands share a few threads) |
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
 //!
@@ -36,6 +37,12 @@
 
 #![forbid(unsafe_code)]
 
+/// This crate's README, compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub mod readme {}
+
+mod barrier;
 mod condition;
 mod error;
 mod event;
@@ -47,6 +54,7 @@ mod semaphore;
 mod spin;
 mod timer;
 
+pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::SyncError;
 pub use event::Event;

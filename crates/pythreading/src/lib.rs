@@ -10,7 +10,7 @@
 //!   [`shutdown`], [`ShutdownGuard`], [`register_atexit`].
 //! - **`threading`, synchronisation objects**: the `sync` module (cargo
 //!   feature `sync`, on by default; `pythreading-sync`): `Lock`, `RLock`,
-//!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, also at the
+//!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, `Barrier`, also at the
 //!   root as in Python (`pythreading::Lock` is `threading.Lock`).
 //! - **`concurrent.futures`**: the `futures` module (cargo feature
 //!   `executor`, on by default; `pythreading-executor`).
@@ -40,7 +40,7 @@ pub use pythreading_sync as sync;
 #[cfg(feature = "sync")]
 #[doc(no_inline)]
 pub use pythreading_sync::{
-    BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError, Timer,
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError, Timer,
 };
 
 /// Python's `concurrent.futures`, thread part.
