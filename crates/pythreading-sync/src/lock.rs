@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use crate::error::SyncError;
 use crate::raw_lock::RawLock;
-use crate::spin::deadline_after;
 
 /// A lock that any thread may release: Python's `threading.Lock`.
 ///
@@ -82,7 +81,7 @@ impl Lock {
     /// `true` if it was acquired.
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.try_acquire() || self.raw.acquire_until(deadline_after(timeout))
+        self.raw.acquire_timeout(timeout)
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an

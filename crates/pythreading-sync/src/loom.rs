@@ -63,18 +63,6 @@ mod imp {
             (guard, timed_out)
         }
 
-        /// [`wait`](Self::wait) or [`wait_until`](Self::wait_until).
-        pub(crate) fn wait_deadline<'a, T>(
-            &self,
-            guard: MutexGuard<'a, T>,
-            deadline: Option<Instant>,
-        ) -> (MutexGuard<'a, T>, bool) {
-            match deadline {
-                None => (self.wait(guard), false),
-                Some(deadline) => self.wait_until(guard, deadline),
-            }
-        }
-
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
         }
@@ -175,17 +163,6 @@ mod imp {
             (guard, true)
         }
 
-        pub(crate) fn wait_deadline<'a, T>(
-            &self,
-            guard: MutexGuard<'a, T>,
-            deadline: Option<Instant>,
-        ) -> (MutexGuard<'a, T>, bool) {
-            match deadline {
-                None => (self.wait(guard), false),
-                Some(deadline) => self.wait_until(guard, deadline),
-            }
-        }
-
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
         }
@@ -232,6 +209,21 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+impl Condvar {
+    /// [`wait`](Self::wait) when `deadline` is `None`, else
+    /// [`wait_until`](Self::wait_until); `true` means it timed out.
+    pub(crate) fn wait_deadline<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<std::time::Instant>,
+    ) -> (MutexGuard<'a, T>, bool) {
+        match deadline {
+            None => (self.wait(guard), false),
+            Some(deadline) => self.wait_until(guard, deadline),
+        }
+    }
+}
 pub(crate) use parking_lot::Condvar as StaticCondvar;
 pub(crate) use parking_lot::Mutex as StaticMutex;
 pub(crate) use parking_lot::MutexGuard as StaticMutexGuard;

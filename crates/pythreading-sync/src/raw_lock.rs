@@ -26,10 +26,10 @@
 //! waiter that gives up at its deadline makes one last `swap(2)`, so a
 //! notification it may have taken is passed on by the next release.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
-use crate::spin::SpinWait;
+use crate::spin::{SpinWait, deadline_after};
 
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
@@ -74,6 +74,13 @@ impl RawLock {
     #[inline]
     pub(crate) fn acquire_until(&self, deadline: Option<Instant>) -> bool {
         self.try_acquire() || self.acquire_slow(deadline)
+    }
+
+    /// Takes the lock, waiting at most `timeout`. The clock is read only
+    /// when the fast path fails.
+    #[inline]
+    pub(crate) fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.try_acquire() || self.acquire_slow(deadline_after(timeout))
     }
 
     #[cold]

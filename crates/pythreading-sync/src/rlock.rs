@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::error::SyncError;
 use crate::loom::{AtomicU64, AtomicUsize, Ordering, thread_token};
 use crate::raw_lock::RawLock;
-use crate::spin::deadline_after;
 
 /// A re-entrant lock: Python's `threading.RLock`.
 ///
@@ -81,7 +80,7 @@ impl RLock {
 
     /// Waits at most `timeout` for the lock; `true` if it was acquired.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.acquire_with(|raw| raw.try_acquire() || raw.acquire_until(deadline_after(timeout)))
+        self.acquire_with(|raw| raw.acquire_timeout(timeout))
     }
 
     pub(crate) fn acquire_until(&self, deadline: Option<Instant>) -> bool {

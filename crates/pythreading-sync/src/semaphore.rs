@@ -69,6 +69,13 @@ impl RawSemaphore {
         self.try_acquire() || self.acquire_slow(deadline)
     }
 
+    /// Takes one unit, waiting at most `timeout`. The clock is read only
+    /// when the fast path fails.
+    #[inline]
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.try_acquire() || self.acquire_slow(deadline_after(timeout))
+    }
+
     #[cold]
     fn acquire_slow(&self, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::new();
@@ -214,7 +221,7 @@ impl Semaphore {
     /// Waits at most `timeout` for a unit; `true` if one was taken.
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.try_acquire() || self.raw.acquire_until(deadline_after(timeout))
+        self.raw.acquire_timeout(timeout)
     }
 
     /// Gives one unit back, waking one waiter.
@@ -314,7 +321,7 @@ impl BoundedSemaphore {
     /// Waits at most `timeout` for a unit; `true` if one was taken.
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.try_acquire() || self.raw.acquire_until(deadline_after(timeout))
+        self.raw.acquire_timeout(timeout)
     }
 
     /// Gives one unit back; above the initial value:
