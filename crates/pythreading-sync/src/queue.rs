@@ -49,8 +49,8 @@
 // on an atomic copy of the length outside the lock: a producer and a
 // consumer running on two cores then hand items over without ever parking.
 
-use std::collections::{BinaryHeap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
