@@ -4,15 +4,9 @@
 //! Every program of the tutorial lives in this package as a Cargo example
 //! (`cargo run --example NAME`, e.g. `single_thread`, `daemon_thread`,
 //! `multiple_threads`). This small library holds what they share: a logger
-//! that prints records exactly as the tutorial's
-//!
-//! ```python
-//! logging.basicConfig(format="%(asctime)s: %(message)s", level=logging.INFO,
-//!                     datefmt="%H:%M:%S")
-//! ```
-//!
-//! does, so the Rust output can be compared with the Python output line by
-//! line:
+//! set up as the tutorial sets up Python's `logging` (the wall-clock time as
+//! `HH:MM:SS`, a colon, then the message, at level INFO), so the Rust output
+//! can be compared with the Python output line by line:
 //!
 //! ```text
 //! 14:03:27: Main    : before creating thread

@@ -190,16 +190,30 @@ impl Condition {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
+        self.notify_waiters(n);
+        Ok(())
+    }
+
+    /// Takes up to `n` waiters out of the queue and wakes them; returns how
+    /// many it took. The caller holds the lock.
+    fn notify_waiters(&self, n: usize) -> usize {
         let woken: Vec<Arc<Waiter>> = {
             let mut waiters = self.waiters.lock();
             let n = n.min(waiters.len());
-            waiters.drain(..n).collect()
+            // Flag them while the queue is still locked: a waiter whose
+            // deadline passes checks its flag under this lock, so once it is
+            // out of the queue it must already read as notified (flagged
+            // after the unlock, it could report a timeout and the
+            // notification would reach nobody).
+            waiters
+                .drain(..n)
+                .inspect(|waiter| waiter.notified.store(true, Ordering::Release))
+                .collect()
         };
-        for waiter in woken {
-            waiter.notified.store(true, Ordering::Release);
+        for waiter in &woken {
             waiter.thread.unpark();
         }
-        Ok(())
+        woken.len()
     }
 
     /// Wakes every thread waiting on this condition. Without the lock:
@@ -273,6 +287,29 @@ mod loom_tests {
             }
             waiter.join().unwrap();
             assert!(!cond.lock().locked());
+        });
+    }
+
+    /// A timed waiter whose deadline passes while `notify(1)` takes it out
+    /// of the queue reports being notified: the notification is never spent
+    /// on a waiter that then says it timed out.
+    #[test]
+    fn loom_condition_notify_not_lost_to_timeout() {
+        loom::model(|| {
+            let cond = Arc::new(Condition::new());
+            let waiter = {
+                let cond = Arc::clone(&cond);
+                loom::thread::spawn(move || {
+                    let _held = cond.guard();
+                    cond.wait_timeout(Duration::from_secs(1)).unwrap()
+                })
+            };
+            let taken = {
+                let _held = cond.guard();
+                cond.notify_waiters(1)
+            };
+            let notified = waiter.join().unwrap();
+            assert_eq!(notified, taken == 1);
         });
     }
 }

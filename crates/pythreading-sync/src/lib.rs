@@ -8,6 +8,7 @@
 //! | `Semaphore(n)`                | [`Semaphore`]                |
 //! | `BoundedSemaphore(n)`         | [`BoundedSemaphore`]         |
 //! | `Event()`                     | [`Event`]                    |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] (`new`, `with_action`, `with_timeout`) |
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
 //!
 //! Every blocking call comes in three forms: blocking (`acquire`), never
@@ -40,6 +41,7 @@
 #[doc = include_str!("../README.md")]
 pub mod readme {}
 
+mod barrier;
 mod condition;
 mod error;
 mod event;
@@ -51,6 +53,7 @@ mod rlock;
 mod semaphore;
 mod spin;
 
+pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
 pub use error::SyncError;
 pub use event::Event;

@@ -175,10 +175,16 @@ impl RLock {
 
 impl fmt::Debug for RLock {
     /// As Python's repr: `<unlocked RLock count=0>` / `<locked RLock count=2>`
-    /// (the count is the calling thread's depth).
+    /// (the owner's depth, whichever thread asks; a snapshot).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.locked() { "locked" } else { "unlocked" };
-        write!(f, "<{state} RLock count={}>", self.recursion_count())
+        let locked = self.locked();
+        let state = if locked { "locked" } else { "unlocked" };
+        let count = if locked {
+            self.count.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        write!(f, "<{state} RLock count={count}>")
     }
 }
 
@@ -254,6 +260,10 @@ mod tests {
         let _a = lock.guard();
         let _b = lock.guard();
         assert_eq!(format!("{lock:?}"), "<locked RLock count=2>");
+        // Another thread sees the owner's depth, as in Python.
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(format!("{lock:?}"), "<locked RLock count=2>"));
+        });
     }
 }
 

@@ -10,7 +10,7 @@
 //!   [`shutdown`], [`ShutdownGuard`], [`register_atexit`].
 //! - **`threading`, synchronisation objects**: the `sync` module (cargo
 //!   feature `sync`, on by default; `pythreading-sync`): `Lock`, `RLock`,
-//!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, also at the
+//!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, `Barrier`, also at the
 //!   root as in Python (`pythreading::Lock` is `threading.Lock`).
 //! - **`concurrent.futures`**: the `futures` module (cargo feature
 //!   `executor`, on by default; `pythreading-executor`).
@@ -39,7 +39,9 @@ pub use pythreading_sync as sync;
 // Python has them in `threading` itself: `threading.Lock`, so `pythreading::Lock`.
 #[cfg(feature = "sync")]
 #[doc(no_inline)]
-pub use pythreading_sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError};
+pub use pythreading_sync::{
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError,
+};
 
 /// Python's `concurrent.futures`, thread part.
 #[cfg(feature = "executor")]

@@ -68,5 +68,7 @@ fn sync_items_through_every_path() {
         Option<pythreading::sync::SemaphoreGuard<'_>>,
         Option<pythreading::sync::ConditionGuard<'_>>,
     ) = (None, None, None, None);
+    let barrier: pythreading::sync::Barrier = pythreading::Barrier::new(1).unwrap();
+    assert_eq!(barrier.wait(), Ok(0));
     let _error: pythreading_sync::SyncError = pythreading::SyncError::ReleaseUnlocked;
 }

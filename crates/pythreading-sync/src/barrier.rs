@@ -1,0 +1,527 @@
+//! [`Barrier`]: Python's `threading.Barrier`.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use crate::error::SyncError;
+use crate::loom::{Arc, AtomicU32, Condvar, Mutex, MutexGuard, Ordering};
+use crate::spin::{SpinWait, deadline_after};
+
+/// A meeting point for a fixed number of threads: Python's
+/// `threading.Barrier`.
+///
+/// Each of `parties` threads calls [`wait`](Barrier::wait); none of them
+/// returns until all have called it. Then all are released together and
+/// the barrier is ready for the next round, so the same barrier can hold a
+/// group of threads in step loop after loop. The typical use: worker threads
+/// that first initialise (open a connection, load data) and must not start
+/// working before every one of them is ready.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use pythreading_sync::Barrier;
+///
+/// let initialised = AtomicUsize::new(0);
+/// let barrier = Barrier::new(3)?;
+/// std::thread::scope(|s| {
+///     for _ in 0..3 {
+///         s.spawn(|| {
+///             initialised.fetch_add(1, Ordering::Relaxed); // set up…
+///             barrier.wait().unwrap();                      // …wait for the others…
+///             assert_eq!(initialised.load(Ordering::Relaxed), 3); // …all are ready
+///         });
+///     }
+/// });
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
+///
+/// `wait` returns an index, `0..parties`, distinct for each thread of a
+/// round and given in order of arrival (the last thread to arrive gets
+/// `parties - 1`), so that one thread can be picked for some one-off job.
+/// An [action](Barrier::with_action) does that job without any picking: it
+/// is run once per round, by the last thread to arrive, before any thread is
+/// released.
+///
+/// # A broken barrier
+///
+/// When something goes wrong, waiting for the others would wait for ever.
+/// Instead the barrier *breaks*: every thread waiting in it, and every thread
+/// that calls `wait` afterwards, gets [`SyncError::BrokenBarrier`] (Python's
+/// `BrokenBarrierError`) until [`reset`](Barrier::reset) makes it usable
+/// again. A barrier breaks when
+///
+/// - a `wait` times out ([`wait_timeout`](Barrier::wait_timeout), or `wait`
+///   with a default [timeout](Barrier::with_timeout)): the thread that gave
+///   up and all the others get `BrokenBarrier`;
+/// - a thread calls [`abort`](Barrier::abort) (e.g. because it failed and
+///   will never arrive);
+/// - [`reset`](Barrier::reset) is called while threads wait: they get
+///   `BrokenBarrier`, and the barrier starts afresh;
+/// - the action panics: every waiting thread gets `BrokenBarrier`, and the
+///   panic then continues in the thread that ran the action (its `wait`
+///   does not return), as Python re-raises the action's exception there.
+///
+/// ```
+/// use std::time::Duration;
+/// use pythreading_sync::{Barrier, SyncError};
+///
+/// let barrier = Barrier::new(2)?;
+/// // Nobody else comes: the wait times out and breaks the barrier…
+/// assert_eq!(barrier.wait_timeout(Duration::from_millis(10)), Err(SyncError::BrokenBarrier));
+/// assert!(barrier.broken());
+/// // …so later waits fail at once, until a reset.
+/// assert_eq!(barrier.wait(), Err(SyncError::BrokenBarrier));
+/// barrier.reset();
+/// assert!(!barrier.broken());
+/// # Ok::<(), SyncError>(())
+/// ```
+///
+/// # Differences from Python
+///
+/// - The action runs without any lock of the barrier held, so it may call
+///   [`n_waiting`](Barrier::n_waiting), [`broken`](Barrier::broken) or
+///   [`abort`](Barrier::abort) (in Python, `abort()` from the action
+///   deadlocks). Threads arriving for the next round while it runs wait
+///   until it has finished, as in Python, so actions never overlap.
+/// - A timeout is honoured even while the action runs (Python cannot time
+///   out then: the action holds the barrier's lock). The waiter gives up and
+///   breaks the barrier; the thread running the action then gets
+///   `BrokenBarrier` when the action returns.
+/// - Python keeps newcomers out until every thread of the finished round has
+///   left ("draining"); here the next round starts at once, and each thread
+///   learns its own round's outcome however late it wakes up.
+///
+/// Speed: a round in which nobody has to sleep costs a few uncontended lock
+/// operations and one allocation; a waiting thread spins briefly before it
+/// parks, and the last thread to arrive wakes sleepers only if there are any.
+/// In a two-thread round this is several times faster than
+/// `std::sync::Barrier`, which puts a thread to sleep every round. See
+/// `benches/barrier.rs`.
+//
+// Protocol. The mutex guards `State`: the current round, how many threads
+// have arrived in it, how many are parked on the condition variable. Each
+// round is an `Arc<Round>` whose `outcome` goes once from PENDING to PASSED
+// or BROKEN; only the current round can be PENDING (a round is replaced only
+// after being decided). A waiter keeps its own round's `Arc`, spins on its
+// outcome, then parks: it rechecks the outcome under the mutex before each
+// wait, and outcomes are only decided under the mutex, followed by a
+// `notify_all` when `parked > 0`, so no wake-up is lost. While the last
+// thread runs the action, the round is full (`count == parties`) and still
+// PENDING: newcomers park until it is decided.
+pub struct Barrier {
+    parties: usize,
+    action: Option<Box<dyn Fn() + Send + Sync>>,
+    timeout: Option<Duration>,
+    state: Mutex<State>,
+    wakeup: Condvar,
+}
+
+/// What the mutex of a [`Barrier`] guards.
+struct State {
+    /// The round newcomers join (or find broken).
+    current: Arc<Round>,
+    /// Threads that have arrived in `current`.
+    count: usize,
+    /// Threads waiting on the condition variable (of any round).
+    parked: usize,
+}
+
+/// One round of a barrier, shared by the threads that wait in it.
+struct Round {
+    outcome: AtomicU32,
+}
+
+const PENDING: u32 = 0;
+const PASSED: u32 = 1;
+const BROKEN: u32 = 2;
+
+impl Round {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            outcome: AtomicU32::new(PENDING),
+        })
+    }
+
+    #[inline]
+    fn outcome(&self) -> u32 {
+        self.outcome.load(Ordering::Acquire)
+    }
+
+    /// Decides the round. Called with the barrier's mutex held.
+    fn decide(&self, outcome: u32) {
+        self.outcome.store(outcome, Ordering::Release);
+    }
+
+    /// What `wait` returns for a thread of this round, once decided.
+    #[inline]
+    fn result(&self, index: usize) -> Option<Result<usize, SyncError>> {
+        match self.outcome() {
+            PENDING => None,
+            PASSED => Some(Ok(index)),
+            _ => Some(Err(SyncError::BrokenBarrier)),
+        }
+    }
+}
+
+impl Barrier {
+    /// A barrier for `parties` threads, with no action and no default
+    /// timeout (`threading.Barrier(parties)`). 0 parties is
+    /// [`SyncError::InvalidArgument`], as Python's `ValueError`.
+    pub fn new(parties: usize) -> Result<Self, SyncError> {
+        if parties == 0 {
+            return Err(SyncError::InvalidArgument("parties must be > 0".to_owned()));
+        }
+        Ok(Self {
+            parties,
+            action: None,
+            timeout: None,
+            state: Mutex::new(State {
+                current: Round::new(),
+                count: 0,
+                parked: 0,
+            }),
+            wakeup: Condvar::new(),
+        })
+    }
+
+    /// Sets the action (`Barrier(parties, action)`): run once per round, by
+    /// the last thread to arrive, before any thread of the round is
+    /// released. If it panics, the barrier breaks and the panic continues in
+    /// that thread.
+    pub fn with_action(mut self, action: impl Fn() + Send + Sync + 'static) -> Self {
+        self.action = Some(Box::new(action));
+        self
+    }
+
+    /// Sets the timeout [`wait`](Self::wait) uses (`Barrier(parties,
+    /// timeout=t)`); without it `wait` waits for ever.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Waits until all parties have called `wait` (`barrier.wait()`), or
+    /// for at most the default timeout if one was set with
+    /// [`with_timeout`](Self::with_timeout). Returns this thread's index in
+    /// the round, `0..parties` in order of arrival; a broken barrier (see
+    /// [`Barrier`]) is [`SyncError::BrokenBarrier`].
+    pub fn wait(&self) -> Result<usize, SyncError> {
+        self.wait_until(self.timeout.and_then(deadline_after))
+    }
+
+    /// [`wait`](Self::wait), for at most `timeout` (`barrier.wait(t)`).
+    /// Timing out breaks the barrier: this thread and every other waiting
+    /// one get [`SyncError::BrokenBarrier`]. If the round was completed
+    /// just as the time ran out, the wait succeeds.
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, SyncError> {
+        self.wait_until(deadline_after(timeout))
+    }
+
+    /// Puts the barrier back in its initial state (`barrier.reset()`).
+    /// Threads waiting in it get [`SyncError::BrokenBarrier`]; a broken
+    /// barrier becomes usable again.
+    pub fn reset(&self) {
+        let mut state = self.state.lock();
+        let old = std::mem::replace(&mut state.current, Round::new());
+        if old.outcome() == PENDING {
+            old.decide(BROKEN);
+        }
+        state.count = 0;
+        self.wake_parked(&state);
+    }
+
+    /// Breaks the barrier (`barrier.abort()`): waiting threads, and those
+    /// that call `wait` until the next [`reset`](Self::reset), get
+    /// [`SyncError::BrokenBarrier`]. For a thread that cannot arrive (it
+    /// failed), so that the others do not wait for it for ever.
+    pub fn abort(&self) {
+        let mut state = self.state.lock();
+        self.break_current(&mut state);
+    }
+
+    /// The number of threads needed to pass the barrier.
+    pub fn parties(&self) -> usize {
+        self.parties
+    }
+
+    /// The number of threads waiting in the current round (0 if the barrier
+    /// is broken). While the action runs, that includes the thread running
+    /// it, as in Python.
+    pub fn n_waiting(&self) -> usize {
+        let state = self.state.lock();
+        if state.current.outcome() == BROKEN {
+            0
+        } else {
+            state.count
+        }
+    }
+
+    /// Whether the barrier is broken (see [`Barrier`]).
+    pub fn broken(&self) -> bool {
+        self.state.lock().current.outcome() == BROKEN
+    }
+
+    /// The one wait routine: `deadline` `None` waits for ever.
+    fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, SyncError> {
+        let mut state = self.state.lock();
+        // The last round's action is still running: wait until it is decided.
+        while state.count == self.parties && state.current.outcome() == PENDING {
+            let timed_out;
+            (state, timed_out) = self.park(state, deadline);
+            if timed_out && state.count == self.parties {
+                self.break_current(&mut state);
+            }
+        }
+        if state.current.outcome() == BROKEN {
+            return Err(SyncError::BrokenBarrier);
+        }
+        let index = state.count;
+        state.count += 1;
+        if state.count == self.parties {
+            return self.release(state, index);
+        }
+        let round = Arc::clone(&state.current);
+        drop(state);
+
+        // The others are usually close behind: spin a little before parking.
+        let mut spin = SpinWait::new();
+        loop {
+            if let Some(result) = round.result(index) {
+                return result;
+            }
+            if !spin.spin() {
+                break;
+            }
+        }
+        let mut state = self.state.lock();
+        loop {
+            if let Some(result) = round.result(index) {
+                return result;
+            }
+            let timed_out;
+            (state, timed_out) = self.park(state, deadline);
+            if timed_out {
+                if let Some(result) = round.result(index) {
+                    return result;
+                }
+                // Still pending, so still the current round: break it.
+                self.break_current(&mut state);
+                return Err(SyncError::BrokenBarrier);
+            }
+        }
+    }
+
+    /// The last thread of a round has arrived: run the action, then let the
+    /// round pass (or break it if the action panicked).
+    fn release(&self, mut state: MutexGuard<'_, State>, index: usize) -> Result<usize, SyncError> {
+        let Some(action) = &self.action else {
+            self.pass(&mut state);
+            return Ok(index);
+        };
+        let round = Arc::clone(&state.current);
+        drop(state);
+        let ran = panic::catch_unwind(AssertUnwindSafe(action));
+        let mut state = self.state.lock();
+        match ran {
+            // Nobody broke the round while the action ran.
+            Ok(()) if round.outcome() == PENDING => {
+                self.pass(&mut state);
+                Ok(index)
+            }
+            Ok(()) => Err(SyncError::BrokenBarrier),
+            Err(payload) => {
+                if round.outcome() == PENDING {
+                    self.break_current(&mut state);
+                }
+                drop(state);
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Lets the current round pass and opens the next one.
+    fn pass(&self, state: &mut State) {
+        state.current.decide(PASSED);
+        state.current = Round::new();
+        state.count = 0;
+        self.wake_parked(state);
+    }
+
+    /// Breaks the current round (if it is not already broken).
+    fn break_current(&self, state: &mut State) {
+        if state.current.outcome() == PENDING {
+            state.current.decide(BROKEN);
+            self.wake_parked(state);
+        }
+    }
+
+    /// Wakes every parked thread, if there is any, after a round was decided.
+    fn wake_parked(&self, state: &State) {
+        if state.parked > 0 {
+            self.wakeup.notify_all();
+        }
+    }
+
+    /// Parks on the condition variable until notified or `deadline`; `true`
+    /// means timed out.
+    fn park<'a>(
+        &self,
+        mut state: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        state.parked += 1;
+        let (mut state, timed_out) = self.wakeup.wait_deadline(state, deadline);
+        state.parked -= 1;
+        (state, timed_out)
+    }
+}
+
+impl fmt::Debug for Barrier {
+    /// As Python's repr, without the address: `<Barrier: waiters=1/3>` /
+    /// `<Barrier: broken>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        if state.current.outcome() == BROKEN {
+            write!(f, "<Barrier: broken>")
+        } else {
+            write!(f, "<Barrier: waiters={}/{}>", state.count, self.parties)
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        fn send_sync<T: Send + Sync + fmt::Debug>() {}
+        send_sync::<Barrier>();
+    }
+
+    #[test]
+    fn debug_is_pythons_repr() {
+        let barrier = Barrier::new(3).unwrap();
+        assert_eq!(format!("{barrier:?}"), "<Barrier: waiters=0/3>");
+        barrier.abort();
+        assert_eq!(format!("{barrier:?}"), "<Barrier: broken>");
+    }
+
+    #[test]
+    fn rounds_are_replaced_once_decided() {
+        let barrier = Barrier::new(1).unwrap();
+        let first = Arc::clone(&barrier.state.lock().current);
+        assert_eq!(barrier.wait(), Ok(0));
+        assert_eq!(first.outcome(), PASSED);
+        let second = Arc::clone(&barrier.state.lock().current);
+        assert_eq!(second.outcome(), PENDING);
+        barrier.reset();
+        // A reset round with nobody in it is decided too: only the current
+        // round is ever pending.
+        assert_eq!(second.outcome(), BROKEN);
+        assert_eq!(barrier.state.lock().current.outcome(), PENDING);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::AtomicUsize;
+
+    /// Two threads pass two rounds: each round hands out indices 0 and 1,
+    /// and every wait succeeds (loom reports a lost wake-up as a deadlock).
+    #[test]
+    fn loom_barrier_two_threads_two_rounds() {
+        loom::model(|| {
+            let barrier = Arc::new(Barrier::new(2).unwrap());
+            let other = {
+                let barrier = Arc::clone(&barrier);
+                loom::thread::spawn(move || [barrier.wait(), barrier.wait()])
+            };
+            let mine = [barrier.wait(), barrier.wait()];
+            let theirs = other.join().unwrap();
+            for (a, b) in mine.into_iter().zip(theirs) {
+                let mut indices = [a.unwrap(), b.unwrap()];
+                indices.sort_unstable();
+                assert_eq!(indices, [0, 1]);
+            }
+            assert!(!barrier.broken());
+            assert_eq!(barrier.n_waiting(), 0);
+        });
+    }
+
+    /// Three threads, one round, with an action: it runs exactly once and
+    /// before any thread leaves, and the indices are 0, 1, 2.
+    #[test]
+    fn loom_barrier_three_threads_action_runs_first() {
+        loom::model(|| {
+            let runs = Arc::new(AtomicUsize::new(0));
+            let barrier = {
+                let runs = Arc::clone(&runs);
+                Arc::new(Barrier::new(3).unwrap().with_action(move || {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                }))
+            };
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let (barrier, runs) = (Arc::clone(&barrier), Arc::clone(&runs));
+                    loom::thread::spawn(move || {
+                        let index = barrier.wait().unwrap();
+                        assert_eq!(runs.load(Ordering::Relaxed), 1);
+                        index
+                    })
+                })
+                .collect();
+            let mut indices = vec![barrier.wait().unwrap()];
+            assert_eq!(runs.load(Ordering::Relaxed), 1);
+            indices.extend(handles.into_iter().map(|h| h.join().unwrap()));
+            indices.sort_unstable();
+            assert_eq!(indices, [0, 1, 2]);
+        });
+    }
+
+    /// An abort racing two waiters of a three-party barrier (which can never
+    /// fill): both get BrokenBarrier, whether they arrived before or after
+    /// it, and nobody hangs.
+    #[test]
+    fn loom_barrier_abort_breaks_all_waiters() {
+        loom::model(|| {
+            let barrier = Arc::new(Barrier::new(3).unwrap());
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let barrier = Arc::clone(&barrier);
+                    loom::thread::spawn(move || barrier.wait())
+                })
+                .collect();
+            barrier.abort();
+            for h in handles {
+                assert_eq!(h.join().unwrap(), Err(SyncError::BrokenBarrier));
+            }
+            assert!(barrier.broken());
+        });
+    }
+
+    /// A timed wait (which, under loom, times out as soon as it parks)
+    /// against a plain wait: either the round passed and both have distinct
+    /// indices, or the timeout broke it and both get BrokenBarrier.
+    #[test]
+    fn loom_barrier_timeout_breaks_or_passes_for_both() {
+        loom::model(|| {
+            let barrier = Arc::new(Barrier::new(2).unwrap());
+            let timed = {
+                let barrier = Arc::clone(&barrier);
+                loom::thread::spawn(move || barrier.wait_timeout(Duration::from_secs(1)))
+            };
+            let mine = barrier.wait();
+            let theirs = timed.join().unwrap();
+            match (mine, theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a + b, 1),
+                (Err(SyncError::BrokenBarrier), Err(SyncError::BrokenBarrier)) => {
+                    assert!(barrier.broken())
+                }
+                other => panic!("one passed and one broke: {other:?}"),
+            }
+        });
+    }
+}
