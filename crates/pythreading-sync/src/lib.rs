@@ -48,6 +48,7 @@ mod error;
 mod event;
 mod lock;
 mod loom;
+pub mod queue;
 mod raw_lock;
 mod rlock;
 mod semaphore;

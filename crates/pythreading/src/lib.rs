@@ -36,6 +36,11 @@ pub use pythreading_core::*;
 #[doc(inline)]
 pub use pythreading_sync as sync;
 
+/// Python's `queue` module: `Queue`, `LifoQueue`, `PriorityQueue`.
+#[cfg(feature = "sync")]
+#[doc(inline)]
+pub use pythreading_sync::queue;
+
 // Python has them in `threading` itself: `threading.Lock`, so `pythreading::Lock`.
 #[cfg(feature = "sync")]
 #[doc(no_inline)]
