@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p pythreading-sync --bench queue`
 
+// `criterion_group!` defines an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::thread;
