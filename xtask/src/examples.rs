@@ -229,6 +229,36 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    // How many messages get through depends on timing: the counts line
+    // varies, the verdict line does not.
+    ExampleCheck {
+        name: "prodcon_queue",
+        timeout_secs: 30,
+        required: &[
+            "Main: about to set event",
+            "Producer received event. Exiting",
+            "Consumer received shutdown. Exiting",
+            "Main: every message produced was consumed, in order",
+        ],
+        forbidden: &["Main: LOST MESSAGES"],
+        // The producer stops only after the event, the queue is shut down
+        // only after the producer stopped, and the verdict comes last.
+        ordered: &[
+            (
+                "Main: about to set event",
+                "Producer received event. Exiting",
+            ),
+            (
+                "Producer received event. Exiting",
+                "Consumer received shutdown. Exiting",
+            ),
+            (
+                "Consumer received shutdown. Exiting",
+                "Main: every message produced was consumed, in order",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
