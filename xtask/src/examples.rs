@@ -247,6 +247,64 @@ const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    // The messages are random, so only the fixed lines are checked; the
+    // example itself compares what was sent with what was stored.
+    ExampleCheck {
+        name: "prodcon_lock",
+        timeout_secs: 30,
+        required: &[
+            "Producer sent the sentinel. Exiting",
+            "Consumer received the sentinel. Exiting",
+            "Main: produced 10, consumed 10",
+            "Main: every message produced was consumed, in order",
+        ],
+        forbidden: &["Main: LOST MESSAGES"],
+        ordered: &[
+            (
+                "Producer sent the sentinel. Exiting",
+                "Main: produced 10, consumed 10",
+            ),
+            (
+                "Consumer received the sentinel. Exiting",
+                "Main: produced 10, consumed 10",
+            ),
+            (
+                "Main: produced 10, consumed 10",
+                "Main: every message produced was consumed, in order",
+            ),
+        ],
+        exit_ok: true,
+    },
+    // How many messages get through depends on timing: the counts line
+    // varies, the verdict line does not.
+    ExampleCheck {
+        name: "prodcon_queue",
+        timeout_secs: 30,
+        required: &[
+            "Main: about to set event",
+            "Producer received event. Exiting",
+            "Consumer received shutdown. Exiting",
+            "Main: every message produced was consumed, in order",
+        ],
+        forbidden: &["Main: LOST MESSAGES"],
+        // The producer stops only after the event, the queue is shut down
+        // only after the producer stopped, and the verdict comes last.
+        ordered: &[
+            (
+                "Main: about to set event",
+                "Producer received event. Exiting",
+            ),
+            (
+                "Producer received event. Exiting",
+                "Consumer received shutdown. Exiting",
+            ),
+            (
+                "Consumer received shutdown. Exiting",
+                "Main: every message produced was consumed, in order",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// How often to look whether a running example has exited.
