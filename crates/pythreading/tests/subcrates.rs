@@ -77,3 +77,28 @@ fn sync_items_through_every_path() {
     timer.start().unwrap();
     assert!(timer.cancelled());
 }
+
+#[cfg(feature = "sync")]
+#[test]
+fn queue_items_through_every_path() {
+    use pythreading::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
+    let fifo: Queue<u8> = Queue::new(1);
+    let _same: &pythreading_sync::queue::Queue<u8> = &fifo;
+    fifo.put(1).unwrap();
+    let refused: PutError<u8> = fifo.put_nowait(2).unwrap_err();
+    assert!(matches!(refused, PutError::Full(2)));
+    assert_eq!(fifo.get(), Ok(1));
+    assert_eq!(fifo.get_nowait(), Err(GetError::Empty));
+    let lifo: LifoQueue<u8> = LifoQueue::new(0);
+    lifo.put(1).unwrap();
+    lifo.put(2).unwrap();
+    assert_eq!(lifo.shutdown(true), vec![2, 1]);
+    let heap: PriorityQueue<u8> = PriorityQueue::new(0);
+    heap.put(3).unwrap();
+    heap.put(1).unwrap();
+    assert_eq!(heap.get(), Ok(1));
+    heap.shutdown(false);
+    assert_eq!(heap.get(), Ok(3));
+    assert_eq!(heap.get(), Err(GetError::ShutDown));
+    assert!(matches!(heap.put(4), Err(PutError::ShutDown(4))));
+}
