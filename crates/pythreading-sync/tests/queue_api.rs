@@ -131,6 +131,26 @@ fn blocked_put_wakes_on_get() {
 }
 
 #[test]
+fn blocked_put_takes_a_single_free_slot_of_a_large_queue() {
+    // A full producer spins for more room than one slot before retrying;
+    // one freed slot must still let it in, with nobody taking more.
+    let q = Arc::new(Queue::new(64));
+    for i in 0..64 {
+        q.put(i).unwrap();
+    }
+    let putter = {
+        let q = Arc::clone(&q);
+        thread::spawn(move || q.put_timeout(64, PATIENCE))
+    };
+    thread::sleep(SHORT);
+    assert_eq!(q.get(), Ok(0));
+    assert_eq!(putter.join().unwrap(), Ok(()));
+    assert!(q.full());
+    let drained: Vec<i32> = std::iter::from_fn(|| q.get_nowait().ok()).collect();
+    assert_eq!(drained, (1..=64).collect::<Vec<_>>());
+}
+
+#[test]
 fn task_done_and_join() {
     let q = Arc::new(Queue::new(0));
     assert_eq!(q.task_done(), Err(SyncError::TaskDoneTooManyTimes));
