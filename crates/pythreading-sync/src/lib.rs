@@ -11,6 +11,7 @@
 //! | `Barrier(parties, action, timeout)` | [`Barrier`] (`new`, `with_action`, `with_timeout`) |
 //! | `Timer(interval, function)`   | [`Timer`] (thousands share a few threads) |
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
+//! | `queue.Queue`, `LifoQueue`, `PriorityQueue` | [`queue::Queue`], [`queue::LifoQueue`], [`queue::PriorityQueue`] |
 //!
 //! Every blocking call comes in three forms: blocking (`acquire`), never
 //! blocking (`try_acquire`, a `bool`) and bounded (`acquire_timeout`, a
