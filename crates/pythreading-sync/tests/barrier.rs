@@ -14,17 +14,11 @@ use std::time::{Duration, Instant};
 
 use pythreading_sync::{Barrier, SyncError};
 
+mod common;
+use common::{join_all, wait_until};
+
 /// Long enough never to expire on a loaded machine when all goes well.
 const GENEROUS: Duration = Duration::from_secs(30);
-
-/// Polls `cond` until it holds; panics after [`GENEROUS`].
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < GENEROUS, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// Starts `n` threads that each call `barrier.wait()` once.
 fn waiters(barrier: &Arc<Barrier>, n: usize) -> Vec<JoinHandle<Result<usize, SyncError>>> {
@@ -34,10 +28,6 @@ fn waiters(barrier: &Arc<Barrier>, n: usize) -> Vec<JoinHandle<Result<usize, Syn
             thread::spawn(move || barrier.wait())
         })
         .collect()
-}
-
-fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Vec<T> {
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 /// Passes one full round with `parties` threads (this one included) and
@@ -119,9 +109,9 @@ fn indices_are_distinct_in_every_round_and_nobody_leaves_early() {
 fn indices_follow_arrival_order() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     let first = waiters(&barrier, 1);
-    eventually("the first thread waits", || barrier.n_waiting() == 1);
+    wait_until("the first thread waits", || barrier.n_waiting() == 1);
     let second = waiters(&barrier, 1);
-    eventually("the second thread waits", || barrier.n_waiting() == 2);
+    wait_until("the second thread waits", || barrier.n_waiting() == 2);
     assert_eq!(barrier.wait(), Ok(2));
     assert_eq!(join_all(first), [Ok(0)]);
     assert_eq!(join_all(second), [Ok(1)]);
@@ -132,15 +122,15 @@ fn n_waiting_counts_the_threads_in_the_current_round() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     assert_eq!(barrier.n_waiting(), 0);
     let mut handles = waiters(&barrier, 1);
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     handles.extend(waiters(&barrier, 1));
-    eventually("two threads wait", || barrier.n_waiting() == 2);
+    wait_until("two threads wait", || barrier.n_waiting() == 2);
     barrier.wait().unwrap();
     assert!(join_all(handles).iter().all(Result::is_ok));
     assert_eq!(barrier.n_waiting(), 0);
     // A broken barrier has nobody waiting in it.
     let handles = waiters(&barrier, 1);
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     barrier.abort();
     assert_eq!(barrier.n_waiting(), 0);
     assert_eq!(join_all(handles), [Err(SyncError::BrokenBarrier)]);
@@ -203,9 +193,9 @@ fn newcomers_wait_while_the_action_runs_and_actions_never_overlap() {
         )
     };
     let first = waiters(&barrier, 1);
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     let last = waiters(&barrier, 1);
-    eventually("the action runs", || in_action.load(Ordering::SeqCst));
+    wait_until("the action runs", || in_action.load(Ordering::SeqCst));
     // Two newcomers form the next round, after the running action.
     let next = waiters(&barrier, 2);
     let mut next_indices: Vec<_> = join_all(next).into_iter().map(Result::unwrap).collect();
@@ -220,7 +210,7 @@ fn newcomers_wait_while_the_action_runs_and_actions_never_overlap() {
 fn timeout_breaks_the_barrier_for_everyone_until_reset() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     let other = waiters(&barrier, 1);
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     let start = Instant::now();
     assert_eq!(
         barrier.wait_timeout(Duration::from_millis(50)),
@@ -280,7 +270,7 @@ fn with_timeout_is_the_default_of_wait() {
 fn abort_breaks_waiters_and_later_waits_until_reset() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     let handles = waiters(&barrier, 2);
-    eventually("two threads wait", || barrier.n_waiting() == 2);
+    wait_until("two threads wait", || barrier.n_waiting() == 2);
     barrier.abort();
     assert_eq!(
         join_all(handles),
@@ -309,7 +299,7 @@ fn abort_with_nobody_waiting_breaks_it_too() {
 fn reset_while_threads_wait_breaks_them_and_leaves_it_usable() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     let handles = waiters(&barrier, 2);
-    eventually("two threads wait", || barrier.n_waiting() == 2);
+    wait_until("two threads wait", || barrier.n_waiting() == 2);
     barrier.reset();
     assert_eq!(
         join_all(handles),
@@ -346,7 +336,7 @@ fn panicking_action_breaks_the_barrier_and_panics_in_its_thread() {
         )
     };
     let handles = waiters(&barrier, 2);
-    eventually("two threads wait", || barrier.n_waiting() == 2);
+    wait_until("two threads wait", || barrier.n_waiting() == 2);
     // This thread arrives last, so it runs the action.
     let caught = panic::catch_unwind(AssertUnwindSafe(|| barrier.wait()));
     let payload = caught.expect_err("the action's panic reaches the thread that ran it");
@@ -370,7 +360,7 @@ fn action_may_abort_the_barrier_it_runs_for() {
             .with_action(move || me.upgrade().expect("barrier alive").abort())
     });
     let other = waiters(&barrier, 1);
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     assert_eq!(barrier.wait(), Err(SyncError::BrokenBarrier));
     assert_eq!(join_all(other), [Err(SyncError::BrokenBarrier)]);
     assert!(barrier.broken());
@@ -387,7 +377,7 @@ fn timeout_during_the_action_breaks_the_round() {
         let barrier = Arc::clone(&barrier);
         thread::spawn(move || barrier.wait_timeout(Duration::from_millis(100)))
     };
-    eventually("one thread waits", || barrier.n_waiting() == 1);
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
     // Runs the 300 ms action; the other thread gives up meanwhile.
     assert_eq!(
         barrier.wait_timeout(GENEROUS),
@@ -402,7 +392,7 @@ fn debug_shows_waiters_or_broken() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));
     assert_eq!(format!("{barrier:?}"), "<Barrier: waiters=0/3>");
     let handles = waiters(&barrier, 2);
-    eventually("two threads wait", || barrier.n_waiting() == 2);
+    wait_until("two threads wait", || barrier.n_waiting() == 2);
     assert_eq!(format!("{barrier:?}"), "<Barrier: waiters=2/3>");
     barrier.abort();
     assert_eq!(format!("{barrier:?}"), "<Barrier: broken>");

@@ -150,18 +150,11 @@ use std::time::{Duration, Instant};
 
 use pythreading_sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError};
 
+mod common;
+use common::wait_until;
+
 /// How long a bounded wait waits before the test calls it a hang.
 const LONG: Duration = Duration::from_secs(30);
-
-/// Polls `condition` until it holds, failing the test after `LONG`
-/// (CPython's `support.sleeping_retry(SHORT_TIMEOUT)` loops).
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// CPython's `wait_threads_blocked`: an arbitrary sleep, giving `n` threads
 /// the chance to block (or to misbehave) before the test checks that

@@ -29,7 +29,7 @@
 //!   `<Barrier: waiters=2/3>` / `<Barrier: broken>`, so the regular
 //!   expressions become exact comparisons.
 //! - `support.sleeping_retry(SHORT_TIMEOUT)` polling loops become
-//!   [`eventually`], with a 30 s limit as `SHORT_TIMEOUT`.
+//!   `common::wait_until`, with a 30 s limit as `SHORT_TIMEOUT`.
 
 use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,12 +39,13 @@ use std::time::{Duration, Instant};
 
 use pythreading_sync::{Barrier, SyncError};
 
+mod common;
+use common::wait_until;
+
 /// `BarrierTests.N`.
 const N: usize = 5;
 /// `BarrierTests.defaultTimeout` (2.0 in Python; see the tweaks above).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// `support.SHORT_TIMEOUT`.
-const SHORT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `setUp`: `self.barrier = Barrier(N, timeout=defaultTimeout)`.
 fn set_up() -> Arc<Barrier> {
@@ -69,15 +70,6 @@ fn bunch(n: usize, f: impl Fn() + Send + Sync + 'static) {
     }
     if let Some(payload) = first_panic {
         panic::resume_unwind(payload);
-    }
-}
-
-/// `for _ in support.sleeping_retry(SHORT_TIMEOUT): if cond(): break`.
-fn eventually(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < SHORT_TIMEOUT, "condition never held");
-        thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -217,7 +209,7 @@ fn test_reset() {
             let i = barrier.wait().unwrap();
             if i == N / 2 {
                 // Wait until the other threads are all in the barrier.
-                eventually(|| barrier.n_waiting() >= N - 1);
+                wait_until("N - 1 threads wait", || barrier.n_waiting() >= N - 1);
                 barrier.reset();
             } else {
                 match barrier.wait() {
@@ -335,7 +327,7 @@ fn test_repr() {
         })
         .collect();
     // Threads blocked on barrier.wait()
-    eventually(|| barrier.n_waiting() >= THREADS);
+    wait_until("every thread waits", || barrier.n_waiting() >= THREADS);
     assert_eq!(format!("{barrier:?}"), "<Barrier: waiters=2/3>");
     // Threads unblocked
     barrier.wait_timeout(timeout).unwrap();

@@ -10,16 +10,11 @@ use std::time::{Duration, Instant};
 use pythreading_sync::SyncError;
 use pythreading_sync::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
 
+mod common;
+use common::wait_until;
+
 const PATIENCE: Duration = Duration::from_secs(20);
 const SHORT: Duration = Duration::from_millis(50);
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(2));
-    }
-}
 
 #[test]
 fn error_texts_and_helpers() {

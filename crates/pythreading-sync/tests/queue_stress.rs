@@ -3,27 +3,18 @@
 //! middle loses nothing (each item is received, drained or handed back).
 
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread::{self};
+use std::time::Duration;
 
 use pythreading_sync::queue::{GetError, LifoQueue, PriorityQueue, Queue};
+
+mod common;
+use common::join_all;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const PRODUCERS: u64 = 4;
 const CONSUMERS: usize = 4;
 const PER_PRODUCER: u64 = 5_000;
-
-fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Vec<T> {
-    let deadline = Instant::now() + PATIENCE;
-    while handles.iter().any(|h| !h.is_finished()) {
-        assert!(
-            Instant::now() < deadline,
-            "threads did not finish: lost wake-up?"
-        );
-        thread::sleep(Duration::from_millis(5));
-    }
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
-}
 
 macro_rules! exactly_once {
     ($name:ident, $queue:ident) => {

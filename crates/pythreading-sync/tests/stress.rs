@@ -5,24 +5,15 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread::{self};
+use std::time::Duration;
 
 use pythreading_sync::{Condition, Event, Lock, RLock, Semaphore};
 
-const PATIENCE: Duration = Duration::from_secs(60);
+mod common;
+use common::join_all;
 
-fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Vec<T> {
-    let deadline = Instant::now() + PATIENCE;
-    while handles.iter().any(|h| !h.is_finished()) {
-        assert!(
-            Instant::now() < deadline,
-            "threads did not finish: lost wake-up?"
-        );
-        thread::sleep(Duration::from_millis(5));
-    }
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
-}
+const PATIENCE: Duration = Duration::from_secs(60);
 
 #[test]
 fn lock_every_acquire_form_excludes() {

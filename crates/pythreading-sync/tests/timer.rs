@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use pythreading_core::{Thread, ThreadError, reset_excepthook, set_excepthook};
 use pythreading_sync::Timer;
 
+mod common;
+use common::wait_until;
+
 /// Long enough that a correct timer never hits it.
 const PATIENCE: Duration = Duration::from_secs(20);
 /// Long enough that such a timer never fires during a test.
@@ -45,15 +48,6 @@ fn counting(interval: Duration) -> (Timer, Arc<AtomicUsize>) {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     (timer, calls)
-}
-
-/// Polls `done` until it holds, failing after PATIENCE.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// The service threads alive now, by name.
@@ -458,7 +452,7 @@ fn blocking_callbacks_use_at_most_seven_runners() {
     for t in &timers {
         t.start().unwrap();
     }
-    eventually("seven callbacks run at once", || {
+    wait_until("seven callbacks run at once", || {
         running.load(Ordering::SeqCst) >= 7
     });
     thread::sleep(Duration::from_millis(200));
@@ -517,13 +511,13 @@ fn service_threads_exit_when_idle_and_come_back() {
     assert!(daemon, "service threads are daemons");
     assert!(seen.contains(&name), "{seen:?}");
     assert!(seen.contains(&"pythreading-timer".to_owned()), "{seen:?}");
-    eventually("the service threads exit", || timer_threads().is_empty());
+    wait_until("the service threads exit", || timer_threads().is_empty());
 
     let (again, calls_again) = counting(Duration::from_millis(10));
     again.start().unwrap();
     assert!(again.join_timeout(PATIENCE).unwrap());
     assert_eq!(calls_again.load(Ordering::SeqCst), 1);
-    eventually("the service threads exit again", || {
+    wait_until("the service threads exit again", || {
         timer_threads().is_empty()
     });
 }
