@@ -67,7 +67,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use log::{debug, info};
 use pythreading::{Lock, ShutdownGuard, SyncError, Thread, current_thread};
-use pythreading_examples::Rng;
+use pythreading_examples::{Rng, check_delivery};
 
 /// How many messages the producer sends before the sentinel.
 const MESSAGES: usize = 10;
@@ -191,15 +191,5 @@ fn main() -> Result<(), Box<dyn Error>> {
     let produced = producer.into_result()??;
     let consumed = consumer.into_result()??;
 
-    info!(
-        "Main: produced {}, consumed {}",
-        produced.len(),
-        consumed.len()
-    );
-    if produced != consumed {
-        info!("Main: LOST MESSAGES");
-        return Err(format!("sent {produced:?}, but stored {consumed:?}").into());
-    }
-    info!("Main: every message produced was consumed, in order");
-    Ok(())
+    check_delivery(&produced, &consumed)
 }

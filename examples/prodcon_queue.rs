@@ -80,7 +80,7 @@ use std::time::Duration;
 use log::info;
 use pythreading::queue::{PutError, Queue};
 use pythreading::{Event, ShutdownGuard, Thread};
-use pythreading_examples::Rng;
+use pythreading_examples::{Rng, check_delivery};
 
 /// The queue's bound, as in the tutorial.
 const MAXSIZE: usize = 10;
@@ -169,15 +169,5 @@ fn main() -> Result<(), Box<dyn Error>> {
     let consumed = consumer.into_result()?;
     let produced = produced??;
 
-    info!(
-        "Main: produced {}, consumed {}",
-        produced.len(),
-        consumed.len()
-    );
-    if produced != consumed {
-        info!("Main: LOST MESSAGES");
-        return Err(format!("sent {produced:?}, but stored {consumed:?}").into());
-    }
-    info!("Main: every message produced was consumed, in order");
-    Ok(())
+    check_delivery(&produced, &consumed)
 }

@@ -18,9 +18,10 @@
 //!
 //! The producer–consumer programs also share [`Rng`], a few lines standing
 //! in for Python's `random.randint`, so the examples need no random-number
-//! crate.
+//! crate, and [`check_delivery`], their closing verdict.
 
-use std::fmt::{Arguments, Display};
+use std::error::Error;
+use std::fmt::{Arguments, Debug, Display};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -181,6 +182,31 @@ impl Rng {
         // is at most `high`.
         low + (self.next_u64() % span) as u32
     }
+}
+
+/// The producer–consumer programs' closing lines: logs how many messages
+/// were produced and consumed, then whether every one arrived, in order.
+/// A loss is an error naming both lists, so the program exits non-zero.
+///
+/// ```
+/// assert!(pythreading_examples::check_delivery(&[1, 2], &[1, 2]).is_ok());
+/// assert!(pythreading_examples::check_delivery(&[1, 2], &[2]).is_err());
+/// ```
+pub fn check_delivery<T: PartialEq + Debug>(
+    produced: &[T],
+    consumed: &[T],
+) -> Result<(), Box<dyn Error>> {
+    log::info!(
+        "Main: produced {}, consumed {}",
+        produced.len(),
+        consumed.len()
+    );
+    if produced != consumed {
+        log::info!("Main: LOST MESSAGES");
+        return Err(format!("sent {produced:?}, but stored {consumed:?}").into());
+    }
+    log::info!("Main: every message produced was consumed, in order");
+    Ok(())
 }
 
 #[cfg(test)]
