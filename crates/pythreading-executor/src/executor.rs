@@ -1,0 +1,464 @@
+//! [`ThreadPoolExecutor`]: Python's `concurrent.futures.ThreadPoolExecutor`.
+//!
+//! The pool is one unbounded channel of tasks and up to `max_workers`
+//! pythreading threads taking from it. As in CPython:
+//!
+//! - workers start lazily, one per submit, until `max_workers` run; a
+//!   worker that found the queue empty leaves an *idle credit*, and a
+//!   submit that can take a credit starts no new worker (Python's
+//!   `_idle_semaphore`);
+//! - workers are non-daemon threads named `{prefix}_{i}`, so
+//!   [`pythreading_core::shutdown`] waits for them, after its atexit hook
+//!   has shut every live pool down;
+//! - a panicking initializer breaks the pool: its queued tasks fail with
+//!   [`TaskError::BrokenPool`] and later submits are refused.
+//!
+//! One mutex (`Control`) orders submits against `shutdown`: a submit either
+//! happens before the shutdown (its task runs, or is cancelled by
+//! `cancel_futures`) or is refused. It is held for a few nanoseconds per
+//! submit. Shutting down drops the channel's sender, so workers run what is
+//! queued and then see the channel closed and exit.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, Weak};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use pythreading_core::{Thread, ThreadError};
+
+use crate::error::{ExecutorError, TaskError};
+use crate::future::{Future, Run, TaskCell};
+use crate::loom::{Ordering, PoolMutex};
+
+/// A task in the queue: its future's cell, seen as something to run.
+pub(crate) type Work = Arc<dyn Run>;
+
+type Initializer = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What `submit` and `shutdown` agree on under one lock.
+struct Control {
+    /// `None` once shut down or broken: nothing more can be queued.
+    sender: Option<Sender<Work>>,
+    /// Why the pool broke, once an initializer panicked.
+    broken: Option<String>,
+    /// Every worker started, in start order.
+    workers: Vec<Thread>,
+}
+
+/// The shared part of an executor: what workers and lazy `map`s hold.
+pub(crate) struct Pool {
+    max_workers: usize,
+    prefix: String,
+    initializer: Option<Initializer>,
+    receiver: Receiver<Work>,
+    control: PoolMutex<Control>,
+    /// Python's idle semaphore: credits left by workers that found the
+    /// queue empty, each saving a submit from starting a worker.
+    idle_credits: AtomicUsize,
+    /// Workers blocked waiting for a task right now.
+    waiting: AtomicUsize,
+    /// Tasks run to their end (or panic).
+    completed: AtomicU64,
+}
+
+/// Numbers about a pool at one moment, for logs and dashboards: what
+/// rayon users ask for and `concurrent.futures` does not offer.
+///
+/// ```
+/// use pythreading_executor::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// assert_eq!(pool.stats().workers_started, 0); // workers start lazily
+/// pool.submit(|| ())?.result().unwrap();
+/// let stats = pool.stats();
+/// assert_eq!((stats.workers_started, stats.completed_tasks), (1, 1));
+/// # Ok::<(), pythreading_executor::ExecutorError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ExecutorStats {
+    /// Worker threads started so far (at most `max_workers`).
+    pub workers_started: usize,
+    /// Workers waiting for a task right now.
+    pub idle_workers: usize,
+    /// Tasks submitted and not yet taken by a worker (cancelled ones
+    /// included until a worker or `shutdown` drops them).
+    pub queued_tasks: usize,
+    /// Tasks that ran to their end or panicked.
+    pub completed_tasks: u64,
+}
+
+/// A pool of worker threads running submitted closures and handing back
+/// [`Future`]s: Python's `concurrent.futures.ThreadPoolExecutor`.
+///
+/// Dropping it is Python's `with` block ending: it waits for every
+/// submitted task (`shutdown(wait: true, cancel_futures: false)`).
+///
+/// ```
+/// use pythreading_executor::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::builder().max_workers(3).thread_name_prefix("fetch").build()?;
+/// let name = pool.submit(|| pythreading_core::current_thread().name())?;
+/// assert_eq!(name.result().unwrap(), "fetch_0");
+/// let squares: Vec<u64> = pool.map(|n: u64| n * n, 1..=4)?.map(Result::unwrap).collect();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// # Ok::<(), pythreading_executor::ExecutorError>(())
+/// ```
+pub struct ThreadPoolExecutor {
+    pool: Arc<Pool>,
+}
+
+/// Configures a [`ThreadPoolExecutor`]: Python's constructor arguments.
+#[derive(Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ExecutorBuilder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Initializer>,
+}
+
+impl ExecutorBuilder {
+    /// A builder with Python's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// At most `n` worker threads (0 is refused by [`build`](Self::build)).
+    /// The default is `min(32, available_parallelism + 4)`, as in Python.
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Workers are named `{prefix}_0`, `{prefix}_1`, … The default prefix
+    /// is `ThreadPoolExecutor-{n}`, `n` counting executors from 0.
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Runs `f` on each worker when it starts, before its first task
+    /// (Python's `initializer`; capture what would be `initargs`). If it
+    /// panics the pool breaks: queued tasks fail with
+    /// [`TaskError::BrokenPool`] and later submits with
+    /// [`ExecutorError::BrokenPool`].
+    pub fn initializer(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.initializer = Some(Arc::new(f));
+        self
+    }
+
+    /// The executor; [`ExecutorError::InvalidMaxWorkers`] for 0 workers.
+    /// No thread starts until the first submit.
+    pub fn build(self) -> Result<ThreadPoolExecutor, ExecutorError> {
+        let max_workers = match self.max_workers {
+            Some(0) => return Err(ExecutorError::InvalidMaxWorkers),
+            Some(n) => n,
+            None => default_max_workers(),
+        };
+        Ok(self.build_with(max_workers))
+    }
+
+    fn build_with(self, max_workers: usize) -> ThreadPoolExecutor {
+        let prefix = self.prefix.unwrap_or_else(|| {
+            static COUNTER: AtomicUsize = AtomicUsize::new(0);
+            format!(
+                "ThreadPoolExecutor-{}",
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let pool = Arc::new(Pool {
+            max_workers,
+            prefix,
+            initializer: self.initializer,
+            receiver,
+            control: PoolMutex::new(Control {
+                sender: Some(sender),
+                broken: None,
+                workers: Vec::new(),
+            }),
+            idle_credits: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            completed: AtomicU64::new(0),
+        });
+        live::register(&pool);
+        ThreadPoolExecutor { pool }
+    }
+}
+
+/// Python's default: `min(32, (os.process_cpu_count() or 1) + 4)`.
+fn default_max_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    (cores + 4).min(32)
+}
+
+impl ThreadPoolExecutor {
+    /// An executor of at most `max_workers` threads;
+    /// [`ExecutorError::InvalidMaxWorkers`] for 0.
+    pub fn new(max_workers: usize) -> Result<Self, ExecutorError> {
+        Self::builder().max_workers(max_workers).build()
+    }
+
+    /// A builder, for a name prefix or an initializer.
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder::new()
+    }
+
+    /// Queues `f` to run on a worker and returns its [`Future`]. Refused
+    /// with [`ExecutorError::ShutDown`] after [`shutdown`](Self::shutdown)
+    /// and [`ExecutorError::BrokenPool`] once an initializer panicked.
+    pub fn submit<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.pool.submit(f)
+    }
+
+    /// Stops taking tasks. With `cancel_futures`, cancels every task not
+    /// started yet (their futures are done at once, as
+    /// [`TaskError::Cancelled`]); the others still run. With `wait`,
+    /// returns once every worker has finished; without, at once while the
+    /// work goes on. Calling it again is harmless.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        self.pool.shutdown(wait, cancel_futures);
+    }
+
+    /// The most worker threads this executor runs.
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// The prefix of the workers' names.
+    pub fn thread_name_prefix(&self) -> &str {
+        &self.pool.prefix
+    }
+
+    /// Workers started, idle now, tasks queued and tasks completed.
+    pub fn stats(&self) -> ExecutorStats {
+        self.pool.stats()
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+}
+
+impl Default for ThreadPoolExecutor {
+    /// An executor with Python's default size,
+    /// `min(32, available_parallelism + 4)` workers.
+    fn default() -> Self {
+        ExecutorBuilder::new().build_with(default_max_workers())
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        self.pool.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutor")
+            .field("max_workers", &self.pool.max_workers)
+            .field("thread_name_prefix", &self.pool.prefix)
+            .field("stats", &self.pool.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ExecutorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutorBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+impl Control {
+    /// `Ok` while tasks may be queued; else why not.
+    fn accepting(&self) -> Result<(), ExecutorError> {
+        if let Some(reason) = &self.broken {
+            return Err(ExecutorError::BrokenPool(reason.clone()));
+        }
+        if self.sender.is_none() {
+            return Err(ExecutorError::ShutDown);
+        }
+        Ok(())
+    }
+}
+
+impl Pool {
+    /// `Ok` while the executor takes tasks; else why not.
+    pub(crate) fn accepting(&self) -> Result<(), ExecutorError> {
+        self.control.lock().accepting()
+    }
+
+    pub(crate) fn submit<T, F>(self: &Arc<Self>, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let cell = TaskCell::new(f);
+        self.enqueue(Arc::clone(&cell) as Work)?;
+        Ok(Future::from_cell(cell))
+    }
+
+    /// Queues `work`, first starting a worker if no idle one can take it
+    /// (so a pool that cannot start any thread refuses the task instead of
+    /// queueing it for no one).
+    fn enqueue(self: &Arc<Self>, work: Work) -> Result<(), ExecutorError> {
+        let mut control = self.control.lock();
+        control.accepting()?;
+        let reused = self
+            .idle_credits
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !reused && control.workers.len() < self.max_workers {
+            if let Err(error) = self.start_worker(&mut control) {
+                if control.workers.is_empty() {
+                    return Err(ExecutorError::Spawn(error));
+                }
+            }
+        }
+        if let Some(sender) = &control.sender {
+            // Cannot fail: the pool itself holds a receiver.
+            let _ = sender.send(work);
+        }
+        Ok(())
+    }
+
+    fn start_worker(self: &Arc<Self>, control: &mut Control) -> std::io::Result<()> {
+        let name = format!("{}_{}", self.prefix, control.workers.len());
+        let pool = Arc::clone(self);
+        let worker = Thread::builder()
+            .name(name)
+            .daemon(false)
+            .spawn(move || pool.work())
+            .map_err(|error| match error {
+                ThreadError::Spawn(error) => error,
+                other => std::io::Error::other(other.to_string()),
+            })?;
+        control.workers.push(worker);
+        Ok(())
+    }
+
+    /// A worker's life: the initializer, then tasks until the channel is
+    /// closed and empty.
+    fn work(self: Arc<Self>) {
+        if let Some(initializer) = &self.initializer {
+            if let Err(report) = pythreading_core::catch_panic(|| initializer()) {
+                pythreading_core::excepthook(&report);
+                self.break_pool(format!(
+                    "A thread initializer failed, the thread pool is not usable anymore: {}",
+                    report.message
+                ));
+                return;
+            }
+        }
+        loop {
+            let work = match self.receiver.try_recv() {
+                Ok(work) => work,
+                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Empty) => {
+                    self.idle_credits.fetch_add(1, Ordering::AcqRel);
+                    self.waiting.fetch_add(1, Ordering::Relaxed);
+                    let next = self.receiver.recv();
+                    self.waiting.fetch_sub(1, Ordering::Relaxed);
+                    match next {
+                        Ok(work) => work,
+                        Err(_) => return,
+                    }
+                }
+            };
+            if work.run() {
+                self.completed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// An initializer panicked: refuse new tasks and fail the queued ones.
+    fn break_pool(&self, reason: String) {
+        {
+            let mut control = self.control.lock();
+            control.broken.get_or_insert_with(|| reason.clone());
+            control.sender = None;
+        }
+        for work in self.receiver.try_iter() {
+            work.fail(TaskError::BrokenPool(reason.clone()));
+        }
+    }
+
+    pub(crate) fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let workers = {
+            let mut control = self.control.lock();
+            control.sender = None;
+            if wait {
+                control.workers.clone()
+            } else {
+                Vec::new()
+            }
+        };
+        if cancel_futures {
+            // Callbacks of the cancelled futures run here, without the lock.
+            for work in self.receiver.try_iter() {
+                work.cancel();
+            }
+        }
+        for worker in workers {
+            // JoinSelf when a task shuts its own pool down: skip ourselves.
+            let _ = worker.join();
+        }
+    }
+
+    fn stats(&self) -> ExecutorStats {
+        ExecutorStats {
+            workers_started: self.control.lock().workers.len(),
+            idle_workers: self.waiting.load(Ordering::Relaxed),
+            queued_tasks: self.receiver.len(),
+            completed_tasks: self.completed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Every live pool, for the atexit hook of `pythreading_core::shutdown`.
+mod live {
+    use super::*;
+
+    struct Live {
+        pools: Vec<Weak<Pool>>,
+        hooked: bool,
+    }
+
+    static LIVE: PoolMutex<Live> = PoolMutex::new(Live {
+        pools: Vec::new(),
+        hooked: false,
+    });
+
+    pub(super) fn register(pool: &Arc<Pool>) {
+        let mut live = LIVE.lock();
+        live.pools.retain(|pool| pool.strong_count() > 0);
+        live.pools.push(Arc::downgrade(pool));
+        if !live.hooked {
+            live.hooked = true;
+            pythreading_core::register_atexit(shutdown_all);
+        }
+    }
+
+    /// Python's `concurrent.futures.thread._python_exit`: every pool stops
+    /// taking tasks and its workers finish what was queued.
+    fn shutdown_all() {
+        let pools = {
+            let mut live = LIVE.lock();
+            live.hooked = false;
+            std::mem::take(&mut live.pools)
+        };
+        for pool in pools.iter().filter_map(Weak::upgrade) {
+            pool.shutdown(true, false);
+        }
+    }
+}

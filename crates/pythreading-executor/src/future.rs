@@ -1,0 +1,443 @@
+//! [`Future`]: the result of a task, some day.
+//!
+//! A future and its task share one allocation (a `TaskCell`): the pool's
+//! queue holds it as something to run, the caller holds it as a `Future`.
+//! The state word says where the task is; the outcome, the done callbacks
+//! and the watchers (`wait`, `as_completed`) live under one small mutex.
+//!
+//! ```text
+//! Pending --start()--> Running --finish()--> Finished
+//!    \
+//!     `--cancel()--> Cancelled          (both "done": waiters wake at once)
+//! ```
+//!
+//! A state becomes done only with the mutex held, and waiters check the
+//! state with the mutex held before they sleep, so no wake-up is lost.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::error::TaskError;
+use std::sync::Arc;
+
+use crate::loom::{AtomicU8, Condvar, Mutex, Ordering};
+use crate::wait::Watch;
+
+const PENDING: u8 = 0;
+const RUNNING: u8 = 1;
+const CANCELLED: u8 = 2;
+const FINISHED: u8 = 3;
+
+/// Where a [`Future`]'s task is. Python's `_state`, without its
+/// internal `CANCELLED_AND_NOTIFIED` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FutureState {
+    /// Submitted, not started: it can still be cancelled.
+    Pending,
+    /// A worker is running it.
+    Running,
+    /// Cancelled before it started: done, with no value.
+    Cancelled,
+    /// Ran to the end (or panicked, or the pool broke): done.
+    Finished,
+}
+
+impl FutureState {
+    fn from_word(word: u8) -> Self {
+        match word {
+            PENDING => Self::Pending,
+            RUNNING => Self::Running,
+            CANCELLED => Self::Cancelled,
+            _ => Self::Finished,
+        }
+    }
+}
+
+type Callback = Box<dyn FnOnce() + Send + 'static>;
+
+/// What the mutex of a future guards.
+struct Slot<T> {
+    /// `Some` once done, until [`Future::result`] takes it.
+    outcome: Option<Result<T, TaskError>>,
+    /// Run once, when the future is done.
+    callbacks: Vec<Callback>,
+    /// `wait` and `as_completed` calls to tell when the future is done.
+    watchers: Vec<Watch>,
+}
+
+/// The state, outcome and waiters of one future: everything but the task.
+pub(crate) struct Header<T> {
+    state: AtomicU8,
+    slot: Mutex<Slot<T>>,
+    done: Condvar,
+}
+
+impl<T> Header<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            state: AtomicU8::new(PENDING),
+            slot: Mutex::new(Slot {
+                outcome: None,
+                callbacks: Vec::new(),
+                watchers: Vec::new(),
+            }),
+            done: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> FutureState {
+        FutureState::from_word(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.load(Ordering::Acquire) >= CANCELLED
+    }
+
+    /// Pending → Running: `true` if the task may run (it was not cancelled).
+    /// Python's `set_running_or_notify_cancel`; the notifying part happened
+    /// in `cancel` already.
+    pub(crate) fn start(&self) -> bool {
+        self.state
+            .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Pending → Cancelled, waking everyone waiting; `true` if it is
+    /// cancelled now (also when it was already).
+    pub(crate) fn cancel(&self) -> bool {
+        self.complete_from(PENDING, CANCELLED, Err(TaskError::Cancelled))
+            || self.state.load(Ordering::Acquire) == CANCELLED
+    }
+
+    /// Running → Finished with `outcome`.
+    pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
+        self.complete_from(RUNNING, FINISHED, outcome);
+    }
+
+    /// Pending → Finished with `error`, for a task the pool could not run
+    /// (it broke); `false` if the task was no longer pending.
+    pub(crate) fn fail_pending(&self, error: TaskError) -> bool {
+        self.complete_from(PENDING, FINISHED, Err(error))
+    }
+
+    /// The one way to become done: under the mutex, so waiters that saw the
+    /// state not done are asleep on the condvar (or will see it done).
+    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, TaskError>) -> bool {
+        let mut slot = self.slot.lock();
+        if self
+            .state
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return false;
+        }
+        let failed = to == FINISHED && outcome.is_err();
+        slot.outcome = Some(outcome);
+        let callbacks = std::mem::take(&mut slot.callbacks);
+        let watchers = std::mem::take(&mut slot.watchers);
+        drop(slot);
+        self.done.notify_all();
+        for watch in watchers {
+            watch.notify(failed);
+        }
+        for callback in callbacks {
+            run_callback(callback);
+        }
+        true
+    }
+
+    /// Waits until done or until `deadline`; `true` if done.
+    pub(crate) fn wait_deadline(&self, deadline: Option<Instant>) -> bool {
+        if self.is_done() {
+            return true;
+        }
+        // A short task usually ends within microseconds of its submitter
+        // starting to wait: spin briefly (bounded, then yielding) rather than
+        // pay for a futex sleep and wake-up on both sides.
+        if crate::loom::SPIN {
+            for round in 0..16u32 {
+                if round < 6 {
+                    for _ in 0..(1u32 << round) {
+                        crate::loom::spin_loop();
+                    }
+                } else {
+                    crate::loom::yield_now();
+                }
+                if self.is_done() {
+                    return true;
+                }
+            }
+        }
+        let mut slot = self.slot.lock();
+        while !self.is_done() {
+            match deadline {
+                None => slot = self.done.wait(slot),
+                Some(deadline) => {
+                    let (back, timed_out) = self.done.wait_until(slot, deadline);
+                    slot = back;
+                    if timed_out {
+                        return self.is_done();
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Takes the outcome of a done future (it is there exactly once).
+    pub(crate) fn take_outcome(&self) -> Result<T, TaskError> {
+        self.slot
+            .lock()
+            .outcome
+            .take()
+            .unwrap_or(Err(TaskError::Cancelled))
+    }
+
+    pub(crate) fn add_done_callback(&self, callback: Callback) {
+        let mut slot = self.slot.lock();
+        if self.is_done() {
+            drop(slot);
+            run_callback(callback);
+        } else {
+            slot.callbacks.push(callback);
+        }
+    }
+
+    /// Registers `watch`, or tells it at once if the future is done.
+    pub(crate) fn watch(&self, watch: Watch) {
+        let mut slot = self.slot.lock();
+        if self.is_done() {
+            let failed = self.state.load(Ordering::Acquire) == FINISHED
+                && matches!(slot.outcome, Some(Err(_)));
+            drop(slot);
+            watch.notify(failed);
+        } else {
+            slot.watchers.push(watch);
+        }
+    }
+
+    /// Forgets the watchers of the `wait` or `as_completed` call `id`.
+    pub(crate) fn unwatch(&self, id: usize) {
+        self.slot.lock().watchers.retain(|watch| watch.id() != id);
+    }
+}
+
+/// A done callback that panics is reported through the excepthook and
+/// does not stop the others (Python logs it and goes on).
+fn run_callback(callback: Callback) {
+    if let Err(report) = pythreading_core::catch_panic(callback) {
+        pythreading_core::excepthook(&report);
+    }
+}
+
+/// A future as the caller sees it: its header, whatever the task's type.
+pub(crate) trait Cell<T>: Send + Sync {
+    fn header(&self) -> &Header<T>;
+    /// Cancels the future and drops the task if it was pending.
+    fn cancel(&self) -> bool;
+}
+
+/// Something the pool runs or gives up on, whatever its result type.
+pub(crate) trait Run: Send + Sync {
+    /// Runs the task unless it was cancelled, and completes the future;
+    /// `true` if it ran.
+    fn run(&self) -> bool;
+    /// The pool is going away: cancels a pending task.
+    fn cancel(&self);
+    /// The pool broke: fails a pending task with `error`.
+    fn fail(&self, error: TaskError);
+}
+
+/// A task and its future in one allocation.
+pub(crate) struct TaskCell<T, F> {
+    header: Header<T>,
+    task: Mutex<Option<F>>,
+}
+
+impl<T: Send> Cell<T> for Header<T> {
+    fn header(&self) -> &Header<T> {
+        self
+    }
+
+    fn cancel(&self) -> bool {
+        Header::cancel(self)
+    }
+}
+
+impl<T, F> TaskCell<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    pub(crate) fn new(task: F) -> Arc<Self> {
+        Arc::new(Self {
+            header: Header::new(),
+            task: Mutex::new(Some(task)),
+        })
+    }
+}
+
+impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
+    fn header(&self) -> &Header<T> {
+        &self.header
+    }
+
+    fn cancel(&self) -> bool {
+        let cancelled = self.header.cancel();
+        if cancelled {
+            drop(self.task.lock().take());
+        }
+        cancelled
+    }
+}
+
+impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
+    fn run(&self) -> bool {
+        if !self.header.start() {
+            return false;
+        }
+        let Some(task) = self.task.lock().take() else {
+            return false;
+        };
+        self.header.finish(run_task(task));
+        true
+    }
+
+    fn cancel(&self) {
+        Cell::cancel(self);
+    }
+
+    fn fail(&self, error: TaskError) {
+        if self.header.fail_pending(error) {
+            drop(self.task.lock().take());
+        }
+    }
+}
+
+/// Runs a task, turning a panic into `TaskError::Panicked`. The panic is
+/// kept in the future, not printed: as in Python, the caller sees it when
+/// it asks for the result.
+pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
+    pythreading_core::catch_panic(task).map_err(|report| TaskError::Panicked(report.message))
+}
+
+/// The result of a task submitted to a
+/// [`ThreadPoolExecutor`](crate::ThreadPoolExecutor): Python's
+/// `concurrent.futures.Future`.
+///
+/// A future is done once its task has run (to its end or to a panic) or it
+/// was cancelled; [`result`](Self::result) waits for that and hands the
+/// value over, or says why there is none. A panic never kills a worker: it
+/// ends up here, as [`TaskError::Panicked`].
+///
+/// ```
+/// use pythreading_executor::{FutureState, TaskError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let answer = pool.submit(|| 6 * 7)?;
+/// answer.wait();
+/// assert!(answer.done());
+/// assert_eq!(answer.state(), FutureState::Finished);
+/// assert_eq!(answer.result(), Ok(42));
+/// # Ok::<(), pythreading_executor::ExecutorError>(())
+/// ```
+pub struct Future<T> {
+    cell: Arc<dyn Cell<T>>,
+}
+
+#[cfg(not(loom))]
+fn _bounds() {
+    fn send_sync<X: Send + Sync>() {}
+    send_sync::<Future<String>>();
+}
+
+impl<T> Future<T> {
+    pub(crate) fn from_cell(cell: Arc<dyn Cell<T>>) -> Self {
+        Self { cell }
+    }
+
+    pub(crate) fn header(&self) -> &Header<T> {
+        self.cell.header()
+    }
+
+    /// Waits until the future is done, then returns the task's value, or
+    /// why there is none: [`TaskError::Cancelled`],
+    /// [`TaskError::Panicked`] (the panic message) or
+    /// [`TaskError::BrokenPool`].
+    pub fn result(self) -> Result<T, TaskError> {
+        self.header().wait_deadline(None);
+        self.header().take_outcome()
+    }
+
+    /// Waits until the future is done (finished or cancelled).
+    pub fn wait(&self) {
+        self.header().wait_deadline(None);
+    }
+
+    /// Waits until the future is done, at most `timeout`; `true` if it is
+    /// done.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.header()
+            .wait_deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// Whether the task finished or the future was cancelled.
+    pub fn done(&self) -> bool {
+        self.header().is_done()
+    }
+
+    /// Whether a worker is running the task now.
+    pub fn running(&self) -> bool {
+        self.state() == FutureState::Running
+    }
+
+    /// Whether the future was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.state() == FutureState::Cancelled
+    }
+
+    /// Cancels the task if it has not started: `true` if the future is
+    /// cancelled now (also if it already was), `false` if the task is
+    /// running or finished. Everyone waiting on the future wakes at once and
+    /// its done callbacks run on this thread.
+    ///
+    /// ```
+    /// use pythreading_executor::{TaskError, ThreadPoolExecutor};
+    /// use pythreading_sync::Event;
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let gate = Arc::new(Event::new());
+    /// let busy = { let gate = Arc::clone(&gate); pool.submit(move || gate.wait())? };
+    /// let queued = pool.submit(|| "never")?;
+    /// assert!(queued.cancel());
+    /// gate.set();
+    /// assert!(!busy.cancel() || busy.cancelled());
+    /// assert_eq!(queued.result(), Err(TaskError::Cancelled));
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.cell.cancel()
+    }
+
+    /// Where the task is: pending, running, cancelled or finished.
+    pub fn state(&self) -> FutureState {
+        self.header().state()
+    }
+
+    /// Runs `callback` once the future is done, on the thread that makes it
+    /// done (the worker, or the canceller); at once on this thread if it is
+    /// done already. Callbacks run in the order they were added; one that
+    /// panics is reported through the excepthook and the others still run.
+    pub fn add_done_callback(&self, callback: impl FnOnce() + Send + 'static) {
+        self.header().add_done_callback(Box::new(callback));
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Future")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}

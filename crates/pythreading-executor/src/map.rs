@@ -1,0 +1,272 @@
+//! [`ThreadPoolExecutor::map`] and [`ThreadPoolExecutor::map_with`]:
+//! Python's `Executor.map`, with its 3.14 `buffersize`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::iter::FusedIterator;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{ExecutorError, TaskError};
+use crate::executor::{Pool, ThreadPoolExecutor};
+use crate::future::Future;
+
+/// Python's keyword arguments of `Executor.map`: a `timeout` and (new in
+/// Python 3.14) a `buffersize`.
+///
+/// ```
+/// use std::time::Duration;
+/// use pythreading_executor::MapOptions;
+///
+/// let options = MapOptions::new().timeout(Duration::from_secs(5)).buffersize(8);
+/// assert_eq!(options.get_buffersize(), Some(8));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use]
+pub struct MapOptions {
+    timeout: Option<Duration>,
+    buffersize: Option<usize>,
+}
+
+impl MapOptions {
+    /// No timeout, every item submitted at once: what [`ThreadPoolExecutor::map`] does.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The results must all be there within `timeout` of the call; past it
+    /// the iterator yields `Err(TaskError::Timeout)` once, cancels what has
+    /// not started, and ends.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Keeps at most `n` tasks in flight: `n` are submitted at the call and
+    /// one more each time a result is taken, so the input is consumed
+    /// lazily and may be endless. 0 is refused with
+    /// [`ExecutorError::InvalidBufferSize`].
+    pub fn buffersize(mut self, n: usize) -> Self {
+        self.buffersize = Some(n);
+        self
+    }
+
+    /// The timeout set, if any.
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The buffer size set, if any.
+    pub fn get_buffersize(&self) -> Option<usize> {
+        self.buffersize
+    }
+}
+
+/// Submits the next input item, or says there is none.
+type Refill<T> = Box<dyn FnMut() -> Option<Result<Future<T>, ExecutorError>> + Send>;
+
+impl ThreadPoolExecutor {
+    /// Runs `f` on every item, all submitted at once, and yields the
+    /// results in input order: Python's `executor.map(f, items)`.
+    ///
+    /// A task that panicked yields `Err(TaskError::Panicked)` in its place
+    /// and the others still come (Python would stop at the first
+    /// exception). Dropping the iterator cancels the tasks not started,
+    /// as closing Python's generator does. Refused with
+    /// [`ExecutorError::ShutDown`] or [`ExecutorError::BrokenPool`] if an
+    /// item cannot be submitted (those submitted before it still run).
+    ///
+    /// ```
+    /// use pythreading_executor::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(3)?;
+    /// let lengths: Vec<usize> = pool.map(|word: &str| word.len(), ["a", "bb", "ccc"])?
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(lengths, [1, 2, 3]);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn map<I, F, T>(&self, f: F, items: I) -> Result<MapResults<T>, ExecutorError>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let f = Arc::new(f);
+        let pending = items
+            .into_iter()
+            .map(|item| submit_item(self.pool(), &f, item))
+            .collect::<Result<VecDeque<_>, _>>()?;
+        Ok(MapResults::new(pending, None, None))
+    }
+
+    /// [`map`](Self::map) with Python's keyword arguments: a timeout
+    /// counted from this call, and a `buffersize` bounding the tasks in
+    /// flight so that a huge or endless input is consumed lazily.
+    ///
+    /// With a buffer, an item that cannot be submitted later (the executor
+    /// was shut down or broke) yields `Err(TaskError::NotSubmitted)` in
+    /// its place after the earlier results, and the iterator ends.
+    ///
+    /// ```
+    /// use pythreading_executor::{MapOptions, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// // An endless input: only 4 tasks are ever in flight.
+    /// let first: Vec<u64> = pool
+    ///     .map_with(|n: u64| n * 2, 0.., MapOptions::new().buffersize(4))?
+    ///     .take(5)
+    ///     .map(Result::unwrap)
+    ///     .collect();
+    /// assert_eq!(first, [0, 2, 4, 6, 8]);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn map_with<I, F, T>(
+        &self,
+        f: F,
+        items: I,
+        options: MapOptions,
+    ) -> Result<MapResults<T>, ExecutorError>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let deadline = options
+            .timeout
+            .and_then(|timeout| Instant::now().checked_add(timeout));
+        let Some(buffersize) = options.buffersize else {
+            let mut results = self.map(f, items)?;
+            results.deadline = deadline;
+            return Ok(results);
+        };
+        if buffersize == 0 {
+            return Err(ExecutorError::InvalidBufferSize);
+        }
+        let f = Arc::new(f);
+        let mut items = items.into_iter();
+        let pending = items
+            .by_ref()
+            .take(buffersize)
+            .map(|item| submit_item(self.pool(), &f, item))
+            .collect::<Result<VecDeque<_>, _>>()?;
+        let pool = Arc::clone(self.pool());
+        let refill: Refill<T> =
+            Box::new(move || items.next().map(|item| submit_item(&pool, &f, item)));
+        Ok(MapResults::new(pending, Some(refill), deadline))
+    }
+}
+
+fn submit_item<A, F, T>(pool: &Arc<Pool>, f: &Arc<F>, item: A) -> Result<Future<T>, ExecutorError>
+where
+    A: Send + 'static,
+    F: Fn(A) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let f = Arc::clone(f);
+    pool.submit(move || f(item))
+}
+
+/// The results of [`ThreadPoolExecutor::map`], in input order: `Ok(value)`
+/// or why there is none. Waiting happens in [`next`](Iterator::next).
+/// Dropping it cancels the tasks that have not started.
+pub struct MapResults<T> {
+    pending: VecDeque<Future<T>>,
+    refill: Option<Refill<T>>,
+    deadline: Option<Instant>,
+    /// Why the next lazily submitted item could not be: yielded after the
+    /// results before it.
+    not_submitted: Option<TaskError>,
+    ended: bool,
+}
+
+impl<T> MapResults<T> {
+    fn new(
+        pending: VecDeque<Future<T>>,
+        refill: Option<Refill<T>>,
+        deadline: Option<Instant>,
+    ) -> Self {
+        Self {
+            pending,
+            refill,
+            deadline,
+            not_submitted: None,
+            ended: false,
+        }
+    }
+
+    /// Submits one more item of a buffered map.
+    fn refill(&mut self) {
+        let Some(refill) = self.refill.as_mut() else {
+            return;
+        };
+        match refill() {
+            Some(Ok(future)) => self.pending.push_back(future),
+            Some(Err(error)) => {
+                self.not_submitted = Some(error.into());
+                self.refill = None;
+            }
+            None => self.refill = None,
+        }
+    }
+
+    fn cancel_pending(&mut self) {
+        for future in self.pending.drain(..) {
+            future.cancel();
+        }
+        self.refill = None;
+    }
+}
+
+impl<T> Iterator for MapResults<T> {
+    type Item = Result<T, TaskError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        let Some(future) = self.pending.pop_front() else {
+            self.ended = true;
+            return self.not_submitted.take().map(Err);
+        };
+        self.refill();
+        if !future.header().wait_deadline(self.deadline) {
+            future.cancel();
+            self.cancel_pending();
+            self.ended = true;
+            return Some(Err(TaskError::Timeout));
+        }
+        Some(future.result())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.ended {
+            (0, Some(0))
+        } else if self.refill.is_some() {
+            (self.pending.len(), None)
+        } else {
+            (0, Some(self.pending.len() + 1))
+        }
+    }
+}
+
+impl<T> FusedIterator for MapResults<T> {}
+
+impl<T> Drop for MapResults<T> {
+    fn drop(&mut self) {
+        self.cancel_pending();
+    }
+}
+
+impl<T> fmt::Debug for MapResults<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapResults")
+            .field("in_flight", &self.pending.len())
+            .field("lazy", &self.refill.is_some())
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}

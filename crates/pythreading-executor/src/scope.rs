@@ -1,0 +1,148 @@
+//! [`ThreadPoolExecutor::scope`]: tasks that borrow from the caller's stack.
+//!
+//! A task handed to the pool's long-lived workers must own what it uses
+//! (`'static`), since nothing stops the caller from returning while it runs.
+//! A scope lifts that: it does not return before every task submitted
+//! through it is done, so its tasks may borrow. Handing a borrowing task to
+//! a long-lived worker would take `unsafe` code, which this crate forbids;
+//! so a scope runs its tasks on threads of its own (at most the executor's
+//! `max_workers`, started lazily and reused the same way, named
+//! `{prefix}_scope_{i}`), built on [`std::thread::scope`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::error::ExecutorError;
+use crate::executor::ThreadPoolExecutor;
+use crate::future::{Future, Header, run_task};
+use crate::loom::{Ordering, PoolMutex};
+
+type Job<'scope> = Box<dyn FnOnce() + Send + 'scope>;
+
+/// The handle a [`ThreadPoolExecutor::scope`] closure submits through.
+pub struct Scope<'scope, 'env> {
+    threads: &'scope std::thread::Scope<'scope, 'env>,
+    executor: &'scope ThreadPoolExecutor,
+    /// The sender (`None` once the scope closes) and the threads started.
+    control: PoolMutex<(Option<Sender<Job<'scope>>>, usize)>,
+    receiver: Receiver<Job<'scope>>,
+    idle_credits: Arc<AtomicUsize>,
+}
+
+impl ThreadPoolExecutor {
+    /// Runs `f` with a [`Scope`] whose tasks may borrow from the caller's
+    /// stack, and returns once every one of them is done (then `f`'s
+    /// value). At most [`max_workers`](Self::max_workers) of them run at
+    /// once.
+    ///
+    /// ```
+    /// use pythreading_executor::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let words = vec!["alpha", "beta", "gamma"];
+    /// let mut lengths = vec![0; words.len()];
+    /// pool.scope(|s| {
+    ///     for (word, length) in words.iter().zip(lengths.iter_mut()) {
+    ///         s.submit(move || *length = word.len()).unwrap();
+    ///     }
+    /// });
+    /// assert_eq!(lengths, [5, 4, 5]);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn scope<'env, R>(&'env self, f: impl for<'scope> FnOnce(&Scope<'scope, 'env>) -> R) -> R {
+        std::thread::scope(|threads| {
+            let (sender, receiver) = crossbeam_channel::unbounded();
+            let scope = Scope {
+                threads,
+                executor: self,
+                control: PoolMutex::new((Some(sender), 0)),
+                receiver,
+                idle_credits: Arc::new(AtomicUsize::new(0)),
+            };
+            let result = f(&scope);
+            // Close the queue: the scope's threads run what is left and
+            // exit, and std::thread::scope joins them before returning.
+            scope.control.lock().0 = None;
+            result
+        })
+    }
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// Queues `f` (which may borrow anything that outlives the scope) and
+    /// returns its [`Future`]. Refused with [`ExecutorError::ShutDown`] or
+    /// [`ExecutorError::BrokenPool`] as [`ThreadPoolExecutor::submit`] is,
+    /// and with [`ExecutorError::Spawn`] if no thread could be started to
+    /// run it.
+    pub fn submit<T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'scope,
+    {
+        self.executor.pool().accepting()?;
+        let header = Arc::new(Header::new());
+        let job: Job<'scope> = {
+            let header = Arc::clone(&header);
+            Box::new(move || {
+                if header.start() {
+                    header.finish(run_task(f));
+                }
+            })
+        };
+        let mut control = self.control.lock();
+        let reused = self
+            .idle_credits
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !reused && control.1 < self.executor.max_workers() {
+            match self.start_thread(control.1) {
+                Ok(()) => control.1 += 1,
+                Err(error) if control.1 == 0 => return Err(ExecutorError::Spawn(error)),
+                Err(_) => {}
+            }
+        }
+        if let Some(sender) = &control.0 {
+            // Cannot fail: the scope holds a receiver.
+            let _ = sender.send(job);
+        }
+        Ok(Future::from_cell(header))
+    }
+
+    fn start_thread(&self, index: usize) -> std::io::Result<()> {
+        let receiver = self.receiver.clone();
+        let idle_credits = Arc::clone(&self.idle_credits);
+        std::thread::Builder::new()
+            .name(format!(
+                "{}_scope_{index}",
+                self.executor.thread_name_prefix()
+            ))
+            .spawn_scoped(self.threads, move || {
+                loop {
+                    let job = match receiver.try_recv() {
+                        Ok(job) => job,
+                        Err(_) => {
+                            idle_credits.fetch_add(1, Ordering::AcqRel);
+                            match receiver.recv() {
+                                Ok(job) => job,
+                                Err(_) => return,
+                            }
+                        }
+                    };
+                    job();
+                }
+            })?;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("threads_started", &self.control.lock().1)
+            .field("queued", &self.receiver.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,286 @@
+//! [`wait`] and [`as_completed`]: waiting on many futures at once.
+//!
+//! Both register one *collector* with every future they watch (Python's
+//! `_Waiter`). A future tells its collectors the moment it becomes done:
+//! when its task ends, and also when it is cancelled, whether by
+//! [`Future::cancel`](crate::Future::cancel) or by
+//! `shutdown(cancel_futures: true)`. CPython only tells its waiters about a
+//! cancellation when a worker later dequeues the task, so `wait` and
+//! `as_completed` hang on futures cancelled by a shutdown
+//! (python/cpython #92001, #109934, #87893); here a cancelled future counts
+//! as done at once.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::iter::FusedIterator;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::TaskError;
+use crate::future::Future;
+use crate::loom::{Condvar, Mutex, MutexGuard};
+
+/// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
+/// `FIRST_EXCEPTION` and `ALL_COMPLETED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReturnWhen {
+    /// Until any future is done (finished or cancelled).
+    FirstCompleted,
+    /// Until any future finishes with an error (a panic, a broken pool),
+    /// or all are done. A cancelled future is not an error here.
+    FirstException,
+    /// Until every future is done (the default, as in Python).
+    #[default]
+    AllCompleted,
+}
+
+/// What [`wait`] returns: indices into the slice it was given, each list
+/// in increasing order. `done` holds the futures done when `wait`
+/// returned (finished or cancelled), `not_done` the others.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WaitResult {
+    /// Indices of the futures that are done.
+    pub done: Vec<usize>,
+    /// Indices of the futures that are not done.
+    pub not_done: Vec<usize>,
+}
+
+/// Futures that became done, in the order they did.
+#[derive(Default)]
+struct Collected {
+    done: VecDeque<usize>,
+    failed: bool,
+}
+
+/// Told by each watched future when it is done.
+pub(crate) struct Collector {
+    collected: Mutex<Collected>,
+    changed: Condvar,
+}
+
+impl Collector {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            collected: Mutex::new(Collected::default()),
+            changed: Condvar::new(),
+        })
+    }
+
+    fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+
+    /// Waits while `keep_waiting` holds, at most until `deadline`; returns
+    /// the guard and whether the deadline passed first.
+    fn wait_while<'a>(
+        &'a self,
+        deadline: Option<Instant>,
+        mut keep_waiting: impl FnMut(&Collected) -> bool,
+    ) -> (MutexGuard<'a, Collected>, bool) {
+        let mut collected = self.collected.lock();
+        while keep_waiting(&collected) {
+            match deadline {
+                None => collected = self.changed.wait(collected),
+                Some(deadline) => {
+                    let (back, timed_out) = self.changed.wait_until(collected, deadline);
+                    collected = back;
+                    if timed_out && keep_waiting(&collected) {
+                        return (collected, true);
+                    }
+                }
+            }
+        }
+        (collected, false)
+    }
+}
+
+/// One future's registration with a collector.
+pub(crate) struct Watch {
+    collector: Arc<Collector>,
+    index: usize,
+}
+
+impl Watch {
+    /// Tells the collector that future `index` is done (`failed`: with an
+    /// error other than cancellation).
+    pub(crate) fn notify(self, failed: bool) {
+        let mut collected = self.collector.collected.lock();
+        collected.done.push_back(self.index);
+        collected.failed |= failed;
+        drop(collected);
+        self.collector.changed.notify_all();
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.collector.id()
+    }
+}
+
+fn watch_all<'a, T: 'a>(futures: impl Iterator<Item = (usize, &'a Future<T>)>) -> Arc<Collector> {
+    let collector = Collector::new();
+    for (index, future) in futures {
+        future.header().watch(Watch {
+            collector: Arc::clone(&collector),
+            index,
+        });
+    }
+    collector
+}
+
+/// Waits until the futures are done as `return_when` asks, or until
+/// `timeout` passes (`None`: no limit), and says which are done: Python's
+/// `concurrent.futures.wait`. Cancelled futures count as done at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use pythreading_executor::{wait, ReturnWhen, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let quick = pool.submit(|| 1)?;
+/// let slow = pool.submit(|| std::thread::sleep(Duration::from_millis(200)))?;
+/// let quick_done = wait(std::slice::from_ref(&quick), None, ReturnWhen::AllCompleted);
+/// assert_eq!(quick_done.done, vec![0]);
+/// let none_yet = wait(&[slow], Some(Duration::ZERO), ReturnWhen::FirstCompleted);
+/// assert_eq!(none_yet.not_done, vec![0]);
+/// # Ok::<(), pythreading_executor::ExecutorError>(())
+/// ```
+pub fn wait<T>(
+    futures: &[Future<T>],
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+) -> WaitResult {
+    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+    let total = futures.len();
+    let collector = watch_all(futures.iter().enumerate());
+    let (collected, _) = collector.wait_while(deadline, |collected| {
+        let count = collected.done.len();
+        match return_when {
+            ReturnWhen::FirstCompleted => count == 0 && total > 0,
+            ReturnWhen::FirstException => !collected.failed && count < total,
+            ReturnWhen::AllCompleted => count < total,
+        }
+    });
+    drop(collected);
+    let id = collector.id();
+    for future in futures {
+        future.header().unwatch(id);
+    }
+    let (done, not_done) = (0..total).partition(|&index| futures[index].done());
+    WaitResult { done, not_done }
+}
+
+/// Yields futures as they become done, finished or cancelled: Python's
+/// `concurrent.futures.as_completed`. Those done already come first, in
+/// the order given; then each as it completes.
+///
+/// With a `timeout` (counted from the call), once it passes with futures
+/// still not done the iterator yields one `Err(TaskError::Timeout)` and
+/// ends; [`into_pending`](AsCompleted::into_pending) gives those futures
+/// back, so none is lost.
+///
+/// ```
+/// use pythreading_executor::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(4)?;
+/// let futures = (1..=4).map(|n| pool.submit(move || n * n)).collect::<Result<Vec<_>, _>>()?;
+/// let mut squares: Vec<u32> = as_completed(futures, None)
+///     .map(|done| done.unwrap().result().unwrap())
+///     .collect();
+/// squares.sort();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// # Ok::<(), pythreading_executor::ExecutorError>(())
+/// ```
+pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> AsCompleted<T> {
+    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+    let collector = watch_all(futures.iter().enumerate());
+    let remaining = futures.len();
+    AsCompleted {
+        futures: futures.into_iter().map(Some).collect(),
+        collector,
+        deadline,
+        remaining,
+        timed_out: false,
+    }
+}
+
+/// The iterator of [`as_completed`]: `Ok(future)` for each done future in
+/// completion order; `Err(TaskError::Timeout)` once if the timeout passes
+/// first, then `None`.
+pub struct AsCompleted<T> {
+    futures: Vec<Option<Future<T>>>,
+    collector: Arc<Collector>,
+    deadline: Option<Instant>,
+    remaining: usize,
+    timed_out: bool,
+}
+
+impl<T> AsCompleted<T> {
+    /// The futures not yielded yet, in the order they were given: after a
+    /// timeout, the ones still not done.
+    pub fn into_pending(mut self) -> Vec<Future<T>> {
+        self.unwatch();
+        std::mem::take(&mut self.futures)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// How many futures have not been yielded yet.
+    pub fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn unwatch(&self) {
+        let id = self.collector.id();
+        for future in self.futures.iter().flatten() {
+            future.header().unwatch(id);
+        }
+    }
+}
+
+impl<T> Iterator for AsCompleted<T> {
+    type Item = Result<Future<T>, TaskError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 || self.timed_out {
+            return None;
+        }
+        let (mut collected, timed_out) = self
+            .collector
+            .wait_while(self.deadline, |collected| collected.done.is_empty());
+        if timed_out {
+            drop(collected);
+            self.timed_out = true;
+            return Some(Err(TaskError::Timeout));
+        }
+        let index = collected.done.pop_front()?;
+        drop(collected);
+        self.remaining -= 1;
+        self.futures[index].take().map(Ok)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.timed_out {
+            (0, Some(0))
+        } else {
+            (0, Some(self.remaining + 1))
+        }
+    }
+}
+
+impl<T> FusedIterator for AsCompleted<T> {}
+
+impl<T> Drop for AsCompleted<T> {
+    fn drop(&mut self) {
+        self.unwatch();
+    }
+}
+
+impl<T> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("remaining", &self.remaining)
+            .field("timed_out", &self.timed_out)
+            .finish_non_exhaustive()
+    }
+}
