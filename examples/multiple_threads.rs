@@ -28,17 +28,10 @@
 //! ```
 
 use std::error::Error;
-use std::thread::sleep;
-use std::time::Duration;
 
 use log::info;
 use pythreading::{ShutdownGuard, Thread};
-
-fn thread_function(name: usize) {
-    info!("Thread {name}: starting");
-    sleep(Duration::from_secs(2));
-    info!("Thread {name}: finishing");
-}
+use pythreading_examples::thread_function;
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Dropped last: would wait for any thread left unjoined.

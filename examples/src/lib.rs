@@ -38,6 +38,15 @@ pub const LOG_LEVEL_ENV: &str = "PYTHREADING_LOG";
 /// `datefmt="%H:%M:%S"`: the time of day, without the date.
 const TIME_FORMAT: &str = "%H:%M:%S";
 
+/// The tutorial's worker: logs that thread `name` starts, sleeps two
+/// seconds, logs that it finishes. Started by hand in `single_thread` and
+/// `multiple_threads`, and by a pool's workers in `executor`.
+pub fn thread_function(name: usize) {
+    log::info!("Thread {name}: starting");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    log::info!("Thread {name}: finishing");
+}
+
 /// Installs the tutorial's logger at level INFO (`level=logging.INFO`).
 ///
 /// The level can be overridden with the environment variable

@@ -10,7 +10,11 @@ use crate::{examples, tidy};
 
 /// Crates whose `loom_*` tests (in `#[cfg(all(test, loom))]` modules) the `loom`
 /// step runs. Add a crate here once it has loom tests.
-const LOOM_CRATES: &[&str] = &["pythreading-core", "pythreading-sync"];
+const LOOM_CRATES: &[&str] = &[
+    "pythreading-core",
+    "pythreading-sync",
+    "pythreading-executor",
+];
 
 /// What every step gets: where the workspace is and which examples to check.
 #[derive(Debug)]

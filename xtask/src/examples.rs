@@ -97,6 +97,32 @@ const EXAMPLES: &[ExampleCheck] = &[
         exit_ok: true,
     },
     ExampleCheck {
+        name: "executor",
+        timeout_secs: 30,
+        required: &[
+            "Thread 0: starting",
+            "Thread 1: starting",
+            "Thread 2: starting",
+            "Thread 0: finishing",
+            "Thread 1: finishing",
+            "Thread 2: finishing",
+        ],
+        forbidden: &["panicked"],
+        // Three workers: every task starts before any of them finishes.
+        ordered: &[
+            ("Thread 0: starting", "Thread 0: finishing"),
+            ("Thread 1: starting", "Thread 0: finishing"),
+            ("Thread 2: starting", "Thread 0: finishing"),
+            ("Thread 0: starting", "Thread 1: finishing"),
+            ("Thread 1: starting", "Thread 1: finishing"),
+            ("Thread 2: starting", "Thread 1: finishing"),
+            ("Thread 0: starting", "Thread 2: finishing"),
+            ("Thread 1: starting", "Thread 2: finishing"),
+            ("Thread 2: starting", "Thread 2: finishing"),
+        ],
+        exit_ok: true,
+    },
+    ExampleCheck {
         name: "deadlock",
         timeout_secs: 30,
         required: &[

@@ -441,3 +441,74 @@ impl<T> fmt::Debug for Future<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, loom))]
+pub(crate) mod loom_tests {
+    use super::*;
+
+    /// A future over a bare header, for models that play the worker.
+    pub(crate) fn future_of(header: &Arc<Header<u32>>) -> Future<u32> {
+        Future::from_cell(Arc::clone(header) as Arc<dyn Cell<u32>>)
+    }
+
+    /// A worker starting the task races a caller cancelling it: exactly one
+    /// wins, and a waiter sees the winner's outcome.
+    #[test]
+    fn loom_cancel_races_start() {
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = future_of(&header);
+            let worker = loom::thread::spawn(move || {
+                if header.start() {
+                    header.finish(Ok(7));
+                    true
+                } else {
+                    false
+                }
+            });
+            let cancelled = future.cancel();
+            future.wait();
+            let ran = worker.join().unwrap();
+            assert_ne!(cancelled, ran, "exactly one of cancel and start wins");
+            let expected = if ran {
+                Ok(7)
+            } else {
+                Err(TaskError::Cancelled)
+            };
+            assert_eq!(future.result(), expected);
+        });
+    }
+
+    /// A waiter that finds the task not done and sleeps is woken by the
+    /// worker finishing it: no lost wake-up.
+    #[test]
+    fn loom_finish_wakes_waiter() {
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = future_of(&header);
+            assert!(header.start());
+            let worker = loom::thread::spawn(move || header.finish(Ok(3)));
+            assert_eq!(future.result(), Ok(3));
+            worker.join().unwrap();
+        });
+    }
+
+    /// A done callback added while the task finishes runs exactly once.
+    #[test]
+    fn loom_callback_added_while_finishing_runs_once() {
+        use loom::sync::atomic::AtomicUsize;
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = future_of(&header);
+            assert!(header.start());
+            let worker = loom::thread::spawn(move || header.finish(Ok(1)));
+            let calls = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&calls);
+            future.add_done_callback(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            worker.join().unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+}

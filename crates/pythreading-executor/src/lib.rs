@@ -57,3 +57,8 @@ pub use future::{Future, FutureState};
 pub use map::{MapOptions, MapResults};
 pub use scope::Scope;
 pub use wait::{AsCompleted, ReturnWhen, WaitResult, as_completed, wait};
+
+/// The crate README's code blocks, compiled and run as doc tests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub mod readme {}

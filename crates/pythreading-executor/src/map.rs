@@ -71,8 +71,9 @@ impl ThreadPoolExecutor {
     ///
     /// A task that panicked yields `Err(TaskError::Panicked)` in its place
     /// and the others still come (Python would stop at the first
-    /// exception). Dropping the iterator cancels the tasks not started,
-    /// as closing Python's generator does. Refused with
+    /// exception). As with Python's generator, dropping the iterator once a
+    /// result was taken cancels the tasks not started; dropping it before
+    /// that leaves every task to run (fire and forget). Refused with
     /// [`ExecutorError::ShutDown`] or [`ExecutorError::BrokenPool`] if an
     /// item cannot be submitted (those submitted before it still run).
     ///
@@ -172,7 +173,11 @@ where
 
 /// The results of [`ThreadPoolExecutor::map`], in input order: `Ok(value)`
 /// or why there is none. Waiting happens in [`next`](Iterator::next).
-/// Dropping it cancels the tasks that have not started.
+///
+/// Dropped after its first result was taken, it cancels the tasks that
+/// have not started (Python closes its generator the same way); dropped
+/// before, it leaves them all to run, and a buffered map submits no more.
+#[must_use = "the results of the tasks, panics included, are lost unless read"]
 pub struct MapResults<T> {
     pending: VecDeque<Future<T>>,
     refill: Option<Refill<T>>,
@@ -180,6 +185,8 @@ pub struct MapResults<T> {
     /// Why the next lazily submitted item could not be: yielded after the
     /// results before it.
     not_submitted: Option<TaskError>,
+    /// Whether a result was asked for: only then does dropping cancel.
+    started: bool,
     ended: bool,
 }
 
@@ -194,6 +201,7 @@ impl<T> MapResults<T> {
             refill,
             deadline,
             not_submitted: None,
+            started: false,
             ended: false,
         }
     }
@@ -228,6 +236,7 @@ impl<T> Iterator for MapResults<T> {
         if self.ended {
             return None;
         }
+        self.started = true;
         let Some(future) = self.pending.pop_front() else {
             self.ended = true;
             return self.not_submitted.take().map(Err);
@@ -257,7 +266,9 @@ impl<T> FusedIterator for MapResults<T> {}
 
 impl<T> Drop for MapResults<T> {
     fn drop(&mut self) {
-        self.cancel_pending();
+        if self.started {
+            self.cancel_pending();
+        }
     }
 }
 

@@ -284,3 +284,75 @@ impl<T> fmt::Debug for AsCompleted<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::future::Header;
+    use crate::future::loom_tests::future_of;
+
+    /// `wait` registering with a future while a worker finishes it returns
+    /// with the future done, whichever comes first.
+    #[test]
+    fn loom_wait_sees_finish() {
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = future_of(&header);
+            assert!(header.start());
+            let worker = loom::thread::spawn(move || header.finish(Ok(5)));
+            let result = wait(
+                std::slice::from_ref(&future),
+                None,
+                ReturnWhen::AllCompleted,
+            );
+            assert_eq!(result.done, vec![0]);
+            worker.join().unwrap();
+        });
+    }
+
+    /// A future cancelled (as `shutdown(cancel_futures: true)` does) while
+    /// `as_completed` waits on it is yielded: the CPython hang cannot happen.
+    #[test]
+    fn loom_as_completed_sees_cancel() {
+        loom::model(|| {
+            let first = Arc::new(Header::<u32>::new());
+            let second = Arc::new(Header::<u32>::new());
+            let futures = vec![future_of(&first), future_of(&second)];
+            let canceller = loom::thread::spawn(move || {
+                assert!(Header::cancel(&first));
+                assert!(second.start());
+                second.finish(Ok(2));
+            });
+            let mut outcomes: Vec<_> = as_completed(futures, None)
+                .map(|done| done.unwrap().result())
+                .collect();
+            outcomes.sort_by_key(|outcome| outcome.is_ok());
+            assert_eq!(outcomes, vec![Err(TaskError::Cancelled), Ok(2)]);
+            canceller.join().unwrap();
+        });
+    }
+
+    /// `FIRST_EXCEPTION` returns when a task fails, with the failed one done.
+    #[test]
+    fn loom_first_exception_sees_failure() {
+        loom::model(|| {
+            let failing = Arc::new(Header::<u32>::new());
+            let pending = Arc::new(Header::<u32>::new());
+            let futures = vec![future_of(&failing), future_of(&pending)];
+            let worker = loom::thread::spawn(move || {
+                assert!(failing.start());
+                failing.finish(Err(TaskError::Panicked("boom".into())));
+            });
+            let result = wait(&futures, None, ReturnWhen::FirstException);
+            assert_eq!(
+                result,
+                WaitResult {
+                    done: vec![0],
+                    not_done: vec![1]
+                }
+            );
+            worker.join().unwrap();
+            drop(pending);
+        });
+    }
+}

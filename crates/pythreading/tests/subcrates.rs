@@ -102,3 +102,50 @@ fn queue_items_through_every_path() {
     assert_eq!(heap.get(), Err(GetError::ShutDown));
     assert!(matches!(heap.put(4), Err(PutError::ShutDown(4))));
 }
+
+#[cfg(feature = "executor")]
+#[test]
+fn futures_items_through_every_path() {
+    use pythreading::futures::{
+        AsCompleted, ExecutorError, Future, FutureState, ReturnWhen, TaskError, ThreadPoolExecutor,
+        WaitResult, as_completed, wait,
+    };
+    assert!(matches!(
+        ThreadPoolExecutor::new(0),
+        Err(ExecutorError::InvalidMaxWorkers)
+    ));
+    let executor = ThreadPoolExecutor::builder()
+        .max_workers(2)
+        .thread_name_prefix("facade")
+        .build()
+        .unwrap();
+    let _same: &pythreading_executor::ThreadPoolExecutor = &executor;
+    let future: Future<String> = executor
+        .submit(|| pythreading::current_thread().name())
+        .unwrap();
+    let waited: WaitResult = wait(
+        std::slice::from_ref(&future),
+        None,
+        ReturnWhen::AllCompleted,
+    );
+    assert_eq!(waited.done, vec![0]);
+    assert_eq!(future.state(), FutureState::Finished);
+    assert_eq!(future.result(), Ok("facade_0".to_string()));
+    let failing = executor
+        .submit(|| -> u8 { panic!("facade panic") })
+        .unwrap();
+    let mut completed: AsCompleted<u8> = as_completed(vec![failing], Some(Duration::from_secs(30)));
+    let outcome = completed.next().unwrap().unwrap().result();
+    assert_eq!(outcome, Err(TaskError::Panicked("facade panic".into())));
+    let doubled: Vec<u8> = executor
+        .map(|n: u8| n * 2, [1, 2])
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(doubled, [2, 4]);
+    executor.shutdown(true, false);
+    assert!(matches!(
+        executor.submit(|| 0),
+        Err(ExecutorError::ShutDown)
+    ));
+}
