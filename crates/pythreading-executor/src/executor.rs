@@ -314,22 +314,28 @@ impl Pool {
     fn enqueue(self: &Arc<Self>, work: Work) -> Result<(), ExecutorError> {
         let mut control = self.control.lock();
         control.accepting()?;
-        let reused = self
-            .idle_credits
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
-        if !reused && control.workers.len() < self.max_workers {
-            if let Err(error) = self.start_worker(&mut control) {
-                if control.workers.is_empty() {
-                    return Err(ExecutorError::Spawn(error));
-                }
+        let Some(sender) = &control.sender else {
+            return Err(ExecutorError::ShutDown);
+        };
+        // Queue first, then start a worker (as CPython does): a worker
+        // started first could find the queue empty and leave an idle credit
+        // that the next submit would take for a worker that is not idle.
+        // Cannot fail: the pool itself holds a receiver.
+        let _ = sender.send(work);
+        if take_idle_credit(&self.idle_credits) || control.workers.len() >= self.max_workers {
+            return Ok(());
+        }
+        match self.start_worker(&mut control) {
+            Ok(()) => Ok(()),
+            Err(error) if control.workers.is_empty() => {
+                // No worker ever ran, so the task just queued is the only
+                // one; take it back rather than leave it to no one.
+                drop(self.receiver.try_recv());
+                Err(ExecutorError::Spawn(error))
             }
+            // Fewer workers than wanted, but the running ones will take it.
+            Err(_) => Ok(()),
         }
-        if let Some(sender) = &control.sender {
-            // Cannot fail: the pool itself holds a receiver.
-            let _ = sender.send(work);
-        }
-        Ok(())
     }
 
     fn start_worker(self: &Arc<Self>, control: &mut Control) -> std::io::Result<()> {
@@ -360,25 +366,16 @@ impl Pool {
                 return;
             }
         }
-        loop {
-            let work = match self.receiver.try_recv() {
-                Ok(work) => work,
-                Err(TryRecvError::Disconnected) => return,
-                Err(TryRecvError::Empty) => {
-                    self.idle_credits.fetch_add(1, Ordering::AcqRel);
-                    self.waiting.fetch_add(1, Ordering::Relaxed);
-                    let next = self.receiver.recv();
-                    self.waiting.fetch_sub(1, Ordering::Relaxed);
-                    match next {
-                        Ok(work) => work,
-                        Err(_) => return,
-                    }
+        serve(
+            &self.receiver,
+            &self.idle_credits,
+            Some(&self.waiting),
+            |work, before_completing| {
+                if work.run(before_completing) {
+                    self.completed.fetch_add(1, Ordering::Relaxed);
                 }
-            };
-            if work.run() {
-                self.completed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+            },
+        );
     }
 
     /// An initializer panicked: refuse new tasks and fail the queued ones.
@@ -422,6 +419,56 @@ impl Pool {
             queued_tasks: self.receiver.len(),
             completed_tasks: self.completed.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Takes one idle credit, if there is one: an idle worker will take the
+/// task just queued, so no new one is needed.
+pub(crate) fn take_idle_credit(credits: &AtomicUsize) -> bool {
+    credits
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// A worker's loop, for the pool and for scopes: runs jobs until the
+/// channel is closed and empty.
+///
+/// A worker that will find the queue empty leaves an idle credit (Python's
+/// `_idle_semaphore.release()`) *before* completing the future of the task
+/// it just ran: a caller woken by that future and submitting again at once
+/// then finds the credit and starts no new worker. CPython gives the credit
+/// after, which only its GIL keeps from starting extra workers.
+pub(crate) fn serve<J>(
+    receiver: &Receiver<J>,
+    idle_credits: &AtomicUsize,
+    waiting: Option<&AtomicUsize>,
+    mut run: impl FnMut(J, &mut dyn FnMut()),
+) {
+    let mut credited = false;
+    loop {
+        let job = match receiver.try_recv() {
+            Ok(job) => job,
+            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Empty) => {
+                if !credited {
+                    idle_credits.fetch_add(1, Ordering::AcqRel);
+                }
+                waiting.map(|w| w.fetch_add(1, Ordering::Relaxed));
+                let next = receiver.recv();
+                waiting.map(|w| w.fetch_sub(1, Ordering::Relaxed));
+                match next {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
+            }
+        };
+        credited = false;
+        run(job, &mut || {
+            if receiver.is_empty() {
+                idle_credits.fetch_add(1, Ordering::AcqRel);
+                credited = true;
+            }
+        });
     }
 }
 

@@ -109,6 +109,22 @@ impl<T> Header<T> {
             || self.state.load(Ordering::Acquire) == CANCELLED
     }
 
+    /// Runs `task` unless the future was cancelled (then drops it), calls
+    /// `before_completing` and completes the future; `true` if it ran.
+    pub(crate) fn run(
+        &self,
+        task: Option<impl FnOnce() -> T>,
+        before_completing: &mut dyn FnMut(),
+    ) -> bool {
+        let Some(task) = task.filter(|_| self.start()) else {
+            return false;
+        };
+        let outcome = run_task(task);
+        before_completing();
+        self.finish(outcome);
+        true
+    }
+
     /// Running → Finished with `outcome`.
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
         self.complete_from(RUNNING, FINISHED, outcome);
@@ -239,9 +255,9 @@ pub(crate) trait Cell<T>: Send + Sync {
 
 /// Something the pool runs or gives up on, whatever its result type.
 pub(crate) trait Run: Send + Sync {
-    /// Runs the task unless it was cancelled, and completes the future;
-    /// `true` if it ran.
-    fn run(&self) -> bool;
+    /// Runs the task unless it was cancelled, calls `before_completing`,
+    /// then completes the future; `true` if it ran.
+    fn run(&self, before_completing: &mut dyn FnMut()) -> bool;
     /// The pool is going away: cancels a pending task.
     fn cancel(&self);
     /// The pool broke: fails a pending task with `error`.
@@ -292,15 +308,9 @@ impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
 }
 
 impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
-    fn run(&self) -> bool {
-        if !self.header.start() {
-            return false;
-        }
-        let Some(task) = self.task.lock().take() else {
-            return false;
-        };
-        self.header.finish(run_task(task));
-        true
+    fn run(&self, before_completing: &mut dyn FnMut()) -> bool {
+        let task = self.task.lock().take();
+        self.header.run(task, before_completing)
     }
 
     fn cancel(&self) {

@@ -42,9 +42,11 @@ impl MapOptions {
         self
     }
 
-    /// Keeps at most `n` tasks in flight: `n` are submitted at the call and
-    /// one more each time a result is taken, so the input is consumed
-    /// lazily and may be endless. 0 is refused with
+    /// Consumes the input lazily (it may be endless): `n` items are
+    /// submitted at the call, and one more each time a result is asked
+    /// for, just before waiting for it (as in Python 3.14). So at most `n`
+    /// tasks are submitted beyond the results taken, and `n + 1` while
+    /// [`next`](Iterator::next) waits. 0 is refused with
     /// [`ExecutorError::InvalidBufferSize`].
     pub fn buffersize(mut self, n: usize) -> Self {
         self.buffersize = Some(n);

@@ -17,10 +17,12 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
-use crate::future::{Future, Header, run_task};
-use crate::loom::{Ordering, PoolMutex};
+use crate::executor::{serve, take_idle_credit};
+use crate::future::{Future, Header};
+use crate::loom::PoolMutex;
 
-type Job<'scope> = Box<dyn FnOnce() + Send + 'scope>;
+/// A scoped task: runs, calls its argument, then completes its future.
+type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;
 
 /// The handle a [`ThreadPoolExecutor::scope`] closure submits through.
 pub struct Scope<'scope, 'env> {
@@ -86,27 +88,27 @@ impl<'scope> Scope<'scope, '_> {
         let header = Arc::new(Header::new());
         let job: Job<'scope> = {
             let header = Arc::clone(&header);
-            Box::new(move || {
-                if header.start() {
-                    header.finish(run_task(f));
-                }
+            Box::new(move |before_completing| {
+                header.run(Some(f), before_completing);
             })
         };
         let mut control = self.control.lock();
-        let reused = self
-            .idle_credits
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
-        if !reused && control.1 < self.executor.max_workers() {
-            match self.start_thread(control.1) {
-                Ok(()) => control.1 += 1,
-                Err(error) if control.1 == 0 => return Err(ExecutorError::Spawn(error)),
+        let (sender, started) = &mut *control;
+        let Some(sender) = sender else {
+            return Err(ExecutorError::ShutDown);
+        };
+        // Queued before a thread starts, for the reason given in
+        // `Pool::enqueue`. Cannot fail: the scope holds a receiver.
+        let _ = sender.send(job);
+        if !take_idle_credit(&self.idle_credits) && *started < self.executor.max_workers() {
+            match self.start_thread(*started) {
+                Ok(()) => *started += 1,
+                Err(error) if *started == 0 => {
+                    drop(self.receiver.try_recv());
+                    return Err(ExecutorError::Spawn(error));
+                }
                 Err(_) => {}
             }
-        }
-        if let Some(sender) = &control.0 {
-            // Cannot fail: the scope holds a receiver.
-            let _ = sender.send(job);
         }
         Ok(Future::from_cell(header))
     }
@@ -120,19 +122,9 @@ impl<'scope> Scope<'scope, '_> {
                 self.executor.thread_name_prefix()
             ))
             .spawn_scoped(self.threads, move || {
-                loop {
-                    let job = match receiver.try_recv() {
-                        Ok(job) => job,
-                        Err(_) => {
-                            idle_credits.fetch_add(1, Ordering::AcqRel);
-                            match receiver.recv() {
-                                Ok(job) => job,
-                                Err(_) => return,
-                            }
-                        }
-                    };
-                    job();
-                }
+                serve(&receiver, &idle_credits, None, |job, before_completing| {
+                    job(before_completing);
+                });
             })?;
         Ok(())
     }
