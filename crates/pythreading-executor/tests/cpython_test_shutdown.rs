@@ -27,8 +27,9 @@
 //! Added: `test_shutdown_is_idempotent` (CPython's docstring: "safe to call
 //! this method several times"), `test_cancel_futures_cancels_exactly_the_pending_ones`,
 //! `test_shutdown_from_inside_a_task` and
-//! `test_shutdown_cancel_futures_from_inside_a_task` (a task shutting its
-//! own pool down must not wait for itself), and
+//! `test_shutdown_cancel_futures_from_inside_a_task` and
+//! `test_last_handle_dropped_inside_a_task` (a task shutting its own pool
+//! down, or dropping its last handle, must not wait for itself), and
 //! `test_each_blocking_submit_starts_a_worker`: the first assertion of
 //! `test_threads_terminate` (N tasks that block, submitted to a pool of at
 //! least N workers, run on N workers) repeated 1000 times, because a single
@@ -395,5 +396,30 @@ mod thread_pool_shutdown_test {
             await_done(&future);
             assert_eq!(future.result(), Err(TaskError::Cancelled));
         }
+    }
+
+    #[test]
+    fn test_last_handle_dropped_inside_a_task() {
+        let executor = Arc::new(ThreadPoolExecutor::new(2).unwrap());
+        let gate = Gate::new();
+        let last = Arc::clone(&executor);
+        let future = {
+            let gate = gate.handle();
+            executor
+                .submit(move || {
+                    pass(&gate);
+                    // The last handle: dropping it is shutdown(wait=True)
+                    // on a worker of this very pool.
+                    drop(last);
+                    1
+                })
+                .unwrap()
+        };
+        let workers = threads_named(executor.thread_name_prefix());
+        drop(executor);
+        gate.open();
+        await_done(&future);
+        assert_eq!(future.result(), Ok(1));
+        join_threads(&workers);
     }
 }
