@@ -189,6 +189,8 @@ mod executor_deadlock_test {
                     .initializer(move || pass(&gate)),
             )
         };
+        // Moved below the executor, so that it opens first on the way out.
+        let gate = gate;
         let job_num = 100;
         let shared = executor.shared();
         // Every job is submitted while no worker takes any.

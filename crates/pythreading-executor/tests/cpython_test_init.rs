@@ -206,6 +206,8 @@ mod failing_initializer_test {
                     }),
             )
         };
+        // Moved below the executor, so that it opens first on the way out.
+        let gate = gate;
         let futures: Vec<_> = (0..5)
             .map(|n| executor.submit(move || n).unwrap())
             .collect();

@@ -78,7 +78,7 @@ mod thread_pool_shutdown_test {
 
     use crate::cpython_util::{
         Executor, Gate, LONG, WORKER_COUNT, await_done, is_worker_name, join_threads, join_within,
-        pass, pow, threads_named, wait_until, within,
+        on_drop, pass, pow, threads_named, wait_until, within,
     };
 
     fn executor() -> Executor {
@@ -213,10 +213,11 @@ mod thread_pool_shutdown_test {
                     .unwrap()
             })
             .collect();
+        let release = on_drop(|| sem.release_n(3));
         assert_eq!(executor.stats().workers_started, 3);
         let threads = threads_named(executor.thread_name_prefix());
         assert_eq!(threads.len(), 3);
-        sem.release_n(3);
+        drop(release);
         executor.shutdown_within(true, false);
         join_threads(&threads);
         for f in fs {

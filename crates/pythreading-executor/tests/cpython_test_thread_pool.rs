@@ -121,7 +121,7 @@ mod thread_pool_executor_test {
     use pythreading_sync::{Event, Semaphore};
 
     use crate::cpython_util::{
-        Executor, Gate, LONG, WORKER_COUNT, await_done, divmod, mul, pass, pow, wait_until,
+        Executor, Gate, LONG, WORKER_COUNT, await_done, divmod, mul, on_drop, pass, pow, wait_until,
     };
 
     fn executor() -> Executor {
@@ -571,8 +571,9 @@ mod thread_pool_executor_test {
                     .unwrap()
             })
             .collect();
+        let release = on_drop(|| sem.release_n(tasks));
         assert_eq!(executor.stats().workers_started, executor.max_workers());
-        sem.release_n(tasks);
+        drop(release);
         executor.shutdown_within(true, false);
         for future in futures {
             assert_eq!(future.result(), Ok(()));

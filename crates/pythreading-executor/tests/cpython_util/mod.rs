@@ -109,6 +109,21 @@ impl Drop for Gate {
     }
 }
 
+/// Runs a closure when dropped: to undo a test's blocking set-up (release
+/// a semaphore) also when an assertion fails first, so that the executor's
+/// shutdown at the end of the test does not wait for `LONG`.
+pub(crate) struct OnDrop<F: FnMut()>(F);
+
+pub(crate) fn on_drop<F: FnMut()>(f: F) -> OnDrop<F> {
+    OnDrop(f)
+}
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 /// Waits at `gate` (from inside a task); a gate still shut after [`LONG`]
 /// fails the task, so that no worker waits forever.
 #[track_caller]
