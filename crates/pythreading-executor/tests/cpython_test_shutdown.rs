@@ -13,8 +13,9 @@
 //! a Rust re-expression of those tests' intent against
 //! `pythreading_executor`; no Python code is included.
 //!
-//! Counting Python test methods of `ThreadPoolShutdownTest`: 10 of 15
-//! ported here, in the module `thread_pool_shutdown_test`, same names:
+//! Counting Python test methods of `ThreadPoolShutdownTest` (7 of its own,
+//! 7 inherited): all 14 ported, 10 of them here, in the module
+//! `thread_pool_shutdown_test`, same names:
 //! `test_run_after_shutdown`, `test_hang_issue12364`, `test_cancel_futures`,
 //! `test_hang_gh94440`, `test_threads_terminate`,
 //! `test_context_manager_shutdown`, `test_del_shutdown`,

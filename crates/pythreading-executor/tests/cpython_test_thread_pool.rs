@@ -10,10 +10,10 @@
 //! (`ExecutorTest`, which `ThreadPoolExecutorTest` inherits), with
 //! `Lib/concurrent/futures/_base.py` and `Lib/concurrent/futures/thread.py`
 //! of the same version as the reference for behaviour. The `buffersize`
-//! tests of `Executor.map` come from CPython's main branch (Python 3.14,
-//! where `buffersize` was added; same file, `executor.py`), with 3.14's
-//! `Executor.map` as their reference, as do `test_map_timeout_from_callable`
-//! and `test_map_close`. CPython is distributed under the Python Software
+//! tests of `Executor.map`, `test_map_timeout_from_callable` and
+//! `test_map_close` come from the same file on CPython's main branch
+//! (`buffersize` is new in Python 3.14), with 3.14's `Executor.map` as
+//! their reference. CPython is distributed under the Python Software
 //! Foundation License Version 2 (PSF-2.0); Copyright (c) 2001-2024 Python
 //! Software Foundation; All Rights Reserved. This file is a Rust
 //! re-expression of those tests' intent against `pythreading_executor`; no
@@ -21,13 +21,14 @@
 //!
 //! Everything is in the module `thread_pool_executor_test`, same names.
 //!
-//! From `executor.py` (3.13), 8 of 10 `ExecutorTest` methods:
+//! From `executor.py` (3.13), 8 of 9 `ExecutorTest` methods:
 //! `test_submit`, `test_map` (without `chunksize`), `test_map_exception`,
 //! `test_map_timeout`, `test_shutdown_race_issue12456`,
 //! `test_no_stale_references`, `test_max_workers_negative`,
 //! `test_free_reference`.
 //!
-//! From `executor.py` (3.14), 9 of 11 methods new there:
+//! From `executor.py` (main branch), 9 of the 12 methods that are not in
+//! 3.13:
 //! `test_map_timeout_from_callable`, `test_map_close`,
 //! `test_map_buffersize_value_validation`, `test_map_buffersize`,
 //! `test_map_buffersize_on_multiple_iterables`,
@@ -55,27 +56,29 @@
 //!   there are no arguments to forward and no way to omit the function.
 //! - `test_map`'s `chunksize` half: `chunksize` only matters to a process
 //!   pool, and this `map` has no such parameter.
-//! - `test_map_buffersize_type_validation` (3.14): `buffersize` is a
+//! - `test_map_buffersize_type_validation` (main branch): `buffersize` is a
 //!   `usize`; a string or float does not compile. Negative sizes of
 //!   `test_map_buffersize_value_validation` cannot be written either; 0 is
 //!   checked.
-//! - `test_map_buffersize_without_iterable` (3.14): Python's `map` takes
+//! - `test_map_buffersize_without_iterable` (main branch): Python's `map` takes
 //!   any number of iterables, and none gives an empty result. Here `map`
 //!   takes exactly one iterable (several are zipped by the caller, as in
 //!   `test_map_buffersize_on_multiple_iterables`); an empty one is
 //!   `test_map_buffersize_on_empty_iterable`.
 //! - `test_hang_global_shutdown_lock`: forks a `ProcessPoolExecutor` while
 //!   a thread pool is busy (bpo-45021); no fork, no process pool here.
-//! - `test_swallows_falsey_exceptions` (3.14): exceptions whose `__bool__`
-//!   or `__len__` is falsy; a panic has no truthiness.
+//! - `test_swallows_falsey_exceptions` (main branch): exceptions whose
+//!   `__bool__` or `__len__` is falsy; a panic has no truthiness.
+//! - `Lib/test/test_concurrent_futures/test_process_pool.py` as a whole:
+//!   it tests `ProcessPoolExecutor` only.
 //!
 //! ## Tweaks
 //!
 //! - `Executor.map` here yields `Result`s: a panicking call yields
 //!   `Err(TaskError::Panicked)` in its place and the next calls' results
-//!   still follow, as in Python 3.14 (`test_map_exception` checks the
-//!   result after the exception, as 3.14's version does; 3.13's iterator
-//!   stopped at the exception). `map`'s timeout yields one
+//!   still follow. `test_map_exception` keeps 3.13's inputs and checks the
+//!   result after the exception and the end, as the main-branch version
+//!   does (3.13's iterator stopped at the exception). `map`'s timeout yields one
 //!   `Err(TaskError::Timeout)` and then the iterator ends. Several iterables
 //!   are zipped into one iterator of tuples.
 //! - `time.sleep(6)` and the `stop_event.wait()` of
