@@ -1,0 +1,349 @@
+//! Process-level behaviour that only a real exit shows:
+//! `pythreading_core::shutdown()`, through the atexit hook the executor
+//! registers, shuts every live executor down — also one that is never
+//! dropped — and waits for the work queued on it; afterwards the executor
+//! refuses new tasks.
+//!
+//! A `harness = false` test: the binary re-runs itself as a child process
+//! (selected by the `PYTHREADING_EXECUTOR_CHILD` environment variable), so
+//! that the child may call `shutdown()`, which would shut down every pool
+//! of an in-process test. The parent checks the child's exit status and
+//! the lines it printed. Like libtest, extra arguments filter the scenarios
+//! by name.
+
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use pythreading_core::{ShutdownGuard, register_atexit, shutdown};
+use pythreading_executor::{ExecutorError, ThreadPoolExecutor};
+use pythreading_sync::Event;
+
+const CHILD_VAR: &str = "PYTHREADING_EXECUTOR_CHILD";
+/// A bound for a child that should finish well within a second.
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+/// How long a task waits for its gate before giving up (and saying so).
+const GATE_LIMIT: Duration = Duration::from_secs(20);
+
+struct Scenario {
+    name: &'static str,
+    child: fn(),
+    check: fn(&Output) -> Result<(), String>,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "shutdown_shuts_leaked_executors_down_after_their_queued_work",
+        child: child_leaked_executors,
+        check: check_leaked_executors,
+    },
+    Scenario {
+        name: "shutdown_guard_waits_for_a_forgotten_executor",
+        child: child_guard,
+        check: check_guard,
+    },
+];
+
+fn main() -> ExitCode {
+    if let Ok(mode) = std::env::var(CHILD_VAR) {
+        let scenario = SCENARIOS
+            .iter()
+            .find(|s| s.name == mode)
+            .expect("known scenario");
+        (scenario.child)();
+        return ExitCode::SUCCESS;
+    }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())))
+        .collect();
+    println!("\nrunning {} tests", selected.len());
+    let mut failed = Vec::new();
+    for scenario in &selected {
+        let outcome = run_child(scenario.name).and_then(|out| {
+            (scenario.check)(&out).map_err(|e| format!("{e}\n--- child output ---\n{out}"))
+        });
+        match outcome {
+            Ok(()) => println!("test {} ... ok", scenario.name),
+            Err(why) => {
+                println!("test {} ... FAILED", scenario.name);
+                failed.push((scenario.name, why));
+            }
+        }
+    }
+    for (name, why) in &failed {
+        println!("\n---- {name} ----\n{why}");
+    }
+    let result = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
+        selected.len() - failed.len(),
+        failed.len(),
+        SCENARIOS.len() - selected.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+struct Output {
+    success: bool,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit ok: {}, {:.1} s\nstdout:\n{}\nstderr:\n{}",
+            self.success,
+            self.elapsed.as_secs_f64(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+fn run_child(name: &str) -> Result<Output, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut child = Command::new(exe)
+        .env(CHILD_VAR, name)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the child: {e}"))?;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if start.elapsed() > CHILD_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "the child did not exit within {CHILD_LIMIT:?}\nstdout:\n{}\nstderr:\n{}",
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            ));
+        }
+        sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        success: status.success(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// `lines` occur in `text`, each after the previous one.
+fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
+    let all: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    for line in lines {
+        match all[from..].iter().position(|l| l == line) {
+            Some(i) => from += i + 1,
+            None => return Err(format!("missing or out of order: {line:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// The line index of `line` in `text`.
+fn line_index(text: &str, line: &str) -> Result<usize, String> {
+    text.lines()
+        .position(|l| l == line)
+        .ok_or_else(|| format!("missing: {line:?}"))
+}
+
+fn ensure(condition: bool, why: &str) -> Result<(), String> {
+    if condition {
+        Ok(())
+    } else {
+        Err(why.to_owned())
+    }
+}
+
+/// Prints one line at once (several threads print, and the parent reads
+/// the order).
+fn say(line: impl std::fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Submits `count` tasks to `pool`, named `label i`, that each wait for
+/// `gate`, count themselves in `finished` and print a line.
+fn submit_gated(
+    pool: &ThreadPoolExecutor,
+    label: &'static str,
+    count: usize,
+    gate: &Arc<Event>,
+    finished: &Arc<AtomicUsize>,
+) {
+    for i in 0..count {
+        let (gate, finished) = (Arc::clone(gate), Arc::clone(finished));
+        pool.submit(move || {
+            if !gate.wait_timeout(GATE_LIMIT) {
+                say(format!("{label} {i}: the gate never opened"));
+            }
+            finished.fetch_add(1, Ordering::SeqCst);
+            say(format!("{label} {i}: finished"));
+        })
+        .expect("the executor takes tasks before shutdown");
+    }
+}
+
+// --- scenario 1 ------------------------------------------------------------
+
+fn child_leaked_executors() {
+    let gate = Arc::new(Event::new());
+    let finished = Arc::new(AtomicUsize::new(0));
+
+    // Never dropped: only the atexit hook can shut it down. A handle is kept
+    // to try a submit afterwards.
+    let kept = Arc::new(
+        ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("leaked")
+            .build()
+            .unwrap(),
+    );
+    std::mem::forget(Arc::clone(&kept));
+    submit_gated(&kept, "leaked", 5, &gate, &finished);
+
+    let forgotten = ThreadPoolExecutor::new(2).unwrap();
+    submit_gated(&forgotten, "forgotten", 4, &gate, &finished);
+    std::mem::forget(forgotten);
+
+    // Dropped already: the hook must skip it.
+    drop(ThreadPoolExecutor::new(1).unwrap());
+
+    // Registered after the executors' hook, so it runs first (last
+    // registered, first run): the work is still queued when the executors
+    // are shut down.
+    register_atexit(move || {
+        say("atexit: opening the gate");
+        gate.set();
+    });
+    say("main: calling shutdown");
+    shutdown();
+    say(format!(
+        "shutdown: returned, finished={}",
+        finished.load(Ordering::SeqCst)
+    ));
+    match kept.submit(|| ()) {
+        Err(ExecutorError::ShutDown) => say("submit after shutdown: ShutDown"),
+        Err(other) => say(format!("submit after shutdown: {other:?}")),
+        Ok(_) => say("submit after shutdown: accepted"),
+    }
+    let workers_alive = pythreading_core::enumerate()
+        .iter()
+        .filter(|thread| thread.name().starts_with("leaked_"))
+        .count();
+    say(format!("leaked workers alive: {workers_alive}"));
+}
+
+fn check_leaked_executors(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    ensure(
+        !out.stdout.contains("never opened"),
+        "a task timed out waiting for the gate: the atexit hooks ran out of order",
+    )?;
+    in_order(
+        &out.stdout,
+        &[
+            "main: calling shutdown",
+            "atexit: opening the gate",
+            "leaked 0: finished",
+            "leaked 1: finished",
+            "leaked 2: finished",
+            "leaked 3: finished",
+            "leaked 4: finished",
+            "shutdown: returned, finished=9",
+            "submit after shutdown: ShutDown",
+            "leaked workers alive: 0",
+        ],
+    )?;
+    let returned = line_index(&out.stdout, "shutdown: returned, finished=9")?;
+    for i in 0..4 {
+        let line = format!("forgotten {i}: finished");
+        ensure(
+            line_index(&out.stdout, &line)? < returned,
+            &format!("{line:?} came after shutdown returned"),
+        )?;
+    }
+    Ok(())
+}
+
+// --- scenario 2 ------------------------------------------------------------
+
+fn child_guard() {
+    let _main = ShutdownGuard::new();
+    let gate = Arc::new(Event::new());
+    let finished = Arc::new(AtomicUsize::new(0));
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .thread_name_prefix("guarded")
+        .build()
+        .unwrap();
+    submit_gated(&pool, "guarded", 3, &gate, &finished);
+    std::mem::forget(pool);
+    register_atexit(move || {
+        say("atexit: opening the gate");
+        gate.set();
+    });
+    say("main: end");
+}
+
+fn check_guard(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    ensure(
+        !out.stdout.contains("never opened"),
+        "a task timed out waiting for the gate: the atexit hooks ran out of order",
+    )?;
+    in_order(
+        &out.stdout,
+        &[
+            "main: end",
+            "atexit: opening the gate",
+            "guarded 0: finished",
+            "guarded 1: finished",
+            "guarded 2: finished",
+        ],
+    )
+}

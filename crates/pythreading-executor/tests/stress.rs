@@ -1,0 +1,303 @@
+//! Bounded stress: many tasks, panics, cancellations, several submitting
+//! threads, and shutdowns racing with submitters. Every future must end up
+//! done with the outcome its task and its cancel call say, and nothing
+//! submitted may be lost.
+//!
+//! Sized to run in a few seconds on 2 cores in a debug build; every wait is
+//! bounded.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use common::{PATIENCE, gate, outcome, wait_until};
+use pythreading_executor::{
+    ExecutorError, Future, FutureState, MapOptions, ReturnWhen, TaskError, ThreadPoolExecutor,
+    as_completed, wait,
+};
+
+const TASKS: usize = 10_000;
+
+fn expected(n: usize) -> Result<usize, TaskError> {
+    if n % 7 == 0 {
+        Err(TaskError::Panicked(format!("task {n}")))
+    } else {
+        Ok(n * 2)
+    }
+}
+
+fn task(n: usize) -> impl FnOnce() -> usize + Send + 'static {
+    move || {
+        if n % 7 == 0 {
+            panic!("task {n}");
+        }
+        n * 2
+    }
+}
+
+/// Joins scoped threads, failing the test if one has not finished within
+/// [`PATIENCE`].
+fn join_scoped<T>(handles: Vec<thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    wait_until("the submitting threads finish", || {
+        handles.iter().all(|handle| handle.is_finished())
+    });
+    handles
+        .into_iter()
+        .map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
+}
+
+#[test]
+fn ten_thousand_tasks_some_panicking_some_cancelled_all_resolve() {
+    let pool = ThreadPoolExecutor::new(4).unwrap();
+    // Hold every worker first: the cancels made while submitting then meet
+    // pending tasks for sure (the queue is FIFO, so the plugs run first).
+    let plug = gate();
+    let plugs: Vec<_> = (0..4).map(|_| common::submit_gated(&pool, &plug)).collect();
+    let mut futures = Vec::with_capacity(TASKS);
+    let mut cancelled = vec![false; TASKS];
+    for (n, cancelled) in cancelled.iter_mut().enumerate() {
+        let future = pool.submit(task(n)).unwrap();
+        if n % 11 == 5 {
+            *cancelled = future.cancel();
+            assert!(*cancelled, "task {n} was not pending behind the plugs");
+        }
+        futures.push(future);
+    }
+    plug.set();
+    // Some more cancels, now racing with the workers: either outcome is
+    // fine, as long as the future agrees with what cancel said.
+    for n in (0..TASKS).filter(|n| n % 13 == 6) {
+        if futures[n].cancel() {
+            cancelled[n] = true;
+        }
+    }
+    let result = wait(&futures, Some(PATIENCE), ReturnWhen::AllCompleted);
+    assert!(
+        result.not_done.is_empty(),
+        "{} futures never resolved",
+        result.not_done.len()
+    );
+    let mut ran = 0u64;
+    for (n, future) in futures.into_iter().enumerate() {
+        assert!(future.done());
+        if cancelled[n] {
+            assert_eq!(future.state(), FutureState::Cancelled, "task {n}");
+            assert_eq!(future.result(), Err(TaskError::Cancelled), "task {n}");
+        } else {
+            ran += 1;
+            assert_eq!(future.state(), FutureState::Finished, "task {n}");
+            assert_eq!(future.result(), expected(n), "task {n}");
+        }
+    }
+    for plug in plugs {
+        assert_eq!(outcome(plug), Ok(true));
+    }
+    // The plugs count too; a cancelled task does not.
+    let completed = ran + 4;
+    wait_until("the completed count catches up", || {
+        pool.stats().completed_tasks >= completed
+    });
+    let stats = pool.stats();
+    assert_eq!(stats.completed_tasks, completed);
+    assert!(stats.workers_started <= 4);
+    wait_until("the queue drains", || pool.stats().queued_tasks == 0);
+}
+
+#[test]
+fn concurrent_submitters_lose_nothing() {
+    const SUBMITTERS: usize = 4;
+    const EACH: usize = 1_500;
+    let pool = ThreadPoolExecutor::new(3).unwrap();
+    let outcomes = thread::scope(|s| {
+        let handles = (0..SUBMITTERS)
+            .map(|id| {
+                let pool = &pool;
+                s.spawn(move || {
+                    let futures: Vec<(usize, Future<usize>)> = (0..EACH)
+                        .map(|i| {
+                            let n = id * EACH + i;
+                            (n, pool.submit(task(n)).unwrap())
+                        })
+                        .collect();
+                    // Each submitter also waits for its own results while
+                    // the others are still submitting.
+                    futures
+                        .into_iter()
+                        .map(|(n, future)| (n, outcome(future)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        join_scoped(handles)
+    });
+    let mut seen = vec![false; SUBMITTERS * EACH];
+    for (n, result) in outcomes.into_iter().flatten() {
+        assert_eq!(result, expected(n), "task {n}");
+        assert!(!seen[n], "task {n} came back twice");
+        seen[n] = true;
+    }
+    assert!(seen.iter().all(|&seen| seen), "a task never came back");
+    wait_until("every task counts as completed", || {
+        pool.stats().completed_tasks == (SUBMITTERS * EACH) as u64
+    });
+}
+
+/// Submitters keep going while the executor is shut down under them: every
+/// submit is either refused with `ShutDown` or gives a future that resolves
+/// (to its value, or to `Cancelled` when the shutdown cancels futures), and
+/// exactly the futures that resolved to a value ran.
+#[test]
+fn a_shutdown_racing_with_submitters_loses_nothing() {
+    const SUBMITTERS: usize = 3;
+    for round in 0..40 {
+        let (wait_for_workers, cancel_futures) = (round % 2 == 0, round % 3 != 0);
+        let pool = ThreadPoolExecutor::new(2).unwrap();
+        let submitted = AtomicUsize::new(0);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let per_thread = thread::scope(|s| {
+            let handles: Vec<_> = (0..SUBMITTERS)
+                .map(|_| {
+                    let (pool, submitted, ran) = (&pool, &submitted, &ran);
+                    s.spawn(move || {
+                        let mut futures = Vec::new();
+                        loop {
+                            let ran = Arc::clone(ran);
+                            let n = submitted.fetch_add(1, Ordering::SeqCst);
+                            match pool.submit(move || {
+                                ran.fetch_add(1, Ordering::SeqCst);
+                                n
+                            }) {
+                                Ok(future) => futures.push((n, future)),
+                                Err(error) => return (futures, error),
+                            }
+                            assert!(futures.len() < 1_000_000, "shutdown never took effect");
+                        }
+                    })
+                })
+                .collect();
+            wait_until("the submitters get going", || {
+                submitted.load(Ordering::SeqCst) >= 300
+            });
+            pool.shutdown(wait_for_workers, cancel_futures);
+            join_scoped(handles)
+        });
+        let mut values = 0;
+        let mut cancelled = 0;
+        for (futures, error) in per_thread {
+            assert!(
+                matches!(error, ExecutorError::ShutDown),
+                "round {round}: refused with {error:?}"
+            );
+            for (n, future) in futures {
+                assert!(
+                    future.wait_timeout(PATIENCE),
+                    "round {round}: task {n} never resolved"
+                );
+                match future.result() {
+                    Ok(value) => {
+                        assert_eq!(value, n);
+                        values += 1;
+                    }
+                    Err(TaskError::Cancelled) if cancel_futures => cancelled += 1,
+                    other => panic!("round {round}: task {n} gave {other:?}"),
+                }
+            }
+        }
+        drop(pool);
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            values,
+            "round {round}: tasks ran {} times for {values} values ({cancelled} cancelled)",
+            ran.load(Ordering::SeqCst)
+        );
+    }
+}
+
+#[test]
+fn as_completed_yields_every_future_exactly_once_under_load() {
+    let pool = ThreadPoolExecutor::new(4).unwrap();
+    let futures: Vec<_> = (0..3_000).map(|n| pool.submit(task(n)).unwrap()).collect();
+    let mut seen = vec![false; 3_000];
+    for done in as_completed(futures, Some(PATIENCE)) {
+        let future = done.expect("everything completes before the timeout");
+        assert!(future.done());
+        match future.result() {
+            Ok(value) => {
+                let n = value / 2;
+                assert!(!seen[n], "task {n} yielded twice");
+                seen[n] = true;
+            }
+            Err(TaskError::Panicked(message)) => {
+                let n: usize = message.trim_start_matches("task ").parse().unwrap();
+                assert!(!seen[n], "task {n} yielded twice");
+                seen[n] = true;
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(seen.iter().all(|&seen| seen), "a future was never yielded");
+}
+
+#[test]
+fn many_waiters_on_shared_futures_all_wake() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let gate = gate();
+    let futures: Arc<Vec<Future<bool>>> = Arc::new(
+        (0..50)
+            .map(|_| common::submit_gated(&pool, &gate))
+            .collect(),
+    );
+    let waiters: Vec<_> = (0..8)
+        .map(|i| {
+            let futures = Arc::clone(&futures);
+            thread::spawn(move || {
+                let return_when = match i % 3 {
+                    0 => ReturnWhen::AllCompleted,
+                    1 => ReturnWhen::FirstCompleted,
+                    _ => ReturnWhen::FirstException,
+                };
+                let result = wait(&futures, Some(PATIENCE), return_when);
+                (return_when, result)
+            })
+        })
+        .collect();
+    // Let the waiters register first, most of the time; correct either way.
+    thread::sleep(Duration::from_millis(10));
+    gate.set();
+    wait_until("the waiters return", || {
+        waiters.iter().all(|w| w.is_finished())
+    });
+    for waiter in waiters {
+        let (return_when, result) = waiter.join().unwrap();
+        match return_when {
+            ReturnWhen::FirstCompleted => assert!(!result.done.is_empty()),
+            _ => assert_eq!(result.done.len(), 50, "{return_when:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_long_buffered_map_with_panics_keeps_order() {
+    let pool = ThreadPoolExecutor::new(3).unwrap();
+    let results = pool
+        .map_with(
+            |n: usize| task(n)(),
+            0..5_000,
+            MapOptions::new().buffersize(16).timeout(PATIENCE),
+        )
+        .unwrap();
+    let mut count = 0;
+    for (n, result) in results.enumerate() {
+        assert_eq!(result, expected(n), "item {n}");
+        count += 1;
+    }
+    assert_eq!(count, 5_000);
+}
