@@ -1501,20 +1501,60 @@ fn map_timeout_counts_from_the_call_and_cancels_the_rest() {
 }
 
 #[test]
-fn dropping_map_results_cancels_the_tasks_not_started() {
+fn dropping_map_results_after_a_result_cancels_the_tasks_not_started() {
     for options in [MapOptions::new(), MapOptions::new().buffersize(3)] {
+        let pool = pool(1);
+        let (gate, second_started, ran) = (
+            gate(),
+            Arc::new(Event::new()),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let function = {
+            let (gate, second_started, ran) = (
+                Arc::clone(&gate),
+                Arc::clone(&second_started),
+                Arc::clone(&ran),
+            );
+            move |n: u32| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                if n == 1 {
+                    second_started.set();
+                    gate.wait_timeout(PATIENCE);
+                }
+                n
+            }
+        };
+        let mut results = pool.map_with(function, 0..5, options).unwrap();
+        assert_eq!(results.next(), Some(Ok(0)));
+        assert!(second_started.wait_timeout(PATIENCE));
+        assert!(format!("{results:?}").contains("MapResults"));
+        drop(results);
+        gate.set();
+        pool.shutdown(true, false);
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            2,
+            "{options:?}: dropping the results did not cancel the queued items"
+        );
+    }
+}
+
+#[test]
+fn dropping_unread_map_results_lets_every_submitted_task_run() {
+    // Python's map returns a generator; one never started cancels nothing
+    // when it is closed, so `executor.map(f, items)` alone runs them all.
+    for (options, expected) in [(MapOptions::new(), 5), (MapOptions::new().buffersize(3), 3)] {
         let pool = pool(1);
         let input = GatedInput::new();
         let results = pool.map_with(input.function(), 0..5, options).unwrap();
         assert!(input.first_started.wait_timeout(PATIENCE));
-        assert!(format!("{results:?}").contains("MapResults"));
         drop(results);
         input.gate.set();
         pool.shutdown(true, false);
         assert_eq!(
             input.ran.load(Ordering::SeqCst),
-            1,
-            "{options:?}: dropping the results did not cancel the queued items"
+            expected,
+            "{options:?}: an unread map must run what it submitted, and submit no more"
         );
     }
 }
