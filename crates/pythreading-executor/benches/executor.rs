@@ -14,7 +14,7 @@
 //!   per task does 1,000 tasks for scale. Throughput is per task.
 //! - `executor/latency`: one no-op task submitted and waited for, again
 //!   and again, on an idle pool of 2 workers.
-//! - `executor/cpu_bound`: 4 equal pieces of pure arithmetic (about 15 ms
+//! - `executor/cpu_bound`: 4 equal pieces of pure arithmetic (about 11 ms
 //!   each) on 2 workers, against the same 4 run one after the other.
 //! - then the latency again, each round trip timed on its own with
 //!   `Instant` (20,000 per contender, in interleaved rounds so every
@@ -45,7 +45,7 @@ const ROUND_TRIPS: u64 = 100_000;
 const SPAWNS: u64 = 1_000;
 /// CPU-bound pieces of work.
 const PIECES: u64 = 4;
-/// Steps of arithmetic per piece: about 15 ms on the machine of
+/// Steps of arithmetic per piece: about 11 ms on the machine of
 /// BENCHMARKS.md.
 const STEPS: u64 = 6_000_000;
 
@@ -332,7 +332,7 @@ fn micros(d: Duration) -> String {
 
 // ------------------------------------------------------------ CPU-bound
 
-/// About 2.5 ns a step of a dependent multiply-add-xorshift chain: pure
+/// About 1.9 ns a step of a dependent multiply-add-xorshift chain: pure
 /// arithmetic the compiler cannot shorten.
 fn crunch(seed: u64) -> u64 {
     let mut x = black_box(seed);
