@@ -2,8 +2,9 @@
 //!
 //! A future and its task share one allocation (a `TaskCell`): the pool's
 //! queue holds it as something to run, the caller holds it as a `Future`.
-//! The state word says where the task is; the outcome, the done callbacks
-//! and the watchers (`wait`, `as_completed`) live under one small mutex.
+//! The state word says where the task is; the outcome and whoever waits to
+//! hear of it (done callbacks, `wait` and `as_completed` calls) live under
+//! one small mutex.
 //!
 //! ```text
 //! Pending --start()--> Running --finish()--> Finished
@@ -59,10 +60,17 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 struct Slot<T> {
     /// `Some` once done, until [`Future::result`] takes it.
     outcome: Option<Result<T, TaskError>>,
-    /// Run once, when the future is done.
-    callbacks: Vec<Callback>,
-    /// `wait` and `as_completed` calls to tell when the future is done.
-    watchers: Vec<Watch>,
+    /// Told once, when the future is done. One list for both kinds keeps
+    /// the shared allocation of every task small.
+    waiters: Vec<Waiter>,
+}
+
+/// Someone to tell when a future is done.
+enum Waiter {
+    /// A done callback, run after the watchers are told.
+    Callback(Callback),
+    /// A `wait` or `as_completed` call.
+    Watch(Watch),
 }
 
 /// The state, outcome and waiters of one future: everything but the task.
@@ -78,8 +86,7 @@ impl<T> Header<T> {
             state: AtomicU8::new(PENDING),
             slot: Mutex::new(Slot {
                 outcome: None,
-                callbacks: Vec::new(),
-                watchers: Vec::new(),
+                waiters: Vec::new(),
             }),
             done: Condvar::new(),
         }
@@ -149,12 +156,16 @@ impl<T> Header<T> {
         }
         let failed = to == FINISHED && outcome.is_err();
         slot.outcome = Some(outcome);
-        let callbacks = std::mem::take(&mut slot.callbacks);
-        let watchers = std::mem::take(&mut slot.watchers);
+        let waiters = std::mem::take(&mut slot.waiters);
         drop(slot);
         self.done.notify_all();
-        for watch in watchers {
-            watch.notify(failed);
+        // As in Python: waiters are told first, then callbacks run.
+        let mut callbacks = Vec::new();
+        for waiter in waiters {
+            match waiter {
+                Waiter::Watch(watch) => watch.notify(failed),
+                Waiter::Callback(callback) => callbacks.push(callback),
+            }
         }
         for callback in callbacks {
             run_callback(callback);
@@ -167,17 +178,15 @@ impl<T> Header<T> {
         if self.is_done() {
             return true;
         }
-        // A short task usually ends within microseconds of its submitter
-        // starting to wait: spin briefly (bounded, then yielding) rather than
-        // pay for a futex sleep and wake-up on both sides.
+        // A short task usually ends within a microsecond of its submitter
+        // starting to wait: spin briefly rather than pay for a futex sleep
+        // and wake-up on both sides. No `yield_now` rounds: yielding here
+        // was measured to delay the start of a second worker on 2 cores
+        // (see BENCHMARKS.md).
         if crate::loom::SPIN {
-            for round in 0..16u32 {
-                if round < 6 {
-                    for _ in 0..(1u32 << round) {
-                        crate::loom::spin_loop();
-                    }
-                } else {
-                    crate::loom::yield_now();
+            for round in 0..6u32 {
+                for _ in 0..(1u32 << round) {
+                    crate::loom::spin_loop();
                 }
                 if self.is_done() {
                     return true;
@@ -215,7 +224,7 @@ impl<T> Header<T> {
             drop(slot);
             run_callback(callback);
         } else {
-            slot.callbacks.push(callback);
+            slot.waiters.push(Waiter::Callback(callback));
         }
     }
 
@@ -228,13 +237,16 @@ impl<T> Header<T> {
             drop(slot);
             watch.notify(failed);
         } else {
-            slot.watchers.push(watch);
+            slot.waiters.push(Waiter::Watch(watch));
         }
     }
 
     /// Forgets the watchers of the `wait` or `as_completed` call `id`.
     pub(crate) fn unwatch(&self, id: usize) {
-        self.slot.lock().watchers.retain(|watch| watch.id() != id);
+        self.slot
+            .lock()
+            .waiters
+            .retain(|waiter| !matches!(waiter, Waiter::Watch(watch) if watch.id() == id));
     }
 }
 

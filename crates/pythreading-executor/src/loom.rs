@@ -64,7 +64,6 @@ mod imp {
     pub(crate) const SPIN: bool = true;
 
     pub(crate) use std::hint::spin_loop;
-    pub(crate) use std::thread::yield_now;
 }
 
 #[cfg(loom)]
@@ -119,7 +118,6 @@ mod imp {
     pub(crate) const SPIN: bool = false;
 
     pub(crate) use loom::hint::spin_loop;
-    pub(crate) use loom::thread::yield_now;
 }
 
 pub(crate) use imp::*;
