@@ -21,7 +21,7 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
@@ -53,13 +53,56 @@ pub(crate) struct Pool {
     initializer: Option<Initializer>,
     receiver: Receiver<Work>,
     control: PoolMutex<Control>,
-    /// Python's idle semaphore: credits left by workers that found the
-    /// queue empty, each saving a submit from starting a worker.
-    idle_credits: AtomicUsize,
+    idle: IdleCredits,
+    /// Written by workers on every task: kept off the submitters' lines.
+    counters: WorkerCounters,
+}
+
+/// What workers count as they go, on a cache line of its own.
+#[repr(align(128))]
+#[derive(Default)]
+struct WorkerCounters {
     /// Workers blocked waiting for a task right now.
     waiting: AtomicUsize,
     /// Tasks run to their end (or panic).
     completed: AtomicU64,
+}
+
+/// Python's idle semaphore: credits left by workers that will find the
+/// queue empty, each saving a submit from starting a worker. Once every
+/// worker allowed is running no submit starts one, so credits stop
+/// mattering and are neither given nor taken: the line stays read-only
+/// while a full pool runs at speed.
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct IdleCredits {
+    credits: AtomicUsize,
+    full: AtomicBool,
+}
+
+impl IdleCredits {
+    /// Whether every worker allowed has been started.
+    pub(crate) fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_full(&self) {
+        self.full.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes one credit, if there is one: an idle worker will take the
+    /// task just queued, so no new one is needed.
+    pub(crate) fn take(&self) -> bool {
+        self.credits
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn give(&self) {
+        if !self.is_full() {
+            self.credits.fetch_add(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// Numbers about a pool at one moment, for logs and dashboards: what
@@ -178,9 +221,8 @@ impl ExecutorBuilder {
                 broken: None,
                 workers: Vec::new(),
             }),
-            idle_credits: AtomicUsize::new(0),
-            waiting: AtomicUsize::new(0),
-            completed: AtomicU64::new(0),
+            idle: IdleCredits::default(),
+            counters: WorkerCounters::default(),
         });
         live::register(&pool);
         ThreadPoolExecutor { pool }
@@ -322,11 +364,16 @@ impl Pool {
         // that the next submit would take for a worker that is not idle.
         // Cannot fail: the pool itself holds a receiver.
         let _ = sender.send(work);
-        if take_idle_credit(&self.idle_credits) || control.workers.len() >= self.max_workers {
+        if self.idle.is_full() || self.idle.take() {
             return Ok(());
         }
         match self.start_worker(&mut control) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if control.workers.len() >= self.max_workers {
+                    self.idle.set_full();
+                }
+                Ok(())
+            }
             Err(error) if control.workers.is_empty() => {
                 // No worker ever ran, so the task just queued is the only
                 // one; take it back rather than leave it to no one.
@@ -368,12 +415,15 @@ impl Pool {
         }
         serve(
             &self.receiver,
-            &self.idle_credits,
-            Some(&self.waiting),
+            &self.idle,
+            Some(&self.counters.waiting),
             |work, before_completing| {
-                if work.run(before_completing) {
-                    self.completed.fetch_add(1, Ordering::Relaxed);
-                }
+                // Counted before the future completes: whoever sees it done
+                // also sees it in `stats().completed_tasks`.
+                work.run(&mut || {
+                    self.counters.completed.fetch_add(1, Ordering::Relaxed);
+                    before_completing();
+                });
             },
         );
     }
@@ -415,19 +465,11 @@ impl Pool {
     fn stats(&self) -> ExecutorStats {
         ExecutorStats {
             workers_started: self.control.lock().workers.len(),
-            idle_workers: self.waiting.load(Ordering::Relaxed),
+            idle_workers: self.counters.waiting.load(Ordering::Relaxed),
             queued_tasks: self.receiver.len(),
-            completed_tasks: self.completed.load(Ordering::Relaxed),
+            completed_tasks: self.counters.completed.load(Ordering::Relaxed),
         }
     }
-}
-
-/// Takes one idle credit, if there is one: an idle worker will take the
-/// task just queued, so no new one is needed.
-pub(crate) fn take_idle_credit(credits: &AtomicUsize) -> bool {
-    credits
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-        .is_ok()
 }
 
 /// A worker's loop, for the pool and for scopes: runs jobs until the
@@ -440,7 +482,7 @@ pub(crate) fn take_idle_credit(credits: &AtomicUsize) -> bool {
 /// after, which only its GIL keeps from starting extra workers.
 pub(crate) fn serve<J>(
     receiver: &Receiver<J>,
-    idle_credits: &AtomicUsize,
+    idle: &IdleCredits,
     waiting: Option<&AtomicUsize>,
     mut run: impl FnMut(J, &mut dyn FnMut()),
 ) {
@@ -451,7 +493,7 @@ pub(crate) fn serve<J>(
             Err(TryRecvError::Disconnected) => return,
             Err(TryRecvError::Empty) => {
                 if !credited {
-                    idle_credits.fetch_add(1, Ordering::AcqRel);
+                    idle.give();
                 }
                 waiting.map(|w| w.fetch_add(1, Ordering::Relaxed));
                 let next = receiver.recv();
@@ -464,8 +506,8 @@ pub(crate) fn serve<J>(
         };
         credited = false;
         run(job, &mut || {
-            if receiver.is_empty() {
-                idle_credits.fetch_add(1, Ordering::AcqRel);
+            if !idle.is_full() && receiver.is_empty() {
+                idle.give();
                 credited = true;
             }
         });

@@ -11,13 +11,12 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
-use crate::executor::{serve, take_idle_credit};
+use crate::executor::{IdleCredits, serve};
 use crate::future::{Future, Header};
 use crate::loom::PoolMutex;
 
@@ -31,7 +30,7 @@ pub struct Scope<'scope, 'env> {
     /// The sender (`None` once the scope closes) and the threads started.
     control: PoolMutex<(Option<Sender<Job<'scope>>>, usize)>,
     receiver: Receiver<Job<'scope>>,
-    idle_credits: Arc<AtomicUsize>,
+    idle: Arc<IdleCredits>,
 }
 
 impl ThreadPoolExecutor {
@@ -62,7 +61,7 @@ impl ThreadPoolExecutor {
                 executor: self,
                 control: PoolMutex::new((Some(sender), 0)),
                 receiver,
-                idle_credits: Arc::new(AtomicUsize::new(0)),
+                idle: Arc::new(IdleCredits::default()),
             };
             let result = f(&scope);
             // Close the queue: the scope's threads run what is left and
@@ -100,9 +99,14 @@ impl<'scope> Scope<'scope, '_> {
         // Queued before a thread starts, for the reason given in
         // `Pool::enqueue`. Cannot fail: the scope holds a receiver.
         let _ = sender.send(job);
-        if !take_idle_credit(&self.idle_credits) && *started < self.executor.max_workers() {
+        if !self.idle.is_full() && !self.idle.take() {
             match self.start_thread(*started) {
-                Ok(()) => *started += 1,
+                Ok(()) => {
+                    *started += 1;
+                    if *started >= self.executor.max_workers() {
+                        self.idle.set_full();
+                    }
+                }
                 Err(error) if *started == 0 => {
                     drop(self.receiver.try_recv());
                     return Err(ExecutorError::Spawn(error));
@@ -115,14 +119,14 @@ impl<'scope> Scope<'scope, '_> {
 
     fn start_thread(&self, index: usize) -> std::io::Result<()> {
         let receiver = self.receiver.clone();
-        let idle_credits = Arc::clone(&self.idle_credits);
+        let idle = Arc::clone(&self.idle);
         std::thread::Builder::new()
             .name(format!(
                 "{}_scope_{index}",
                 self.executor.thread_name_prefix()
             ))
             .spawn_scoped(self.threads, move || {
-                serve(&receiver, &idle_credits, None, |job, before_completing| {
+                serve(&receiver, &idle, None, |job, before_completing| {
                     job(before_completing);
                 });
             })?;
