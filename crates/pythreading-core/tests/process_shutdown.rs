@@ -6,14 +6,19 @@
 //! A `harness = false` test: the binary re-runs itself as a child process
 //! (selected by the `PYTHREADING_PROCESS_CHILD` environment variable), so the
 //! child's `main` is the real main thread, and checks its exit status and
-//! output. Like libtest, extra arguments filter the scenarios by name.
+//! output. Like libtest, extra arguments filter the scenarios by name. The
+//! runner is `support/child_process.rs`, shared with pythreading-executor's
+//! process tests.
 
-use std::io::Read;
-use std::process::{Command, ExitCode, Stdio};
+#[path = "support/child_process.rs"]
+mod child_process;
+
+use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use child_process::{Output, Scenario, ensure, in_order, run_scenarios};
 use pythreading_core::{
     ShutdownGuard, Thread, current_thread, main_thread, register_atexit, shutdown,
 };
@@ -22,12 +27,6 @@ const CHILD_VAR: &str = "PYTHREADING_PROCESS_CHILD";
 /// A bound for a child that should finish in about a second; the daemon
 /// thread of the first scenario would need 120 s if it delayed exit.
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
-
-struct Scenario {
-    name: &'static str,
-    child: fn(),
-    check: fn(&Output) -> Result<(), String>,
-}
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -58,138 +57,7 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 fn main() -> ExitCode {
-    if let Ok(mode) = std::env::var(CHILD_VAR) {
-        let scenario = SCENARIOS
-            .iter()
-            .find(|s| s.name == mode)
-            .expect("known scenario");
-        (scenario.child)();
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let selected: Vec<&Scenario> = SCENARIOS
-        .iter()
-        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())))
-        .collect();
-    println!("\nrunning {} tests", selected.len());
-    let mut failed = Vec::new();
-    for scenario in &selected {
-        let outcome = run_child(scenario.name).and_then(|out| {
-            (scenario.check)(&out).map_err(|e| format!("{e}\n--- child output ---\n{out}"))
-        });
-        match outcome {
-            Ok(()) => println!("test {} ... ok", scenario.name),
-            Err(why) => {
-                println!("test {} ... FAILED", scenario.name);
-                failed.push((scenario.name, why));
-            }
-        }
-    }
-    for (name, why) in &failed {
-        println!("\n---- {name} ----\n{why}");
-    }
-    let result = if failed.is_empty() { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {result}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
-        selected.len() - failed.len(),
-        failed.len(),
-        SCENARIOS.len() - selected.len()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-struct Output {
-    success: bool,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl std::fmt::Display for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit ok: {}, {:.1} s\nstdout:\n{}\nstderr:\n{}",
-            self.success,
-            self.elapsed.as_secs_f64(),
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
-fn run_child(name: &str) -> Result<Output, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let mut child = Command::new(exe)
-        .env(CHILD_VAR, name)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the child: {e}"))?;
-    let mut pipes = (child.stdout.take(), child.stderr.take());
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let stdout = read(pipes.0.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = read(pipes.1.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if start.elapsed() > CHILD_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "the child did not exit within {CHILD_LIMIT:?}\nstdout:\n{}\nstderr:\n{}",
-                stdout.join().unwrap_or_default(),
-                stderr.join().unwrap_or_default()
-            ));
-        }
-        sleep(Duration::from_millis(20));
-    };
-    Ok(Output {
-        success: status.success(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-        elapsed: start.elapsed(),
-    })
-}
-
-/// The indices of `lines` in `text`, each found after the previous one.
-fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
-    let all: Vec<&str> = text.lines().collect();
-    let mut from = 0;
-    for line in lines {
-        match all[from..].iter().position(|l| l == line) {
-            Some(i) => from += i + 1,
-            None => return Err(format!("missing or out of order: {line:?}")),
-        }
-    }
-    Ok(())
-}
-
-fn ensure(condition: bool, why: &str) -> Result<(), String> {
-    if condition {
-        Ok(())
-    } else {
-        Err(why.to_owned())
-    }
+    run_scenarios(CHILD_VAR, CHILD_LIMIT, SCENARIOS)
 }
 
 // --- scenario 1 ------------------------------------------------------------

@@ -9,15 +9,19 @@
 //! that the child may call `shutdown()`, which would shut down every pool
 //! of an in-process test. The parent checks the child's exit status and
 //! the lines it printed. Like libtest, extra arguments filter the scenarios
-//! by name.
+//! by name. The runner is pythreading-core's
+//! `tests/support/child_process.rs`.
 
-use std::io::{Read, Write};
-use std::process::{Command, ExitCode, Stdio};
+#[path = "../../pythreading-core/tests/support/child_process.rs"]
+mod child_process;
+
+use std::io::Write;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use child_process::{Output, Scenario, ensure, in_order, line_index, run_scenarios};
 use pythreading_core::{ShutdownGuard, register_atexit, shutdown};
 use pythreading_executor::{ExecutorError, ThreadPoolExecutor};
 use pythreading_sync::Event;
@@ -27,12 +31,6 @@ const CHILD_VAR: &str = "PYTHREADING_EXECUTOR_CHILD";
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
 /// How long a task waits for its gate before giving up (and saying so).
 const GATE_LIMIT: Duration = Duration::from_secs(20);
-
-struct Scenario {
-    name: &'static str,
-    child: fn(),
-    check: fn(&Output) -> Result<(), String>,
-}
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -48,154 +46,7 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 fn main() -> ExitCode {
-    if let Ok(mode) = std::env::var(CHILD_VAR) {
-        let scenario = SCENARIOS
-            .iter()
-            .find(|s| s.name == mode)
-            .expect("known scenario");
-        (scenario.child)();
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let selected: Vec<&Scenario> = SCENARIOS
-        .iter()
-        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str())))
-        .collect();
-    println!("\nrunning {} tests", selected.len());
-    let mut failed = Vec::new();
-    for scenario in &selected {
-        let outcome = run_child(scenario.name).and_then(|out| {
-            (scenario.check)(&out).map_err(|e| format!("{e}\n--- child output ---\n{out}"))
-        });
-        match outcome {
-            Ok(()) => println!("test {} ... ok", scenario.name),
-            Err(why) => {
-                println!("test {} ... FAILED", scenario.name);
-                failed.push((scenario.name, why));
-            }
-        }
-    }
-    for (name, why) in &failed {
-        println!("\n---- {name} ----\n{why}");
-    }
-    let result = if failed.is_empty() { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {result}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
-        selected.len() - failed.len(),
-        failed.len(),
-        SCENARIOS.len() - selected.len()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-struct Output {
-    success: bool,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl std::fmt::Display for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit ok: {}, {:.1} s\nstdout:\n{}\nstderr:\n{}",
-            self.success,
-            self.elapsed.as_secs_f64(),
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
-fn run_child(name: &str) -> Result<Output, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    let mut child = Command::new(exe)
-        .env(CHILD_VAR, name)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the child: {e}"))?;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let stdout = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if start.elapsed() > CHILD_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "the child did not exit within {CHILD_LIMIT:?}\nstdout:\n{}\nstderr:\n{}",
-                stdout.join().unwrap_or_default(),
-                stderr.join().unwrap_or_default()
-            ));
-        }
-        sleep(Duration::from_millis(20));
-    };
-    Ok(Output {
-        success: status.success(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-        elapsed: start.elapsed(),
-    })
-}
-
-/// `lines` occur in `text`, each after the previous one.
-fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
-    let all: Vec<&str> = text.lines().collect();
-    let mut from = 0;
-    for line in lines {
-        match all[from..].iter().position(|l| l == line) {
-            Some(i) => from += i + 1,
-            None => return Err(format!("missing or out of order: {line:?}")),
-        }
-    }
-    Ok(())
-}
-
-/// The line index of `line` in `text`.
-fn line_index(text: &str, line: &str) -> Result<usize, String> {
-    text.lines()
-        .position(|l| l == line)
-        .ok_or_else(|| format!("missing: {line:?}"))
-}
-
-fn ensure(condition: bool, why: &str) -> Result<(), String> {
-    if condition {
-        Ok(())
-    } else {
-        Err(why.to_owned())
-    }
+    run_scenarios(CHILD_VAR, CHILD_LIMIT, SCENARIOS)
 }
 
 /// Prints one line at once (several threads print, and the parent reads
