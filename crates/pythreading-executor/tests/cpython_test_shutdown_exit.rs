@@ -32,7 +32,9 @@
 //! executor of the process; it is only ever called in such a child, which
 //! runs that one test and nothing else, never in the process running the
 //! other tests. The parent waits at most `LONG` for the child (then kills
-//! it and fails), and checks its stdout lines and stderr as CPython does.
+//! it and fails: a hang at exit), and checks its stdout lines and stderr as
+//! CPython does. Starting the child and reading its output is `run_child`
+//! of pythreading-core's `tests/support/child_process.rs`.
 //!
 //! ## Tweaks
 //!
@@ -53,16 +55,19 @@
 
 mod cpython_util;
 
+#[path = "../../pythreading-core/tests/support/child_process.rs"]
+mod child_process;
+
 mod thread_pool_shutdown_test {
-    use std::io::{Read, Write};
-    use std::process::{Command, ExitStatus, Stdio};
+    use std::io::Write;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     use std::thread;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use pythreading_executor::ThreadPoolExecutor;
 
+    use crate::child_process::{self, Output};
     use crate::cpython_util::LONG;
 
     /// Set (to the test's name) in the child process.
@@ -73,61 +78,24 @@ mod thread_pool_shutdown_test {
         std::env::var(CHILD).is_ok_and(|name| name == test)
     }
 
-    struct Child {
-        status: ExitStatus,
-        stdout: String,
-        stderr: String,
-    }
-
-    impl Child {
+    impl Output {
         /// How many lines of stdout are exactly `line`.
         fn lines_equal_to(&self, line: &str) -> usize {
             self.stdout.lines().filter(|l| l.trim() == line).count()
         }
     }
 
-    /// Runs this test binary again with only `test` selected, as the child
-    /// interpreter; fails the test if it has not exited within `LONG`.
-    fn run_child(test: &str) -> Child {
-        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-            .args([test, "--exact", "--nocapture", "--test-threads=1", "-q"])
-            .env(CHILD, test)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("could not run the child");
-        // Read both pipes while waiting, so that the child never blocks on
-        // a full pipe.
-        let mut out = child.stdout.take().expect("piped stdout");
-        let mut err = child.stderr.take().expect("piped stderr");
-        let stdout = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = out.read_to_string(&mut text);
-            text
-        });
-        let stderr = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
-            text
-        });
-        let deadline = Instant::now() + LONG;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("waiting for the child") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the child running {test} did not exit within {LONG:?}: a hang at exit");
-            }
-            thread::sleep(Duration::from_millis(5));
-        };
-        Child {
-            status,
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-        }
+    /// CPython's `assert_python_ok`: runs this test binary again with only
+    /// `test` selected, as the child interpreter, and returns its output;
+    /// fails the test if the child has not exited within `LONG`, or has
+    /// exited with a failure.
+    #[track_caller]
+    fn assert_python_ok(test: &str) -> Output {
+        let args = [test, "--exact", "--nocapture", "--test-threads=1", "-q"];
+        let child = child_process::run_child(CHILD, test, &args, LONG)
+            .unwrap_or_else(|why| panic!("running {test} as the child: {why}"));
+        assert!(child.success, "{}\n{}", child.stdout, child.stderr);
+        child
     }
 
     /// CPython's `sleep_and_print`.
@@ -161,8 +129,7 @@ mod thread_pool_shutdown_test {
             drop(t);
             return;
         }
-        let child = run_child(TEST);
-        assert!(child.status.success(), "{}\n{}", child.stdout, child.stderr);
+        let child = assert_python_ok(TEST);
         assert!(child.stderr.is_empty(), "{}", child.stderr);
         assert_eq!(child.lines_equal_to("apple"), 1, "{}", child.stdout);
     }
@@ -188,8 +155,7 @@ mod thread_pool_shutdown_test {
             pythreading_core::shutdown();
             return;
         }
-        let child = run_child(TEST);
-        assert!(child.status.success(), "{}\n{}", child.stdout, child.stderr);
+        let child = assert_python_ok(TEST);
         assert!(
             child
                 .stderr
@@ -212,8 +178,7 @@ mod thread_pool_shutdown_test {
             drop(t);
             return;
         }
-        let child = run_child(TEST);
-        assert!(child.status.success(), "{}\n{}", child.stdout, child.stderr);
+        let child = assert_python_ok(TEST);
         assert!(child.stderr.is_empty(), "{}", child.stderr);
         assert_eq!(child.lines_equal_to("apple"), 1, "{}", child.stdout);
     }
@@ -230,8 +195,7 @@ mod thread_pool_shutdown_test {
             drop(t);
             return;
         }
-        let child = run_child(TEST);
-        assert!(child.status.success(), "{}\n{}", child.stdout, child.stderr);
+        let child = assert_python_ok(TEST);
         assert!(child.stderr.is_empty(), "{}", child.stderr);
         // gh-116682: the task may be cancelled before it starts.
         assert!(child.lines_equal_to("apple") <= 1, "{}", child.stdout);
