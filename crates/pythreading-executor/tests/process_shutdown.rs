@@ -79,6 +79,25 @@ fn submit_gated(
     }
 }
 
+/// Registers an atexit hook that opens `gate` (saying so): the tasks of
+/// [`submit_gated`] can only finish inside `shutdown()`.
+fn open_gate_at_exit(gate: Arc<Event>) {
+    register_atexit(move || {
+        say("atexit: opening the gate");
+        gate.set();
+    });
+}
+
+/// The child succeeded, and no task of [`submit_gated`] gave up waiting
+/// for the gate.
+fn ensure_gate_opened_in_time(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    ensure(
+        !out.stdout.contains("never opened"),
+        "a task timed out waiting for the gate: the atexit hooks ran out of order",
+    )
+}
+
 // --- scenario 1 ------------------------------------------------------------
 
 fn child_leaked_executors() {
@@ -107,10 +126,7 @@ fn child_leaked_executors() {
     // Registered after the executors' hook, so it runs first (last
     // registered, first run): the work is still queued when the executors
     // are shut down.
-    register_atexit(move || {
-        say("atexit: opening the gate");
-        gate.set();
-    });
+    open_gate_at_exit(gate);
     say("main: calling shutdown");
     shutdown();
     say(format!(
@@ -130,11 +146,7 @@ fn child_leaked_executors() {
 }
 
 fn check_leaked_executors(out: &Output) -> Result<(), String> {
-    ensure(out.success, "the child failed")?;
-    ensure(
-        !out.stdout.contains("never opened"),
-        "a task timed out waiting for the gate: the atexit hooks ran out of order",
-    )?;
+    ensure_gate_opened_in_time(out)?;
     in_order(
         &out.stdout,
         &[
@@ -174,19 +186,12 @@ fn child_guard() {
         .unwrap();
     submit_gated(&pool, "guarded", 3, &gate, &finished);
     std::mem::forget(pool);
-    register_atexit(move || {
-        say("atexit: opening the gate");
-        gate.set();
-    });
+    open_gate_at_exit(gate);
     say("main: end");
 }
 
 fn check_guard(out: &Output) -> Result<(), String> {
-    ensure(out.success, "the child failed")?;
-    ensure(
-        !out.stdout.contains("never opened"),
-        "a task timed out waiting for the gate: the atexit hooks ran out of order",
-    )?;
+    ensure_gate_opened_in_time(out)?;
     in_order(
         &out.stdout,
         &[
