@@ -79,7 +79,7 @@ mod thread_pool_shutdown_test {
 
     use crate::cpython_util::{
         Executor, Gate, LONG, WORKER_COUNT, await_done, is_worker_name, join_threads, join_within,
-        on_drop, pass, pow, threads_named, wait_until, within,
+        on_drop, pass, pow, submit_acquires, threads_named, wait_until, within,
     };
 
     fn executor() -> Executor {
@@ -206,14 +206,7 @@ mod thread_pool_shutdown_test {
     fn test_threads_terminate() {
         let executor = executor();
         let sem = Arc::new(Semaphore::new(0));
-        let fs: Vec<Future<()>> = (0..3)
-            .map(|_| {
-                let sem = Arc::clone(&sem);
-                executor
-                    .submit(move || assert!(sem.acquire_timeout(LONG)))
-                    .unwrap()
-            })
-            .collect();
+        let fs = submit_acquires(&executor, &sem, 3);
         let release = on_drop(|| sem.release_n(3));
         assert_eq!(executor.stats().workers_started, 3);
         let threads = threads_named(executor.thread_name_prefix());

@@ -124,7 +124,8 @@ mod thread_pool_executor_test {
     use pythreading_sync::{Event, Semaphore};
 
     use crate::cpython_util::{
-        Executor, Gate, LONG, WORKER_COUNT, await_done, divmod, mul, on_drop, pass, pow, wait_until,
+        Executor, Gate, LONG, WORKER_COUNT, await_done, divmod, mul, on_drop, pass, pow,
+        submit_acquires, wait_until,
     };
 
     fn executor() -> Executor {
@@ -566,14 +567,7 @@ mod thread_pool_executor_test {
         let executor = Executor::new(4);
         let sem = Arc::new(Semaphore::new(0));
         let tasks = 15 * executor.max_workers();
-        let futures: Vec<_> = (0..tasks)
-            .map(|_| {
-                let sem = Arc::clone(&sem);
-                executor
-                    .submit(move || assert!(sem.acquire_timeout(LONG)))
-                    .unwrap()
-            })
-            .collect();
+        let futures = submit_acquires(&executor, &sem, tasks);
         let release = on_drop(|| sem.release_n(tasks));
         assert_eq!(executor.stats().workers_started, executor.max_workers());
         drop(release);

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use pythreading_core::ThreadRef;
 use pythreading_executor::{ExecutorBuilder, Future, ThreadPoolExecutor};
-use pythreading_sync::Event;
+use pythreading_sync::{Event, Semaphore};
 
 /// How long anything may take before the test calls it a hang (CPython's
 /// `support.SHORT_TIMEOUT` is 30 s as well).
@@ -241,6 +241,24 @@ impl Busy {
     pub(crate) fn release(&self) {
         self.gate.open();
     }
+}
+
+/// Submits `n` tasks that each take one unit of `sem`: CPython's
+/// `[executor.submit(sem.acquire) for _ in range(n)]`, with the acquire
+/// bounded by [`LONG`] (a task still waiting then fails).
+pub(crate) fn submit_acquires(
+    executor: &ThreadPoolExecutor,
+    sem: &Arc<Semaphore>,
+    n: usize,
+) -> Vec<Future<()>> {
+    (0..n)
+        .map(|_| {
+            let sem = Arc::clone(sem);
+            executor
+                .submit(move || assert!(sem.acquire_timeout(LONG)))
+                .expect("the executor takes tasks")
+        })
+        .collect()
 }
 
 /// CPython's `SUCCESSFUL_FUTURE`: finished, with the value 42.
