@@ -43,6 +43,18 @@ fn python_default_workers() -> usize {
     (cores + 4).min(32)
 }
 
+/// A one-worker pool whose initializer panics with `message`, so that it
+/// breaks at its first submit; the panic goes to the capturing excepthook
+/// instead of stderr.
+fn broken_pool(message: &'static str) -> ThreadPoolExecutor {
+    let _quiet = capture_excepthook();
+    ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .initializer(move || panic!("{message}"))
+        .build()
+        .unwrap()
+}
+
 fn shared_log<T>() -> Arc<Mutex<Vec<T>>> {
     Arc::new(Mutex::new(Vec::new()))
 }
@@ -738,6 +750,13 @@ fn thread_label() -> (thread::ThreadId, String) {
     )
 }
 
+/// Adds a done callback to `future` that records, in `log`, the thread it
+/// runs on.
+fn record_callback_thread<T>(future: &Future<T>, log: &Arc<Mutex<Vec<thread::ThreadId>>>) {
+    let log = Arc::clone(log);
+    future.add_done_callback(move || log.lock().unwrap().push(thread::current().id()));
+}
+
 #[test]
 fn callbacks_run_once_in_order_on_the_completing_worker() {
     let pool = named_pool(1, "callback");
@@ -771,8 +790,7 @@ fn a_callback_added_to_a_done_future_runs_at_once_on_the_caller() {
     let future = pool.submit(|| 3).unwrap();
     wait_done(&future);
     let log = shared_log();
-    let entry = Arc::clone(&log);
-    future.add_done_callback(move || entry.lock().unwrap().push(thread::current().id()));
+    record_callback_thread(&future, &log);
     assert_eq!(snapshot(&log), [thread::current().id()]);
     assert_eq!(future.result(), Ok(3));
 }
@@ -785,8 +803,7 @@ fn callbacks_run_on_cancel_on_the_cancelling_thread() {
     let pending = pool.submit(|| ()).unwrap();
     wait_running(&busy);
     let log = shared_log();
-    let entry = Arc::clone(&log);
-    pending.add_done_callback(move || entry.lock().unwrap().push(thread::current().id()));
+    record_callback_thread(&pending, &log);
     assert!(pending.cancel());
     assert_eq!(
         snapshot(&log),
@@ -849,6 +866,21 @@ fn a_panicking_callback_does_not_stop_the_others() {
 
 // --------------------------------------------------------------- shutdown
 
+/// Submits `count` tasks that each add one to `finished`.
+fn submit_counting(
+    pool: &ThreadPoolExecutor,
+    count: usize,
+    finished: &Arc<AtomicUsize>,
+) -> Vec<Future<usize>> {
+    (0..count)
+        .map(|_| {
+            let finished = Arc::clone(finished);
+            pool.submit(move || finished.fetch_add(1, Ordering::SeqCst))
+                .unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn shutdown_without_wait_returns_while_the_work_goes_on() {
     let pool = pool(1);
@@ -871,13 +903,7 @@ fn shutdown_with_wait_returns_once_every_task_ran() {
     let gate = gate();
     let running = submit_gated(&pool, &gate);
     let finished = Arc::new(AtomicUsize::new(0));
-    let queued: Vec<_> = (0..5)
-        .map(|_| {
-            let finished = Arc::clone(&finished);
-            pool.submit(move || finished.fetch_add(1, Ordering::SeqCst))
-                .unwrap()
-        })
-        .collect();
+    let queued = submit_counting(&pool, 5, &finished);
     wait_running(&running);
     let (shutting_down, opener_gate) = (Arc::new(Event::new()), Arc::clone(&gate));
     let signal = Arc::clone(&shutting_down);
@@ -916,8 +942,7 @@ fn shutdown_cancel_futures_cancels_exactly_the_pending_ones() {
             let future = pool
                 .submit(move || ran.fetch_add(1, Ordering::SeqCst))
                 .unwrap();
-            let log = Arc::clone(&callbacks);
-            future.add_done_callback(move || log.lock().unwrap().push(thread::current().id()));
+            record_callback_thread(&future, &callbacks);
             future
         })
         .collect();
@@ -1022,13 +1047,7 @@ fn dropping_the_executor_waits_for_queued_work() {
     let gate = gate();
     let running = submit_gated(&pool, &gate);
     let finished = Arc::new(AtomicUsize::new(0));
-    let queued: Vec<_> = (0..20)
-        .map(|_| {
-            let finished = Arc::clone(&finished);
-            pool.submit(move || finished.fetch_add(1, Ordering::SeqCst))
-                .unwrap()
-        })
-        .collect();
+    let queued = submit_counting(&pool, 20, &finished);
     wait_running(&running);
     let opener_gate = Arc::clone(&gate);
     let opener = thread::spawn(move || {
@@ -1051,6 +1070,20 @@ fn dropping_the_executor_waits_for_queued_work() {
 
 // -------------------------------------------------------------------- wait
 
+/// `wait(futures, None, return_when)` on a helper thread, bounded by
+/// [`PATIENCE`] (see [`bounded`]), which hands the futures back with the
+/// result.
+fn wait_bounded<T: Send + 'static>(
+    what: &str,
+    futures: Vec<Future<T>>,
+    return_when: ReturnWhen,
+) -> (Vec<Future<T>>, WaitResult) {
+    bounded(what, move || {
+        let result = wait(&futures, None, return_when);
+        (futures, result)
+    })
+}
+
 #[test]
 fn wait_on_no_futures_returns_at_once() {
     let futures: Vec<Future<()>> = Vec::new();
@@ -1072,10 +1105,7 @@ fn wait_on_no_futures_returns_at_once() {
 fn wait_all_completed() {
     let pool = pool(2);
     let futures: Vec<_> = (0..6).map(|n| pool.submit(move || n).unwrap()).collect();
-    let (futures, result) = bounded("wait(ALL_COMPLETED)", move || {
-        let result = wait(&futures, None, ReturnWhen::AllCompleted);
-        (futures, result)
-    });
+    let (futures, result) = wait_bounded("wait(ALL_COMPLETED)", futures, ReturnWhen::AllCompleted);
     assert_eq!(result.done, (0..6).collect::<Vec<_>>());
     assert!(result.not_done.is_empty());
     assert!(futures.iter().all(Future::done));
@@ -1114,10 +1144,8 @@ fn wait_first_completed() {
     let (quick, slow) = (pool(1), pool(2));
     let gate = gate();
     let futures = vec![submit_gated(&slow, &gate), quick.submit(|| true).unwrap()];
-    let (futures, result) = bounded("wait(FIRST_COMPLETED)", move || {
-        let result = wait(&futures, None, ReturnWhen::FirstCompleted);
-        (futures, result)
-    });
+    let (futures, result) =
+        wait_bounded("wait(FIRST_COMPLETED)", futures, ReturnWhen::FirstCompleted);
     assert_eq!(
         result,
         WaitResult {
@@ -1143,11 +1171,11 @@ fn wait_first_completed() {
         .into_iter()
         .chain([submit_gated(&slow, &gate)])
         .collect();
-    let result = bounded("wait(FIRST_COMPLETED) with one done", move || {
-        let result = wait(&futures, None, ReturnWhen::FirstCompleted);
-        (futures, result)
-    });
-    let (futures, result) = result;
+    let (futures, result) = wait_bounded(
+        "wait(FIRST_COMPLETED) with one done",
+        futures,
+        ReturnWhen::FirstCompleted,
+    );
     assert_eq!(
         result,
         WaitResult {
@@ -1171,10 +1199,8 @@ fn wait_first_exception() {
             .submit(|| -> bool { panic!("first exception") })
             .unwrap(),
     ];
-    let (futures, result) = bounded("wait(FIRST_EXCEPTION)", move || {
-        let result = wait(&futures, None, ReturnWhen::FirstException);
-        (futures, result)
-    });
+    let (futures, result) =
+        wait_bounded("wait(FIRST_EXCEPTION)", futures, ReturnWhen::FirstException);
     assert_eq!(
         result,
         WaitResult {
@@ -1225,19 +1251,15 @@ fn wait_first_exception_does_not_count_a_cancellation() {
 
 #[test]
 fn wait_first_exception_counts_a_broken_pool() {
-    let _quiet = capture_excepthook();
-    let broken = ThreadPoolExecutor::builder()
-        .max_workers(1)
-        .initializer(|| panic!("initializer boom for wait"))
-        .build()
-        .unwrap();
+    let broken = broken_pool("initializer boom for wait");
     let healthy = pool(1);
     let gate = gate();
     let futures = vec![submit_gated(&healthy, &gate), submit_gated(&broken, &gate)];
-    let (futures, result) = bounded("wait(FIRST_EXCEPTION) on a broken pool", move || {
-        let result = wait(&futures, None, ReturnWhen::FirstException);
-        (futures, result)
-    });
+    let (futures, result) = wait_bounded(
+        "wait(FIRST_EXCEPTION) on a broken pool",
+        futures,
+        ReturnWhen::FirstException,
+    );
     assert_eq!(
         result,
         WaitResult {
@@ -1444,57 +1466,67 @@ fn map_yields_a_panic_in_its_place_and_goes_on() {
     assert!(results.next().is_none(), "the iterator is fused");
 }
 
-/// A `map` input whose first item holds its worker until a gate opens,
+/// A `map` input whose item `held` holds its worker until a gate opens,
 /// counting the items the map function is called on.
 struct GatedInput {
+    held: u32,
     gate: Arc<Event>,
-    first_started: Arc<Event>,
+    held_started: Arc<Event>,
     ran: Arc<AtomicUsize>,
 }
 
 impl GatedInput {
-    fn new() -> Self {
+    /// Holds the worker that is given `held`.
+    fn holding(held: u32) -> Self {
         Self {
+            held,
             gate: gate(),
-            first_started: Arc::new(Event::new()),
+            held_started: Arc::new(Event::new()),
             ran: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     fn function(&self) -> impl Fn(u32) -> u32 + Send + Sync + 'static {
-        let (gate, first_started, ran) = (
+        let held = self.held;
+        let (gate, held_started, ran) = (
             Arc::clone(&self.gate),
-            Arc::clone(&self.first_started),
+            Arc::clone(&self.held_started),
             Arc::clone(&self.ran),
         );
         move |n| {
             ran.fetch_add(1, Ordering::SeqCst);
-            if n == 0 {
-                first_started.set();
+            if n == held {
+                held_started.set();
                 gate.wait_timeout(PATIENCE);
             }
             n
         }
+    }
+
+    /// Opens the gate, shuts `pool` down waiting for all it runs, and
+    /// returns how many items the function was called on.
+    fn release_and_count(&self, pool: &ThreadPoolExecutor) -> usize {
+        self.gate.set();
+        pool.shutdown(true, false);
+        self.ran.load(Ordering::SeqCst)
     }
 }
 
 #[test]
 fn map_timeout_counts_from_the_call_and_cancels_the_rest() {
     let pool = pool(1);
-    let input = GatedInput::new();
+    let input = GatedInput::holding(0);
     let start = Instant::now();
     let mut results = pool
         .map_with(input.function(), 0..5, MapOptions::new().timeout(SHORT))
         .unwrap();
-    assert!(input.first_started.wait_timeout(PATIENCE));
+    assert!(input.held_started.wait_timeout(PATIENCE));
     assert_eq!(results.next(), Some(Err(TaskError::Timeout)));
     assert!(start.elapsed() >= SHORT, "timed out early");
     assert_eq!(results.next(), None);
     assert_eq!(results.next(), None);
-    input.gate.set();
-    pool.shutdown(true, false);
     assert_eq!(
-        input.ran.load(Ordering::SeqCst),
+        input.release_and_count(&pool),
         1,
         "the items after the timeout were not cancelled"
     );
@@ -1504,35 +1536,14 @@ fn map_timeout_counts_from_the_call_and_cancels_the_rest() {
 fn dropping_map_results_after_a_result_cancels_the_tasks_not_started() {
     for options in [MapOptions::new(), MapOptions::new().buffersize(3)] {
         let pool = pool(1);
-        let (gate, second_started, ran) = (
-            gate(),
-            Arc::new(Event::new()),
-            Arc::new(AtomicUsize::new(0)),
-        );
-        let function = {
-            let (gate, second_started, ran) = (
-                Arc::clone(&gate),
-                Arc::clone(&second_started),
-                Arc::clone(&ran),
-            );
-            move |n: u32| {
-                ran.fetch_add(1, Ordering::SeqCst);
-                if n == 1 {
-                    second_started.set();
-                    gate.wait_timeout(PATIENCE);
-                }
-                n
-            }
-        };
-        let mut results = pool.map_with(function, 0..5, options).unwrap();
+        let input = GatedInput::holding(1);
+        let mut results = pool.map_with(input.function(), 0..5, options).unwrap();
         assert_eq!(results.next(), Some(Ok(0)));
-        assert!(second_started.wait_timeout(PATIENCE));
+        assert!(input.held_started.wait_timeout(PATIENCE));
         assert!(format!("{results:?}").contains("MapResults"));
         drop(results);
-        gate.set();
-        pool.shutdown(true, false);
         assert_eq!(
-            ran.load(Ordering::SeqCst),
+            input.release_and_count(&pool),
             2,
             "{options:?}: dropping the results did not cancel the queued items"
         );
@@ -1545,28 +1556,32 @@ fn dropping_unread_map_results_lets_every_submitted_task_run() {
     // when it is closed, so `executor.map(f, items)` alone runs them all.
     for (options, expected) in [(MapOptions::new(), 5), (MapOptions::new().buffersize(3), 3)] {
         let pool = pool(1);
-        let input = GatedInput::new();
+        let input = GatedInput::holding(0);
         let results = pool.map_with(input.function(), 0..5, options).unwrap();
-        assert!(input.first_started.wait_timeout(PATIENCE));
+        assert!(input.held_started.wait_timeout(PATIENCE));
         drop(results);
-        input.gate.set();
-        pool.shutdown(true, false);
         assert_eq!(
-            input.ran.load(Ordering::SeqCst),
+            input.release_and_count(&pool),
             expected,
             "{options:?}: an unread map must run what it submitted, and submit no more"
         );
     }
 }
 
+/// `items` with a count of how many were taken from it.
+fn counted<I: Iterator>(items: I) -> (impl Iterator<Item = I::Item>, Arc<AtomicUsize>) {
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let items = items.inspect(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (items, pulled)
+}
+
 #[test]
 fn map_buffersize_zero_is_refused() {
     let pool = pool(1);
-    let pulled = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&pulled);
-    let input = (0..10u32).inspect(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let (input, pulled) = counted(0..10u32);
     assert!(matches!(
         pool.map_with(|n| n, input, MapOptions::new().buffersize(0)),
         Err(ExecutorError::InvalidBufferSize)
@@ -1585,14 +1600,10 @@ fn map_buffersize_zero_is_refused() {
 fn map_buffersize_keeps_at_most_n_in_flight() {
     const N: usize = 3;
     let pool = pool(8);
-    let pulled = Arc::new(AtomicUsize::new(0));
+    let (input, pulled) = counted(0usize..);
     let started = Arc::new(AtomicUsize::new(0));
     let yielded = Arc::new(AtomicUsize::new(0));
     let most_in_flight = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&pulled);
-    let input = (0usize..).inspect(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
     let task = {
         let (started, yielded, most_in_flight) = (
             Arc::clone(&started),
@@ -1832,12 +1843,7 @@ fn scope_submit_on_a_shut_down_executor_is_refused() {
     let refused = pool.scope(|s| s.submit(|| 1).err());
     assert!(matches!(refused, Some(ExecutorError::ShutDown)));
 
-    let _quiet = capture_excepthook();
-    let broken = ThreadPoolExecutor::builder()
-        .max_workers(1)
-        .initializer(|| panic!("initializer boom for scope"))
-        .build()
-        .unwrap();
+    let broken = broken_pool("initializer boom for scope");
     assert!(matches!(
         outcome(broken.submit(|| ()).unwrap()),
         Err(TaskError::BrokenPool(_))
