@@ -21,12 +21,13 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::Sender;
 use pythreading_core::{Thread, ThreadError};
 
+use crate::crew::Crew;
 use crate::error::{ExecutorError, TaskError};
 use crate::future::{Future, Run, TaskCell};
 use crate::loom::{Ordering, PoolMutex};
@@ -48,12 +49,11 @@ struct Control {
 
 /// The shared part of an executor: what workers and lazy `map`s hold.
 pub(crate) struct Pool {
-    max_workers: usize,
     prefix: String,
     initializer: Option<Initializer>,
-    receiver: Receiver<Work>,
+    /// The queue's receiving end and the idle credits of the workers.
+    crew: Crew<Work>,
     control: PoolMutex<Control>,
-    idle: IdleCredits,
     /// Written by workers on every task: kept off the submitters' lines.
     counters: WorkerCounters,
 }
@@ -66,43 +66,6 @@ struct WorkerCounters {
     waiting: AtomicUsize,
     /// Tasks run to their end (or panic).
     completed: AtomicU64,
-}
-
-/// Python's idle semaphore: credits left by workers that will find the
-/// queue empty, each saving a submit from starting a worker. Once every
-/// worker allowed is running no submit starts one, so credits stop
-/// mattering and are neither given nor taken: the line stays read-only
-/// while a full pool runs at speed.
-#[repr(align(128))]
-#[derive(Default)]
-pub(crate) struct IdleCredits {
-    credits: AtomicUsize,
-    full: AtomicBool,
-}
-
-impl IdleCredits {
-    /// Whether every worker allowed has been started.
-    pub(crate) fn is_full(&self) -> bool {
-        self.full.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_full(&self) {
-        self.full.store(true, Ordering::Relaxed);
-    }
-
-    /// Takes one credit, if there is one: an idle worker will take the
-    /// task just queued, so no new one is needed.
-    pub(crate) fn take(&self) -> bool {
-        self.credits
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
-    fn give(&self) {
-        if !self.is_full() {
-            self.credits.fetch_add(1, Ordering::AcqRel);
-        }
-    }
 }
 
 /// Numbers about a pool at one moment, for logs and dashboards: what
@@ -212,16 +175,14 @@ impl ExecutorBuilder {
         });
         let (sender, receiver) = crossbeam_channel::unbounded();
         let pool = Arc::new(Pool {
-            max_workers,
             prefix,
             initializer: self.initializer,
-            receiver,
+            crew: Crew::new(receiver, max_workers),
             control: PoolMutex::new(Control {
                 sender: Some(sender),
                 broken: None,
                 workers: Vec::new(),
             }),
-            idle: IdleCredits::default(),
             counters: WorkerCounters::default(),
         });
         live::register(&pool);
@@ -269,7 +230,7 @@ impl ThreadPoolExecutor {
 
     /// The most worker threads this executor runs.
     pub fn max_workers(&self) -> usize {
-        self.pool.max_workers
+        self.pool.crew.max()
     }
 
     /// The prefix of the workers' names.
@@ -304,7 +265,7 @@ impl Drop for ThreadPoolExecutor {
 impl fmt::Debug for ThreadPoolExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadPoolExecutor")
-            .field("max_workers", &self.pool.max_workers)
+            .field("max_workers", &self.pool.crew.max())
             .field("thread_name_prefix", &self.pool.prefix)
             .field("stats", &self.pool.stats())
             .finish_non_exhaustive()
@@ -322,22 +283,23 @@ impl fmt::Debug for ExecutorBuilder {
 }
 
 impl Control {
-    /// `Ok` while tasks may be queued; else why not.
-    fn accepting(&self) -> Result<(), ExecutorError> {
-        if let Some(reason) = &self.broken {
-            return Err(ExecutorError::BrokenPool(reason.clone()));
+    /// Why no task may be queued once `sender` is gone.
+    fn refusal(&self) -> ExecutorError {
+        match &self.broken {
+            Some(reason) => ExecutorError::BrokenPool(reason.clone()),
+            None => ExecutorError::ShutDown,
         }
-        if self.sender.is_none() {
-            return Err(ExecutorError::ShutDown);
-        }
-        Ok(())
     }
 }
 
 impl Pool {
     /// `Ok` while the executor takes tasks; else why not.
     pub(crate) fn accepting(&self) -> Result<(), ExecutorError> {
-        self.control.lock().accepting()
+        let control = self.control.lock();
+        match control.sender {
+            Some(_) => Ok(()),
+            None => Err(control.refusal()),
+        }
     }
 
     pub(crate) fn submit<T, F>(self: &Arc<Self>, f: F) -> Result<Future<T>, ExecutorError>
@@ -350,43 +312,22 @@ impl Pool {
         Ok(Future::from_cell(cell))
     }
 
-    /// Queues `work`, first starting a worker if no idle one can take it
-    /// (so a pool that cannot start any thread refuses the task instead of
+    /// Queues `work` and starts a worker for it if no idle one will take
+    /// it (a pool that cannot start any thread refuses the task instead of
     /// queueing it for no one).
     fn enqueue(self: &Arc<Self>, work: Work) -> Result<(), ExecutorError> {
-        let mut control = self.control.lock();
-        control.accepting()?;
+        let mut guard = self.control.lock();
+        let control = &mut *guard;
         let Some(sender) = &control.sender else {
-            return Err(ExecutorError::ShutDown);
+            return Err(control.refusal());
         };
-        // Queue first, then start a worker (as CPython does): a worker
-        // started first could find the queue empty and leave an idle credit
-        // that the next submit would take for a worker that is not idle.
-        // Cannot fail: the pool itself holds a receiver.
-        let _ = sender.send(work);
-        if self.idle.is_full() || self.idle.take() {
-            return Ok(());
-        }
-        match self.start_worker(&mut control) {
-            Ok(()) => {
-                if control.workers.len() >= self.max_workers {
-                    self.idle.set_full();
-                }
-                Ok(())
-            }
-            Err(error) if control.workers.is_empty() => {
-                // No worker ever ran, so the task just queued is the only
-                // one; take it back rather than leave it to no one.
-                drop(self.receiver.try_recv());
-                Err(ExecutorError::Spawn(error))
-            }
-            // Fewer workers than wanted, but the running ones will take it.
-            Err(_) => Ok(()),
-        }
+        let workers = &mut control.workers;
+        self.crew
+            .dispatch(sender, workers.len(), work, || self.start_worker(workers))
     }
 
-    fn start_worker(self: &Arc<Self>, control: &mut Control) -> std::io::Result<()> {
-        let name = format!("{}_{}", self.prefix, control.workers.len());
+    fn start_worker(self: &Arc<Self>, workers: &mut Vec<Thread>) -> std::io::Result<()> {
+        let name = format!("{}_{}", self.prefix, workers.len());
         let pool = Arc::clone(self);
         let worker = Thread::builder()
             .name(name)
@@ -396,7 +337,7 @@ impl Pool {
                 ThreadError::Spawn(error) => error,
                 other => std::io::Error::other(other.to_string()),
             })?;
-        control.workers.push(worker);
+        workers.push(worker);
         Ok(())
     }
 
@@ -413,19 +354,15 @@ impl Pool {
                 return;
             }
         }
-        serve(
-            &self.receiver,
-            &self.idle,
-            Some(&self.counters.waiting),
-            |work, before_completing| {
+        self.crew
+            .serve(Some(&self.counters.waiting), |work, before_completing| {
                 // Counted before the future completes: whoever sees it done
                 // also sees it in `stats().completed_tasks`.
                 work.run(&mut || {
                     self.counters.completed.fetch_add(1, Ordering::Relaxed);
                     before_completing();
                 });
-            },
-        );
+            });
     }
 
     /// An initializer panicked: refuse new tasks and fail the queued ones.
@@ -435,7 +372,7 @@ impl Pool {
             control.broken.get_or_insert_with(|| reason.clone());
             control.sender = None;
         }
-        for work in self.receiver.try_iter() {
+        for work in self.crew.drain() {
             work.fail(TaskError::BrokenPool(reason.clone()));
         }
     }
@@ -452,7 +389,7 @@ impl Pool {
         };
         if cancel_futures {
             // Callbacks of the cancelled futures run here, without the lock.
-            for work in self.receiver.try_iter() {
+            for work in self.crew.drain() {
                 work.cancel();
             }
         }
@@ -466,51 +403,9 @@ impl Pool {
         ExecutorStats {
             workers_started: self.control.lock().workers.len(),
             idle_workers: self.counters.waiting.load(Ordering::Relaxed),
-            queued_tasks: self.receiver.len(),
+            queued_tasks: self.crew.queued(),
             completed_tasks: self.counters.completed.load(Ordering::Relaxed),
         }
-    }
-}
-
-/// A worker's loop, for the pool and for scopes: runs jobs until the
-/// channel is closed and empty.
-///
-/// A worker that will find the queue empty leaves an idle credit (Python's
-/// `_idle_semaphore.release()`) *before* completing the future of the task
-/// it just ran: a caller woken by that future and submitting again at once
-/// then finds the credit and starts no new worker. CPython gives the credit
-/// after, which only its GIL keeps from starting extra workers.
-pub(crate) fn serve<J>(
-    receiver: &Receiver<J>,
-    idle: &IdleCredits,
-    waiting: Option<&AtomicUsize>,
-    mut run: impl FnMut(J, &mut dyn FnMut()),
-) {
-    let mut credited = false;
-    loop {
-        let job = match receiver.try_recv() {
-            Ok(job) => job,
-            Err(TryRecvError::Disconnected) => return,
-            Err(TryRecvError::Empty) => {
-                if !credited {
-                    idle.give();
-                }
-                waiting.map(|w| w.fetch_add(1, Ordering::Relaxed));
-                let next = receiver.recv();
-                waiting.map(|w| w.fetch_sub(1, Ordering::Relaxed));
-                match next {
-                    Ok(job) => job,
-                    Err(_) => return,
-                }
-            }
-        };
-        credited = false;
-        run(job, &mut || {
-            if !idle.is_full() && receiver.is_empty() {
-                idle.give();
-                credited = true;
-            }
-        });
     }
 }
 

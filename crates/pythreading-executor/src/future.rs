@@ -135,19 +135,13 @@ impl<T> Header<T> {
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
-    /// `before_completing` and completes the future; `true` if it ran.
-    pub(crate) fn run(
-        &self,
-        task: Option<impl FnOnce() -> T>,
-        before_completing: &mut dyn FnMut(),
-    ) -> bool {
-        let Some(task) = task.filter(|_| self.start()) else {
-            return false;
-        };
-        let outcome = run_task(task);
-        before_completing();
-        self.finish(outcome);
-        true
+    /// `before_completing` and completes the future.
+    pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
+        if self.start() {
+            let outcome = run_task(task);
+            before_completing();
+            self.finish(outcome);
+        }
     }
 
     /// Running → Finished with `outcome`.
@@ -172,8 +166,8 @@ impl<T> Header<T> {
         {
             return false;
         }
-        let failed = to == FINISHED && outcome.is_err();
         slot.outcome = Some(outcome.map_err(Box::new));
+        let failed = self.failed(&slot);
         let waiters = std::mem::take(&mut slot.waiters).into_vec();
         drop(slot);
         self.done.notify_all();
@@ -248,12 +242,17 @@ impl<T> Header<T> {
         }
     }
 
+    /// Whether the future finished with an error other than cancellation
+    /// (what `FIRST_EXCEPTION` waits for); `slot` is its locked slot.
+    fn failed(&self, slot: &Slot<T>) -> bool {
+        self.state.load(Ordering::Acquire) == FINISHED && matches!(slot.outcome, Some(Err(_)))
+    }
+
     /// Registers `watch`, or tells it at once if the future is done.
     pub(crate) fn watch(&self, watch: Watch) {
         let mut slot = self.slot.lock();
         if self.is_done() {
-            let failed = self.state.load(Ordering::Acquire) == FINISHED
-                && matches!(slot.outcome, Some(Err(_)));
+            let failed = self.failed(&slot);
             drop(slot);
             watch.notify(failed);
         } else {
@@ -287,8 +286,8 @@ pub(crate) trait Cell<T>: Send + Sync {
 /// Something the pool runs or gives up on, whatever its result type.
 pub(crate) trait Run: Send + Sync {
     /// Runs the task unless it was cancelled, calls `before_completing`,
-    /// then completes the future; `true` if it ran.
-    fn run(&self, before_completing: &mut dyn FnMut()) -> bool;
+    /// then completes the future.
+    fn run(&self, before_completing: &mut dyn FnMut());
     /// The pool is going away: cancels a pending task.
     fn cancel(&self);
     /// The pool broke: fails a pending task with `error`.
@@ -339,9 +338,12 @@ impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
 }
 
 impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
-    fn run(&self, before_completing: &mut dyn FnMut()) -> bool {
+    fn run(&self, before_completing: &mut dyn FnMut()) {
+        // `None` only once cancelled, and then the header would not start.
         let task = self.task.lock().take();
-        self.header.run(task, before_completing)
+        if let Some(task) = task {
+            self.header.run(task, before_completing);
+        }
     }
 
     fn cancel(&self) {

@@ -43,6 +43,7 @@
 
 #![forbid(unsafe_code)]
 
+mod crew;
 mod error;
 mod executor;
 mod future;

@@ -12,11 +12,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
+use crate::crew::Crew;
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
-use crate::executor::{IdleCredits, serve};
 use crate::future::{Future, Header};
 use crate::loom::PoolMutex;
 
@@ -29,8 +29,7 @@ pub struct Scope<'scope, 'env> {
     executor: &'scope ThreadPoolExecutor,
     /// The sender (`None` once the scope closes) and the threads started.
     control: PoolMutex<(Option<Sender<Job<'scope>>>, usize)>,
-    receiver: Receiver<Job<'scope>>,
-    idle: Arc<IdleCredits>,
+    crew: Arc<Crew<Job<'scope>>>,
 }
 
 impl ThreadPoolExecutor {
@@ -60,8 +59,7 @@ impl ThreadPoolExecutor {
                 threads,
                 executor: self,
                 control: PoolMutex::new((Some(sender), 0)),
-                receiver,
-                idle: Arc::new(IdleCredits::default()),
+                crew: Arc::new(Crew::new(receiver, self.max_workers())),
             };
             let result = f(&scope);
             // Close the queue: the scope's threads run what is left and
@@ -88,47 +86,31 @@ impl<'scope> Scope<'scope, '_> {
         let job: Job<'scope> = {
             let header = Arc::clone(&header);
             Box::new(move |before_completing| {
-                header.run(Some(f), before_completing);
+                header.run(f, before_completing);
             })
         };
         let mut control = self.control.lock();
-        let (sender, started) = &mut *control;
-        let Some(sender) = sender else {
+        let (Some(sender), started) = &mut *control else {
             return Err(ExecutorError::ShutDown);
         };
-        // Queued before a thread starts, for the reason given in
-        // `Pool::enqueue`. Cannot fail: the scope holds a receiver.
-        let _ = sender.send(job);
-        if !self.idle.is_full() && !self.idle.take() {
-            match self.start_thread(*started) {
-                Ok(()) => {
-                    *started += 1;
-                    if *started >= self.executor.max_workers() {
-                        self.idle.set_full();
-                    }
-                }
-                Err(error) if *started == 0 => {
-                    drop(self.receiver.try_recv());
-                    return Err(ExecutorError::Spawn(error));
-                }
-                Err(_) => {}
-            }
-        }
+        let running = *started;
+        self.crew.dispatch(sender, running, job, || {
+            self.start_thread(running)?;
+            *started += 1;
+            Ok(())
+        })?;
         Ok(Future::from_cell(header))
     }
 
     fn start_thread(&self, index: usize) -> std::io::Result<()> {
-        let receiver = self.receiver.clone();
-        let idle = Arc::clone(&self.idle);
+        let crew = Arc::clone(&self.crew);
         std::thread::Builder::new()
             .name(format!(
                 "{}_scope_{index}",
                 self.executor.thread_name_prefix()
             ))
             .spawn_scoped(self.threads, move || {
-                serve(&receiver, &idle, None, |job, before_completing| {
-                    job(before_completing);
-                });
+                crew.serve(None, |job, before_completing| job(before_completing));
             })?;
         Ok(())
     }
@@ -138,7 +120,7 @@ impl fmt::Debug for Scope<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("threads_started", &self.control.lock().1)
-            .field("queued", &self.receiver.len())
+            .field("queued", &self.crew.queued())
             .finish_non_exhaustive()
     }
 }
