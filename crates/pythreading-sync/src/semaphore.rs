@@ -162,6 +162,49 @@ impl RawSemaphore {
     }
 }
 
+/// The acquiring methods both semaphores share, over their `raw` field:
+/// the three forms of `acquire` and the three guards.
+macro_rules! acquire_methods {
+    () => {
+        /// Blocks until a unit is available and takes it.
+        #[inline]
+        pub fn acquire(&self) {
+            self.raw.acquire_until(None);
+        }
+
+        /// Takes a unit if one is available now; never blocks.
+        #[inline]
+        pub fn try_acquire(&self) -> bool {
+            self.raw.try_acquire()
+        }
+
+        /// Waits at most `timeout` for a unit; `true` if one was taken.
+        #[inline]
+        pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+            self.raw.acquire_timeout(timeout)
+        }
+
+        /// Takes a unit and returns a guard that gives it back when dropped.
+        #[inline]
+        pub fn guard(&self) -> SemaphoreGuard<'_> {
+            self.acquire();
+            SemaphoreGuard { raw: &self.raw }
+        }
+
+        /// [`guard`](Self::guard) if a unit is available now, without blocking.
+        pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
+            self.try_acquire()
+                .then(|| SemaphoreGuard { raw: &self.raw })
+        }
+
+        /// [`guard`](Self::guard), waiting at most `timeout`.
+        pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
+            self.acquire_timeout(timeout)
+                .then(|| SemaphoreGuard { raw: &self.raw })
+        }
+    };
+}
+
 /// A counter of available units: Python's `threading.Semaphore`.
 ///
 /// [`acquire`](Semaphore::acquire) takes a unit, blocking while there is
@@ -206,23 +249,7 @@ impl Semaphore {
         }
     }
 
-    /// Blocks until a unit is available and takes it.
-    #[inline]
-    pub fn acquire(&self) {
-        self.raw.acquire_until(None);
-    }
-
-    /// Takes a unit if one is available now; never blocks.
-    #[inline]
-    pub fn try_acquire(&self) -> bool {
-        self.raw.try_acquire()
-    }
-
-    /// Waits at most `timeout` for a unit; `true` if one was taken.
-    #[inline]
-    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.acquire_timeout(timeout)
-    }
+    acquire_methods!();
 
     /// Gives one unit back, waking one waiter.
     #[inline]
@@ -240,25 +267,6 @@ impl Semaphore {
     /// The units available now (Python's `_value`).
     pub fn value(&self) -> usize {
         self.raw.value()
-    }
-
-    /// Takes a unit and returns a guard that gives it back when dropped.
-    #[inline]
-    pub fn guard(&self) -> SemaphoreGuard<'_> {
-        self.acquire();
-        SemaphoreGuard { raw: &self.raw }
-    }
-
-    /// [`guard`](Self::guard) if a unit is available now, without blocking.
-    pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
-        self.try_acquire()
-            .then(|| SemaphoreGuard { raw: &self.raw })
-    }
-
-    /// [`guard`](Self::guard), waiting at most `timeout`.
-    pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 }
 
@@ -306,23 +314,7 @@ impl BoundedSemaphore {
         }
     }
 
-    /// Blocks until a unit is available and takes it.
-    #[inline]
-    pub fn acquire(&self) {
-        self.raw.acquire_until(None);
-    }
-
-    /// Takes a unit if one is available now; never blocks.
-    #[inline]
-    pub fn try_acquire(&self) -> bool {
-        self.raw.try_acquire()
-    }
-
-    /// Waits at most `timeout` for a unit; `true` if one was taken.
-    #[inline]
-    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.acquire_timeout(timeout)
-    }
+    acquire_methods!();
 
     /// Gives one unit back; above the initial value:
     /// [`SyncError::TooManyReleases`] and nothing changes.
@@ -350,25 +342,6 @@ impl BoundedSemaphore {
     /// The initial value, which the count may never pass.
     pub fn initial_value(&self) -> usize {
         self.initial
-    }
-
-    /// Takes a unit and returns a guard that gives it back when dropped.
-    #[inline]
-    pub fn guard(&self) -> SemaphoreGuard<'_> {
-        self.acquire();
-        SemaphoreGuard { raw: &self.raw }
-    }
-
-    /// [`guard`](Self::guard) if a unit is available now, without blocking.
-    pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
-        self.try_acquire()
-            .then(|| SemaphoreGuard { raw: &self.raw })
-    }
-
-    /// [`guard`](Self::guard), waiting at most `timeout`.
-    pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .then(|| SemaphoreGuard { raw: &self.raw })
     }
 }
 

@@ -360,78 +360,39 @@ trait LockLike: Debug + Send + Sync + 'static {
     fn with<R>(&self, body: impl FnOnce() -> R) -> R;
 }
 
-impl LockLike for Lock {
-    const NAME: &'static str = "Lock";
+/// `LockLike` for a type whose inherent methods have the trait's names.
+macro_rules! lock_like {
+    ($ty:ident, $name:literal) => {
+        impl LockLike for $ty {
+            const NAME: &'static str = $name;
 
-    fn create() -> Self {
-        Lock::new()
-    }
-    fn acquire(&self) {
-        Lock::acquire(self);
-    }
-    fn try_acquire(&self) -> bool {
-        Lock::try_acquire(self)
-    }
-    fn acquire_timeout(&self, timeout: Duration) -> bool {
-        Lock::acquire_timeout(self, timeout)
-    }
-    fn release(&self) -> Result<(), SyncError> {
-        Lock::release(self)
-    }
-    fn with<R>(&self, body: impl FnOnce() -> R) -> R {
-        let _held = self.guard();
-        body()
-    }
+            fn create() -> Self {
+                $ty::new()
+            }
+            fn acquire(&self) {
+                $ty::acquire(self);
+            }
+            fn try_acquire(&self) -> bool {
+                $ty::try_acquire(self)
+            }
+            fn acquire_timeout(&self, timeout: Duration) -> bool {
+                $ty::acquire_timeout(self, timeout)
+            }
+            fn release(&self) -> Result<(), SyncError> {
+                $ty::release(self)
+            }
+            fn with<R>(&self, body: impl FnOnce() -> R) -> R {
+                let _held = self.guard();
+                body()
+            }
+        }
+    };
 }
 
-impl LockLike for RLock {
-    const NAME: &'static str = "RLock";
-
-    fn create() -> Self {
-        RLock::new()
-    }
-    fn acquire(&self) {
-        RLock::acquire(self);
-    }
-    fn try_acquire(&self) -> bool {
-        RLock::try_acquire(self)
-    }
-    fn acquire_timeout(&self, timeout: Duration) -> bool {
-        RLock::acquire_timeout(self, timeout)
-    }
-    fn release(&self) -> Result<(), SyncError> {
-        RLock::release(self)
-    }
-    fn with<R>(&self, body: impl FnOnce() -> R) -> R {
-        let _held = self.guard();
-        body()
-    }
-}
-
-impl LockLike for Condition {
-    // The Debug text of a Condition shows its RLock's.
-    const NAME: &'static str = "RLock";
-
-    fn create() -> Self {
-        Condition::new()
-    }
-    fn acquire(&self) {
-        Condition::acquire(self);
-    }
-    fn try_acquire(&self) -> bool {
-        Condition::try_acquire(self)
-    }
-    fn acquire_timeout(&self, timeout: Duration) -> bool {
-        Condition::acquire_timeout(self, timeout)
-    }
-    fn release(&self) -> Result<(), SyncError> {
-        Condition::release(self)
-    }
-    fn with<R>(&self, body: impl FnOnce() -> R) -> R {
-        let _held = self.guard();
-        body()
-    }
-}
+lock_like!(Lock, "Lock");
+lock_like!(RLock, "RLock");
+// The Debug text of a Condition shows its RLock's.
+lock_like!(Condition, "RLock");
 
 /// What the recursive-lock tests need beyond `LockLike`: `RLock` and
 /// `Condition`.
