@@ -1,0 +1,3 @@
+//! The `fakedb` binary: its command line comes in the next commit.
+
+fn main() {}
