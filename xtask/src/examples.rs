@@ -123,6 +123,56 @@ const EXAMPLES: &[ExampleCheck] = &[
         exit_ok: true,
     },
     ExampleCheck {
+        name: "racecond",
+        timeout_secs: 30,
+        required: &[
+            "Testing unlocked update. Starting value is 0.",
+            "Thread 0: starting update",
+            "Thread 1: starting update",
+            "Thread 0: finishing update",
+            "Thread 1: finishing update",
+            "Testing unlocked update. Ending value is 1.",
+        ],
+        forbidden: &["panicked", "Ending value is 2."],
+        // Both read before either writes: that is the lost update.
+        ordered: &[
+            ("Thread 1: starting update", "Thread 0: finishing update"),
+            (
+                "Thread 0: finishing update",
+                "Testing unlocked update. Ending value is 1.",
+            ),
+            (
+                "Thread 1: finishing update",
+                "Testing unlocked update. Ending value is 1.",
+            ),
+        ],
+        exit_ok: true,
+    },
+    ExampleCheck {
+        name: "fixrace",
+        timeout_secs: 30,
+        required: &[
+            "Testing locked update. Starting value is 0.",
+            "Thread 0: starting update",
+            "Thread 1: starting update",
+            "Thread 0: finishing update",
+            "Thread 1: finishing update",
+            "Testing locked update. Ending value is 2.",
+        ],
+        forbidden: &["panicked", "Ending value is 1.", "about to lock"],
+        ordered: &[
+            (
+                "Thread 0: finishing update",
+                "Testing locked update. Ending value is 2.",
+            ),
+            (
+                "Thread 1: finishing update",
+                "Testing locked update. Ending value is 2.",
+            ),
+        ],
+        exit_ok: true,
+    },
+    ExampleCheck {
         name: "deadlock",
         timeout_secs: 30,
         required: &[

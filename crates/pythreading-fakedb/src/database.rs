@@ -158,8 +158,8 @@ impl FakeDatabase {
         let thread = pythreading_core::current_thread().name();
         log::info!("Thread {name}: starting update");
         self.record(&thread, name, Step::Start, None);
-        self.read_modify_write(&thread, name);
-        self.finish(&thread, name);
+        let local_copy = self.read_modify_write(&thread, name);
+        self.finish(&thread, name, local_copy);
         log::info!("Thread {name}: finishing update");
     }
 
@@ -176,17 +176,18 @@ impl FakeDatabase {
         self.record(&thread, name, Step::Start, None);
         log::debug!("Thread {name} about to lock");
         self.record(&thread, name, Step::AboutToLock, None);
-        {
+        let local_copy = {
             let _guard = self.lock.guard();
             log::debug!("Thread {name} has lock");
             self.record(&thread, name, Step::HasLock, None);
             let local_copy = self.read_modify_write(&thread, name);
             log::debug!("Thread {name} about to release lock");
             self.record(&thread, name, Step::AboutToRelease, Some(local_copy));
-        }
+            local_copy
+        };
         log::debug!("Thread {name} after release");
-        self.record(&thread, name, Step::AfterRelease, None);
-        self.finish(&thread, name);
+        self.record(&thread, name, Step::AfterRelease, Some(local_copy));
+        self.finish(&thread, name, local_copy);
         log::info!("Thread {name}: finishing update");
     }
 
@@ -194,7 +195,10 @@ impl FakeDatabase {
     fn read_modify_write(&self, thread: &str, name: usize) -> i64 {
         let mut local_copy = self.recorder.step(|| {
             let read = self.value.load(Ordering::SeqCst);
-            (read, self.event(thread, name, Step::Read, Some(read), read, None))
+            (
+                read,
+                self.event(thread, name, Step::Read, Some(read), read, None),
+            )
         });
         local_copy += 1;
         self.record(thread, name, Step::Increment, Some(local_copy));
@@ -216,9 +220,9 @@ impl FakeDatabase {
     }
 
     /// Counts the update as finished and records its last statement.
-    fn finish(&self, thread: &str, name: usize) {
+    fn finish(&self, thread: &str, name: usize, local_copy: i64) {
         self.updates.fetch_add(1, Ordering::SeqCst);
-        self.record(thread, name, Step::Finish, None);
+        self.record(thread, name, Step::Finish, Some(local_copy));
     }
 
     /// Records a statement that does not touch the shared value.

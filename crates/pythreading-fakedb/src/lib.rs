@@ -48,3 +48,8 @@ mod timeline;
 pub use database::{DEFAULT_DELAY, DEFAULT_TIMELINE_CAPACITY, FakeDatabase};
 pub use demo::{DemoError, MAX_DELAY, MAX_THREADS, Mode, Report, run};
 pub use timeline::{Event, Overwrite, Step, Timeline};
+
+/// The crate README's code blocks, compiled and run as doc tests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub mod readme {}

@@ -1,0 +1,289 @@
+//! The `fakedb` binary, run as a user runs it: wrong arguments exit
+//! non-zero with a message naming the problem, before any thread starts;
+//! right ones print the tutorial's lines, the verdict, the table and,
+//! with `--svg`, a diagram.
+
+#![cfg(feature = "cli")]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A run that takes longer than this is killed and fails the test: the
+/// longest one here sleeps well under a second.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `fakedb` with `args`, killing it after [`DEADLINE`].
+fn fakedb(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fakedb"))
+        .args(args)
+        .env_remove("PYTHREADING_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fakedb starts");
+    let started = Instant::now();
+    while child.try_wait().expect("wait for fakedb").is_none() {
+        if started.elapsed() > DEADLINE {
+            child.kill().ok();
+            panic!("fakedb {args:?} still running after {DEADLINE:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().expect("fakedb's output");
+    Output {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The log lines' messages, without their `HH:MM:SS: ` prefix.
+fn messages(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let (time, message) = line.split_at_checked(10)?;
+            let b = time.as_bytes();
+            (b[2] == b':' && b[5] == b':' && time.ends_with(": ")).then_some(message)
+        })
+        .collect()
+}
+
+/// A wrong argument: exit status 2, a message on stderr containing every
+/// one of `expected`, nothing on stdout, and no demo run.
+#[track_caller]
+fn assert_rejected(args: &[&str], expected: &[&str]) {
+    let out = fakedb(args);
+    assert_eq!(out.code, Some(2), "fakedb {args:?}: {out:?}");
+    for text in expected {
+        assert!(
+            out.stderr.contains(text),
+            "fakedb {args:?}: stderr lacks {text:?}:\n{}",
+            out.stderr
+        );
+    }
+    assert!(out.stdout.is_empty(), "fakedb {args:?}: {out:?}");
+    assert!(!out.stderr.contains("Testing"), "the demo ran: {out:?}");
+}
+
+#[test]
+fn no_subcommand_is_rejected_with_the_usage() {
+    assert_rejected(&[], &["Usage: fakedb", "race", "fixrace"]);
+}
+
+#[test]
+fn unknown_subcommand_is_rejected_with_a_suggestion() {
+    assert_rejected(&["raec"], &["unrecognized subcommand 'raec'", "race"]);
+    assert_rejected(
+        &["fix-race"],
+        &["unrecognized subcommand 'fix-race'", "fixrace"],
+    );
+}
+
+#[test]
+fn thread_counts_out_of_range_are_rejected() {
+    assert_rejected(
+        &["race", "--threads", "0"],
+        &["--threads <N>", "0 is not in 1..=256"],
+    );
+    assert_rejected(
+        &["fixrace", "--threads", "257"],
+        &["--threads <N>", "257 is not in 1..=256"],
+    );
+    assert_rejected(&["race", "-t", "-3"], &["-3"]);
+    assert_rejected(
+        &["race", "--threads", "two"],
+        &["invalid value 'two'", "--threads <N>"],
+    );
+    assert_rejected(
+        &["race", "--threads"],
+        &["a value is required for '--threads <N>'"],
+    );
+}
+
+#[test]
+fn delays_out_of_range_are_rejected() {
+    assert_rejected(
+        &["race", "--delay", "60001"],
+        &["--delay <MS>", "60001 is not in 0..=60000"],
+    );
+    assert_rejected(
+        &["race", "--delay", "1.5"],
+        &["invalid value '1.5'", "--delay <MS>"],
+    );
+    assert_rejected(&["fixrace", "--delay", "-1"], &["-1"]);
+    assert_rejected(
+        &["race", "--delay", "99999999999999999999"],
+        &["invalid value", "--delay <MS>"],
+    );
+}
+
+#[test]
+fn unknown_options_and_stray_arguments_are_rejected() {
+    assert_rejected(
+        &["race", "--thread", "2"],
+        &["unexpected argument '--thread'", "--threads"],
+    );
+    assert_rejected(&["race", "extra"], &["unexpected argument 'extra'"]);
+    assert_rejected(
+        &["race", "--svg"],
+        &["a value is required for '--svg <FILE>'"],
+    );
+    assert_rejected(&["--threads", "2"], &["unexpected argument '--threads'"]);
+}
+
+#[test]
+fn an_svg_path_that_cannot_be_written_fails_before_the_demo_runs() {
+    let missing = std::env::temp_dir().join("fakedb-no-such-dir-7d1f/race.svg");
+    let out = fakedb(&["race", "--svg", missing.to_str().unwrap()]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("fakedb: error: cannot write the diagram to")
+            && out.stderr.contains("fakedb-no-such-dir-7d1f"),
+        "{out:?}"
+    );
+    assert!(messages(&out.stderr).is_empty(), "the demo ran: {out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+
+    // A directory is not a file either.
+    let dir = std::env::temp_dir();
+    let out = fakedb(&["fixrace", "--svg", dir.to_str().unwrap()]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("cannot write the diagram"), "{out:?}");
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    let out = fakedb(&["--help"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("race") && out.stdout.contains("fixrace"),
+        "{out:?}"
+    );
+    let out = fakedb(&["race", "--help"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for option in [
+        "--threads <N>",
+        "--delay <MS>",
+        "--svg <FILE>",
+        "--verbose",
+        "--no-table",
+    ] {
+        assert!(out.stdout.contains(option), "{option}: {out:?}");
+    }
+    let out = fakedb(&["--version"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.starts_with("fakedb "), "{out:?}");
+}
+
+/// The README's first command: the tutorial's lines, one update lost.
+#[test]
+fn race_prints_the_tutorials_lines_the_verdict_and_the_table() {
+    let out = fakedb(&["race", "--delay", "300"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let log = messages(&out.stderr);
+    assert_eq!(
+        log.first(),
+        Some(&"Testing unlocked update. Starting value is 0.")
+    );
+    assert_eq!(
+        log.last(),
+        Some(&"Testing unlocked update. Ending value is 1.")
+    );
+    for line in [
+        "Thread 0: starting update",
+        "Thread 1: starting update",
+        "Thread 0: finishing update",
+        "Thread 1: finishing update",
+    ] {
+        assert!(log.contains(&line), "{line}: {log:?}");
+    }
+    assert_eq!(log.len(), 6, "{log:?}");
+    assert!(
+        out.stdout
+            .contains("Ending value 1, expected 2: 1 update lost."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Timeline"), "{}", out.stdout);
+    assert!(out.stdout.contains("local_copy = value"), "{}", out.stdout);
+    assert!(out.stdout.contains("sleep(300ms)"), "{}", out.stdout);
+    assert_eq!(
+        out.stdout.matches("<- overwrites Thread").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn fixrace_is_exact_and_verbose_shows_the_lock() {
+    let out = fakedb(&["fixrace", "--threads", "4", "--delay", "20", "--verbose"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Ending value 4, expected 4: no update lost."),
+        "{}",
+        out.stdout
+    );
+    let log = messages(&out.stderr);
+    assert_eq!(
+        log.last(),
+        Some(&"Testing locked update. Ending value is 4.")
+    );
+    for name in 0..4 {
+        for step in [
+            "about to lock",
+            "has lock",
+            "about to release lock",
+            "after release",
+        ] {
+            let line = format!("Thread {name} {step}");
+            assert!(log.contains(&line.as_str()), "{line}: {log:?}");
+        }
+    }
+    assert!(!out.stdout.contains("<- overwrites"), "{}", out.stdout);
+
+    // Without --verbose, only the INFO lines.
+    let out = fakedb(&["fixrace", "--delay", "20", "--no-table"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(messages(&out.stderr).len(), 6, "{out:?}");
+    assert!(!out.stdout.contains("Timeline"), "{}", out.stdout);
+}
+
+#[test]
+fn svg_writes_a_diagram_with_a_lane_per_thread() {
+    let path: PathBuf = std::env::temp_dir().join(format!("fakedb-cli-{}.svg", std::process::id()));
+    let out = fakedb(&[
+        "race",
+        "--threads",
+        "3",
+        "--delay",
+        "300",
+        "--svg",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("The diagram is in"), "{}", out.stdout);
+    let svg = std::fs::read_to_string(&path).expect("the diagram was written");
+    std::fs::remove_file(&path).ok();
+    let doc = roxmltree::Document::parse(&svg).expect("the diagram is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let lanes = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("lane"))
+        .count();
+    assert_eq!(lanes, 3);
+}
