@@ -178,14 +178,25 @@ const FACADE_FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features", "--features", "executor"],
 ];
 
-/// Checks the facade with each feature set.
+/// Checks the facade with each feature set, and the fakedb library without
+/// its binary's `cli` feature (how a crate depending on it builds it).
 fn features(ctx: &Ctx) -> Result<(), String> {
     for set in FACADE_FEATURE_SETS {
         let mut args = vec!["check", "-p", "pythreading", "--all-targets"];
         args.extend_from_slice(set);
         cargo(&ctx.root, &args, &[])?;
     }
-    Ok(())
+    cargo(
+        &ctx.root,
+        &[
+            "check",
+            "-p",
+            "pythreading-fakedb",
+            "--all-targets",
+            "--no-default-features",
+        ],
+        &[],
+    )
 }
 
 /// `cargo test --workspace`: unit, integration and doc tests (tidy's test too).

@@ -108,12 +108,11 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
         .transpose()
         .map_err(|e| format!("cannot write the diagram to {}: {e}", path_of(args)))?;
 
-    let level = if args.verbose {
-        LevelFilter::Debug
-    } else {
-        LevelFilter::Info
-    };
-    logging::init_logging_with(level);
+    // PYTHREADING_LOG may change the level, but --verbose has the last word.
+    logging::init_logging();
+    if args.verbose {
+        log::set_max_level(LevelFilter::Debug);
+    }
 
     let threads = usize::try_from(args.threads).map_err(|e| e.to_string())?;
     let report =
