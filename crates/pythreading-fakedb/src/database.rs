@@ -194,7 +194,10 @@ impl FakeDatabase {
     fn read_modify_write(&self, thread: &str, name: usize) -> i64 {
         let mut local_copy = self.recorder.step(|| {
             let read = self.value.load(Ordering::SeqCst);
-            (read, self.event(thread, name, Step::Read, Some(read), read, None))
+            (
+                read,
+                self.event(thread, name, Step::Read, Some(read), read, None),
+            )
         });
         local_copy += 1;
         self.record(thread, name, Step::Increment, Some(local_copy));

@@ -317,7 +317,14 @@ impl Timeline {
 /// shared value, and a note on each write that overwrote an update.
 impl Display for Timeline {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        const HEADERS: [&str; 6] = ["time", "update", "thread", "statement", "local_copy", "value"];
+        const HEADERS: [&str; 6] = [
+            "time",
+            "update",
+            "thread",
+            "statement",
+            "local_copy",
+            "value",
+        ];
         let overwrites = self.overwrites();
         let rows: Vec<[String; 7]> = self
             .events
@@ -333,7 +340,9 @@ impl Display for Timeline {
                     event.label(),
                     event.thread.clone(),
                     self.statement(event),
-                    event.local_copy.map_or_else(|| "-".to_owned(), |v| v.to_string()),
+                    event
+                        .local_copy
+                        .map_or_else(|| "-".to_owned(), |v| v.to_string()),
                     event.value.to_string(),
                     note,
                 ]
