@@ -430,11 +430,7 @@ impl<'a> Diagram<'a> {
             // Nothing to explain.
             legend.clear();
         }
-        let footnote = (timeline.dropped() > 0).then(|| {
-            let n = timeline.dropped();
-            let s = if n == 1 { "" } else { "s" };
-            format!("{n} later statement{s} not recorded: the timeline was full")
-        });
+        let footnote = timeline.dropped_note();
 
         // Columns, left to right: time, the lanes, shared value, notes.
         let time_width = times

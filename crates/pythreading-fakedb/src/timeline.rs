@@ -193,6 +193,22 @@ impl Timeline {
         self.dropped
     }
 
+    /// Says how many statements were not recorded, if any: the footnote
+    /// of the table and of the diagram.
+    pub(crate) fn dropped_note(&self) -> Option<String> {
+        let n = self.dropped;
+        let s = if n == 1 { "" } else { "s" };
+        match (n, self.events.is_empty()) {
+            (0, _) => None,
+            (_, true) => Some(format!(
+                "{n} statement{s} not recorded: the timeline's capacity is 0"
+            )),
+            (_, false) => Some(format!(
+                "{n} later statement{s} not recorded: the timeline was full"
+            )),
+        }
+    }
+
     /// The names of the threads that ran statements, in the order each was
     /// first seen: one lane each in the diagram.
     pub fn threads(&self) -> Vec<&str> {
@@ -366,12 +382,8 @@ impl Display for Timeline {
             );
             writeln!(f, "{}", line.trim_end())?;
         }
-        if self.dropped > 0 {
-            writeln!(
-                f,
-                "({} later statements not recorded: the timeline was full)",
-                self.dropped
-            )?;
+        if let Some(note) = self.dropped_note() {
+            writeln!(f, "({note})")?;
         }
         Ok(())
     }

@@ -300,6 +300,12 @@ fn timeline_capacity_bounds_the_recording_and_counts_the_rest() {
     silent.locked_update(0);
     assert!(silent.timeline().events().is_empty());
     assert_eq!(silent.timeline().dropped(), 10);
+    assert!(
+        silent
+            .timeline()
+            .to_string()
+            .contains("10 statements not recorded: the timeline's capacity is 0")
+    );
     assert_eq!(silent.value(), 1);
     assert_eq!(DEFAULT_TIMELINE_CAPACITY, 4096);
 }
