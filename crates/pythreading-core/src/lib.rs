@@ -45,6 +45,8 @@ mod local;
 mod loom;
 mod os;
 mod registry;
+#[doc(hidden)]
+pub mod shim;
 mod shutdown;
 mod thread;
 

@@ -137,14 +137,10 @@ impl Lifecycle {
                 Phase::Initial => return WaitOutcome::NotStarted,
                 Phase::Started => {}
             }
-            match deadline {
-                None => state = self.changed.wait(state),
-                Some(deadline) => {
-                    if Instant::now() >= deadline {
-                        return WaitOutcome::TimedOut;
-                    }
-                    state = self.changed.wait_until(state, deadline).0;
-                }
+            let (guard, timed_out) = self.changed.wait_deadline(state, deadline);
+            state = guard;
+            if timed_out && matches!(state.phase, Phase::Started) {
+                return WaitOutcome::TimedOut;
             }
         }
     }
