@@ -155,11 +155,11 @@ impl FakeDatabase {
     /// Another thread's update that lands during the sleep is overwritten:
     /// with two or more threads updating at once, updates are lost.
     pub fn update(&self, name: usize) {
-        let thread = pythreading_core::current_thread().name();
+        let me = Updater::new(self, name);
         log::info!("Thread {name}: starting update");
-        self.record(&thread, name, Step::Start, None);
-        let local_copy = self.read_modify_write(&thread, name);
-        self.finish(&thread, name, local_copy);
+        me.record(Step::Start, None);
+        let local_copy = me.read_modify_write();
+        me.finish(local_copy);
         log::info!("Thread {name}: finishing update");
     }
 
@@ -171,85 +171,106 @@ impl FakeDatabase {
     /// Besides the INFO lines of `update`, it logs the lock steps at DEBUG
     /// (`Thread 0 about to lock`, `Thread 0 has lock`, …).
     pub fn locked_update(&self, name: usize) {
-        let thread = pythreading_core::current_thread().name();
+        let me = Updater::new(self, name);
         log::info!("Thread {name}: starting update");
-        self.record(&thread, name, Step::Start, None);
+        me.record(Step::Start, None);
         log::debug!("Thread {name} about to lock");
-        self.record(&thread, name, Step::AboutToLock, None);
+        me.record(Step::AboutToLock, None);
         let local_copy = {
             let _guard = self.lock.guard();
             log::debug!("Thread {name} has lock");
-            self.record(&thread, name, Step::HasLock, None);
-            let local_copy = self.read_modify_write(&thread, name);
+            me.record(Step::HasLock, None);
+            let local_copy = me.read_modify_write();
             log::debug!("Thread {name} about to release lock");
-            self.record(&thread, name, Step::AboutToRelease, Some(local_copy));
+            me.record(Step::AboutToRelease, Some(local_copy));
             local_copy
         };
         log::debug!("Thread {name} after release");
-        self.record(&thread, name, Step::AfterRelease, Some(local_copy));
-        self.finish(&thread, name, local_copy);
+        me.record(Step::AfterRelease, Some(local_copy));
+        me.finish(local_copy);
         log::info!("Thread {name}: finishing update");
+    }
+}
+
+/// One update in progress: the database, the thread running it and the
+/// update's `name`, which every recorded statement carries.
+struct Updater<'a> {
+    database: &'a FakeDatabase,
+    thread: String,
+    name: usize,
+}
+
+impl<'a> Updater<'a> {
+    fn new(database: &'a FakeDatabase, name: usize) -> Self {
+        Self {
+            database,
+            thread: pythreading_core::current_thread().name(),
+            name,
+        }
     }
 
     /// The four statements both updates share; returns `local_copy`.
-    fn read_modify_write(&self, thread: &str, name: usize) -> i64 {
-        let mut local_copy = self.recorder.step(|| {
-            let read = self.value.load(Ordering::SeqCst);
-            (
-                read,
-                self.event(thread, name, Step::Read, Some(read), read, None),
-            )
+    fn read_modify_write(&self) -> i64 {
+        let value = &self.database.value;
+        let mut local_copy = self.step(Step::Read, || {
+            let read = value.load(Ordering::SeqCst);
+            (read, Effect::unchanged(Some(read), read))
         });
         local_copy += 1;
-        self.record(thread, name, Step::Increment, Some(local_copy));
-        self.record(thread, name, Step::Sleep, Some(local_copy));
-        std::thread::sleep(self.delay);
-        self.recorder.step(|| {
-            let replaced = self.value.swap(local_copy, Ordering::SeqCst);
-            let event = self.event(
-                thread,
-                name,
-                Step::Write,
-                Some(local_copy),
-                local_copy,
-                Some(replaced),
-            );
-            ((), event)
+        self.record(Step::Increment, Some(local_copy));
+        self.record(Step::Sleep, Some(local_copy));
+        std::thread::sleep(self.database.delay);
+        self.step(Step::Write, || {
+            let replaced = value.swap(local_copy, Ordering::SeqCst);
+            let effect = Effect {
+                local_copy: Some(local_copy),
+                value: local_copy,
+                replaced: Some(replaced),
+            };
+            ((), effect)
         });
         local_copy
     }
 
     /// Counts the update as finished and records its last statement.
-    fn finish(&self, thread: &str, name: usize, local_copy: i64) {
-        self.updates.fetch_add(1, Ordering::SeqCst);
-        self.record(thread, name, Step::Finish, Some(local_copy));
+    fn finish(&self, local_copy: i64) {
+        self.database.updates.fetch_add(1, Ordering::SeqCst);
+        self.record(Step::Finish, Some(local_copy));
     }
 
     /// Records a statement that does not touch the shared value.
-    fn record(&self, thread: &str, name: usize, step: Step, local_copy: Option<i64>) {
-        self.recorder.step(|| {
-            let value = self.value.load(Ordering::SeqCst);
-            ((), self.event(thread, name, step, local_copy, value, None))
+    fn record(&self, step: Step, local_copy: Option<i64>) {
+        let value = &self.database.value;
+        self.step(step, || {
+            (
+                (),
+                Effect::unchanged(local_copy, value.load(Ordering::SeqCst)),
+            )
         });
     }
 
-    fn event(
-        &self,
-        thread: &str,
-        name: usize,
-        step: Step,
-        local_copy: Option<i64>,
-        value: i64,
-        replaced: Option<i64>,
-    ) -> Event {
-        Event {
-            at: self.recorder.start.elapsed(),
-            thread: thread.to_owned(),
-            name,
-            step,
+    /// Runs one statement through the database's recorder.
+    fn step<R>(&self, step: Step, statement: impl FnOnce() -> (R, Effect)) -> R {
+        self.database
+            .recorder
+            .step(&self.thread, self.name, step, statement)
+    }
+}
+
+/// What a statement left: the [`Event`] fields it decides.
+struct Effect {
+    local_copy: Option<i64>,
+    value: i64,
+    replaced: Option<i64>,
+}
+
+impl Effect {
+    /// A statement that did not write the shared value.
+    fn unchanged(local_copy: Option<i64>, value: i64) -> Self {
+        Self {
             local_copy,
             value,
-            replaced,
+            replaced: None,
         }
     }
 }
@@ -277,16 +298,30 @@ impl Recorder {
         }
     }
 
-    /// Runs one statement and records the event it returns, under the
-    /// recorder's mutex: no other statement runs in between, so the
-    /// events' order is the order the statements took effect in. The
-    /// statements of one update are still separate steps, which is where
-    /// the race lies.
-    fn step<R>(&self, statement: impl FnOnce() -> (R, Event)) -> R {
+    /// Runs one statement and records its event, under the recorder's
+    /// mutex: no other statement runs in between, so the events' order is
+    /// the order the statements took effect in. The statements of one
+    /// update are still separate steps, which is where the race lies.
+    /// Past the capacity the statement still runs, and is only counted.
+    fn step<R>(
+        &self,
+        thread: &str,
+        name: usize,
+        step: Step,
+        statement: impl FnOnce() -> (R, Effect),
+    ) -> R {
         let mut recording = self.recording.lock();
-        let (result, event) = statement();
+        let (result, effect) = statement();
         if recording.events.len() < self.capacity {
-            recording.events.push(event);
+            recording.events.push(Event {
+                at: self.start.elapsed(),
+                thread: thread.to_owned(),
+                name,
+                step,
+                local_copy: effect.local_copy,
+                value: effect.value,
+                replaced: effect.replaced,
+            });
         } else {
             recording.dropped += 1;
         }

@@ -101,12 +101,13 @@ fn main() -> ExitCode {
 fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     // Opened first, so that a path that cannot be written fails before the
     // demo runs, not after.
-    let svg = args
-        .svg
-        .as_deref()
-        .map(|path| File::create(path).map(|file| (path, file)))
-        .transpose()
-        .map_err(|e| format!("cannot write the diagram to {}: {e}", path_of(args)))?;
+    let svg = match args.svg.as_deref() {
+        Some(path) => Some((
+            path,
+            File::create(path).map_err(|e| cannot_write(path, &e))?,
+        )),
+        None => None,
+    };
 
     // PYTHREADING_LOG may change the level, but --verbose has the last word.
     logging::init_logging();
@@ -122,7 +123,7 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     if let Some((path, mut file)) = svg {
         file.write_all(report.timeline.to_svg().as_bytes())
             .and_then(|()| file.flush())
-            .map_err(|e| format!("cannot write the diagram to {}: {e}", path.display()))?;
+            .map_err(|e| cannot_write(path, &e))?;
         println!("\nThe diagram is in {}.", path.display());
     }
 
@@ -133,11 +134,9 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--svg`'s path for messages.
-fn path_of(args: &RunArgs) -> String {
-    args.svg
-        .as_deref()
-        .map_or_else(String::new, |p: &Path| p.display().to_string())
+/// The message for a diagram that cannot be written to `path`.
+fn cannot_write(path: &Path, error: &std::io::Error) -> String {
+    format!("cannot write the diagram to {}: {error}", path.display())
 }
 
 /// The verdict, an explanation, and the table.
