@@ -1,0 +1,3 @@
+//! The comparison suite (being written).
+#![allow(missing_docs)]
+fn main() {}

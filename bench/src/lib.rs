@@ -1,0 +1,9 @@
+//! pythreading measured against its peers: the results format shared by the
+//! comparison suite, the Python script and `cargo xtask bench`, and the
+//! report that turns results into `BENCHMARKS.md` and a chart.
+//!
+//! See `bench/README.md` for the workloads and their ids.
+
+pub mod records;
+
+pub use records::{Record, Results, Unit};
