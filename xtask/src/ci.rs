@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{examples, tidy};
+use crate::{bench, examples, tidy};
 
 /// Crates whose `loom_*` tests (in `#[cfg(all(test, loom))]` modules) the `loom`
 /// step runs. Add a crate here once it has loom tests.
@@ -71,6 +71,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "examples",
         run: run_examples,
+    },
+    Step {
+        name: "bench",
+        run: bench_smoke,
     },
 ];
 
@@ -234,7 +238,7 @@ fn loom(ctx: &Ctx) -> Result<(), String> {
 
 /// The source checks of `tidy.rs`.
 fn run_tidy(ctx: &Ctx) -> Result<(), String> {
-    println!("checking *.rs files under crates/, examples/ and xtask/");
+    println!("checking *.rs files under crates/, bench/, examples/ and xtask/");
     let problems = tidy::check(&ctx.root);
     if problems.is_empty() {
         return Ok(());
@@ -243,6 +247,18 @@ fn run_tidy(ctx: &Ctx) -> Result<(), String> {
         eprintln!("tidy: {problem}");
     }
     Err(format!("{} tidy problem(s)", problems.len()))
+}
+
+/// `cargo xtask bench --smoke`: the crate benches, the comparison suite and
+/// the Python script each run once, tiny and unoptimised, and the report is
+/// written under `target/`. It proves the benchmark machinery works; it
+/// measures nothing.
+fn bench_smoke(ctx: &Ctx) -> Result<(), String> {
+    let options = bench::Options {
+        mode: bench::Mode::Smoke,
+        no_python: false,
+    };
+    bench::run(&ctx.root, &options)
 }
 
 /// Builds the examples, then runs each one and checks its output.
@@ -270,7 +286,7 @@ fn cargo_program() -> String {
 
 /// Prints, then runs `cargo ARGS` from `root` with the extra `envs`, and fails
 /// if it cannot start or exits unsuccessfully.
-fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     let mut shown = String::new();
     for (key, value) in envs {
         shown.push_str(&format!("{key}={} ", quote(value)));
@@ -296,7 +312,7 @@ fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String
 }
 
 /// Quotes `s` for display if it contains spaces.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     if s.contains(' ') || s.is_empty() {
         format!("\"{s}\"")
     } else {

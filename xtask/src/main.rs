@@ -3,8 +3,10 @@
 //!
 //! `main` parses the command line and hands over to `try_main`; each task is a
 //! function. The steps of `ci` live in `ci.rs`, the source checks in `tidy.rs`
-//! and the table of example checks in `examples.rs`.
+//! the table of example checks in `examples.rs`, and `cargo xtask bench` in
+//! `bench.rs`.
 
+mod bench;
 mod ci;
 mod examples;
 mod tidy;
@@ -19,6 +21,10 @@ usage: cargo xtask <task> [options]
 tasks:
   ci [--skip STEP]... [--only STEP]...  run the CI steps (all of them by default)
   examples [NAME]...                    build the examples and check their output
+  bench [--quick|--smoke] [--no-python] measure pythreading against its peers and
+                                        write BENCHMARKS.md and benchmarks.svg
+                                        (--quick: under 3 minutes; --smoke: a tiny
+                                        unoptimised run, report in target/xtask-bench)
   help                                  print this message";
 
 /// A command line that makes sense, ready to run.
@@ -34,6 +40,8 @@ enum Task {
         /// Names of the examples to check; empty means all of them.
         examples: Vec<String>,
     },
+    /// Run the benchmarks and write the report.
+    Bench(bench::Options),
 }
 
 /// Runs the task, turning a usage error into exit code 2 and a failed task into 1.
@@ -70,6 +78,13 @@ fn try_main(args: &[String]) -> Result<bool, String> {
             };
             Ok(ci::run(&ctx, &steps))
         }
+        Task::Bench(options) => match bench::run(&workspace_root(), &options) {
+            Ok(()) => Ok(true),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(false)
+            }
+        },
     }
 }
 
@@ -84,6 +99,7 @@ fn parse(args: &[String]) -> Result<Task, String> {
             Some(arg) => Err(format!("`help` takes no arguments, got `{arg}`")),
         },
         "ci" => parse_ci(rest),
+        "bench" => bench::parse(rest).map(Task::Bench),
         "examples" => {
             let known = examples::names();
             for name in rest {

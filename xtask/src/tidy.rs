@@ -1,7 +1,7 @@
 //! Source checks that need nothing but std, run by `cargo xtask ci` (step
 //! `tidy`) and by `cargo test` (the `tidy` test at the bottom):
 //!
-//! - every `*.rs` file under `crates/`, `examples/` and `xtask/` starts with a
+//! - every `*.rs` file under `crates/`, `bench/`, `examples/` and `xtask/` starts with a
 //!   `//!` doc comment;
 //! - no leftover debugging or placeholder macros;
 //! - the facade crate only re-exports.
@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The directories searched for `*.rs` files, relative to the root.
-const DIRS: &[&str] = &["crates", "examples", "xtask"];
+const DIRS: &[&str] = &["crates", "bench", "examples", "xtask"];
 
 /// The facade crate's root, which may only re-export.
 const FACADE: &str = "crates/pythreading/src/lib.rs";

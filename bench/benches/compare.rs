@@ -1,3 +1,0 @@
-//! The comparison suite (being written).
-#![allow(missing_docs)]
-fn main() {}

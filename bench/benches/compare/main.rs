@@ -1,0 +1,134 @@
+//! The comparison suite: every workload of `bench/README.md`, for
+//! pythreading and its Rust peers, in interleaved rounds.
+//!
+//! ```text
+//! cargo bench -p pythreading-bench --bench compare -- [--quick] [--out FILE] [WORKLOAD...]
+//! ```
+//!
+//! `cargo xtask bench` runs it with `--out`, next to the Python script and
+//! the criterion benches of every crate, and writes BENCHMARKS.md from the
+//! results. On its own it prints each workload's figures on stderr as it
+//! goes; `--out FILE` also writes them as a results file (JSON, see
+//! `pythreading_bench::records`). Positional arguments keep the workloads
+//! whose id contains one of them. Run without `--bench` (as
+//! `cargo test --benches` does), it makes one tiny round of everything:
+//! a smoke test whose results checks still apply.
+
+mod harness;
+mod pool;
+mod sync;
+mod timers;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use pythreading_bench::records::Results;
+
+use harness::{Size, Suite};
+
+/// The workload ids, in the order they run (and the report shows them).
+const WORKLOADS: [&str; 13] = [
+    "pool_round_trip",
+    "pool_latency",
+    "cpu_speedup",
+    "lock_uncontended",
+    "lock_contended",
+    "rlock_uncontended",
+    "rlock_contended",
+    "queue_bounded",
+    "queue_unbounded",
+    "semaphore",
+    "barrier",
+    "thread_start_join",
+    "timers",
+];
+
+/// What the command line asked for.
+#[derive(Debug)]
+struct Args {
+    size: Size,
+    out: Option<PathBuf>,
+    filters: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut bench = false;
+    let mut quick = false;
+    let mut out = None;
+    let mut filters = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--bench" => bench = true,
+            "--quick" => quick = true,
+            "--out" => {
+                let path = args.next().ok_or("`--out` needs a file name")?;
+                out = Some(PathBuf::from(path));
+            }
+            flag if flag.starts_with('-') => {
+                return Err(format!(
+                    "unknown flag `{flag}` (expected --quick, --out FILE, workload names)"
+                ));
+            }
+            filter => {
+                if !WORKLOADS.iter().any(|w| w.contains(filter)) {
+                    return Err(format!(
+                        "`{filter}` matches no workload (workloads: {})",
+                        WORKLOADS.join(", ")
+                    ));
+                }
+                filters.push(filter.to_owned());
+            }
+        }
+    }
+    let size = match (bench, quick) {
+        (false, _) => Size::Smoke,
+        (true, true) => Size::Quick,
+        (true, false) => Size::Full,
+    };
+    Ok(Args { size, out, filters })
+}
+
+fn main() -> ExitCode {
+    if timers::child_main() {
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse(&args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let mut suite = Suite::new(args.size, args.filters);
+    eprintln!(
+        "comparison suite ({:?} run), {} CPUs",
+        args.size,
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    pool::run(&mut suite);
+    sync::run(&mut suite);
+    timers::run(&mut suite);
+    eprintln!(
+        "comparison suite done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    if let Some(path) = args.out {
+        let results = Results {
+            source: "compare".to_owned(),
+            quick: args.size != Size::Full,
+            note: format!("{:?} run", args.size),
+            records: suite.records,
+        };
+        if let Err(e) = results.write(&path) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,317 @@
+//! `ThreadPoolExecutor` next to rayon's `ThreadPool`, the `threadpool`
+//! crate and a `std::thread::spawn` per task: round trips, single-task
+//! latency and a CPU-bound speed-up.
+
+use std::hint::black_box;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pythreading::futures::ThreadPoolExecutor;
+use pythreading_bench::records::Unit;
+
+use crate::harness::{Contender, Suite};
+
+/// Worker threads in every pool.
+const WORKERS: usize = 2;
+
+fn ours() -> ThreadPoolExecutor {
+    ThreadPoolExecutor::new(WORKERS).expect("a pool of 2 workers")
+}
+
+fn threadpool() -> threadpool::ThreadPool {
+    threadpool::ThreadPool::new(WORKERS)
+}
+
+fn rayon() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(WORKERS)
+        .build()
+        .expect("a rayon pool")
+}
+
+/// The sum of `0..n`: what every batch of round trips adds up to.
+fn triangle(n: u64) -> u64 {
+    n * (n - 1) / 2
+}
+
+/// Runs every pool workload the suite wants.
+pub(crate) fn run(suite: &mut Suite) {
+    if suite.wants("pool_round_trip") {
+        round_trips(suite);
+    }
+    if suite.wants("pool_latency") {
+        latency(suite);
+    }
+    if suite.wants("cpu_speedup") {
+        cpu_speedup(suite);
+    }
+}
+
+// ------------------------------------------------------------ round trips
+
+fn round_trips(suite: &mut Suite) {
+    let tasks = suite.size.pick(100_000, 20_000, 1_000);
+    let spawns = suite.size.pick(1_000, 300, 20);
+    let rounds = suite.rounds(15);
+    let (pool, tp, ry) = (ours(), threadpool(), rayon());
+    suite.interleaved(
+        "pool_round_trip",
+        rounds,
+        vec![
+            Contender::new(
+                "pythreading",
+                "ThreadPoolExecutor: submit + result",
+                tasks,
+                |n| {
+                    let start = Instant::now();
+                    let futures: Vec<_> = (0..n)
+                        .map(|i| pool.submit(move || i).expect("pool running"))
+                        .collect();
+                    let sum: u64 = futures
+                        .into_iter()
+                        .map(|f| f.result().expect("task ran"))
+                        .sum();
+                    let elapsed = start.elapsed();
+                    assert_eq!(sum, triangle(n));
+                    elapsed
+                },
+            ),
+            Contender::new("rayon", "rayon: spawn + channel", tasks, |n| {
+                let start = Instant::now();
+                let (tx, rx) = mpsc::channel();
+                for i in 0..n {
+                    let tx = tx.clone();
+                    ry.spawn(move || tx.send(i).expect("receiver alive"));
+                }
+                let sum: u64 = rx.iter().take(n as usize).sum();
+                let elapsed = start.elapsed();
+                assert_eq!(sum, triangle(n));
+                elapsed
+            }),
+            Contender::new("threadpool", "threadpool: execute + channel", tasks, |n| {
+                let start = Instant::now();
+                let (tx, rx) = mpsc::channel();
+                for i in 0..n {
+                    let tx = tx.clone();
+                    tp.execute(move || tx.send(i).expect("receiver alive"));
+                }
+                let sum: u64 = rx.iter().take(n as usize).sum();
+                let elapsed = start.elapsed();
+                assert_eq!(sum, triangle(n));
+                elapsed
+            }),
+            Contender::new("std", "std::thread::spawn per task + join", spawns, |n| {
+                let start = Instant::now();
+                let handles: Vec<_> = (0..n).map(|i| thread::spawn(move || i)).collect();
+                let sum: u64 = handles
+                    .into_iter()
+                    .map(|h| h.join().expect("thread ran"))
+                    .sum();
+                let elapsed = start.elapsed();
+                assert_eq!(sum, triangle(n));
+                elapsed
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ latency
+
+/// A contender of the latency workload: id, label, round trips to time,
+/// and one round trip (returning the task's value, 7).
+type OneTask<'a> = (&'static str, &'static str, usize, Box<dyn Fn() -> u64 + 'a>);
+
+/// Each round trip timed alone, in interleaved rounds; `p50` and `p99`.
+fn latency(suite: &mut Suite) {
+    let per_contender = suite.size.pick(20_000, 4_000, 100);
+    let spawns = suite.size.pick(2_000, 400, 20);
+    let rounds = suite.size.pick(10, 4, 1);
+
+    let pool = ours();
+    let (rtx, rrx) = mpsc::channel();
+    let ry = rayon();
+    let (ttx, trx) = mpsc::channel();
+    let tp = threadpool();
+    let mut contenders: Vec<OneTask<'_>> = vec![
+        (
+            "pythreading",
+            "ThreadPoolExecutor: submit + result",
+            per_contender,
+            Box::new(|| {
+                let x = black_box(7u64);
+                pool.submit(move || x)
+                    .expect("pool running")
+                    .result()
+                    .expect("task ran")
+            }),
+        ),
+        (
+            "rayon",
+            "rayon: spawn + channel",
+            per_contender,
+            Box::new(|| {
+                let x = black_box(7u64);
+                let tx = rtx.clone();
+                ry.spawn(move || tx.send(x).expect("receiver alive"));
+                rrx.recv().expect("task ran")
+            }),
+        ),
+        (
+            "threadpool",
+            "threadpool: execute + channel",
+            per_contender,
+            Box::new(|| {
+                let x = black_box(7u64);
+                let tx = ttx.clone();
+                tp.execute(move || tx.send(x).expect("receiver alive"));
+                trx.recv().expect("task ran")
+            }),
+        ),
+        (
+            "std",
+            "std::thread::spawn + join",
+            spawns,
+            Box::new(|| {
+                let x = black_box(7u64);
+                thread::spawn(move || x).join().expect("thread ran")
+            }),
+        ),
+    ];
+    let mut times: Vec<Vec<f64>> = contenders.iter().map(|c| Vec::with_capacity(c.2)).collect();
+    for (_, _, n, once) in &contenders {
+        for _ in 0..(n / 10).max(1) {
+            assert_eq!(once(), 7); // warm-up: workers started, caches hot
+        }
+    }
+    for round in 0..rounds {
+        for k in 0..contenders.len() {
+            let i = (k + round) % contenders.len();
+            let (_, _, n, once) = &contenders[i];
+            for _ in 0..n.div_ceil(rounds) {
+                let start = Instant::now();
+                let value = once();
+                times[i].push(start.elapsed().as_secs_f64());
+                assert_eq!(value, 7);
+            }
+        }
+    }
+    for ((id, label, _, _), times) in contenders.drain(..).zip(times) {
+        suite.push_percentiles("pool_latency", id, label, &times);
+    }
+    suite.report("pool_latency", "p50");
+    suite.report("pool_latency", "p99");
+}
+
+// ------------------------------------------------------------ CPU-bound
+
+/// A contender of the CPU-bound workload: id, label, and one parallel run.
+type Parallel<'a> = (&'static str, &'static str, Box<dyn Fn() -> Duration + 'a>);
+
+/// Pieces of work, on [`WORKERS`] workers.
+const PIECES: u64 = 4;
+
+/// A dependent multiply-add-xorshift chain of `steps`: arithmetic the
+/// compiler cannot shorten (about 1.9 ns a step on a 2020s x86 core).
+fn crunch(seed: u64, steps: u64) -> u64 {
+    let mut x = black_box(seed);
+    for _ in 0..black_box(steps) {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        x ^= x >> 33;
+    }
+    x
+}
+
+/// Four pieces of about 11 ms, one after the other, then on each pool:
+/// `speedup` is sequential time over parallel time, round by round.
+fn cpu_speedup(suite: &mut Suite) {
+    let steps = suite.size.pick(6_000_000, 6_000_000, 100_000);
+    let rounds = suite.size.pick(10, 4, 1);
+    let expected: u64 = (0..PIECES)
+        .map(|i| crunch(i, steps))
+        .fold(0, u64::wrapping_add);
+    let sequential = || {
+        let start = Instant::now();
+        let sum = (0..PIECES)
+            .map(|i| crunch(i, steps))
+            .fold(0, u64::wrapping_add);
+        assert_eq!(sum, expected);
+        start.elapsed()
+    };
+    let pool = ours();
+    let tp = threadpool();
+    let ry = rayon();
+    let by_channel = |spawn: &dyn Fn(Box<dyn FnOnce() + Send>)| {
+        let start = Instant::now();
+        let (tx, rx) = mpsc::channel();
+        for i in 0..PIECES {
+            let tx = tx.clone();
+            spawn(Box::new(move || {
+                tx.send(crunch(i, steps)).expect("receiver alive")
+            }));
+        }
+        let sum = rx.iter().take(PIECES as usize).fold(0, u64::wrapping_add);
+        assert_eq!(sum, expected);
+        start.elapsed()
+    };
+    let contenders: Vec<Parallel<'_>> = vec![
+        (
+            "pythreading",
+            "ThreadPoolExecutor, 2 workers",
+            Box::new(|| {
+                let start = Instant::now();
+                let futures: Vec<_> = (0..PIECES)
+                    .map(|i| pool.submit(move || crunch(i, steps)).expect("pool running"))
+                    .collect();
+                let sum = futures
+                    .into_iter()
+                    .map(|f| f.result().expect("task ran"))
+                    .fold(0, u64::wrapping_add);
+                assert_eq!(sum, expected);
+                start.elapsed()
+            }),
+        ),
+        (
+            "rayon",
+            "rayon ThreadPool, 2 threads",
+            Box::new(|| by_channel(&|job| ry.spawn(job))),
+        ),
+        (
+            "threadpool",
+            "threadpool, 2 threads",
+            Box::new(|| by_channel(&|job| tp.execute(job))),
+        ),
+    ];
+    // Warm-up: every pool's workers started.
+    for (_, _, parallel) in &contenders {
+        black_box(parallel());
+    }
+    let mut seq = Vec::with_capacity(rounds);
+    let mut par: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); contenders.len()];
+    let mut speedups: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); contenders.len()];
+    for round in 0..rounds {
+        let s = sequential().as_secs_f64();
+        seq.push(s);
+        for k in 0..contenders.len() {
+            let i = (k + round) % contenders.len();
+            let p = (contenders[i].2)().as_secs_f64();
+            par[i].push(p);
+            speedups[i].push(s / p);
+        }
+    }
+    for (((id, label, _), par), speedups) in contenders.iter().zip(par).zip(speedups) {
+        suite.push("cpu_speedup", id, label, "speedup", Unit::Ratio, speedups);
+        suite.push("cpu_speedup", id, label, "parallel", Unit::Seconds, par);
+        suite.push(
+            "cpu_speedup",
+            id,
+            label,
+            "sequential",
+            Unit::Seconds,
+            seq.clone(),
+        );
+    }
+    suite.report("cpu_speedup", "speedup");
+}

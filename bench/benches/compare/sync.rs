@@ -1,0 +1,386 @@
+//! `Lock`, `RLock`, `Queue`, `Semaphore`, `Barrier` and `Thread` next to
+//! parking_lot, crossbeam-channel and std.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pythreading::queue::Queue;
+use pythreading::{Barrier, Lock, RLock, Semaphore, Thread};
+
+use crate::harness::{Contender, Suite, run_split, time_n};
+
+/// A workload of this module: its id and what runs it.
+type Workload = (&'static str, fn(&mut Suite));
+
+/// Runs every workload of this module the suite wants.
+pub(crate) fn run(suite: &mut Suite) {
+    let workloads: [Workload; 9] = [
+        ("lock_uncontended", lock_uncontended),
+        ("lock_contended", lock_contended),
+        ("rlock_uncontended", rlock_uncontended),
+        ("rlock_contended", rlock_contended),
+        ("queue_bounded", |s| queue(s, "queue_bounded", 1024)),
+        ("queue_unbounded", |s| queue(s, "queue_unbounded", 0)),
+        ("semaphore", semaphore),
+        ("barrier", barrier),
+        ("thread_start_join", thread_start_join),
+    ];
+    for (id, workload) in workloads {
+        if suite.wants(id) {
+            workload(suite);
+        }
+    }
+}
+
+// ------------------------------------------------------------ locks
+
+/// Each contender takes the lock, adds one to a counter and releases it.
+/// Ours guards a plain load and store (`Lock` guards no data, as in
+/// Python), the mutexes a `u64` of their own.
+fn lock_uncontended(suite: &mut Suite) {
+    let ops = suite.size.pick(2_000_000, 1_000_000, 1_000);
+    let rounds = suite.rounds(20);
+    let lock = Lock::new();
+    let counter = AtomicU64::new(0);
+    let pl = parking_lot::Mutex::new(0u64);
+    let std_mutex = Mutex::new(0u64);
+    suite.interleaved(
+        "lock_uncontended",
+        rounds,
+        vec![
+            Contender::new("pythreading", "Lock: acquire + release", ops, |n| {
+                time_n(n, || {
+                    lock.acquire();
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    lock.release().expect("held");
+                })
+            }),
+            Contender::new("parking_lot", "parking_lot::Mutex", ops, |n| {
+                time_n(n, || *black_box(&pl).lock() += 1)
+            }),
+            Contender::new("std", "std::sync::Mutex", ops, |n| {
+                time_n(n, || {
+                    *black_box(&std_mutex).lock().expect("not poisoned") += 1
+                })
+            }),
+        ],
+    );
+}
+
+/// Two threads increment one counter under the lock; time per increment.
+/// The counter is checked, so a lock that failed to exclude would fail the
+/// run rather than win it.
+fn lock_contended(suite: &mut Suite) {
+    let ops = suite.size.pick(400_000, 200_000, 1_000);
+    let rounds = suite.rounds(15);
+    suite.interleaved(
+        "lock_contended",
+        rounds,
+        vec![
+            Contender::new("pythreading", "Lock", ops, |n| {
+                let lock = Lock::new();
+                // A plain load and store, not fetch_add: only the lock makes
+                // the increment atomic.
+                let counter = AtomicU64::new(0);
+                let elapsed = run_split(2, n, &|| {
+                    let _held = lock.guard();
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                });
+                assert_eq!(counter.load(Ordering::Relaxed), n, "an update was lost");
+                elapsed
+            }),
+            Contender::new("parking_lot", "parking_lot::Mutex", ops, |n| {
+                let counter = parking_lot::Mutex::new(0u64);
+                let elapsed = run_split(2, n, &|| *counter.lock() += 1);
+                assert_eq!(*counter.lock(), n);
+                elapsed
+            }),
+            Contender::new("std", "std::sync::Mutex", ops, |n| {
+                let counter = Mutex::new(0u64);
+                let elapsed = run_split(2, n, &|| *counter.lock().expect("not poisoned") += 1);
+                assert_eq!(*counter.lock().expect("not poisoned"), n);
+                elapsed
+            }),
+        ],
+    );
+}
+
+fn rlock_uncontended(suite: &mut Suite) {
+    let ops = suite.size.pick(2_000_000, 1_000_000, 1_000);
+    let rounds = suite.rounds(20);
+    let rlock = RLock::new();
+    let counter = AtomicU64::new(0);
+    let pl = parking_lot::ReentrantMutex::new(Cell::new(0u64));
+    suite.interleaved(
+        "rlock_uncontended",
+        rounds,
+        vec![
+            Contender::new("pythreading", "RLock: acquire + release", ops, |n| {
+                time_n(n, || {
+                    rlock.acquire();
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    rlock.release().expect("held");
+                })
+            }),
+            Contender::new("parking_lot", "parking_lot::ReentrantMutex", ops, |n| {
+                time_n(n, || {
+                    let cell = black_box(&pl).lock();
+                    cell.set(cell.get() + 1);
+                })
+            }),
+        ],
+    );
+}
+
+fn rlock_contended(suite: &mut Suite) {
+    let ops = suite.size.pick(400_000, 200_000, 1_000);
+    let rounds = suite.rounds(15);
+    suite.interleaved(
+        "rlock_contended",
+        rounds,
+        vec![
+            Contender::new("pythreading", "RLock", ops, |n| {
+                let rlock = RLock::new();
+                let counter = AtomicU64::new(0);
+                let elapsed = run_split(2, n, &|| {
+                    let _held = rlock.guard();
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                });
+                assert_eq!(counter.load(Ordering::Relaxed), n, "an update was lost");
+                elapsed
+            }),
+            Contender::new("parking_lot", "parking_lot::ReentrantMutex", ops, |n| {
+                let counter = parking_lot::ReentrantMutex::new(Cell::new(0u64));
+                let elapsed = run_split(2, n, &|| {
+                    let cell = counter.lock();
+                    cell.set(cell.get() + 1);
+                });
+                assert_eq!(counter.lock().get(), n);
+                elapsed
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ queues
+
+/// One producer (this thread) and one consumer thread; the time runs from
+/// the first put to the consumer's last get. `capacity` 0 is unbounded.
+fn queue(suite: &mut Suite, workload: &str, capacity: usize) {
+    let items = suite.size.pick(50_000, 20_000, 1_000);
+    let rounds = suite.rounds(15);
+    let check = |sum: u64, n: u64| assert_eq!(sum, n * (n - 1) / 2, "an item was lost");
+    let (ours, crossbeam, std) = if capacity == 0 {
+        (
+            "Queue::new(0)",
+            "crossbeam unbounded()",
+            "std mpsc::channel()",
+        )
+    } else {
+        (
+            "Queue::new(1024)",
+            "crossbeam bounded(1024)",
+            "std mpsc::sync_channel(1024)",
+        )
+    };
+    suite.interleaved(
+        workload,
+        rounds,
+        vec![
+            Contender::new("pythreading", ours, items, |n| {
+                let q = Arc::new(Queue::new(capacity));
+                let consumer = {
+                    let q = Arc::clone(&q);
+                    thread::spawn(move || (0..n).map(|_| q.get().expect("an item")).sum())
+                };
+                let start = Instant::now();
+                for i in 0..n {
+                    q.put(i).expect("room");
+                }
+                let sum = consumer.join().expect("consumer ran");
+                let elapsed = start.elapsed();
+                check(sum, n);
+                elapsed
+            }),
+            Contender::new("crossbeam", crossbeam, items, |n| {
+                let (tx, rx) = if capacity == 0 {
+                    crossbeam_channel::unbounded()
+                } else {
+                    crossbeam_channel::bounded(capacity)
+                };
+                let consumer =
+                    thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
+                let start = Instant::now();
+                for i in 0..n {
+                    tx.send(i).expect("receiver alive");
+                }
+                let sum = consumer.join().expect("consumer ran");
+                let elapsed = start.elapsed();
+                check(sum, n);
+                elapsed
+            }),
+            Contender::new("std", std, items, |n| {
+                let start;
+                let consumer;
+                if capacity == 0 {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    consumer =
+                        thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
+                    start = Instant::now();
+                    for i in 0..n {
+                        tx.send(i).expect("receiver alive");
+                    }
+                } else {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+                    consumer =
+                        thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
+                    start = Instant::now();
+                    for i in 0..n {
+                        tx.send(i).expect("receiver alive");
+                    }
+                }
+                let sum = consumer.join().expect("consumer ran");
+                let elapsed = start.elapsed();
+                check(sum, n);
+                elapsed
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ semaphore
+
+/// The semaphore people write by hand with std: a count under a mutex, and
+/// a condition variable to sleep on while it is 0.
+struct StdSemaphore {
+    count: Mutex<usize>,
+    available: Condvar,
+}
+
+impl StdSemaphore {
+    fn new(value: usize) -> Self {
+        Self {
+            count: Mutex::new(value),
+            available: Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) {
+        let count = self.count.lock().expect("not poisoned");
+        let mut count = self
+            .available
+            .wait_while(count, |count| *count == 0)
+            .expect("not poisoned");
+        *count -= 1;
+    }
+
+    fn release(&self) {
+        *self.count.lock().expect("not poisoned") += 1;
+        self.available.notify_one();
+    }
+}
+
+fn semaphore(suite: &mut Suite) {
+    let ops = suite.size.pick(2_000_000, 1_000_000, 1_000);
+    let std_ops = ops / 20; // each of its releases makes a system call
+    let rounds = suite.rounds(15);
+    let sem = Semaphore::new(1);
+    let std_sem = StdSemaphore::new(1);
+    suite.interleaved(
+        "semaphore",
+        rounds,
+        vec![
+            Contender::new("pythreading", "Semaphore: acquire + release", ops, |n| {
+                let elapsed = time_n(n, || {
+                    sem.acquire();
+                    sem.release();
+                });
+                assert_eq!(sem.value(), 1);
+                elapsed
+            }),
+            Contender::new("std", "std Mutex + Condvar semaphore", std_ops, |n| {
+                time_n(n, || {
+                    std_sem.acquire();
+                    std_sem.release();
+                })
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ barrier
+
+/// Two threads pass the barrier `n` times; time per round, measured by the
+/// second thread from its first pass to its last.
+fn barrier(suite: &mut Suite) {
+    let ours_rounds = suite.size.pick(20_000, 10_000, 100);
+    let std_rounds = suite.size.pick(2_000, 1_000, 100);
+    let rounds = suite.rounds(15);
+    fn two_threads(n: u64, wait: &(dyn Fn() + Sync)) -> Duration {
+        thread::scope(|s| {
+            let other = s.spawn(|| {
+                for _ in 0..=n {
+                    wait();
+                }
+            });
+            wait(); // both started
+            let start = Instant::now();
+            for _ in 0..n {
+                wait();
+            }
+            let elapsed = start.elapsed();
+            other.join().expect("barrier thread ran");
+            elapsed
+        })
+    }
+    suite.interleaved(
+        "barrier",
+        rounds,
+        vec![
+            Contender::new("pythreading", "Barrier::new(2)", ours_rounds, |n| {
+                let barrier = Barrier::new(2).expect("2 parties");
+                two_threads(n, &|| {
+                    barrier.wait().expect("not broken");
+                })
+            }),
+            Contender::new("std", "std::sync::Barrier::new(2)", std_rounds, |n| {
+                let barrier = std::sync::Barrier::new(2);
+                two_threads(n, &|| {
+                    barrier.wait();
+                })
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ threads
+
+/// Start a thread that does nothing, then join it, one after the other.
+fn thread_start_join(suite: &mut Suite) {
+    let threads = suite.size.pick(1_000, 400, 20);
+    let rounds = suite.rounds(10);
+    suite.interleaved(
+        "thread_start_join",
+        rounds,
+        vec![
+            Contender::new("pythreading", "Thread: new + start + join", threads, |n| {
+                time_n(n, || {
+                    let t = Thread::new(|| black_box(1u64));
+                    t.start().expect("the thread starts");
+                    t.join().expect("started");
+                })
+            }),
+            Contender::new("std", "std::thread::spawn + join", threads, |n| {
+                time_n(n, || {
+                    thread::spawn(|| black_box(1u64))
+                        .join()
+                        .expect("the thread ran");
+                })
+            }),
+        ],
+    );
+}

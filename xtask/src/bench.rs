@@ -1,0 +1,303 @@
+//! The `bench` task: the criterion benches of every crate, the comparison
+//! suite (pythreading and its Rust peers) and the Python script, one after
+//! the other on a quiet machine, then the report: `BENCHMARKS.md` and
+//! `benchmarks.svg` at the workspace root.
+//!
+//! Everything is built before anything is measured, so no compiler runs
+//! next to a benchmark. Results go to `target/xtask-bench/` (cleared at the
+//! start): `criterion/<crate>/` (criterion's own files, through
+//! `CRITERION_HOME`), `compare.json` and `python.json`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::ci::{cargo, quote};
+
+/// The library crates, each with criterion benches of its own API under
+/// `benches/` (the facade only re-exports them and has none).
+const CRATES: &[&str] = &[
+    "pythreading-core",
+    "pythreading-sync",
+    "pythreading-executor",
+    "pythreading-fakedb",
+];
+
+/// How much to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every figure: under 15 minutes on 2 cores.
+    Full,
+    /// Smaller workloads, shorter criterion runs: under 3 minutes.
+    Quick,
+    /// Everything runs once, tiny, unoptimised, and the report goes to
+    /// `target/xtask-bench/` instead of the workspace root: a check that
+    /// the machinery works (CI runs it), not a measurement.
+    Smoke,
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug)]
+pub(crate) struct Options {
+    /// How much to measure.
+    pub(crate) mode: Mode,
+    /// Skip the Python script even when `python3` is there.
+    pub(crate) no_python: bool,
+}
+
+/// Reads the flags of `bench`.
+pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        mode: Mode::Full,
+        no_python: false,
+    };
+    for arg in args {
+        match arg.as_str() {
+            "--quick" if options.mode == Mode::Full => options.mode = Mode::Quick,
+            "--smoke" if options.mode == Mode::Full => options.mode = Mode::Smoke,
+            "--quick" | "--smoke" => {
+                return Err("give one of `--quick` and `--smoke`, once".to_owned());
+            }
+            "--no-python" => options.no_python = true,
+            other => return Err(format!("unknown flag `{other}` for `bench`")),
+        }
+    }
+    Ok(options)
+}
+
+/// Runs the benchmarks and writes the report; `Err` names what failed.
+pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let target = target_dir(root);
+    let results = target.join("xtask-bench");
+    if results.exists() {
+        std::fs::remove_dir_all(&results)
+            .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
+    }
+    std::fs::create_dir_all(&results)
+        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
+
+    let command = shown_command(options);
+    println!("== {command}: building first, then measuring");
+    // `cargo bench` builds with the `bench` profile (thin LTO, one codegen
+    // unit); `cargo test --benches` with the test profile, for the smoke run.
+    let smoke = options.mode == Mode::Smoke;
+    let build_verb = if smoke { "test" } else { "bench" };
+    let mut build = vec![build_verb, "--no-run", "-p", "pythreading-bench"];
+    for krate in CRATES {
+        build.extend(["-p", krate]);
+    }
+    build.extend(["--bench", "*"]);
+    cargo(root, &build, &[])?;
+    cargo(
+        root,
+        &[
+            "build",
+            "-p",
+            "pythreading-bench",
+            "--bin",
+            "pythreading-bench",
+        ],
+        &[],
+    )?;
+
+    // 1. The criterion benches of every crate.
+    let criterion_args: &[&str] = match options.mode {
+        Mode::Full => &["--warm-up-time", "1", "--measurement-time", "3"],
+        Mode::Quick => &[
+            "--warm-up-time",
+            "0.3",
+            "--measurement-time",
+            "0.7",
+            "--sample-size",
+            "10",
+        ],
+        Mode::Smoke => &[],
+    };
+    for krate in CRATES {
+        let home = results.join("criterion").join(krate);
+        let home = home.to_string_lossy();
+        let mut args = vec![build_verb, "-p", krate, "--bench", "*", "--"];
+        args.extend(criterion_args);
+        cargo(root, &args, &[("CRITERION_HOME", &home)])?;
+    }
+
+    // 2. The comparison suite.
+    let compare = results.join("compare.json");
+    let compare = compare.to_string_lossy();
+    let mut args = vec![
+        build_verb,
+        "-p",
+        "pythreading-bench",
+        "--bench",
+        "compare",
+        "--",
+    ];
+    // `cargo bench` passes `--bench` itself: a measuring run, not a smoke one.
+    if options.mode == Mode::Quick {
+        args.push("--quick");
+    }
+    args.extend(["--out", &compare]);
+    cargo(root, &args, &[])?;
+
+    // 3. CPython's figures, when there is a CPython.
+    if options.no_python {
+        println!("== skipping the Python script (--no-python)");
+    } else {
+        match python() {
+            Some(python) => {
+                let script = root.join("bench").join("python").join("compare.py");
+                let out = results.join("python.json");
+                let mut args = vec![script.to_string_lossy().into_owned()];
+                match options.mode {
+                    Mode::Full => {}
+                    Mode::Quick => args.push("--quick".to_owned()),
+                    Mode::Smoke => args.push("--smoke".to_owned()),
+                }
+                args.extend(["--out".to_owned(), out.to_string_lossy().into_owned()]);
+                run_program(root, &python, &args)?;
+            }
+            None => println!(
+                "== python3 not found: the report will say the Python figures were not measured"
+            ),
+        }
+    }
+
+    // 4. The report.
+    let (markdown, svg) = if smoke {
+        (
+            results.join("BENCHMARKS.md"),
+            results.join("benchmarks.svg"),
+        )
+    } else {
+        (root.join("BENCHMARKS.md"), root.join("benchmarks.svg"))
+    };
+    let elapsed = format!("{:.0}", started.elapsed().as_secs_f64());
+    let results = results.to_string_lossy();
+    let markdown = markdown.to_string_lossy();
+    let svg = svg.to_string_lossy();
+    cargo(
+        root,
+        &[
+            "run",
+            "--quiet",
+            "-p",
+            "pythreading-bench",
+            "--bin",
+            "pythreading-bench",
+            "--",
+            "report",
+            "--results",
+            &results,
+            "--command",
+            &command,
+            "--markdown",
+            &markdown,
+            "--svg",
+            &svg,
+            "--elapsed",
+            &elapsed,
+        ],
+        &[],
+    )?;
+    println!(
+        "== {command}: done in {:.0} s; wrote {markdown} and {svg}",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The command line as the report shows it.
+fn shown_command(options: &Options) -> String {
+    let mut command = "cargo xtask bench".to_owned();
+    match options.mode {
+        Mode::Full => {}
+        Mode::Quick => command.push_str(" --quick"),
+        Mode::Smoke => command.push_str(" --smoke"),
+    }
+    if options.no_python {
+        command.push_str(" --no-python");
+    }
+    command
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the
+/// workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// The Python to run: `$PYTHON` if set, else `python3` if it answers
+/// `--version`.
+fn python() -> Option<String> {
+    if let Some(python) = std::env::var_os("PYTHON") {
+        return Some(python.to_string_lossy().into_owned());
+    }
+    let works = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    works.then(|| "python3".to_owned())
+}
+
+/// Prints, then runs `program ARGS` from `root`; fails if it cannot start or
+/// exits unsuccessfully.
+fn run_program(root: &Path, program: &str, args: &[String]) -> Result<(), String> {
+    let shown: Vec<String> = std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .map(quote)
+        .collect();
+    let shown = shown.join(" ");
+    println!("$ {shown}");
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("could not run `{program}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn flags_pick_the_mode() {
+        assert_eq!(parse(&args(&[])).unwrap().mode, Mode::Full);
+        assert_eq!(parse(&args(&["--quick"])).unwrap().mode, Mode::Quick);
+        assert_eq!(parse(&args(&["--smoke"])).unwrap().mode, Mode::Smoke);
+        let options = parse(&args(&["--no-python", "--quick"])).unwrap();
+        assert!(options.no_python);
+        assert_eq!(
+            shown_command(&options),
+            "cargo xtask bench --quick --no-python"
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_refused_with_a_reason() {
+        for bad in [
+            &["--quick", "--smoke"][..],
+            &["--quick", "--quick"],
+            &["--fast"],
+            &["quick"],
+        ] {
+            let err = parse(&args(bad)).unwrap_err();
+            assert!(
+                err.starts_with("unknown flag") || err.starts_with("give one of"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+}
