@@ -176,9 +176,13 @@ def calibrate(batch, seconds):
 
 
 def rounds_of(batch, plan):
-    """Calibrates, warms up, then returns batch's per-op time for each round."""
+    """Calibrates, warms up, then returns batch's per-op time for each round.
+
+    The warm-up batch sizes the rounds once more: some operations cost more
+    in a long batch than in the short ones calibration starts with.
+    """
     n = calibrate(batch, plan.round_seconds)
-    batch(n)
+    n = round_size(plan.round_seconds / batch(n))
     return [batch(n) for _ in range(plan.rounds)]
 
 
