@@ -4,6 +4,7 @@
 //!
 //! See `bench/README.md` for the workloads and their ids.
 
+pub mod criterion;
 pub mod machine;
 pub mod records;
 
