@@ -276,16 +276,23 @@ fn draw<DB: DrawingBackend>(
                 continue;
             };
             let x0 = start + width * k as f64;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x0 + width * 0.08, 1.0), (x0 + width * 0.92, bar.ratio)],
-                    colour.filled(),
-                )))
-                .map_err(chart_error)?;
+            // In pixels, so that a bar next to 1x keeps a visible sliver
+            // of its colour (3 px) to tie it to its figure.
+            let (left, py) = chart.backend_coord(&(x0 + width * 0.08, bar.ratio));
+            let (right, one) = chart.backend_coord(&(x0 + width * 0.92, 1.0));
+            let end = if bar.ratio >= 1.0 {
+                py.min(one - 3)
+            } else {
+                py.max(one + 3)
+            };
+            root.draw(&Rectangle::new(
+                [(left, one), (right, end)],
+                colour.filled(),
+            ))
+            .map_err(chart_error)?;
             // The figure, written along the bar: inside its outer end when
             // it fits (about 7 px a character), else past it.
-            let (px, py) = chart.backend_coord(&(x0 + width / 2.0, bar.ratio));
-            let (_, one) = chart.backend_coord(&(0.0, 1.0));
+            let (px, py) = ((left + right) / 2, end);
             let text = ratio_label(bar.ratio);
             let inside = (py - one).abs() > 7 * text.len() as i32 + 10;
             let up = bar.ratio >= 1.0;

@@ -796,7 +796,13 @@ fn missing_data_draws_no_bars() {
         ],
     };
     write_results(&dir.join("results"), &compare, None);
+    fs::remove_dir_all(dir.join("results/criterion")).unwrap();
     let generated = generate(&dir, "cargo xtask bench");
+    assert!(
+        generated
+            .markdown
+            .contains("This run has no criterion results")
+    );
     let svg = roxmltree::Document::parse(&generated.svg).unwrap();
     for (family, colour) in FAMILIES {
         let expected = if family == "rayon" { 2 } else { 0 };
