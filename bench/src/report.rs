@@ -397,122 +397,42 @@ impl Bound {
 pub fn targets(inputs: &Inputs) -> Vec<Target> {
     let index = Index::new(inputs);
     let python_missing = inputs.python.is_none();
-    let not_found = "not measured (python3 was not found)";
-    let mut out = Vec::new();
 
-    // A ratio of two contenders' times.
-    let mut ratio_target = |name: &str,
-                            workload: &str,
-                            metric: &str,
-                            num: (&str, &str),
-                            den: (&str, &str),
-                            bound: Bound| {
-        let involves_python = num.0 == "python" || den.0 == "python";
-        let values = (
-            index.value(workload, num.0, metric),
-            index.value(workload, den.0, metric),
-        );
-        let target = match values {
-            (Some(n), Some(d)) if d > 0.0 => {
-                let ratio = n / d;
-                let verdict = bound.verdict(ratio);
-                Target {
-                    name: name.to_owned(),
-                    measured: format!(
-                        "{} ({} {} ÷ {} {})",
-                        ratio_for_verdict(ratio, bound, verdict),
-                        num.1,
-                        format_value(n, Unit::Seconds),
-                        den.1,
-                        format_value(d, Unit::Seconds),
-                    ),
-                    verdict,
-                }
-            }
-            _ => Target {
-                name: name.to_owned(),
-                measured: if involves_python && python_missing {
-                    not_found.to_owned()
-                } else {
-                    "—".to_owned()
-                },
-                verdict: Verdict::NotMeasured,
-            },
-        };
-        out.push(target);
+    // A ratio of two contenders' times: `num`'s ÷ `den`'s. Each is an id
+    // and how the figure names it.
+    let ratio = |name: &str, workload: &str, num: (&str, &str), den: (&str, &str), bound| match (
+        index.value(workload, num.0, "time"),
+        index.value(workload, den.0, "time"),
+    ) {
+        (Some(n), Some(d)) if d > 0.0 => check(name, n / d, bound, |shown| {
+            format!(
+                "{shown} ({} {} ÷ {} {})",
+                num.1,
+                format_value(n, Unit::Seconds),
+                den.1,
+                format_value(d, Unit::Seconds),
+            )
+        }),
+        _ if python_missing && (num.0 == "python" || den.0 == "python") => {
+            not_measured(name, "not measured (python3 was not found)".to_owned())
+        }
+        _ => not_measured(name, "—".to_owned()),
     };
-
-    ratio_target(
-        "Pool round trip: at least 1.0x rayon (rayon's time ÷ ours)",
-        "pool_round_trip",
-        "time",
-        ("rayon", "rayon"),
-        ("pythreading", "pythreading"),
-        Bound::AtLeast(1.0),
-    );
-    ratio_target(
-        "Pool round trip: at least 50x Python (Python's time ÷ ours)",
-        "pool_round_trip",
-        "time",
-        ("python", "Python"),
-        ("pythreading", "pythreading"),
-        Bound::AtLeast(50.0),
-    );
-    ratio_target(
-        "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's)",
-        "lock_uncontended",
-        "time",
-        ("pythreading", "pythreading"),
-        ("parking_lot", "parking_lot"),
-        Bound::AtMost(1.5),
-    );
-    ratio_target(
-        "Queue, bounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
-        "queue_bounded",
-        "time",
-        ("pythreading", "pythreading"),
-        ("crossbeam", "crossbeam"),
-        Bound::AtMost(1.5),
-    );
-    ratio_target(
-        "Queue, unbounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
-        "queue_unbounded",
-        "time",
-        ("pythreading", "pythreading"),
-        ("crossbeam", "crossbeam"),
-        Bound::AtMost(1.5),
-    );
+    let ours = ("pythreading", "pythreading");
 
     // The CPU-bound speed-up, Python's beside it.
-    let bound = Bound::AtLeast(1.8);
-    let python = match index.value("cpu_speedup", "python", "speedup") {
+    let python_speedup = match index.value("cpu_speedup", "python", "speedup") {
         Some(v) => format!("Python: {}", format_ratio(v)),
         None if python_missing => "Python: not measured".to_owned(),
         None => "Python: —".to_owned(),
     };
+    let name = "CPU-bound speedup on 2 workers: at least 1.8x, where Python stays near 1x";
     let speedup = match index.value("cpu_speedup", "pythreading", "speedup") {
-        Some(v) => {
-            let verdict = bound.verdict(v);
-            Target {
-                name: String::new(),
-                measured: format!("{} ({python})", ratio_for_verdict(v, bound, verdict)),
-                verdict,
-            }
-        }
-        None => Target {
-            name: String::new(),
-            measured: format!("— ({python})"),
-            verdict: Verdict::NotMeasured,
-        },
+        Some(v) => check(name, v, Bound::AtLeast(1.8), |shown| {
+            format!("{shown} ({python_speedup})")
+        }),
+        None => not_measured(name, format!("— ({python_speedup})")),
     };
-    out.insert(
-        2,
-        Target {
-            name: "CPU-bound speedup on 2 workers: at least 1.8x, where Python stays near 1x"
-                .to_owned(),
-            ..speedup
-        },
-    );
 
     // Timers on a handful of threads.
     let count = if inputs.quick() {
@@ -521,19 +441,74 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
         "10,000 timers"
     };
     let name = format!("{count} on a handful of threads: at most 8 extra threads");
-    out.push(match index.value("timers", "pythreading", "threads") {
+    let timers = match index.value("timers", "pythreading", "threads") {
         Some(threads) => Target {
             name,
             measured: format!("{} threads", format_value(threads, Unit::Count)),
             verdict: Bound::AtMost(8.0).verdict(threads),
         },
-        None => Target {
-            name,
-            measured: "—".to_owned(),
-            verdict: Verdict::NotMeasured,
-        },
-    });
-    out
+        None => not_measured(&name, "—".to_owned()),
+    };
+
+    vec![
+        ratio(
+            "Pool round trip: at least 1.0x rayon (rayon's time ÷ ours)",
+            "pool_round_trip",
+            ("rayon", "rayon"),
+            ours,
+            Bound::AtLeast(1.0),
+        ),
+        ratio(
+            "Pool round trip: at least 50x Python (Python's time ÷ ours)",
+            "pool_round_trip",
+            ("python", "Python"),
+            ours,
+            Bound::AtLeast(50.0),
+        ),
+        speedup,
+        ratio(
+            "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's)",
+            "lock_uncontended",
+            ours,
+            ("parking_lot", "parking_lot"),
+            Bound::AtMost(1.5),
+        ),
+        ratio(
+            "Queue, bounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
+            "queue_bounded",
+            ours,
+            ("crossbeam", "crossbeam"),
+            Bound::AtMost(1.5),
+        ),
+        ratio(
+            "Queue, unbounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
+            "queue_unbounded",
+            ours,
+            ("crossbeam", "crossbeam"),
+            Bound::AtMost(1.5),
+        ),
+        timers,
+    ]
+}
+
+/// A target checked against a ratio; `measured` writes the figure around
+/// the ratio as shown.
+fn check(name: &str, ratio: f64, bound: Bound, measured: impl FnOnce(String) -> String) -> Target {
+    let verdict = bound.verdict(ratio);
+    Target {
+        name: name.to_owned(),
+        measured: measured(ratio_for_verdict(ratio, bound, verdict)),
+        verdict,
+    }
+}
+
+/// A target a figure is missing for.
+fn not_measured(name: &str, measured: String) -> Target {
+    Target {
+        name: name.to_owned(),
+        measured,
+        verdict: Verdict::NotMeasured,
+    }
 }
 
 /// A ratio shown with enough digits that a miss never reads as the
