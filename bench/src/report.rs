@@ -605,7 +605,10 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     // Machine.
     page.line("## Machine");
     page.line("");
-    page.line("Read from the OS when this page was generated.");
+    page.line(
+        "Read from the OS when this page was generated; Python's version is the one the \
+         Python results name.",
+    );
     page.line("");
     page.line("| | |");
     page.line("|---|---|");
