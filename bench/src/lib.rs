@@ -4,6 +4,10 @@
 //!
 //! See `bench/README.md` for the workloads and their ids.
 
+pub mod chart;
+pub mod criterion;
+pub mod machine;
 pub mod records;
+pub mod report;
 
 pub use records::{Record, Results, Unit};

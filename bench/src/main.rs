@@ -1,0 +1,203 @@
+//! `pythreading-bench report`: turns a results directory into
+//! `BENCHMARKS.md` and its chart. `cargo xtask bench` runs it after the
+//! benchmarks; it can be run again on kept results.
+//!
+//! Exit status: 0 when both files were written, 1 when an input could not
+//! be read or an output written (the message names the file), 2 for a
+//! command line it does not understand.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use pythreading_bench::report::{self, ReportArgs};
+
+const USAGE: &str = "\
+usage: pythreading-bench report --results DIR --command COMMAND --markdown PATH --svg PATH [--elapsed SECONDS]
+
+Reads DIR/compare.json, DIR/python.json (optional) and DIR/criterion/ (optional),
+then writes the page to --markdown and the chart to --svg.
+
+  --results DIR       the results directory `cargo xtask bench` wrote
+  --command COMMAND   the command that produced it, quoted on the page
+  --markdown PATH     where to write the page (BENCHMARKS.md)
+  --svg PATH          where to write the chart; the page links to it relative to itself
+  --elapsed SECONDS   how long the run took (optional)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match parse(&args) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Report(args)) => match report::run(&args) {
+            Ok(()) => {
+                println!(
+                    "wrote {} and {}",
+                    args.markdown.display(),
+                    args.svg.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("pythreading-bench: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(message) => {
+            eprintln!("pythreading-bench: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Help,
+    Report(ReportArgs),
+}
+
+/// Parses the arguments after the program's name. Flags take their value
+/// as the next argument or after `=`.
+fn parse(args: &[String]) -> Result<Command, String> {
+    let Some((subcommand, rest)) = args.split_first() else {
+        return Err("missing subcommand (the only one is `report`)".to_owned());
+    };
+    match subcommand.as_str() {
+        "-h" | "--help" | "help" => return Ok(Command::Help),
+        "report" => {}
+        other => return Err(format!("unknown subcommand `{other}`")),
+    }
+    let mut results = None;
+    let mut command = None;
+    let mut markdown = None;
+    let mut svg = None;
+    let mut elapsed = None;
+    let mut i = 0;
+    while i < rest.len() {
+        let arg = &rest[i];
+        i += 1;
+        if arg == "-h" || arg == "--help" {
+            return Ok(Command::Help);
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let slot = match flag {
+            "--results" => &mut results,
+            "--command" => &mut command,
+            "--markdown" => &mut markdown,
+            "--svg" => &mut svg,
+            "--elapsed" => &mut elapsed,
+            _ if flag.starts_with('-') => return Err(format!("unknown flag `{flag}`")),
+            _ => return Err(format!("unexpected argument `{arg}`")),
+        };
+        let value = match inline {
+            Some(value) => value,
+            None => {
+                let value = rest.get(i).ok_or(format!("`{flag}` needs a value"))?;
+                i += 1;
+                value.clone()
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(format!("`{flag}` given twice"));
+        }
+    }
+    let required = |value: Option<String>, flag: &str| {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or(format!("missing `{flag}`"))
+    };
+    let elapsed = match elapsed {
+        None => None,
+        Some(text) => match text.parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs >= 0.0 => Some(secs),
+            _ => {
+                return Err(format!(
+                    "`--elapsed` takes a number of seconds, not `{text}`"
+                ));
+            }
+        },
+    };
+    Ok(Command::Report(ReportArgs {
+        results: PathBuf::from(required(results, "--results")?),
+        command: required(command, "--command")?,
+        markdown: PathBuf::from(required(markdown, "--markdown")?),
+        svg: PathBuf::from(required(svg, "--svg")?),
+        elapsed,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &[&str]) -> Vec<String> {
+        text.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_every_flag_both_ways() {
+        let parsed = parse(&args(&[
+            "report",
+            "--results",
+            "target/bench",
+            "--command=cargo xtask bench --quick",
+            "--markdown",
+            "BENCHMARKS.md",
+            "--svg=benchmarks.svg",
+            "--elapsed",
+            "61.5",
+        ]))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            Command::Report(ReportArgs {
+                results: "target/bench".into(),
+                command: "cargo xtask bench --quick".into(),
+                markdown: "BENCHMARKS.md".into(),
+                svg: "benchmarks.svg".into(),
+                elapsed: Some(61.5),
+            })
+        );
+    }
+
+    #[test]
+    fn usage_errors() {
+        let full = [
+            "report",
+            "--results",
+            "d",
+            "--command",
+            "c",
+            "--markdown",
+            "m",
+            "--svg",
+            "s",
+        ];
+        assert!(parse(&args(&full)).is_ok());
+        for (bad, expected) in [
+            (vec![], "missing subcommand"),
+            (vec!["draw"], "unknown subcommand"),
+            (vec!["report", "--results", "d"], "missing `--command`"),
+            (vec!["report", "--results"], "needs a value"),
+            (
+                vec!["report", "--frobnicate", "x"],
+                "unknown flag `--frobnicate`",
+            ),
+            (vec!["report", "stray"], "unexpected argument"),
+            (vec!["report", "--svg", "a", "--svg", "b"], "given twice"),
+        ] {
+            let err = parse(&args(&bad)).unwrap_err();
+            assert!(err.contains(expected), "{bad:?}: {err}");
+        }
+        let mut bad_elapsed = args(&full);
+        bad_elapsed.extend(args(&["--elapsed", "-3"]));
+        assert!(parse(&bad_elapsed).unwrap_err().contains("--elapsed"));
+        assert_eq!(parse(&args(&["--help"])).unwrap(), Command::Help);
+    }
+}

@@ -1,0 +1,1351 @@
+//! The report: a results directory in, `BENCHMARKS.md` and its chart out.
+//!
+//! A results directory, as `cargo xtask bench` writes it, holds
+//! `compare.json` (the comparison suite: pythreading and its Rust peers;
+//! required), `python.json` (the Python script; absent when `python3` was
+//! not found) and `criterion/<crate>/…` (each crate's criterion benches,
+//! read by [`crate::criterion`]). [`Inputs::load`] reads them,
+//! [`markdown`] writes the page, [`crate::chart`] draws the chart, and
+//! [`run`] does all of it for the command line.
+//!
+//! Every figure on the page comes from those files; a figure that is not
+//! there is a "—", a target that cannot be checked is "not measured".
+//!
+//! Ratios follow one convention everywhere, page and chart: the peer's
+//! figure divided by pythreading's, so that above 1 pythreading is faster
+//! ("2.31x slower": the peer took 2.31 times as long). The targets are
+//! stated the way they were set, each saying which way it divides.
+
+use std::collections::HashMap;
+use std::env;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::chart;
+use crate::criterion::{self, CrateBenches, Throughput};
+use crate::machine::Machine;
+use crate::records::{Record, Results, Unit};
+
+/// What a workload's section shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    /// The workload's id, as in `bench/README.md`.
+    pub id: &'static str,
+    /// The section's title.
+    pub title: &'static str,
+    /// What one operation is, in one line.
+    pub operation: &'static str,
+    /// Its metrics, one column each, in order.
+    pub metrics: &'static [&'static str],
+    /// The metrics that get a "vs pythreading" column (times only).
+    pub compared: &'static [&'static str],
+    /// Its contenders, in row order, with the label shown when a contender
+    /// has no record (a record's own label wins).
+    pub contenders: &'static [(&'static str, &'static str)],
+}
+
+const POOL: &[(&str, &str)] = &[
+    ("pythreading", "pythreading `ThreadPoolExecutor`"),
+    ("rayon", "rayon `spawn` + channel"),
+    ("threadpool", "threadpool `execute` + channel"),
+    ("std", "`std::thread::spawn` per task + `join`"),
+    ("python", "Python `ThreadPoolExecutor`"),
+];
+
+const LOCK: &[(&str, &str)] = &[
+    ("pythreading", "pythreading `Lock`"),
+    ("parking_lot", "parking_lot `Mutex`"),
+    ("std", "std `Mutex`"),
+    ("python", "Python `threading.Lock`"),
+];
+
+const RLOCK: &[(&str, &str)] = &[
+    ("pythreading", "pythreading `RLock`"),
+    ("parking_lot", "parking_lot `ReentrantMutex`"),
+    ("python", "Python `threading.RLock`"),
+];
+
+const TIME: &[&str] = &["time"];
+
+/// The workloads of `bench/README.md`, in its order.
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        id: "pool_round_trip",
+        title: "Pool round trip",
+        operation: "100,000 no-op tasks submitted to a pool of 2 workers, then every result \
+                    collected; time per task (`std`: a thread per task, on fewer tasks).",
+        metrics: TIME,
+        compared: TIME,
+        contenders: POOL,
+    },
+    Workload {
+        id: "pool_latency",
+        title: "Pool latency",
+        operation: "one no-op task submitted to an idle pool of 2 workers and waited for, each \
+                    round trip timed alone; p50 and p99 over every round trip.",
+        metrics: &["p50", "p99"],
+        compared: &["p50", "p99"],
+        contenders: POOL,
+    },
+    Workload {
+        id: "cpu_speedup",
+        title: "CPU-bound speedup",
+        operation: "4 equal pieces of pure arithmetic on 2 workers, against the same 4 run one \
+                    after the other; speedup = sequential ÷ parallel (2x at best on 2 workers).",
+        metrics: &["speedup", "sequential", "parallel"],
+        compared: &[],
+        contenders: &[
+            ("pythreading", "pythreading `ThreadPoolExecutor`"),
+            ("rayon", "rayon `spawn`"),
+            ("threadpool", "threadpool `execute`"),
+            ("python", "Python `ThreadPoolExecutor`"),
+        ],
+    },
+    Workload {
+        id: "lock_uncontended",
+        title: "Lock, uncontended",
+        operation: "acquire + release, one thread.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: LOCK,
+    },
+    Workload {
+        id: "lock_contended",
+        title: "Lock, contended",
+        operation: "2 threads increment one counter under the lock; wall time per increment.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: LOCK,
+    },
+    Workload {
+        id: "rlock_uncontended",
+        title: "RLock, uncontended",
+        operation: "acquire + release, one thread.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: RLOCK,
+    },
+    Workload {
+        id: "rlock_contended",
+        title: "RLock, contended",
+        operation: "2 threads increment one counter under the lock; wall time per increment.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: RLOCK,
+    },
+    Workload {
+        id: "queue_bounded",
+        title: "Queue, bounded",
+        operation: "1 producer, 1 consumer, capacity 1024; time per item.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `Queue::new(1024)`"),
+            ("crossbeam", "crossbeam `bounded(1024)`"),
+            ("std", "std `mpsc::sync_channel(1024)`"),
+            ("python", "Python `queue.Queue(1024)`"),
+        ],
+    },
+    Workload {
+        id: "queue_unbounded",
+        title: "Queue, unbounded",
+        operation: "1 producer, 1 consumer, unbounded; time per item.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `Queue::new(0)`"),
+            ("crossbeam", "crossbeam `unbounded()`"),
+            ("std", "std `mpsc::channel()`"),
+            ("python", "Python `queue.Queue()`"),
+        ],
+    },
+    Workload {
+        id: "semaphore",
+        title: "Semaphore",
+        operation: "acquire + release, one thread.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `Semaphore`"),
+            ("std", "std `Mutex` + `Condvar`, by hand"),
+            ("python", "Python `threading.Semaphore`"),
+        ],
+    },
+    Workload {
+        id: "barrier",
+        title: "Barrier",
+        operation: "one round of `wait` between 2 threads.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `Barrier`"),
+            ("std", "`std::sync::Barrier`"),
+            ("python", "Python `threading.Barrier`"),
+        ],
+    },
+    Workload {
+        id: "thread_start_join",
+        title: "Thread start + join",
+        operation: "start a thread that does nothing, then join it.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `Thread`"),
+            ("std", "`std::thread::spawn`"),
+            ("python", "Python `threading.Thread`"),
+        ],
+    },
+    Workload {
+        id: "timers",
+        title: "Timers",
+        operation: "10,000 timers started at once (2,000 in a quick run), each recording when it \
+                    fired, in a child process of its own: the time to start them all, the extra \
+                    threads at the peak, the peak memory added, and how late they fired.",
+        metrics: &[
+            "start", "threads", "memory", "late_p50", "late_p99", "late_max",
+        ],
+        compared: &[],
+        contenders: &[
+            ("pythreading", "pythreading `Timer`"),
+            ("std", "std: a thread per timer on a `Condvar`"),
+            ("python", "Python `threading.Timer`"),
+        ],
+    },
+];
+
+/// An input that could not be read, or an output that could not be
+/// written: the file, and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportError {
+    /// The file or directory at fault.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+impl From<criterion::ScanError> for ReportError {
+    fn from(e: criterion::ScanError) -> ReportError {
+        ReportError {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
+/// Everything one results directory holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inputs {
+    /// `compare.json`: pythreading and its Rust peers.
+    pub compare: Results,
+    /// `python.json`, when Python was measured.
+    pub python: Option<Results>,
+    /// Each crate's criterion benches.
+    pub criterion: Vec<CrateBenches>,
+}
+
+impl Inputs {
+    /// Reads a results directory: `compare.json` must be there, `python.json`
+    /// and `criterion/` may be missing. Any file there that cannot be read
+    /// or parsed is an error naming it.
+    pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
+        if !dir.is_dir() {
+            return Err(ReportError {
+                path: dir.to_owned(),
+                message: "no such results directory".to_owned(),
+            });
+        }
+        let compare = read_results(&dir.join("compare.json"))?;
+        let python_path = dir.join("python.json");
+        let python = if python_path.exists() {
+            Some(read_results(&python_path)?)
+        } else {
+            None
+        };
+        let criterion = criterion::scan(&dir.join("criterion"))?;
+        Ok(Inputs {
+            compare,
+            python,
+            criterion,
+        })
+    }
+
+    /// Every record, the comparison suite's first.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.compare
+            .records
+            .iter()
+            .chain(self.python.iter().flat_map(|p| &p.records))
+    }
+
+    /// Whether the run was a quick one (as the comparison suite says).
+    pub fn quick(&self) -> bool {
+        self.compare.quick
+    }
+}
+
+fn read_results(path: &Path) -> Result<Results, ReportError> {
+    let text = fs::read_to_string(path).map_err(|e| ReportError {
+        path: path.to_owned(),
+        message: if e.kind() == io::ErrorKind::NotFound {
+            "not found".to_owned()
+        } else {
+            e.to_string()
+        },
+    })?;
+    serde_json::from_str(&text).map_err(|e| ReportError {
+        path: path.to_owned(),
+        message: format!("not a valid results file: {e}"),
+    })
+}
+
+/// The records of a run, by workload, contender and metric (the first of
+/// duplicates wins).
+struct Index<'a> {
+    records: HashMap<(&'a str, &'a str, &'a str), &'a Record>,
+}
+
+impl<'a> Index<'a> {
+    fn new(inputs: &'a Inputs) -> Index<'a> {
+        let mut records = HashMap::new();
+        for r in inputs.records() {
+            records
+                .entry((r.workload.as_str(), r.contender.as_str(), r.metric.as_str()))
+                .or_insert(r);
+        }
+        Index { records }
+    }
+
+    fn get(&self, workload: &str, contender: &str, metric: &str) -> Option<&'a Record> {
+        self.records.get(&(workload, contender, metric)).copied()
+    }
+
+    /// A record's value, if it is a usable figure.
+    fn value(&self, workload: &str, contender: &str, metric: &str) -> Option<f64> {
+        self.get(workload, contender, metric)
+            .map(|r| r.value)
+            .filter(|v| v.is_finite())
+    }
+}
+
+/// How a target came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The figure is on the right side of the target.
+    Met,
+    /// It is not.
+    Missed,
+    /// A figure it needs is missing.
+    NotMeasured,
+}
+
+impl Verdict {
+    fn cell(self) -> &'static str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::Missed => "**missed**",
+            Verdict::NotMeasured => "not measured",
+        }
+    }
+}
+
+/// One target and how the run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The target, as set.
+    pub name: String,
+    /// The figure checked, with the figures it comes from.
+    pub measured: String,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// Which side of its threshold a target's figure must be on.
+#[derive(Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Bound {
+    fn verdict(self, figure: f64) -> Verdict {
+        let met = match self {
+            Bound::AtLeast(t) => figure >= t,
+            Bound::AtMost(t) => figure <= t,
+        };
+        if met { Verdict::Met } else { Verdict::Missed }
+    }
+
+    fn threshold(self) -> f64 {
+        match self {
+            Bound::AtLeast(t) | Bound::AtMost(t) => t,
+        }
+    }
+}
+
+/// The targets of the project, checked against a run.
+pub fn targets(inputs: &Inputs) -> Vec<Target> {
+    let index = Index::new(inputs);
+    let python_missing = inputs.python.is_none();
+
+    // A ratio of two contenders' times: `num`'s ÷ `den`'s. Each is an id
+    // and how the figure names it.
+    let ratio = |name: &str, workload: &str, num: (&str, &str), den: (&str, &str), bound| match (
+        index.value(workload, num.0, "time"),
+        index.value(workload, den.0, "time"),
+    ) {
+        (Some(n), Some(d)) if d > 0.0 => check(name, n / d, bound, |shown| {
+            format!(
+                "{shown} ({} {} ÷ {} {})",
+                num.1,
+                format_value(n, Unit::Seconds),
+                den.1,
+                format_value(d, Unit::Seconds),
+            )
+        }),
+        _ if python_missing && (num.0 == "python" || den.0 == "python") => {
+            not_measured(name, "not measured (python3 was not found)".to_owned())
+        }
+        _ => not_measured(name, "—".to_owned()),
+    };
+    let ours = ("pythreading", "pythreading");
+
+    // The CPU-bound speed-up, Python's beside it.
+    let python_speedup = match index.value("cpu_speedup", "python", "speedup") {
+        Some(v) => format!("Python: {}", format_ratio(v)),
+        None if python_missing => "Python: not measured".to_owned(),
+        None => "Python: —".to_owned(),
+    };
+    let name = "CPU-bound speedup on 2 workers: at least 1.8x, where Python stays near 1x";
+    let speedup = match index.value("cpu_speedup", "pythreading", "speedup") {
+        Some(v) => check(name, v, Bound::AtLeast(1.8), |shown| {
+            format!("{shown} ({python_speedup})")
+        }),
+        None => not_measured(name, format!("— ({python_speedup})")),
+    };
+
+    // Timers on a handful of threads.
+    let count = if inputs.quick() {
+        "2,000 timers (a quick run)"
+    } else {
+        "10,000 timers"
+    };
+    let name = format!("{count} on a handful of threads: at most 8 extra threads");
+    let timers = match index.value("timers", "pythreading", "threads") {
+        Some(threads) => Target {
+            name,
+            measured: format!("{} threads", format_value(threads, Unit::Count)),
+            verdict: Bound::AtMost(8.0).verdict(threads),
+        },
+        None => not_measured(&name, "—".to_owned()),
+    };
+
+    vec![
+        ratio(
+            "Pool round trip: at least 1.0x rayon (rayon's time ÷ ours)",
+            "pool_round_trip",
+            ("rayon", "rayon"),
+            ours,
+            Bound::AtLeast(1.0),
+        ),
+        ratio(
+            "Pool round trip: at least 50x Python (Python's time ÷ ours)",
+            "pool_round_trip",
+            ("python", "Python"),
+            ours,
+            Bound::AtLeast(50.0),
+        ),
+        speedup,
+        ratio(
+            "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's)",
+            "lock_uncontended",
+            ours,
+            ("parking_lot", "parking_lot"),
+            Bound::AtMost(1.5),
+        ),
+        ratio(
+            "Queue, bounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
+            "queue_bounded",
+            ours,
+            ("crossbeam", "crossbeam"),
+            Bound::AtMost(1.5),
+        ),
+        ratio(
+            "Queue, unbounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
+            "queue_unbounded",
+            ours,
+            ("crossbeam", "crossbeam"),
+            Bound::AtMost(1.5),
+        ),
+        timers,
+    ]
+}
+
+/// A target checked against a ratio; `measured` writes the figure around
+/// the ratio as shown.
+fn check(name: &str, ratio: f64, bound: Bound, measured: impl FnOnce(String) -> String) -> Target {
+    let verdict = bound.verdict(ratio);
+    Target {
+        name: name.to_owned(),
+        measured: measured(ratio_for_verdict(ratio, bound, verdict)),
+        verdict,
+    }
+}
+
+/// A target a figure is missing for.
+fn not_measured(name: &str, measured: String) -> Target {
+    Target {
+        name: name.to_owned(),
+        measured,
+        verdict: Verdict::NotMeasured,
+    }
+}
+
+/// A ratio shown with enough digits that a miss never reads as the
+/// threshold itself (0.996x, not 1.00x, for "at least 1.0x").
+fn ratio_for_verdict(ratio: f64, bound: Bound, verdict: Verdict) -> String {
+    let shown = format_ratio(ratio);
+    let t = bound.threshold();
+    if verdict == Verdict::Missed && shown == format_ratio(t) {
+        format!("{ratio:.4}x")
+    } else {
+        shown
+    }
+}
+
+/// What the page says beyond the results: how it was made.
+#[derive(Debug, Clone)]
+pub struct PageOptions {
+    /// The command that produced the results and the page.
+    pub command: String,
+    /// When the page was generated.
+    pub generated: SystemTime,
+    /// How long the run took, in seconds, if known.
+    pub elapsed: Option<f64>,
+    /// The chart's link, relative to the page.
+    pub svg_link: String,
+}
+
+/// The page, `BENCHMARKS.md`.
+pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> String {
+    let mut page = Page(String::new());
+    let index = Index::new(inputs);
+    let command = code(&options.command);
+
+    page.line("# Benchmarks");
+    page.line("");
+    page.line(&format!(
+        "> Generated by {command} from its results files: do not edit this page by hand, \
+         run the command again."
+    ));
+    page.line("");
+    page.line(
+        "pythreading measured against what its users would use instead: rayon, threadpool, \
+         std, parking_lot and crossbeam-channel in Rust, and CPython's `threading`, `queue` and \
+         `concurrent.futures`, all in one run on one machine. The contenders of a workload run \
+         in interleaved rounds (each round runs every contender once, in a rotating order), so \
+         a machine that slows down for a while slows them all alike. On a shared or noisy \
+         machine the absolute figures drift from run to run: the ratios between contenders \
+         matter more than the figures themselves.",
+    );
+    page.line("");
+    page.line(&format!("- Command: {command}"));
+    page.line(&format!("- Date: {}", format_utc(options.generated)));
+    if let Some(elapsed) = options.elapsed {
+        page.line(&format!("- Run time: {}", format_duration(elapsed)));
+    }
+    page.line(&format!(
+        "- Quick run: {}",
+        if inputs.quick() {
+            "yes (smaller workloads and fewer rounds: 20,000 round trips instead of 100,000, \
+             2,000 timers of 2 s instead of 10,000 of 5 s)"
+        } else {
+            "no (full workloads)"
+        }
+    ));
+    if let Some(python) = &inputs.python {
+        if python.quick != inputs.quick() {
+            page.line(&format!(
+                "- Note: `python.json` says quick = {}, `compare.json` says quick = {}: the \
+                 two were not run alike",
+                python.quick,
+                inputs.quick()
+            ));
+        }
+    }
+    page.line(&format!(
+        "- Python figures: {}",
+        match &inputs.python {
+            None => "not measured, python3 was not found".to_owned(),
+            Some(p) if p.note.trim().is_empty() => "measured".to_owned(),
+            Some(p) => format!("measured with {}", cell_text(p.note.trim())),
+        }
+    ));
+    page.line("");
+    page.line(
+        "**How to read the tables.** Each figure is the median over the rounds, followed by the \
+         range of the rounds (min–max) where there are several; `rounds` counts them. The \
+         \"vs pythreading\" columns divide the peer's time by pythreading's: \"2.31x slower\" \
+         means the peer took 2.31 times as long as pythreading, \"0.87x (faster)\" that it took \
+         0.87 times as long, i.e. the peer was faster. A \"—\" is a figure this run does not \
+         have.",
+    );
+    page.line("");
+
+    // Machine.
+    page.line("## Machine");
+    page.line("");
+    page.line(
+        "Read from the OS when this page was generated; Python's version is the one the \
+         Python results name.",
+    );
+    page.line("");
+    page.line("| | |");
+    page.line("|---|---|");
+    for (name, value) in [
+        ("CPU", &machine.cpu),
+        ("logical CPUs", &machine.logical_cpus),
+        ("memory", &machine.memory),
+        ("OS", &machine.os),
+        ("kernel", &machine.kernel),
+        ("rustc", &machine.rustc),
+        ("Python", &machine.python),
+    ] {
+        page.line(&format!("| {name} | {} |", cell_text(value)));
+    }
+    page.line("");
+
+    // Chart.
+    page.line("## At a glance");
+    page.line("");
+    page.line(&format!(
+        "![How many times faster pythreading is than each peer, per workload]({})",
+        options.svg_link
+    ));
+    page.line("");
+    page.line(
+        "Each group is one workload's headline figure and each bar a peer: its height is the \
+         peer's figure divided by pythreading's (for the CPU-bound speedup, pythreading's \
+         divided by the peer's), on a logarithmic scale, so a bar rising above the 1x line is \
+         how many times faster pythreading is, and a bar hanging below it is a workload where \
+         the peer is faster.",
+    );
+    page.line("");
+
+    // Targets.
+    let targets = targets(inputs);
+    page.line("## Targets");
+    page.line("");
+    page.line("| target | measured | verdict |");
+    page.line("|---|---|---|");
+    for t in &targets {
+        page.line(&format!(
+            "| {} | {} | {} |",
+            cell_text(&t.name),
+            cell_text(&t.measured),
+            t.verdict.cell()
+        ));
+    }
+    page.line("");
+    let missed: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.verdict == Verdict::Missed)
+        .collect();
+    let unmeasured = targets
+        .iter()
+        .filter(|t| t.verdict == Verdict::NotMeasured)
+        .count();
+    for t in &missed {
+        page.line(&format!(
+            "**Missed:** {} — this run measured {}.",
+            trim_period(&t.name),
+            t.measured
+        ));
+        page.line("");
+    }
+    if missed.is_empty() {
+        if unmeasured == 0 {
+            page.line("Every target was met in this run.");
+        } else {
+            page.line(&format!(
+                "No target was missed; {unmeasured} could not be checked, for want of figures."
+            ));
+        }
+        page.line("");
+    }
+
+    // Workloads.
+    page.line("## Workloads");
+    page.line("");
+    for workload in WORKLOADS {
+        workload_section(&mut page, inputs, &index, workload);
+    }
+    let known: Vec<&str> = WORKLOADS.iter().map(|w| w.id).collect();
+    let mut others: Vec<&str> = Vec::new();
+    for r in inputs.records() {
+        if !known.contains(&r.workload.as_str()) && !others.contains(&r.workload.as_str()) {
+            others.push(&r.workload);
+        }
+    }
+    for id in others {
+        other_workload_section(&mut page, inputs, &index, id);
+    }
+
+    // Criterion.
+    criterion_section(&mut page, &inputs.criterion);
+
+    // Analysis and re-running.
+    page.line("## Analysis, and running it again");
+    page.line("");
+    page.line(
+        "What these figures mean, what was changed because of them, and the figures of earlier \
+         runs are in [docs/performance-notes.md](docs/performance-notes.md).",
+    );
+    page.line("");
+    page.line(&format!(
+        "To measure again on your machine, from the workspace root: `cargo xtask bench` (the \
+         full workloads) or `cargo xtask bench --quick` (smaller workloads, fewer rounds). \
+         Either rewrites this page and [its chart]({}).",
+        options.svg_link
+    ));
+    page.0
+}
+
+/// The page being written.
+struct Page(String);
+
+impl Page {
+    fn line(&mut self, text: &str) {
+        self.0.push_str(text);
+        self.0.push('\n');
+    }
+}
+
+/// One workload's section: its operation, then one row per contender.
+fn workload_section(page: &mut Page, inputs: &Inputs, index: &Index<'_>, workload: &Workload) {
+    let mut contenders: Vec<(String, String)> = workload
+        .contenders
+        .iter()
+        .map(|(id, label)| ((*id).to_owned(), (*label).to_owned()))
+        .collect();
+    for r in inputs.records().filter(|r| r.workload == workload.id) {
+        if !contenders.iter().any(|(id, _)| *id == r.contender) {
+            contenders.push((r.contender.clone(), r.contender.clone()));
+        }
+    }
+    let metrics: Vec<&str> = workload.metrics.to_vec();
+    page.line(&format!("### {} (`{}`)", workload.title, workload.id));
+    page.line("");
+    page.line(&format!("One operation: {}", workload.operation));
+    page.line("");
+    table(
+        page,
+        index,
+        workload.id,
+        &metrics,
+        workload.compared,
+        &contenders,
+    );
+}
+
+/// A workload the report does not know: its records as they are.
+fn other_workload_section(page: &mut Page, inputs: &Inputs, index: &Index<'_>, id: &str) {
+    let mut metrics: Vec<&str> = Vec::new();
+    let mut contenders: Vec<(String, String)> = Vec::new();
+    for r in inputs.records().filter(|r| r.workload == id) {
+        if !metrics.contains(&r.metric.as_str()) {
+            metrics.push(&r.metric);
+        }
+        if !contenders.iter().any(|(c, _)| *c == r.contender) {
+            contenders.push((r.contender.clone(), r.contender.clone()));
+        }
+    }
+    if let Some(i) = contenders.iter().position(|(c, _)| c == "pythreading") {
+        let ours = contenders.remove(i);
+        contenders.insert(0, ours);
+    }
+    page.line(&format!("### `{}`", cell_text(id)));
+    page.line("");
+    page.line("A workload this report does not describe; its figures as recorded.");
+    page.line("");
+    table(page, index, id, &metrics, &[], &contenders);
+}
+
+/// A workload's table: contender, each metric, rounds, and a
+/// "vs pythreading" column per compared metric.
+fn table(
+    page: &mut Page,
+    index: &Index<'_>,
+    workload: &str,
+    metrics: &[&str],
+    compared: &[&str],
+    contenders: &[(String, String)],
+) {
+    let mut header = vec!["contender".to_owned()];
+    header.extend(metrics.iter().map(|m| metric_header(m)));
+    header.push("rounds".to_owned());
+    for m in compared {
+        header.push(if compared.len() == 1 {
+            "vs pythreading".to_owned()
+        } else {
+            format!("{} vs pythreading", metric_header(m))
+        });
+    }
+    page.line(&format!("| {} |", header.join(" | ")));
+    page.line(&format!("|{}", "---|".repeat(header.len())));
+
+    for (contender, default_label) in contenders {
+        let ours = contender == "pythreading";
+        let records: Vec<Option<&Record>> = metrics
+            .iter()
+            .map(|m| index.get(workload, contender, m))
+            .collect();
+        let label = records
+            .iter()
+            .flatten()
+            .map(|r| r.label.trim())
+            .find(|l| !l.is_empty())
+            .map(|l| row_label(contender, l))
+            .unwrap_or_else(|| default_label.clone());
+        let mut cells = vec![label];
+        for r in &records {
+            cells.push(match r {
+                Some(r) => figure_with_spread(r),
+                None => "—".to_owned(),
+            });
+        }
+        let rounds = records.iter().flatten().map(|r| r.samples.len()).max();
+        cells.push(match rounds {
+            Some(n) if n > 0 => n.to_string(),
+            _ => "—".to_owned(),
+        });
+        for m in compared {
+            cells.push(if ours {
+                "reference".to_owned()
+            } else {
+                match (
+                    index.get(workload, contender, m),
+                    index.get(workload, "pythreading", m),
+                ) {
+                    (Some(peer), Some(us))
+                        if peer.unit == Unit::Seconds && us.unit == Unit::Seconds =>
+                    {
+                        versus(peer.value / us.value)
+                    }
+                    _ => "—".to_owned(),
+                }
+            });
+        }
+        if ours {
+            for cell in &mut cells {
+                *cell = format!("**{cell}**");
+            }
+        }
+        page.line(&format!("| {} |", cells.join(" | ")));
+    }
+    page.line("");
+}
+
+/// A record's label as its row shows it: prefixed with the contender when
+/// the label does not name it (Python's `ThreadPoolExecutor` is not ours).
+fn row_label(contender: &str, label: &str) -> String {
+    if label.to_lowercase().contains(&contender.to_lowercase()) {
+        cell_text(label)
+    } else {
+        format!("{}: {}", cell_text(contender), cell_text(label))
+    }
+}
+
+/// How a metric heads its column.
+fn metric_header(metric: &str) -> String {
+    metric.replace('_', " ")
+}
+
+/// A record's figure, then the range of its samples when there are several.
+fn figure_with_spread(record: &Record) -> String {
+    let value = format_value(record.value, record.unit);
+    match spread(&record.samples, record.unit) {
+        Some(spread) if value != "—" => format!("{value} ({spread})"),
+        _ => value,
+    }
+}
+
+/// "peer ÷ ours" as a "vs pythreading" cell.
+pub fn versus(ratio: f64) -> String {
+    if !ratio.is_finite() || ratio <= 0.0 {
+        return "—".to_owned();
+    }
+    let shown = format_ratio(ratio);
+    if shown == "1.00x" {
+        "1.00x (level)".to_owned()
+    } else if ratio > 1.0 {
+        format!("{shown} slower")
+    } else {
+        format!("{shown} (faster)")
+    }
+}
+
+/// The criterion benches, one table per crate.
+fn criterion_section(page: &mut Page, crates: &[CrateBenches]) {
+    page.line("## Criterion benches of every crate");
+    page.line("");
+    if crates.is_empty() {
+        page.line("This run has no criterion results (no `criterion` directory in the results).");
+        page.line("");
+        return;
+    }
+    page.line(
+        "Each crate's own criterion benches, run by the same command: criterion's median time \
+         per iteration, and per element where the bench counts elements.",
+    );
+    page.line("");
+    for krate in crates {
+        page.line(&format!("### `{}`", cell_text(&krate.name)));
+        page.line("");
+        if krate.benches.is_empty() {
+            page.line("No criterion results for this crate in this run.");
+            page.line("");
+            continue;
+        }
+        page.line("| benchmark | median | per element |");
+        page.line("|---|---|---|");
+        for bench in &krate.benches {
+            let per = match (bench.per_element_ns(), bench.throughput) {
+                (Some(ns), _) => format_value(ns * 1e-9, Unit::Seconds),
+                (None, Some(Throughput::Bytes(n))) if bench.median_ns > 0.0 => format!(
+                    "{}/s",
+                    format_value(n as f64 / (bench.median_ns * 1e-9), Unit::Bytes)
+                ),
+                (None, Some(Throughput::BytesDecimal(n))) if bench.median_ns > 0.0 => {
+                    format!("{} MB/s", sig3(n as f64 / (bench.median_ns * 1e-9) / 1e6))
+                }
+                _ => "—".to_owned(),
+            };
+            page.line(&format!(
+                "| `{}` | {} | {} |",
+                cell_text(&bench.full_id).replace('`', "'"),
+                format_value(bench.median_ns * 1e-9, Unit::Seconds),
+                per
+            ));
+        }
+        page.line("");
+    }
+}
+
+/// Text made safe for a table cell: no `|`, no line breaks.
+fn cell_text(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Inline code, fenced with enough backticks for its content.
+fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn trim_period(text: &str) -> &str {
+    text.trim_end_matches('.')
+}
+
+/// A figure in its unit: times in ns, µs, ms or s and sizes in B, KiB, MiB
+/// or GiB, with 3 significant digits; counts in full; ratios as `1.95x`.
+/// Not a number is "—".
+pub fn format_value(value: f64, unit: Unit) -> String {
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    match unit {
+        Unit::Ratio => format_ratio(value),
+        _ => {
+            let (number, suffix) = scaled(value, unit);
+            if suffix.is_empty() {
+                number
+            } else {
+                format!("{number} {suffix}")
+            }
+        }
+    }
+}
+
+/// A ratio: two decimals from 0.1 to 10 (`1.95x`), fewer above, three
+/// significant digits below.
+pub fn format_ratio(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "—".to_owned();
+    }
+    let sign = if ratio < 0.0 { "-" } else { "" };
+    let r = ratio.abs();
+    let number = if r == 0.0 {
+        "0".to_owned()
+    } else if r < 0.0995 {
+        sig3(r)
+    } else if r < 9.995 {
+        format!("{r:.2}")
+    } else if r < 99.95 {
+        format!("{r:.1}")
+    } else {
+        thousands(r.round() as u64)
+    };
+    format!("{sign}{number}x")
+}
+
+/// The range of `samples` (min–max), when there are at least two.
+fn spread(samples: &[f64], unit: Unit) -> Option<String> {
+    let finite: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < 2 {
+        return None;
+    }
+    let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if unit == Unit::Ratio {
+        let (a, b) = (format_ratio(min), format_ratio(max));
+        return Some(format!("{}–{b}", a.trim_end_matches('x')));
+    }
+    let (a, a_suffix) = scaled(min, unit);
+    let (b, b_suffix) = scaled(max, unit);
+    Some(if a_suffix == b_suffix {
+        format!("{a}–{b}{}", suffix_with_space(b_suffix))
+    } else {
+        format!(
+            "{a}{}–{b}{}",
+            suffix_with_space(a_suffix),
+            suffix_with_space(b_suffix)
+        )
+    })
+}
+
+fn suffix_with_space(suffix: &str) -> String {
+    if suffix.is_empty() {
+        String::new()
+    } else {
+        format!(" {suffix}")
+    }
+}
+
+/// A figure's number and unit suffix: the largest unit in which it is at
+/// least 1 (after rounding to 3 significant digits).
+fn scaled(value: f64, unit: Unit) -> (String, &'static str) {
+    const SECONDS: &[(f64, &str)] = &[(1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s")];
+    const BYTES: &[(f64, &str)] = &[
+        (1.0, "B"),
+        (1024.0, "KiB"),
+        (1024.0 * 1024.0, "MiB"),
+        (1024.0 * 1024.0 * 1024.0, "GiB"),
+    ];
+    let sign = if value < 0.0 { "-" } else { "" };
+    let abs = value.abs();
+    let scales = match unit {
+        Unit::Seconds => SECONDS,
+        Unit::Bytes => BYTES,
+        Unit::Count => {
+            let number = if (abs - abs.round()).abs() < 1e-9 {
+                thousands(abs.round() as u64)
+            } else {
+                sig3(abs)
+            };
+            return (format!("{sign}{number}"), "");
+        }
+        Unit::Ratio => return (format_ratio(value).trim_end_matches('x').to_owned(), "x"),
+    };
+    if abs == 0.0 {
+        return ("0".to_owned(), scales[0].1);
+    }
+    let mut chosen = scales[0];
+    for &scale in scales {
+        if abs >= scale.0 * 0.9995 {
+            chosen = scale;
+        }
+    }
+    (format!("{sign}{}", sig3(abs / chosen.0)), chosen.1)
+}
+
+/// A non-negative number with 3 significant digits (all the integer digits
+/// from 1,000 up).
+fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".to_owned();
+    }
+    if x >= 999.5 {
+        return thousands(x.round() as u64);
+    }
+    let magnitude = x.log10().floor() as i32;
+    let factor = 10f64.powi(magnitude - 2);
+    let rounded = (x / factor).round() * factor;
+    let magnitude = rounded.log10().floor() as i32;
+    let decimals = (2 - magnitude).max(0) as usize;
+    format!("{rounded:.decimals$}")
+}
+
+/// An integer with commas between thousands: `10,000`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration: `42 s`, `12 min 05 s`, `1 h 02 min`.
+pub fn format_duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "unknown".to_owned();
+    }
+    let total = seconds.round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h} h {m:02} min")
+    } else if m > 0 {
+        format!("{m} min {s:02} s")
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A time as `YYYY-MM-DD HH:MM UTC`.
+pub fn format_utc(time: SystemTime) -> String {
+    let secs = match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// The link to `target` from a page at `page`: relative to the page's
+/// directory, with `/` separators.
+pub fn relative_link(page: &Path, target: &Path) -> String {
+    let base = env::current_dir().unwrap_or_default();
+    let absolute = |p: &Path| normalize(&base.join(p));
+    let from = absolute(page.parent().unwrap_or(Path::new("")));
+    let to = absolute(target);
+    let common = from
+        .iter()
+        .zip(to.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); from.len() - common];
+    parts.extend(to[common..].iter().cloned());
+    parts.join("/").replace(' ', "%20")
+}
+
+/// A path's normal components, `.` and `..` resolved lexically.
+fn normalize(path: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            Component::RootDir | Component::CurDir => {}
+        }
+    }
+    parts
+}
+
+/// What the command line asks for: `report --results DIR --command CMD
+/// --markdown PATH --svg PATH [--elapsed SECONDS]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportArgs {
+    /// The results directory.
+    pub results: PathBuf,
+    /// The command that produced it, quoted on the page.
+    pub command: String,
+    /// Where to write the page.
+    pub markdown: PathBuf,
+    /// Where to write the chart.
+    pub svg: PathBuf,
+    /// How long the run took, in seconds.
+    pub elapsed: Option<f64>,
+}
+
+/// Reads the results, then writes the chart and the page.
+pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
+    let inputs = Inputs::load(&args.results)?;
+    let machine = Machine::detect(inputs.python.as_ref().map(|p| p.note.as_str()));
+    let svg = chart::draw_svg(&chart::groups(inputs.records())).map_err(|e| ReportError {
+        path: args.svg.clone(),
+        message: e.to_string(),
+    })?;
+    let options = PageOptions {
+        command: args.command.clone(),
+        generated: SystemTime::now(),
+        elapsed: args.elapsed,
+        svg_link: relative_link(&args.markdown, &args.svg),
+    };
+    let page = markdown(&inputs, &machine, &options);
+    write(&args.svg, &svg)?;
+    write(&args.markdown, &page)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), ReportError> {
+    let fail = |e: io::Error| ReportError {
+        path: path.to_owned(),
+        message: format!("cannot write: {e}"),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(fail)?;
+    }
+    fs::write(path, text).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_their_unit_with_three_digits() {
+        let s = |v| format_value(v, Unit::Seconds);
+        assert_eq!(s(5.41e-9), "5.41 ns");
+        assert_eq!(s(0.541e-9), "0.541 ns");
+        assert_eq!(s(182e-9), "182 ns");
+        assert_eq!(s(999.4e-9), "999 ns");
+        assert_eq!(s(999.7e-9), "1.00 µs");
+        assert_eq!(s(20.14e-6), "20.1 µs");
+        assert_eq!(s(45.3e-3), "45.3 ms");
+        assert_eq!(s(2.5), "2.50 s");
+        assert_eq!(s(1234.0), "1,234 s");
+        assert_eq!(s(0.0), "0 ns");
+        assert_eq!(s(f64::NAN), "—");
+    }
+
+    #[test]
+    fn sizes_counts_and_ratios() {
+        assert_eq!(format_value(2.6 * 1024.0 * 1024.0, Unit::Bytes), "2.60 MiB");
+        assert_eq!(format_value(512.0, Unit::Bytes), "512 B");
+        assert_eq!(format_value(-3.0 * 1024.0, Unit::Bytes), "-3.00 KiB");
+        assert_eq!(format_value(10_000.0, Unit::Count), "10,000");
+        assert_eq!(format_value(8.0, Unit::Count), "8");
+        assert_eq!(format_value(8.5, Unit::Count), "8.50");
+        assert_eq!(format_value(1.954, Unit::Ratio), "1.95x");
+        assert_eq!(format_ratio(0.87), "0.87x");
+        assert_eq!(format_ratio(23.84), "23.8x");
+        assert_eq!(format_ratio(1234.0), "1,234x");
+        assert_eq!(format_ratio(0.0123), "0.0123x");
+    }
+
+    #[test]
+    fn spreads_share_a_unit_when_they_can() {
+        assert_eq!(
+            spread(&[230e-9, 260e-9, 241e-9], Unit::Seconds).as_deref(),
+            Some("230–260 ns")
+        );
+        assert_eq!(
+            spread(&[900e-9, 1.21e-6], Unit::Seconds).as_deref(),
+            Some("900 ns–1.21 µs")
+        );
+        assert_eq!(
+            spread(&[1.9, 2.0], Unit::Ratio).as_deref(),
+            Some("1.90–2.00x")
+        );
+        assert_eq!(spread(&[8.0, 9.0], Unit::Count).as_deref(), Some("8–9"));
+        assert_eq!(spread(&[1.0], Unit::Seconds), None);
+        assert_eq!(spread(&[], Unit::Seconds), None);
+    }
+
+    #[test]
+    fn versus_says_which_way() {
+        assert_eq!(versus(2.314), "2.31x slower");
+        assert_eq!(versus(0.87), "0.87x (faster)");
+        assert_eq!(versus(1.001), "1.00x (level)");
+        assert_eq!(versus(447.2), "447x slower");
+        assert_eq!(versus(f64::INFINITY), "—");
+        assert_eq!(versus(0.0), "—");
+    }
+
+    #[test]
+    fn a_miss_never_reads_as_the_threshold() {
+        let at_least = Bound::AtLeast(1.0);
+        assert_eq!(
+            ratio_for_verdict(0.998, at_least, at_least.verdict(0.998)),
+            "0.9980x"
+        );
+        assert_eq!(ratio_for_verdict(0.95, at_least, Verdict::Missed), "0.95x");
+        assert_eq!(
+            ratio_for_verdict(1.0, at_least, at_least.verdict(1.0)),
+            "1.00x"
+        );
+        assert_eq!(at_least.verdict(1.0), Verdict::Met);
+        assert_eq!(Bound::AtMost(1.5).verdict(1.5001), Verdict::Missed);
+    }
+
+    #[test]
+    fn dates_and_durations() {
+        let at = |secs| UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        assert_eq!(format_utc(at(0)), "1970-01-01 00:00 UTC");
+        // 2024-02-29 13:45:10 UTC, a leap day.
+        assert_eq!(format_utc(at(1_709_214_310)), "2024-02-29 13:45 UTC");
+        assert_eq!(format_utc(at(1_767_225_599)), "2025-12-31 23:59 UTC");
+        assert_eq!(format_duration(42.4), "42 s");
+        assert_eq!(format_duration(725.0), "12 min 05 s");
+        assert_eq!(format_duration(3725.0), "1 h 02 min");
+        assert_eq!(format_duration(f64::NAN), "unknown");
+    }
+
+    #[test]
+    fn links_relative_to_the_page() {
+        let link = |page: &str, svg: &str| relative_link(Path::new(page), Path::new(svg));
+        assert_eq!(
+            link("/w/BENCHMARKS.md", "/w/benchmarks.svg"),
+            "benchmarks.svg"
+        );
+        assert_eq!(link("/w/BENCHMARKS.md", "/w/docs/b.svg"), "docs/b.svg");
+        assert_eq!(link("/w/docs/B.md", "/w/b.svg"), "../b.svg");
+        assert_eq!(link("/w/./x/../B.md", "/w/my chart.svg"), "my%20chart.svg");
+        assert_eq!(link("BENCHMARKS.md", "benchmarks.svg"), "benchmarks.svg");
+    }
+
+    #[test]
+    fn table_cells_stay_in_their_cell() {
+        assert_eq!(cell_text("a|b\nc"), "a\\|b c");
+        assert_eq!(code("cargo xtask bench"), "`cargo xtask bench`");
+        assert_eq!(code("echo `x`"), "`` echo `x` ``");
+        assert_eq!(
+            row_label("python", "ThreadPoolExecutor"),
+            "python: ThreadPoolExecutor"
+        );
+        assert_eq!(
+            row_label("rayon", "rayon spawn + channel"),
+            "rayon spawn + channel"
+        );
+    }
+}

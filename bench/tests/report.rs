@@ -1,0 +1,998 @@
+//! The report end to end: synthetic results directories (`compare.json`,
+//! `python.json`, a criterion tree) in, `BENCHMARKS.md` and the SVG chart
+//! out, through the library and through the command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pythreading_bench::chart::{self, FAMILIES};
+use pythreading_bench::report::{self, ReportArgs};
+use pythreading_bench::{Record, Results, Unit};
+
+/// A fresh directory of its own for each test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "pythreading-bench-report-{name}-{}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn record(workload: &str, contender: &str, metric: &str, value: f64, unit: Unit) -> Record {
+    Record {
+        workload: workload.into(),
+        contender: contender.into(),
+        label: format!("{contender} label"),
+        metric: metric.into(),
+        value,
+        unit,
+        // Rounds around the median: 0.9x, 1x, 1.1x.
+        samples: vec![value * 0.9, value, value * 1.1],
+    }
+}
+
+/// One metric of one workload: (workload, metric, unit, [(contender, value)]).
+type Figures = (&'static str, &'static str, Unit, Vec<(&'static str, f64)>);
+
+/// Every workload's figures.
+/// pythreading meets every target here.
+fn figures() -> Vec<Figures> {
+    use Unit::*;
+    let pool = |p, r, t, s, py| {
+        vec![
+            ("pythreading", p),
+            ("rayon", r),
+            ("threadpool", t),
+            ("std", s),
+            ("python", py),
+        ]
+    };
+    vec![
+        (
+            "pool_round_trip",
+            "time",
+            Seconds,
+            pool(182e-9, 308e-9, 328e-9, 81.4e-6, 20.1e-6),
+        ),
+        (
+            "pool_latency",
+            "p50",
+            Seconds,
+            pool(0.47e-6, 11.2e-6, 11.7e-6, 40e-6, 60e-6),
+        ),
+        (
+            "pool_latency",
+            "p99",
+            Seconds,
+            pool(12.9e-6, 25.9e-6, 35.2e-6, 90e-6, 300e-6),
+        ),
+        (
+            "cpu_speedup",
+            "speedup",
+            Ratio,
+            vec![
+                ("pythreading", 1.96),
+                ("rayon", 1.93),
+                ("threadpool", 1.92),
+                ("python", 0.98),
+            ],
+        ),
+        (
+            "cpu_speedup",
+            "sequential",
+            Seconds,
+            vec![("pythreading", 45.3e-3), ("python", 2.2)],
+        ),
+        (
+            "cpu_speedup",
+            "parallel",
+            Seconds,
+            vec![("pythreading", 23.1e-3), ("python", 2.25)],
+        ),
+        (
+            "lock_uncontended",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 5.41e-9),
+                ("parking_lot", 6.07e-9),
+                ("std", 5.56e-9),
+                ("python", 60e-9),
+            ],
+        ),
+        (
+            "lock_contended",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 8.17e-9),
+                ("parking_lot", 9.12e-9),
+                ("std", 14.87e-9),
+                ("python", 200e-9),
+            ],
+        ),
+        (
+            "rlock_uncontended",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 8.14e-9),
+                ("parking_lot", 7.0e-9),
+                ("python", 90e-9),
+            ],
+        ),
+        (
+            "rlock_contended",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 12e-9),
+                ("parking_lot", 11e-9),
+                ("python", 300e-9),
+            ],
+        ),
+        (
+            "queue_bounded",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 24.29e-9),
+                ("crossbeam", 22.89e-9),
+                ("std", 40e-9),
+                ("python", 2.5e-6),
+            ],
+        ),
+        (
+            "queue_unbounded",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 23.71e-9),
+                ("crossbeam", 24.56e-9),
+                ("std", 30e-9),
+                ("python", 2.2e-6),
+            ],
+        ),
+        (
+            "semaphore",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 7.23e-9),
+                ("std", 269.9e-9),
+                ("python", 150e-9),
+            ],
+        ),
+        (
+            "barrier",
+            "time",
+            Seconds,
+            vec![
+                ("pythreading", 209.7e-9),
+                ("std", 7.64e-6),
+                ("python", 40e-6),
+            ],
+        ),
+        (
+            "thread_start_join",
+            "time",
+            Seconds,
+            vec![("pythreading", 20e-6), ("std", 18e-6), ("python", 80e-6)],
+        ),
+        (
+            "timers",
+            "start",
+            Seconds,
+            vec![("pythreading", 5e-3), ("std", 569.8e-3), ("python", 0.9)],
+        ),
+        (
+            "timers",
+            "threads",
+            Count,
+            vec![
+                ("pythreading", 8.0),
+                ("std", 10_000.0),
+                ("python", 10_000.0),
+            ],
+        ),
+        (
+            "timers",
+            "memory",
+            Bytes,
+            vec![
+                ("pythreading", 2.6 * 1024.0 * 1024.0),
+                ("std", 94.9 * 1024.0 * 1024.0),
+                ("python", 190.0 * 1024.0 * 1024.0),
+            ],
+        ),
+        (
+            "timers",
+            "late_p50",
+            Seconds,
+            vec![("pythreading", 70e-6), ("std", 0.27e-3), ("python", 30.0)],
+        ),
+        (
+            "timers",
+            "late_p99",
+            Seconds,
+            vec![("pythreading", 260e-6), ("std", 4.17e-3), ("python", 100.0)],
+        ),
+        (
+            "timers",
+            "late_max",
+            Seconds,
+            vec![("pythreading", 330e-6), ("std", 7.81e-3), ("python", 110.0)],
+        ),
+    ]
+}
+
+/// The comparison suite's and the Python script's results from `figures`.
+fn results(quick: bool) -> (Results, Results) {
+    let mut compare = Results {
+        source: "compare".into(),
+        quick,
+        note: String::new(),
+        records: Vec::new(),
+    };
+    let mut python = Results {
+        source: "python".into(),
+        quick,
+        note: "CPython 3.11.7".into(),
+        records: Vec::new(),
+    };
+    for (workload, metric, unit, values) in figures() {
+        for (contender, value) in values {
+            let r = record(workload, contender, metric, value, unit);
+            if contender == "python" {
+                python.records.push(r);
+            } else {
+                compare.records.push(r);
+            }
+        }
+    }
+    (compare, python)
+}
+
+/// Sets `contender`'s `metric` of `workload` to `value` (and its samples).
+fn set(results: &mut Results, workload: &str, contender: &str, metric: &str, value: f64) {
+    let r = results
+        .records
+        .iter_mut()
+        .find(|r| r.workload == workload && r.contender == contender && r.metric == metric)
+        .expect("no such record");
+    r.value = value;
+    r.samples = vec![value];
+}
+
+fn remove(results: &mut Results, workload: &str, contender: &str) {
+    results
+        .records
+        .retain(|r| !(r.workload == workload && r.contender == contender));
+}
+
+/// One criterion benchmark as criterion 0.5 leaves it.
+fn write_criterion_bench(
+    crate_dir: &Path,
+    id_dirs: &[&str],
+    full_id: &str,
+    median_ns: f64,
+    throughput: &str,
+) {
+    let mut dir = crate_dir.to_owned();
+    for part in id_dirs {
+        dir.push(part);
+    }
+    let new = dir.join("new");
+    fs::create_dir_all(&new).unwrap();
+    fs::create_dir_all(dir.join("report")).unwrap();
+    let estimate = |v: f64| {
+        format!(
+            r#"{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{},"upper_bound":{}}},"point_estimate":{v},"standard_error":{}}}"#,
+            v * 0.98,
+            v * 1.02,
+            v * 0.01
+        )
+    };
+    fs::write(
+        new.join("estimates.json"),
+        format!(
+            r#"{{"mean":{},"median":{},"median_abs_dev":{},"slope":{},"std_dev":{}}}"#,
+            estimate(median_ns * 1.5),
+            estimate(median_ns),
+            estimate(median_ns * 0.02),
+            estimate(median_ns * 1.4),
+            estimate(median_ns * 0.03)
+        ),
+    )
+    .unwrap();
+    let function_id = id_dirs
+        .get(1)
+        .map_or("null".to_owned(), |f| format!("\"{f}\""));
+    fs::write(
+        new.join("benchmark.json"),
+        format!(
+            r#"{{"group_id":"{}","function_id":{function_id},"value_str":null,"throughput":{throughput},"full_id":"{full_id}","directory_name":"{}","title":"{full_id}"}}"#,
+            id_dirs[0],
+            id_dirs.join("/")
+        ),
+    )
+    .unwrap();
+}
+
+/// A results directory: compare.json, python.json unless `None`, and a
+/// criterion tree for two crates (one without results).
+fn write_results(dir: &Path, compare: &Results, python: Option<&Results>) {
+    compare.write(&dir.join("compare.json")).unwrap();
+    if let Some(python) = python {
+        python.write(&dir.join("python.json")).unwrap();
+    }
+    let sync = dir.join("criterion/pythreading-sync");
+    write_criterion_bench(
+        &sync,
+        &["queue", "bounded", "1024"],
+        "queue/bounded/1024",
+        485_800.0,
+        r#"{"Elements":20000}"#,
+    );
+    write_criterion_bench(
+        &sync,
+        &["lock", "uncontended"],
+        "lock/uncontended",
+        5.41,
+        "null",
+    );
+    write_criterion_bench(&sync, &["barrier"], "barrier", 209.7, "null");
+    fs::create_dir_all(dir.join("criterion/pythreading-core")).unwrap();
+}
+
+struct Generated {
+    markdown: String,
+    svg: String,
+}
+
+/// Runs the report through the library on a results directory.
+fn generate(dir: &Path, command: &str) -> Generated {
+    let args = ReportArgs {
+        results: dir.join("results"),
+        command: command.into(),
+        markdown: dir.join("out/BENCHMARKS.md"),
+        svg: dir.join("out/benchmarks.svg"),
+        elapsed: Some(754.0),
+    };
+    report::run(&args).unwrap();
+    Generated {
+        markdown: fs::read_to_string(&args.markdown).unwrap(),
+        svg: fs::read_to_string(&args.svg).unwrap(),
+    }
+}
+
+/// The rows of the Targets table: (target, measured, verdict).
+fn target_rows(markdown: &str) -> Vec<(String, String, String)> {
+    let section = markdown
+        .split("## Targets")
+        .nth(1)
+        .expect("no Targets section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| target"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "{l}");
+            (
+                cells[0].to_owned(),
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn verdict_of<'a>(
+    rows: &'a [(String, String, String)],
+    starts: &str,
+) -> &'a (String, String, String) {
+    rows.iter()
+        .find(|r| r.0.starts_with(starts))
+        .unwrap_or_else(|| panic!("no target starting with {starts:?} in {rows:#?}"))
+}
+
+/// The table of one workload's section, as lines.
+fn workload_table<'a>(markdown: &'a str, id: &str) -> Vec<&'a str> {
+    let heading = format!("(`{id}`)\n");
+    let section = markdown
+        .split(&heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section for {id}"));
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect()
+}
+
+#[test]
+fn the_page_has_every_section_in_order() {
+    let dir = temp_dir("sections");
+    let (compare, python) = results(true);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench --quick").markdown;
+
+    assert!(page.starts_with("# Benchmarks\n"), "{page}");
+    assert!(page.contains("Generated by `cargo xtask bench --quick`"));
+    assert!(page.contains("do not edit this page by hand"));
+    assert!(page.contains("- Command: `cargo xtask bench --quick`"));
+    assert!(page.contains(" UTC\n"));
+    assert!(page.contains("- Run time: 12 min 34 s"));
+    assert!(page.contains("- Quick run: yes"));
+    assert!(page.contains("- Python figures: measured with CPython 3.11.7"));
+    assert!(page.contains("| Python | CPython 3.11.7 |"));
+    assert!(page.contains("](benchmarks.svg)"));
+    assert!(page.contains("[docs/performance-notes.md](docs/performance-notes.md)"));
+    assert!(page.contains("`cargo xtask bench --quick`"));
+
+    // Sections in order, workloads in bench/README.md's order.
+    let mut headings = vec!["## Machine", "## At a glance", "## Targets", "## Workloads"];
+    let workload_headings: Vec<String> = report::WORKLOADS
+        .iter()
+        .map(|w| format!("(`{}`)", w.id))
+        .collect();
+    headings.extend(workload_headings.iter().map(String::as_str));
+    headings.extend([
+        "## Criterion benches of every crate",
+        "### `pythreading-core`",
+        "### `pythreading-sync`",
+        "## Analysis, and running it again",
+    ]);
+    let mut at = 0;
+    for heading in headings {
+        let found = page[at..]
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
+        at += found + heading.len();
+    }
+    assert_eq!(report::WORKLOADS[0].id, "pool_round_trip");
+    assert_eq!(report::WORKLOADS.last().unwrap().id, "timers");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn workload_tables_show_the_figures() {
+    let dir = temp_dir("figures");
+    let (mut compare, python) = results(false);
+    remove(&mut compare, "pool_round_trip", "threadpool");
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    assert!(page.contains("- Quick run: no"));
+
+    let pool = workload_table(&page, "pool_round_trip");
+    assert_eq!(pool[0], "| contender | time | rounds | vs pythreading |");
+    // pythreading first, in bold, then the peers; the median, the rounds'
+    // range and their count.
+    assert_eq!(
+        pool[2],
+        "| **pythreading label** | **182 ns (164–200 ns)** | **3** | **reference** |"
+    );
+    assert_eq!(
+        pool[3],
+        "| rayon label | 308 ns (277–339 ns) | 3 | 1.69x slower |"
+    );
+    // A missing record is a dash, not a row dropped.
+    assert_eq!(pool[4], "| threadpool `execute` + channel | — | — | — |");
+    assert!(
+        pool[5].starts_with("| std label | 81.4 µs (73.3–89.5 µs) | 3 | 447x slower |"),
+        "{}",
+        pool[5]
+    );
+    assert_eq!(
+        pool[6],
+        "| python label | 20.1 µs (18.1–22.1 µs) | 3 | 110x slower |"
+    );
+
+    let latency = workload_table(&page, "pool_latency");
+    assert_eq!(
+        latency[0],
+        "| contender | p50 | p99 | rounds | p50 vs pythreading | p99 vs pythreading |"
+    );
+    assert!(
+        latency[3].ends_with("| 23.8x slower | 2.01x slower |"),
+        "{}",
+        latency[3]
+    );
+
+    // A peer faster than pythreading.
+    let rlock = workload_table(&page, "rlock_uncontended");
+    assert!(rlock[3].contains("| 0.86x (faster) |"), "{}", rlock[3]);
+
+    // Speed-ups are just figures.
+    let cpu = workload_table(&page, "cpu_speedup");
+    assert_eq!(
+        cpu[0],
+        "| contender | speedup | sequential | parallel | rounds |"
+    );
+    assert!(cpu[2].contains("**1.96x (1.76–2.16x)**"), "{}", cpu[2]);
+    assert!(
+        cpu[3].starts_with("| rayon label | 1.93x (1.74–2.12x) | — | — | 3 |"),
+        "{}",
+        cpu[3]
+    );
+
+    // Timers: all six metrics, in their units.
+    let timers = workload_table(&page, "timers");
+    assert_eq!(
+        timers[0],
+        "| contender | start | threads | memory | late p50 | late p99 | late max | rounds |"
+    );
+    assert!(timers[2].contains("**8 (7.20–8.80)**"), "{}", timers[2]);
+    assert!(
+        timers[2].contains("**2.60 MiB (2.34–2.86 MiB)**"),
+        "{}",
+        timers[2]
+    );
+    assert!(
+        timers[3].contains("| 10,000 (9,000–11,000) |"),
+        "{}",
+        timers[3]
+    );
+    assert!(
+        timers[4].contains("| 100 s (90.0–110 s) |"),
+        "{}",
+        timers[4]
+    );
+
+    // Criterion: one table per crate, sorted by id, per element when the
+    // throughput is in elements; a crate without results says so.
+    let criterion = page.split("## Criterion benches").nth(1).unwrap();
+    assert!(criterion.contains("### `pythreading-core`\n\nNo criterion results for this crate"));
+    let rows: Vec<&str> = criterion.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(
+        rows,
+        [
+            "| `barrier` | 210 ns | — |",
+            "| `lock/uncontended` | 5.41 ns | — |",
+            "| `queue/bounded/1024` | 486 µs | 24.3 ns |",
+        ]
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn every_target_met() {
+    let dir = temp_dir("met");
+    let (compare, python) = results(false);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    let rows = target_rows(&page);
+    assert_eq!(rows.len(), 7, "{rows:#?}");
+    for row in &rows {
+        assert_eq!(row.2, "met", "{row:?}");
+    }
+    assert_eq!(
+        verdict_of(&rows, "Pool round trip: at least 1.0x rayon").1,
+        "1.69x (rayon 308 ns ÷ pythreading 182 ns)"
+    );
+    assert_eq!(
+        verdict_of(&rows, "Pool round trip: at least 50x Python").1,
+        "110x (Python 20.1 µs ÷ pythreading 182 ns)"
+    );
+    assert_eq!(
+        verdict_of(&rows, "CPU-bound speedup").1,
+        "1.96x (Python: 0.98x)"
+    );
+    assert_eq!(
+        verdict_of(&rows, "Lock, uncontended").1,
+        "0.89x (pythreading 5.41 ns ÷ parking_lot 6.07 ns)"
+    );
+    assert_eq!(verdict_of(&rows, "10,000 timers").1, "8 threads");
+    assert!(page.contains("Every target was met in this run."));
+    assert!(!page.contains("**Missed:**"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missed_targets_are_said_plainly() {
+    let dir = temp_dir("missed");
+    let (mut compare, mut python) = results(true);
+    set(&mut compare, "pool_round_trip", "rayon", "time", 150e-9);
+    set(&mut compare, "queue_bounded", "pythreading", "time", 40e-9);
+    set(&mut compare, "queue_bounded", "crossbeam", "time", 20e-9);
+    set(&mut compare, "cpu_speedup", "pythreading", "speedup", 1.5);
+    set(&mut compare, "timers", "pythreading", "threads", 12.0);
+    set(&mut python, "pool_round_trip", "python", "time", 5e-6);
+    // Just under the line (1.48x).
+    set(
+        &mut compare,
+        "lock_uncontended",
+        "pythreading",
+        "time",
+        8.9e-9,
+    );
+    set(
+        &mut compare,
+        "lock_uncontended",
+        "parking_lot",
+        "time",
+        6.0e-9,
+    );
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench --quick").markdown;
+    let rows = target_rows(&page);
+
+    let rayon = verdict_of(&rows, "Pool round trip: at least 1.0x rayon");
+    assert_eq!(rayon.2, "**missed**");
+    assert_eq!(rayon.1, "0.82x (rayon 150 ns ÷ pythreading 182 ns)");
+    let python_row = verdict_of(&rows, "Pool round trip: at least 50x Python");
+    assert_eq!(python_row.2, "**missed**");
+    assert!(python_row.1.starts_with("27.5x"), "{python_row:?}");
+    let bounded = verdict_of(&rows, "Queue, bounded");
+    assert_eq!(bounded.2, "**missed**");
+    assert!(bounded.1.starts_with("2.00x"), "{bounded:?}");
+    assert_eq!(verdict_of(&rows, "Queue, unbounded").2, "met");
+    assert_eq!(verdict_of(&rows, "CPU-bound speedup").2, "**missed**");
+    assert_eq!(verdict_of(&rows, "Lock, uncontended").2, "met");
+    let timers = verdict_of(&rows, "2,000 timers (a quick run)");
+    assert_eq!(
+        (timers.1.as_str(), timers.2.as_str()),
+        ("12 threads", "**missed**")
+    );
+
+    // One plain sentence per miss, naming the target and the figure.
+    assert!(page.contains(
+        "**Missed:** Pool round trip: at least 1.0x rayon (rayon's time ÷ ours) — this run \
+         measured 0.82x (rayon 150 ns ÷ pythreading 182 ns)."
+    ));
+    assert!(page.contains("**Missed:** Queue, bounded: at most 1.5x crossbeam"));
+    assert!(page.contains("**Missed:** 2,000 timers (a quick run) on a handful of threads"));
+    assert_eq!(page.matches("**Missed:**").count(), 5);
+    assert!(!page.contains("Every target was met"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_python_the_page_says_so() {
+    let dir = temp_dir("no-python");
+    let (compare, _) = results(true);
+    write_results(&dir.join("results"), &compare, None);
+    let generated = generate(&dir, "cargo xtask bench --quick");
+    let page = &generated.markdown;
+    assert!(page.contains("- Python figures: not measured, python3 was not found"));
+    assert!(page.contains("| Python | not measured, python3 was not found |"));
+    let rows = target_rows(page);
+    let python_row = verdict_of(&rows, "Pool round trip: at least 50x Python");
+    assert_eq!(python_row.2, "not measured");
+    assert!(python_row.1.contains("python3 was not found"));
+    assert_eq!(
+        verdict_of(&rows, "CPU-bound speedup").1,
+        "1.96x (Python: not measured)"
+    );
+    assert_eq!(verdict_of(&rows, "CPU-bound speedup").2, "met");
+    assert!(page.contains("could not be checked"));
+    // Python's rows are dashes, under the label the report knows.
+    let pool = workload_table(page, "pool_round_trip");
+    assert_eq!(pool[6], "| Python `ThreadPoolExecutor` | — | — | — |");
+
+    let svg = roxmltree::Document::parse(&generated.svg).unwrap();
+    let python = chart::hex(chart::family_colour("python").unwrap());
+    assert_eq!(rects_filled(&svg, &python), 0);
+    assert!(!texts(&svg).iter().any(|t| t == "python"));
+    assert!(texts(&svg).iter().any(|t| t == "rayon"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+fn rects_filled(svg: &roxmltree::Document<'_>, fill: &str) -> usize {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(fill))
+        .count()
+}
+
+fn texts(svg: &roxmltree::Document<'_>) -> Vec<String> {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_chart_has_a_bar_for_each_figure_and_a_legend() {
+    let dir = temp_dir("chart");
+    let (mut compare, python) = results(false);
+    // No rayon figure for pool latency: two rayon bars fewer.
+    remove(&mut compare, "pool_latency", "rayon");
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let text = generate(&dir, "cargo xtask bench").svg;
+    let svg = roxmltree::Document::parse(&text).unwrap();
+    let root = svg.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some("1200"));
+
+    // Bars per family: one per group where both sides have a figure, plus
+    // the legend's swatch.
+    let expected_bars = |family: &str| -> usize {
+        match family {
+            // pool round trip and CPU speed-up (latency removed).
+            "rayon" => 2,
+            // pool round trip, p50, p99, CPU speed-up.
+            "threadpool" => 4,
+            // pool ×3, lock ×2, queue ×2, semaphore, barrier, thread, timers ×2.
+            "std" => 12,
+            "parking_lot" => 4,
+            "crossbeam" => 2,
+            // Every group.
+            "python" => 15,
+            _ => unreachable!(),
+        }
+    };
+    let all: Vec<Record> = compare
+        .records
+        .iter()
+        .chain(&python.records)
+        .cloned()
+        .collect();
+    let groups = chart::groups(&all);
+    for (family, colour) in FAMILIES {
+        let computed = groups
+            .iter()
+            .flat_map(|g| &g.bars)
+            .filter(|b| b.family == family)
+            .count();
+        assert_eq!(computed, expected_bars(family), "{family}");
+        assert_eq!(
+            rects_filled(&svg, &chart::hex(colour)),
+            expected_bars(family) + 1,
+            "{family}"
+        );
+    }
+
+    // Every bar has a size; the legend names every family; the title, the
+    // axis and the group labels are there as text.
+    for rect in svg.descendants().filter(|n| n.has_tag_name("rect")) {
+        let height: f64 = rect.attribute("height").unwrap().parse().unwrap();
+        let width: f64 = rect.attribute("width").unwrap().parse().unwrap();
+        assert!(height >= 0.0 && width > 0.0, "{rect:?}");
+    }
+    let texts = texts(&svg);
+    for (family, _) in FAMILIES {
+        assert!(texts.iter().any(|t| t == family), "no legend for {family}");
+    }
+    for expected in [
+        "How many times faster pythreading is than each peer",
+        "1x",
+        "10x",
+        "round trip",
+        "late p99",
+        "peer ÷ pythreading (log scale)",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "no text {expected:?} in {texts:?}"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_data_draws_no_bars() {
+    let dir = temp_dir("sparse");
+    let compare = Results {
+        source: "compare".into(),
+        quick: false,
+        note: String::new(),
+        records: vec![
+            record(
+                "pool_round_trip",
+                "pythreading",
+                "time",
+                200e-9,
+                Unit::Seconds,
+            ),
+            record("pool_round_trip", "rayon", "time", 300e-9, Unit::Seconds),
+            // No pythreading figure here: no bar.
+            record("barrier", "std", "time", 7e-6, Unit::Seconds),
+        ],
+    };
+    write_results(&dir.join("results"), &compare, None);
+    fs::remove_dir_all(dir.join("results/criterion")).unwrap();
+    let generated = generate(&dir, "cargo xtask bench");
+    assert!(
+        generated
+            .markdown
+            .contains("This run has no criterion results")
+    );
+    let svg = roxmltree::Document::parse(&generated.svg).unwrap();
+    for (family, colour) in FAMILIES {
+        let expected = if family == "rayon" { 2 } else { 0 };
+        assert_eq!(
+            rects_filled(&svg, &chart::hex(colour)),
+            expected,
+            "{family}"
+        );
+    }
+    let texts = texts(&svg);
+    assert!(texts.iter().any(|t| t == "1.5x"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t == "std"));
+    // Every target without figures is "not measured".
+    let rows = target_rows(&generated.markdown);
+    assert_eq!(
+        verdict_of(&rows, "Pool round trip: at least 1.0x rayon").2,
+        "met"
+    );
+    for row in rows
+        .iter()
+        .filter(|r| !r.0.starts_with("Pool round trip: at least 1.0x"))
+    {
+        assert_eq!(row.2, "not measured", "{row:?}");
+    }
+    assert!(
+        workload_table(&generated.markdown, "barrier")[2]
+            .starts_with("| **pythreading `Barrier`** | **—** |")
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pythreading-bench"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn report_cli(results: &Path, out: &Path) -> Output {
+    cli(&[
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--command",
+        "cargo xtask bench --quick",
+        "--markdown",
+        out.join("BENCHMARKS.md").to_str().unwrap(),
+        "--svg",
+        out.join("img/chart.svg").to_str().unwrap(),
+        "--elapsed",
+        "3.4",
+    ])
+}
+
+/// The standard error of a run that did not panic.
+fn stderr(output: &Output) -> String {
+    let text = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+#[test]
+fn cli_writes_both_files() {
+    let dir = temp_dir("cli-ok");
+    let (compare, python) = results(true);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let output = report_cli(&dir.join("results"), &dir.join("out"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = fs::read_to_string(dir.join("out/BENCHMARKS.md")).unwrap();
+    assert!(page.contains("](img/chart.svg)"));
+    assert!(page.contains("- Run time: 3 s"));
+    roxmltree::Document::parse(&fs::read_to_string(dir.join("out/img/chart.svg")).unwrap())
+        .unwrap();
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cli_bad_input_is_an_error_naming_the_file() {
+    let dir = temp_dir("cli-bad");
+    let results_dir = dir.join("results");
+    let out = dir.join("out");
+
+    // No results directory.
+    let output = report_cli(&results_dir, &out);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("results: no such results directory"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A directory without compare.json.
+    fs::create_dir_all(&results_dir).unwrap();
+    let output = report_cli(&results_dir, &out);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("compare.json: not found"),
+        "{}",
+        stderr(&output)
+    );
+
+    // compare.json that is not JSON, python.json that is not a results file,
+    // a broken criterion estimates file: each named.
+    let (compare, python) = results(true);
+    write_results(&results_dir, &compare, Some(&python));
+    fs::write(results_dir.join("compare.json"), "{\"source\": ").unwrap();
+    let output = report_cli(&results_dir, &out);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("compare.json: not a valid results file"),
+        "{}",
+        stderr(&output)
+    );
+
+    compare.write(&results_dir.join("compare.json")).unwrap();
+    fs::write(
+        results_dir.join("python.json"),
+        r#"{"source": "python", "records": [{"workload": 1}]}"#,
+    )
+    .unwrap();
+    let output = report_cli(&results_dir, &out);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("python.json: not a valid results file"),
+        "{}",
+        stderr(&output)
+    );
+
+    python.write(&results_dir.join("python.json")).unwrap();
+    let estimates = results_dir.join("criterion/pythreading-sync/barrier/new/estimates.json");
+    fs::write(&estimates, "[]").unwrap();
+    let output = report_cli(&results_dir, &out);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("barrier/new/estimates.json: invalid criterion JSON"),
+        "{}",
+        stderr(&output)
+    );
+
+    assert!(!out.join("BENCHMARKS.md").exists());
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cli_usage_errors_exit_2() {
+    for args in [
+        vec![],
+        vec![
+            "report",
+            "--results",
+            "x",
+            "--command",
+            "c",
+            "--markdown",
+            "m",
+            "--svg",
+            "s",
+            "--colour",
+            "red",
+        ],
+        vec!["report", "--results", "x"],
+        vec![
+            "report",
+            "--results",
+            "x",
+            "--command",
+            "c",
+            "--markdown",
+            "m",
+            "--svg",
+            "s",
+            "--elapsed",
+            "soon",
+        ],
+        vec!["plot"],
+    ] {
+        let output = cli(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let err = stderr(&output);
+        assert!(err.contains("usage: pythreading-bench report"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let output = cli(&["report", "--colour", "red"]);
+    assert!(stderr(&output).contains("unknown flag `--colour`"));
+    let help = cli(&["--help"]);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--elapsed SECONDS"));
+}
