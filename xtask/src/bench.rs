@@ -84,7 +84,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let smoke = options.mode == Mode::Smoke;
     let build_verb = if smoke { "test" } else { "bench" };
     let mut build = vec![build_verb, "--no-run", "-p", "pythreading-bench"];
-    for krate in CRATES {
+    for krate in CRATES.iter().filter(|k| has_benches(root, k)) {
         build.extend(["-p", krate]);
     }
     build.extend(["--bench", "*"]);
@@ -116,6 +116,13 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     };
     for krate in CRATES {
         let home = results.join("criterion").join(krate);
+        // An empty directory: the report lists the crate as having no results.
+        std::fs::create_dir_all(&home)
+            .map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+        if !has_benches(root, krate) {
+            println!("== {krate} has no benches");
+            continue;
+        }
         let home = home.to_string_lossy();
         let mut args = vec![build_verb, "-p", krate, "--bench", "*", "--"];
         args.extend(criterion_args);
@@ -205,6 +212,15 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Whether the crate at `crates/<krate>` declares bench targets (a
+/// `[[bench]]` table, or files under `benches/` for cargo to find).
+fn has_benches(root: &Path, krate: &str) -> bool {
+    let dir = root.join("crates").join(krate);
+    let declared = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .is_ok_and(|manifest| manifest.contains("[[bench]]"));
+    declared || dir.join("benches").is_dir()
 }
 
 /// The command line as the report shows it.

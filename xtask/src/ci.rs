@@ -311,11 +311,12 @@ pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result
     }
 }
 
-/// Quotes `s` for display if it contains spaces.
+/// Quotes `s` for display if the shell would split or expand it.
 pub(crate) fn quote(s: &str) -> String {
-    if s.contains(' ') || s.is_empty() {
-        format!("\"{s}\"")
-    } else {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_=./:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
         s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
