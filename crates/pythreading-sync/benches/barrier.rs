@@ -1,80 +1,57 @@
-//! The cost of one barrier round between two threads: `pythreading_sync::Barrier`
-//! against `std::sync::Barrier`, in one criterion group.
+//! What one `Barrier` round between two threads costs. Our own API only;
+//! the comparison with `std::sync::Barrier` lives in the workspace's
+//! `bench/` suite.
 //!
-//! Run with `cargo bench -p pythreading-sync --bench barrier`.
+//! ```text
+//! cargo bench -p pythreading-sync --bench barrier
+//! cargo bench -p pythreading-sync --bench barrier -- --warm-up-time 0.3 --measurement-time 0.7 --sample-size 10
+//! ```
 //!
-//! Each sample starts a helper thread that passes as many rounds as the
-//! measuring thread; the clock runs only over the rounds themselves (one
-//! warm-up round first, so thread start-up is not counted), and the figure
-//! reported is the time per round. `std::sync::Barrier` puts the first
-//! thread to arrive to sleep on a futex every round; ours spins briefly
-//! first, so when both threads are on a core nobody sleeps.
+//! `sync/barrier/2_threads_round`: each sample starts a helper thread that
+//! passes as many rounds as the measuring thread; the clock runs only over
+//! the rounds themselves (one warm-up round first, so thread start-up is
+//! not counted), and the figure reported is the time per round. Each round
+//! hands out the indices 0 and 1, one to each thread: their sum over all
+//! rounds is checked.
 
 // `criterion_group!` defines an undocumented `pub fn`.
 #![allow(missing_docs)]
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use pythreading_sync::Barrier;
 
-/// What both barriers offer for this benchmark.
-trait Rounds: Send + Sync + 'static {
-    fn new2() -> Self;
-    fn round(&self);
-}
-
-impl Rounds for pythreading_sync::Barrier {
-    fn new2() -> Self {
-        pythreading_sync::Barrier::new(2).expect("2 parties")
-    }
-
-    #[inline]
-    fn round(&self) {
-        black_box(self.wait().expect("barrier not broken"));
-    }
-}
-
-impl Rounds for std::sync::Barrier {
-    fn new2() -> Self {
-        std::sync::Barrier::new(2)
-    }
-
-    #[inline]
-    fn round(&self) {
-        black_box(self.wait().is_leader());
-    }
+/// One round; returns this thread's index in it.
+#[inline]
+fn round(barrier: &Barrier) -> u64 {
+    barrier.wait().expect("barrier not broken") as u64
 }
 
 /// Time for `iters` rounds between this thread and a helper thread.
-fn rounds<B: Rounds>(iters: u64) -> Duration {
-    let barrier = Arc::new(B::new2());
+fn rounds(iters: u64) -> Duration {
+    let barrier = Arc::new(Barrier::new(2).expect("2 parties"));
     let helper = {
         let barrier = Arc::clone(&barrier);
-        thread::spawn(move || {
-            for _ in 0..=iters {
-                barrier.round();
-            }
-        })
+        thread::spawn(move || (0..=iters).map(|_| round(&barrier)).sum::<u64>())
     };
-    barrier.round(); // both threads are running from here on
+    let mut indices = round(&barrier); // both threads are running from here on
     let start = Instant::now();
     for _ in 0..iters {
-        barrier.round();
+        indices += round(&barrier);
     }
     let elapsed = start.elapsed();
-    helper.join().expect("helper thread");
+    indices += helper.join().expect("helper thread");
+    // Each of the iters + 1 rounds hands out 0 and 1.
+    assert_eq!(indices, iters + 1, "a round handed out wrong indices");
     elapsed
 }
 
 fn two_thread_round(c: &mut Criterion) {
-    let mut group = c.benchmark_group("barrier_2_threads_round");
-    group.bench_function("pythreading", |b| {
-        b.iter_custom(rounds::<pythreading_sync::Barrier>)
-    });
-    group.bench_function("std", |b| b.iter_custom(rounds::<std::sync::Barrier>));
+    let mut group = c.benchmark_group("sync/barrier");
+    group.bench_function("2_threads_round", |b| b.iter_custom(rounds));
     group.finish();
 }
 
