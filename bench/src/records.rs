@@ -57,7 +57,9 @@ pub struct Record {
     pub label: String,
     /// What was measured: `time`, `p50`, `speedup`, `threads`, …
     pub metric: String,
-    /// The figure: the median of `samples` when there are samples.
+    /// The figure: the median of `samples` when there are samples, except
+    /// for percentiles (`p50`, `p99`), taken over every operation of every
+    /// round while `samples` holds each round's own percentile.
     pub value: f64,
     /// What `value` counts.
     pub unit: Unit,

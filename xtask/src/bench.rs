@@ -79,6 +79,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
 
     let command = shown_command(options);
     println!("== {command}: building first, then measuring");
+    let mut laps = Laps::new();
     // `cargo bench` builds with the `bench` profile (thin LTO, one codegen
     // unit); `cargo test --benches` with the test profile, for the smoke run.
     let smoke = options.mode == Mode::Smoke;
@@ -100,6 +101,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         ],
         &[],
     )?;
+    laps.lap("build");
 
     // 1. The criterion benches of every crate.
     let criterion_args: &[&str] = match options.mode {
@@ -127,6 +129,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         let mut args = vec![build_verb, "-p", krate, "--bench", "*", "--"];
         args.extend(criterion_args);
         cargo(root, &args, &[("CRITERION_HOME", &home)])?;
+        laps.lap(krate);
     }
 
     // 2. The comparison suite.
@@ -146,6 +149,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     }
     args.extend(["--out", &compare]);
     cargo(root, &args, &[])?;
+    laps.lap("comparison suite");
 
     // 3. CPython's figures, when there is a CPython.
     if options.no_python {
@@ -163,6 +167,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
                 }
                 args.extend(["--out".to_owned(), out.to_string_lossy().into_owned()]);
                 run_program(root, &python, &args)?;
+                laps.lap("Python script");
             }
             None => println!(
                 "== python3 not found: the report will say the Python figures were not measured"
@@ -207,11 +212,44 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         ],
         &[],
     )?;
+    laps.lap("report");
+    laps.print();
     println!(
         "== {command}: done in {:.0} s; wrote {markdown} and {svg}",
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// How long each part of the run took, for the summary at the end.
+#[derive(Debug)]
+struct Laps {
+    last: Instant,
+    laps: Vec<(String, f64)>,
+}
+
+impl Laps {
+    fn new() -> Self {
+        Self {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    /// Ends the part called `name`, started at the end of the previous one.
+    fn lap(&mut self, name: &str) {
+        let now = Instant::now();
+        self.laps
+            .push((name.to_owned(), (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        println!("\n{:<24}{:>8}", "part", "seconds");
+        for (name, secs) in &self.laps {
+            println!("{name:<24}{secs:>8.1}");
+        }
+    }
 }
 
 /// Whether the crate at `crates/<krate>` declares bench targets (a

@@ -141,23 +141,25 @@ impl Suite {
         });
     }
 
-    /// Records `p50` and `p99` of every timed operation of each contender.
+    /// Records `p50` and `p99` over every timed operation of a contender,
+    /// given round by round; each round's own percentile is a sample.
     pub(crate) fn push_percentiles(
         &mut self,
         workload: &str,
         contender: &str,
         label: &str,
-        times: &[f64],
+        rounds: &[Vec<f64>],
     ) {
+        let all: Vec<f64> = rounds.concat();
         for (metric, p) in [("p50", 50.0), ("p99", 99.0)] {
             self.records.push(Record {
                 workload: workload.to_owned(),
                 contender: contender.to_owned(),
                 label: label.to_owned(),
                 metric: metric.to_owned(),
-                value: percentile(times, p),
+                value: percentile(&all, p),
                 unit: Unit::Seconds,
-                samples: Vec::new(),
+                samples: rounds.iter().map(|times| percentile(times, p)).collect(),
             });
         }
     }

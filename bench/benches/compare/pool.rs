@@ -61,7 +61,7 @@ fn round_trips(suite: &mut Suite) {
         vec![
             Contender::new(
                 "pythreading",
-                "ThreadPoolExecutor: submit + result",
+                "ThreadPoolExecutor (submit + result)",
                 tasks,
                 |n| {
                     let start = Instant::now();
@@ -77,7 +77,7 @@ fn round_trips(suite: &mut Suite) {
                     elapsed
                 },
             ),
-            Contender::new("rayon", "rayon: spawn + channel", tasks, |n| {
+            Contender::new("rayon", "rayon (spawn + channel)", tasks, |n| {
                 let start = Instant::now();
                 let (tx, rx) = mpsc::channel();
                 for i in 0..n {
@@ -89,7 +89,7 @@ fn round_trips(suite: &mut Suite) {
                 assert_eq!(sum, triangle(n));
                 elapsed
             }),
-            Contender::new("threadpool", "threadpool: execute + channel", tasks, |n| {
+            Contender::new("threadpool", "threadpool (execute + channel)", tasks, |n| {
                 let start = Instant::now();
                 let (tx, rx) = mpsc::channel();
                 for i in 0..n {
@@ -136,7 +136,7 @@ fn latency(suite: &mut Suite) {
     let mut contenders: Vec<OneTask<'_>> = vec![
         (
             "pythreading",
-            "ThreadPoolExecutor: submit + result",
+            "ThreadPoolExecutor (submit + result)",
             per_contender,
             Box::new(|| {
                 let x = black_box(7u64);
@@ -148,7 +148,7 @@ fn latency(suite: &mut Suite) {
         ),
         (
             "rayon",
-            "rayon: spawn + channel",
+            "rayon (spawn + channel)",
             per_contender,
             Box::new(|| {
                 let x = black_box(7u64);
@@ -159,7 +159,7 @@ fn latency(suite: &mut Suite) {
         ),
         (
             "threadpool",
-            "threadpool: execute + channel",
+            "threadpool (execute + channel)",
             per_contender,
             Box::new(|| {
                 let x = black_box(7u64);
@@ -188,12 +188,14 @@ fn latency(suite: &mut Suite) {
         for k in 0..contenders.len() {
             let i = (k + round) % contenders.len();
             let (_, _, n, once) = &contenders[i];
+            let mut round_times = Vec::with_capacity(n.div_ceil(rounds));
             for _ in 0..n.div_ceil(rounds) {
                 let start = Instant::now();
                 let value = once();
-                times[i].push(start.elapsed().as_secs_f64());
+                round_times.push(start.elapsed().as_secs_f64());
                 assert_eq!(value, 7);
             }
+            times[i].push(round_times);
         }
     }
     for ((id, label, _, _), times) in contenders.drain(..).zip(times) {

@@ -52,7 +52,7 @@ fn lock_uncontended(suite: &mut Suite) {
         "lock_uncontended",
         rounds,
         vec![
-            Contender::new("pythreading", "Lock: acquire + release", ops, |n| {
+            Contender::new("pythreading", "Lock (acquire + release)", ops, |n| {
                 time_n(n, || {
                     lock.acquire();
                     counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -119,7 +119,7 @@ fn rlock_uncontended(suite: &mut Suite) {
         "rlock_uncontended",
         rounds,
         vec![
-            Contender::new("pythreading", "RLock: acquire + release", ops, |n| {
+            Contender::new("pythreading", "RLock (acquire + release)", ops, |n| {
                 time_n(n, || {
                     rlock.acquire();
                     counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -294,7 +294,7 @@ fn semaphore(suite: &mut Suite) {
         "semaphore",
         rounds,
         vec![
-            Contender::new("pythreading", "Semaphore: acquire + release", ops, |n| {
+            Contender::new("pythreading", "Semaphore (acquire + release)", ops, |n| {
                 let elapsed = time_n(n, || {
                     sem.acquire();
                     sem.release();
@@ -367,7 +367,7 @@ fn thread_start_join(suite: &mut Suite) {
         "thread_start_join",
         rounds,
         vec![
-            Contender::new("pythreading", "Thread: new + start + join", threads, |n| {
+            Contender::new("pythreading", "Thread (new + start + join)", threads, |n| {
                 time_n(n, || {
                     let t = Thread::new(|| black_box(1u64));
                     t.start().expect("the thread starts");
