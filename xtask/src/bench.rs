@@ -26,9 +26,11 @@ const CRATES: &[&str] = &[
 /// How much to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Every figure: under 15 minutes on 2 cores.
+    /// Every figure, built with the `bench` profile (thin LTO, one codegen
+    /// unit): under 15 minutes on 2 cores, the build included.
     Full,
-    /// Smaller workloads, shorter criterion runs: under 3 minutes.
+    /// Smaller workloads, fewer rounds, shorter criterion runs, built with
+    /// the `bench-quick` profile (no LTO): a few minutes.
     Quick,
     /// Everything runs once, tiny, unoptimised, and the report goes to
     /// `target/xtask-bench/` instead of the workspace root: a check that
@@ -81,10 +83,22 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     println!("== {command}: building first, then measuring");
     let mut laps = Laps::new();
     // `cargo bench` builds with the `bench` profile (thin LTO, one codegen
-    // unit); `cargo test --benches` with the test profile, for the smoke run.
+    // unit); `cargo test --benches` with the dev profile, for the smoke run.
+    // `--quick` uses `bench-quick`: no LTO, so a cold build takes half the time.
     let smoke = options.mode == Mode::Smoke;
-    let build_verb = if smoke { "test" } else { "bench" };
-    let mut build = vec![build_verb, "--no-run", "-p", "pythreading-bench"];
+    let (build_verb, profile) = match options.mode {
+        Mode::Full => ("bench", "bench"),
+        Mode::Quick => ("bench", "bench-quick"),
+        Mode::Smoke => ("test", "dev"),
+    };
+    let mut build = vec![
+        build_verb,
+        "--profile",
+        profile,
+        "--no-run",
+        "-p",
+        "pythreading-bench",
+    ];
     for krate in CRATES.iter().filter(|k| has_benches(root, k)) {
         build.extend(["-p", krate]);
     }
@@ -94,6 +108,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         root,
         &[
             "build",
+            "--profile",
+            profile,
             "-p",
             "pythreading-bench",
             "--bin",
@@ -108,9 +124,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         Mode::Full => &["--warm-up-time", "1", "--measurement-time", "3"],
         Mode::Quick => &[
             "--warm-up-time",
-            "0.3",
+            "0.2",
             "--measurement-time",
-            "0.7",
+            "0.5",
             "--sample-size",
             "10",
         ],
@@ -126,7 +142,16 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
             continue;
         }
         let home = home.to_string_lossy();
-        let mut args = vec![build_verb, "-p", krate, "--bench", "*", "--"];
+        let mut args = vec![
+            build_verb,
+            "--profile",
+            profile,
+            "-p",
+            krate,
+            "--bench",
+            "*",
+            "--",
+        ];
         args.extend(criterion_args);
         cargo(root, &args, &[("CRITERION_HOME", &home)])?;
         laps.lap(krate);
@@ -137,6 +162,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let compare = compare.to_string_lossy();
     let mut args = vec![
         build_verb,
+        "--profile",
+        profile,
         "-p",
         "pythreading-bench",
         "--bench",
@@ -193,6 +220,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         &[
             "run",
             "--quiet",
+            "--profile",
+            profile,
             "-p",
             "pythreading-bench",
             "--bin",

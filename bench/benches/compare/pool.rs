@@ -178,7 +178,8 @@ fn latency(suite: &mut Suite) {
             }),
         ),
     ];
-    let mut times: Vec<Vec<f64>> = contenders.iter().map(|c| Vec::with_capacity(c.2)).collect();
+    // Per contender, per round: each round trip's time.
+    let mut times: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(rounds); contenders.len()];
     for (_, _, n, once) in &contenders {
         for _ in 0..(n / 10).max(1) {
             assert_eq!(once(), 7); // warm-up: workers started, caches hot
