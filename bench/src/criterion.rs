@@ -13,7 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde_derive::Deserialize;
 
 /// One criterion benchmark's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,7 +170,7 @@ fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, ScanError> {
     }))
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ScanError> {
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ScanError> {
     let text = fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
     serde_json::from_str(&text).map_err(|e| ScanError {
         path: path.to_owned(),

@@ -23,6 +23,21 @@ const CRATES: &[&str] = &[
     "pythreading-fakedb",
 ];
 
+/// Selects the comparison suite, for `cargo bench`/`cargo test`.
+const COMPARE: [&str; 4] = ["-p", "pythreading-bench", "--bench", "compare"];
+
+/// Selects the benches of `krate`, for `cargo bench`/`cargo test`. The
+/// fakedb demo's command line (its default `cli` feature) is left out: its
+/// benches do not need it, and clap's features would differ from the ones
+/// criterion asks for, which rebuilds criterion for that crate alone.
+fn crate_selection(krate: &str) -> Vec<&str> {
+    let mut args = vec!["-p", krate, "--bench", "*"];
+    if krate == "pythreading-fakedb" {
+        args.push("--no-default-features");
+    }
+    args
+}
+
 /// How much to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -91,19 +106,17 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         Mode::Quick => ("bench", "bench-quick"),
         Mode::Smoke => ("test", "dev"),
     };
-    let mut build = vec![
-        build_verb,
-        "--profile",
-        profile,
-        "--no-run",
-        "-p",
-        "pythreading-bench",
-    ];
+    // Each crate's benches are built by the very command that later runs
+    // them: cargo unifies features per command, and another set would
+    // rebuild criterion in the middle of the measurements.
     for krate in CRATES.iter().filter(|k| has_benches(root, k)) {
-        build.extend(["-p", krate]);
+        let mut args = vec![build_verb, "--profile", profile, "--no-run"];
+        args.extend(crate_selection(krate));
+        cargo(root, &args, &[])?;
     }
-    build.extend(["--bench", "*"]);
-    cargo(root, &build, &[])?;
+    let mut args = vec![build_verb, "--profile", profile, "--no-run"];
+    args.extend(COMPARE);
+    cargo(root, &args, &[])?;
     cargo(
         root,
         &[
@@ -142,16 +155,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
             continue;
         }
         let home = home.to_string_lossy();
-        let mut args = vec![
-            build_verb,
-            "--profile",
-            profile,
-            "-p",
-            krate,
-            "--bench",
-            "*",
-            "--",
-        ];
+        let mut args = vec![build_verb, "--profile", profile];
+        args.extend(crate_selection(krate));
+        args.push("--");
         args.extend(criterion_args);
         cargo(root, &args, &[("CRITERION_HOME", &home)])?;
         laps.lap(krate);
@@ -160,16 +166,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     // 2. The comparison suite.
     let compare = results.join("compare.json");
     let compare = compare.to_string_lossy();
-    let mut args = vec![
-        build_verb,
-        "--profile",
-        profile,
-        "-p",
-        "pythreading-bench",
-        "--bench",
-        "compare",
-        "--",
-    ];
+    let mut args = vec![build_verb, "--profile", profile];
+    args.extend(COMPARE);
+    args.push("--");
     // `cargo bench` passes `--bench` itself: a measuring run, not a smoke one.
     if options.mode == Mode::Quick {
         args.push("--quick");

@@ -90,7 +90,7 @@ impl Suite {
 
     /// Rounds of a batch workload in this run.
     pub(crate) fn rounds(&self, full: usize) -> usize {
-        self.size.pick(full, full.div_ceil(3).max(3), 1)
+        self.size.pick(full, full.div_ceil(2).max(3), 1)
     }
 
     /// Runs `contenders` in `rounds` interleaved rounds after one warm-up
