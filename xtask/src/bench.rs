@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::ci::{cargo, quote};
+use crate::ci::{cargo, run_program};
 
 /// The library crates, each with criterion benches of its own API under
 /// `benches/` (the facade only re-exports them and has none).
@@ -25,6 +25,19 @@ const CRATES: &[&str] = &[
 
 /// Selects the comparison suite, for `cargo bench`/`cargo test`.
 const COMPARE: [&str; 4] = ["-p", "pythreading-bench", "--bench", "compare"];
+
+/// Selects the report's binary, built with `profile` (the benches' own, so
+/// their dependencies are shared), for `cargo build`/`cargo run`.
+fn report_bin(profile: &str) -> [&str; 6] {
+    [
+        "--profile",
+        profile,
+        "-p",
+        "pythreading-bench",
+        "--bin",
+        "pythreading-bench",
+    ]
+}
 
 /// Selects the benches of `krate`, for `cargo bench`/`cargo test`. The
 /// fakedb demo's command line (its default `cli` feature) is left out: its
@@ -117,19 +130,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let mut args = vec![build_verb, "--profile", profile, "--no-run"];
     args.extend(COMPARE);
     cargo(root, &args, &[])?;
-    cargo(
-        root,
-        &[
-            "build",
-            "--profile",
-            profile,
-            "-p",
-            "pythreading-bench",
-            "--bin",
-            "pythreading-bench",
-        ],
-        &[],
-    )?;
+    let mut args = vec!["build"];
+    args.extend(report_bin(profile));
+    cargo(root, &args, &[])?;
     laps.lap("build");
 
     // 1. The criterion benches of every crate.
@@ -185,14 +188,15 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
             Some(python) => {
                 let script = root.join("bench").join("python").join("compare.py");
                 let out = results.join("python.json");
-                let mut args = vec![script.to_string_lossy().into_owned()];
+                let (script, out) = (script.to_string_lossy(), out.to_string_lossy());
+                let mut args = vec![&*script];
                 match options.mode {
                     Mode::Full => {}
-                    Mode::Quick => args.push("--quick".to_owned()),
-                    Mode::Smoke => args.push("--smoke".to_owned()),
+                    Mode::Quick => args.push("--quick"),
+                    Mode::Smoke => args.push("--smoke"),
                 }
-                args.extend(["--out".to_owned(), out.to_string_lossy().into_owned()]);
-                run_program(root, &python, &args)?;
+                args.extend(["--out", &out]);
+                run_program(root, &python, &args, &[])?;
                 laps.lap("Python script");
             }
             None => println!(
@@ -214,32 +218,23 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let results = results.to_string_lossy();
     let markdown = markdown.to_string_lossy();
     let svg = svg.to_string_lossy();
-    cargo(
-        root,
-        &[
-            "run",
-            "--quiet",
-            "--profile",
-            profile,
-            "-p",
-            "pythreading-bench",
-            "--bin",
-            "pythreading-bench",
-            "--",
-            "report",
-            "--results",
-            &results,
-            "--command",
-            &command,
-            "--markdown",
-            &markdown,
-            "--svg",
-            &svg,
-            "--elapsed",
-            &elapsed,
-        ],
-        &[],
-    )?;
+    let mut args = vec!["run", "--quiet"];
+    args.extend(report_bin(profile));
+    args.extend([
+        "--",
+        "report",
+        "--results",
+        &results,
+        "--command",
+        &command,
+        "--markdown",
+        &markdown,
+        "--svg",
+        &svg,
+        "--elapsed",
+        &elapsed,
+    ]);
+    cargo(root, &args, &[])?;
     laps.lap("report");
     laps.print();
     println!(
@@ -323,27 +318,6 @@ fn python() -> Option<String> {
         .output()
         .is_ok_and(|out| out.status.success());
     works.then(|| "python3".to_owned())
-}
-
-/// Prints, then runs `program ARGS` from `root`; fails if it cannot start or
-/// exits unsuccessfully.
-fn run_program(root: &Path, program: &str, args: &[String]) -> Result<(), String> {
-    let shown: Vec<String> = std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .map(quote)
-        .collect();
-    let shown = shown.join(" ");
-    println!("$ {shown}");
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("could not run `{program}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{shown}` failed ({status})"))
-    }
 }
 
 #[cfg(test)]

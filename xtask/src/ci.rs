@@ -287,18 +287,31 @@ fn cargo_program() -> String {
 /// Prints, then runs `cargo ARGS` from `root` with the extra `envs`, and fails
 /// if it cannot start or exits unsuccessfully.
 pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
+    run_program(root, &cargo_program(), args, envs)
+}
+
+/// Prints, then runs `program ARGS` from `root` with the extra `envs`, and
+/// fails if it cannot start or exits unsuccessfully.
+pub(crate) fn run_program(
+    root: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(), String> {
     let mut shown = String::new();
     for (key, value) in envs {
         shown.push_str(&format!("{key}={} ", quote(value)));
     }
-    shown.push_str("cargo");
+    let shown_program = Path::new(program)
+        .file_name()
+        .map_or(program.into(), |name| name.to_string_lossy());
+    shown.push_str(&quote(&shown_program));
     for arg in args {
         shown.push(' ');
         shown.push_str(&quote(arg));
     }
     println!("$ {shown}");
-    let program = cargo_program();
-    let status = Command::new(&program)
+    let status = Command::new(program)
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(root)

@@ -78,28 +78,14 @@ fn round_trips(suite: &mut Suite) {
                 },
             ),
             Contender::new("rayon", "rayon (spawn + channel)", tasks, |n| {
-                let start = Instant::now();
-                let (tx, rx) = mpsc::channel();
-                for i in 0..n {
-                    let tx = tx.clone();
-                    ry.spawn(move || tx.send(i).expect("receiver alive"));
-                }
-                let sum: u64 = rx.iter().take(n as usize).sum();
-                let elapsed = start.elapsed();
-                assert_eq!(sum, triangle(n));
-                elapsed
+                round_trips_by_channel(n, |i, tx| {
+                    ry.spawn(move || tx.send(i).expect("receiver alive"))
+                })
             }),
             Contender::new("threadpool", "threadpool (execute + channel)", tasks, |n| {
-                let start = Instant::now();
-                let (tx, rx) = mpsc::channel();
-                for i in 0..n {
-                    let tx = tx.clone();
-                    tp.execute(move || tx.send(i).expect("receiver alive"));
-                }
-                let sum: u64 = rx.iter().take(n as usize).sum();
-                let elapsed = start.elapsed();
-                assert_eq!(sum, triangle(n));
-                elapsed
+                round_trips_by_channel(n, |i, tx| {
+                    tp.execute(move || tx.send(i).expect("receiver alive"))
+                })
             }),
             Contender::new("std", "std::thread::spawn per task + join", spawns, |n| {
                 let start = Instant::now();
@@ -114,6 +100,21 @@ fn round_trips(suite: &mut Suite) {
             }),
         ],
     );
+}
+
+/// `n` tasks handed to `spawn` with the channel they send their number
+/// into, then `n` receives: how the peers, which have no futures, return
+/// a result.
+fn round_trips_by_channel(n: u64, spawn: impl Fn(u64, mpsc::Sender<u64>)) -> Duration {
+    let start = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    for i in 0..n {
+        spawn(i, tx.clone());
+    }
+    let sum: u64 = rx.iter().take(n as usize).sum();
+    let elapsed = start.elapsed();
+    assert_eq!(sum, triangle(n));
+    elapsed
 }
 
 // ------------------------------------------------------------ latency

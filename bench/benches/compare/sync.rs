@@ -1,7 +1,6 @@
 //! `Lock`, `RLock`, `Queue`, `Semaphore`, `Barrier` and `Thread` next to
 //! parking_lot, crossbeam-channel and std.
 
-use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,10 +18,10 @@ type Workload = (&'static str, fn(&mut Suite));
 /// Runs every workload of this module the suite wants.
 pub(crate) fn run(suite: &mut Suite) {
     let workloads: [Workload; 9] = [
-        ("lock_uncontended", lock_uncontended),
-        ("lock_contended", lock_contended),
-        ("rlock_uncontended", rlock_uncontended),
-        ("rlock_contended", rlock_contended),
+        ("lock_uncontended", |s| lock(s, "lock_uncontended", 1)),
+        ("lock_contended", |s| lock(s, "lock_contended", 2)),
+        ("rlock_uncontended", |s| rlock(s, "rlock_uncontended", 1)),
+        ("rlock_contended", |s| rlock(s, "rlock_contended", 2)),
         ("queue_bounded", |s| queue(s, "queue_bounded", 1024)),
         ("queue_unbounded", |s| queue(s, "queue_unbounded", 0)),
         ("semaphore", semaphore),
@@ -38,130 +37,82 @@ pub(crate) fn run(suite: &mut Suite) {
 
 // ------------------------------------------------------------ locks
 
-/// Each contender takes the lock, adds one to a counter and releases it.
-/// Ours guards a plain load and store (`Lock` guards no data, as in
-/// Python), the mutexes a `u64` of their own.
-fn lock_uncontended(suite: &mut Suite) {
-    let ops = suite.size.pick(2_000_000, 1_000_000, 1_000);
-    let rounds = suite.rounds(20);
-    let lock = Lock::new();
-    let counter = AtomicU64::new(0);
-    let pl = parking_lot::Mutex::new(0u64);
-    let std_mutex = Mutex::new(0u64);
+/// A contender adding one to a counter under its lock, `ops` times per
+/// round, on `threads` threads (1: uncontended; 2: contended, wall time per
+/// increment). Every contender guards the same plain load and store, not a
+/// `fetch_add`: only the lock makes the increment atomic, and the final
+/// count is checked, so a lock that failed to exclude would fail the run
+/// rather than win it.
+fn increments<'a, G>(
+    id: &'static str,
+    label: &'static str,
+    ops: u64,
+    threads: u64,
+    hold: impl Fn() -> G + Sync + 'a,
+) -> Contender<'a> {
+    Contender::new(id, label, ops, move |n| {
+        let counter = AtomicU64::new(0);
+        let increment = || {
+            let _held = hold();
+            counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        };
+        let elapsed = if threads == 1 {
+            time_n(n, increment)
+        } else {
+            run_split(threads, n, &increment)
+        };
+        assert_eq!(counter.load(Ordering::Relaxed), n, "an update was lost");
+        elapsed
+    })
+}
+
+/// `Lock` next to `parking_lot::Mutex` and `std::sync::Mutex`, on 1 or 2
+/// threads.
+fn lock(suite: &mut Suite, workload: &str, threads: u64) {
+    let ops = match threads {
+        1 => suite.size.pick(2_000_000, 1_000_000, 1_000),
+        _ => suite.size.pick(400_000, 200_000, 1_000),
+    };
+    let rounds = suite.rounds(if threads == 1 { 20 } else { 15 });
+    let ours = Lock::new();
+    let pl = parking_lot::Mutex::new(());
+    let std_mutex = Mutex::new(());
     suite.interleaved(
-        "lock_uncontended",
+        workload,
         rounds,
         vec![
-            Contender::new("pythreading", "Lock (acquire + release)", ops, |n| {
-                time_n(n, || {
-                    lock.acquire();
-                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                    lock.release().expect("held");
-                })
+            increments("pythreading", "Lock", ops, threads, || ours.guard()),
+            increments("parking_lot", "parking_lot::Mutex", ops, threads, || {
+                black_box(&pl).lock()
             }),
-            Contender::new("parking_lot", "parking_lot::Mutex", ops, |n| {
-                time_n(n, || *black_box(&pl).lock() += 1)
-            }),
-            Contender::new("std", "std::sync::Mutex", ops, |n| {
-                time_n(n, || {
-                    *black_box(&std_mutex).lock().expect("not poisoned") += 1
-                })
+            increments("std", "std::sync::Mutex", ops, threads, || {
+                black_box(&std_mutex).lock().expect("not poisoned")
             }),
         ],
     );
 }
 
-/// Two threads increment one counter under the lock; time per increment.
-/// The counter is checked, so a lock that failed to exclude would fail the
-/// run rather than win it.
-fn lock_contended(suite: &mut Suite) {
-    let ops = suite.size.pick(400_000, 200_000, 1_000);
-    let rounds = suite.rounds(15);
+/// `RLock` next to `parking_lot::ReentrantMutex`, on 1 or 2 threads.
+fn rlock(suite: &mut Suite, workload: &str, threads: u64) {
+    let ops = match threads {
+        1 => suite.size.pick(2_000_000, 1_000_000, 1_000),
+        _ => suite.size.pick(400_000, 200_000, 1_000),
+    };
+    let rounds = suite.rounds(if threads == 1 { 20 } else { 15 });
+    let ours = RLock::new();
+    let pl = parking_lot::ReentrantMutex::new(());
     suite.interleaved(
-        "lock_contended",
+        workload,
         rounds,
         vec![
-            Contender::new("pythreading", "Lock", ops, |n| {
-                let lock = Lock::new();
-                // A plain load and store, not fetch_add: only the lock makes
-                // the increment atomic.
-                let counter = AtomicU64::new(0);
-                let elapsed = run_split(2, n, &|| {
-                    let _held = lock.guard();
-                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                });
-                assert_eq!(counter.load(Ordering::Relaxed), n, "an update was lost");
-                elapsed
-            }),
-            Contender::new("parking_lot", "parking_lot::Mutex", ops, |n| {
-                let counter = parking_lot::Mutex::new(0u64);
-                let elapsed = run_split(2, n, &|| *counter.lock() += 1);
-                assert_eq!(*counter.lock(), n);
-                elapsed
-            }),
-            Contender::new("std", "std::sync::Mutex", ops, |n| {
-                let counter = Mutex::new(0u64);
-                let elapsed = run_split(2, n, &|| *counter.lock().expect("not poisoned") += 1);
-                assert_eq!(*counter.lock().expect("not poisoned"), n);
-                elapsed
-            }),
-        ],
-    );
-}
-
-fn rlock_uncontended(suite: &mut Suite) {
-    let ops = suite.size.pick(2_000_000, 1_000_000, 1_000);
-    let rounds = suite.rounds(20);
-    let rlock = RLock::new();
-    let counter = AtomicU64::new(0);
-    let pl = parking_lot::ReentrantMutex::new(Cell::new(0u64));
-    suite.interleaved(
-        "rlock_uncontended",
-        rounds,
-        vec![
-            Contender::new("pythreading", "RLock (acquire + release)", ops, |n| {
-                time_n(n, || {
-                    rlock.acquire();
-                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                    rlock.release().expect("held");
-                })
-            }),
-            Contender::new("parking_lot", "parking_lot::ReentrantMutex", ops, |n| {
-                time_n(n, || {
-                    let cell = black_box(&pl).lock();
-                    cell.set(cell.get() + 1);
-                })
-            }),
-        ],
-    );
-}
-
-fn rlock_contended(suite: &mut Suite) {
-    let ops = suite.size.pick(400_000, 200_000, 1_000);
-    let rounds = suite.rounds(15);
-    suite.interleaved(
-        "rlock_contended",
-        rounds,
-        vec![
-            Contender::new("pythreading", "RLock", ops, |n| {
-                let rlock = RLock::new();
-                let counter = AtomicU64::new(0);
-                let elapsed = run_split(2, n, &|| {
-                    let _held = rlock.guard();
-                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                });
-                assert_eq!(counter.load(Ordering::Relaxed), n, "an update was lost");
-                elapsed
-            }),
-            Contender::new("parking_lot", "parking_lot::ReentrantMutex", ops, |n| {
-                let counter = parking_lot::ReentrantMutex::new(Cell::new(0u64));
-                let elapsed = run_split(2, n, &|| {
-                    let cell = counter.lock();
-                    cell.set(cell.get() + 1);
-                });
-                assert_eq!(counter.lock().get(), n);
-                elapsed
-            }),
+            increments("pythreading", "RLock", ops, threads, || ours.guard()),
+            increments(
+                "parking_lot",
+                "parking_lot::ReentrantMutex",
+                ops,
+                threads,
+                || black_box(&pl).lock(),
+            ),
         ],
     );
 }
