@@ -8,12 +8,14 @@
 //! tree: it reads only directories named `new` (not `base` or `change`:
 //! an older run, a comparison) and skips criterion's `report` directories.
 
-use std::fmt;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use serde_derive::Deserialize;
+
+use crate::records::{self, FileError};
 
 /// One criterion benchmark's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,23 +59,6 @@ pub struct CrateBenches {
     pub benches: Vec<CriterionBench>,
 }
 
-/// A criterion file that could not be read or understood.
-#[derive(Debug)]
-pub struct ScanError {
-    /// The file or directory.
-    pub path: PathBuf,
-    /// What was wrong with it.
-    pub message: String,
-}
-
-impl fmt::Display for ScanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-
-impl std::error::Error for ScanError {}
-
 /// `new/benchmark.json`: the fields the report needs.
 #[derive(Deserialize)]
 struct BenchmarkJson {
@@ -97,15 +82,15 @@ struct EstimateJson {
 /// [`CrateBenches`] per sub-directory, sorted by name. A missing `dir` is
 /// no crate at all; an unreadable or invalid criterion file is an error
 /// naming it.
-pub fn scan(dir: &Path) -> Result<Vec<CrateBenches>, ScanError> {
+pub fn scan(dir: &Path) -> Result<Vec<CrateBenches>, FileError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_error(dir, &e)),
+        Err(e) => return Err(FileError::io(dir, &e)),
     };
     let mut crates = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, &e))?;
+        let entry = entry.map_err(|e| FileError::io(dir, &e))?;
         let path = entry.path();
         if !path.is_dir() {
             continue;
@@ -123,11 +108,11 @@ pub fn scan(dir: &Path) -> Result<Vec<CrateBenches>, ScanError> {
 }
 
 /// Adds every benchmark under `dir` to `benches`.
-fn collect(dir: &Path, benches: &mut Vec<CriterionBench>) -> Result<(), ScanError> {
-    let entries = fs::read_dir(dir).map_err(|e| io_error(dir, &e))?;
+fn collect(dir: &Path, benches: &mut Vec<CriterionBench>) -> Result<(), FileError> {
+    let entries = fs::read_dir(dir).map_err(|e| FileError::io(dir, &e))?;
     let mut subdirs = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, &e))?;
+        let entry = entry.map_err(|e| FileError::io(dir, &e))?;
         let path = entry.path();
         if path.is_dir() {
             subdirs.push((entry.file_name(), path));
@@ -148,7 +133,7 @@ fn collect(dir: &Path, benches: &mut Vec<CriterionBench>) -> Result<(), ScanErro
 
 /// Reads one `new` directory; `None` when it holds no `benchmark.json` (it
 /// is then not a benchmark's).
-fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, ScanError> {
+fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, FileError> {
     let benchmark_path = new_dir.join("benchmark.json");
     if !benchmark_path.is_file() {
         return Ok(None);
@@ -158,10 +143,10 @@ fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, ScanError> {
     let estimates: EstimatesJson = read_json(&estimates_path)?;
     let median_ns = estimates.median.point_estimate;
     if !median_ns.is_finite() || median_ns < 0.0 {
-        return Err(ScanError {
-            path: estimates_path,
-            message: format!("median.point_estimate is {median_ns}, not a time"),
-        });
+        return Err(FileError::new(
+            &estimates_path,
+            format!("median.point_estimate is {median_ns}, not a time"),
+        ));
     }
     Ok(Some(CriterionBench {
         full_id: benchmark.full_id,
@@ -170,24 +155,15 @@ fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, ScanError> {
     }))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ScanError> {
-    let text = fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
-    serde_json::from_str(&text).map_err(|e| ScanError {
-        path: path.to_owned(),
-        message: format!("invalid criterion JSON: {e}"),
-    })
-}
-
-fn io_error(path: &Path, e: &io::Error) -> ScanError {
-    ScanError {
-        path: path.to_owned(),
-        message: e.to_string(),
-    }
+/// Reads one of criterion's JSON files.
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    records::read_json(path, "invalid criterion JSON")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

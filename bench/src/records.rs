@@ -22,10 +22,12 @@
 //! }
 //! ```
 
+use std::fmt;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde_derive::{Deserialize, Serialize};
 
 /// What a [`Record`]'s value counts.
@@ -86,25 +88,71 @@ pub struct Results {
 
 impl Results {
     /// Reads a results file.
-    pub fn read(path: &Path) -> io::Result<Results> {
-        let text = fs::read_to_string(path)?;
-        serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {e}", path.display()),
-            )
-        })
+    pub fn read(path: &Path) -> Result<Results, FileError> {
+        read_json(path, "not a valid results file")
     }
 
     /// Writes the results as pretty-printed JSON, creating the parent
     /// directory if needed.
-    pub fn write(&self, path: &Path) -> io::Result<()> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
-        fs::write(path, text + "\n")
+    pub fn write(&self, path: &Path) -> Result<(), FileError> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| FileError::new(path, format!("cannot encode: {e}")))?;
+        write_file(path, &(text + "\n"))
     }
+}
+
+/// A file that could not be read or understood, or an output that could
+/// not be written: the file, and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// The file or directory at fault.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl FileError {
+    /// An error about `path`.
+    pub fn new(path: &Path, message: impl Into<String>) -> FileError {
+        FileError {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// An I/O error on `path`; a missing file says "not found".
+    pub fn io(path: &Path, e: &io::Error) -> FileError {
+        let message = if e.kind() == io::ErrorKind::NotFound {
+            "not found".to_owned()
+        } else {
+            e.to_string()
+        };
+        FileError::new(path, message)
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// Reads `path` as JSON; when it does not parse, the error is `invalid`
+/// followed by the parser's message.
+pub fn read_json<T: DeserializeOwned>(path: &Path, invalid: &str) -> Result<T, FileError> {
+    let text = fs::read_to_string(path).map_err(|e| FileError::io(path, &e))?;
+    serde_json::from_str(&text).map_err(|e| FileError::new(path, format!("{invalid}: {e}")))
+}
+
+/// Writes `text` to `path`, creating its parent directory if needed.
+pub fn write_file(path: &Path, text: &str) -> Result<(), FileError> {
+    let fail = |e: io::Error| FileError::new(path, format!("cannot write: {e}"));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(fail)?;
+    }
+    fs::write(path, text).map_err(fail)
 }
 
 /// The median of `values` (the mean of the middle two for an even count);

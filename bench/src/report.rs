@@ -18,16 +18,13 @@
 
 use std::collections::HashMap;
 use std::env;
-use std::fmt;
-use std::fs;
-use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::chart;
 use crate::criterion::{self, CrateBenches, Throughput};
 use crate::machine::Machine;
-use crate::records::{Record, Results, Unit};
+use crate::records::{FileError, Record, Results, Unit, write_file};
 
 /// What a workload's section shows.
 #[derive(Debug, Clone, Copy)]
@@ -218,30 +215,7 @@ pub const WORKLOADS: &[Workload] = &[
 
 /// An input that could not be read, or an output that could not be
 /// written: the file, and what went wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportError {
-    /// The file or directory at fault.
-    pub path: PathBuf,
-    /// What went wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ReportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-
-impl std::error::Error for ReportError {}
-
-impl From<criterion::ScanError> for ReportError {
-    fn from(e: criterion::ScanError) -> ReportError {
-        ReportError {
-            path: e.path,
-            message: e.message,
-        }
-    }
-}
+pub type ReportError = FileError;
 
 /// Everything one results directory holds.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -260,15 +234,12 @@ impl Inputs {
     /// or parsed is an error naming it.
     pub fn load(dir: &Path) -> Result<Inputs, ReportError> {
         if !dir.is_dir() {
-            return Err(ReportError {
-                path: dir.to_owned(),
-                message: "no such results directory".to_owned(),
-            });
+            return Err(FileError::new(dir, "no such results directory"));
         }
-        let compare = read_results(&dir.join("compare.json"))?;
+        let compare = Results::read(&dir.join("compare.json"))?;
         let python_path = dir.join("python.json");
         let python = if python_path.exists() {
-            Some(read_results(&python_path)?)
+            Some(Results::read(&python_path)?)
         } else {
             None
         };
@@ -292,21 +263,6 @@ impl Inputs {
     pub fn quick(&self) -> bool {
         self.compare.quick
     }
-}
-
-fn read_results(path: &Path) -> Result<Results, ReportError> {
-    let text = fs::read_to_string(path).map_err(|e| ReportError {
-        path: path.to_owned(),
-        message: if e.kind() == io::ErrorKind::NotFound {
-            "not found".to_owned()
-        } else {
-            e.to_string()
-        },
-    })?;
-    serde_json::from_str(&text).map_err(|e| ReportError {
-        path: path.to_owned(),
-        message: format!("not a valid results file: {e}"),
-    })
 }
 
 /// The records of a run, by workload, contender and metric (the first of
@@ -1121,32 +1077,9 @@ pub fn format_duration(seconds: f64) -> String {
 
 /// A time as `YYYY-MM-DD HH:MM UTC`.
 pub fn format_utc(time: SystemTime) -> String {
-    let secs = match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest / 60 % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    chrono::DateTime::<chrono::Utc>::from(time)
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
 }
 
 /// The link to `target` from a page at `page`: relative to the page's
@@ -1202,10 +1135,8 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
     let inputs = Inputs::load(&args.results)?;
     let machine = Machine::detect(inputs.python.as_ref().map(|p| p.note.as_str()));
-    let svg = chart::draw_svg(&chart::groups(inputs.records())).map_err(|e| ReportError {
-        path: args.svg.clone(),
-        message: e.to_string(),
-    })?;
+    let svg = chart::draw_svg(&chart::groups(inputs.records()))
+        .map_err(|e| FileError::new(&args.svg, e.to_string()))?;
     let options = PageOptions {
         command: args.command.clone(),
         generated: SystemTime::now(),
@@ -1213,19 +1144,8 @@ pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
         svg_link: relative_link(&args.markdown, &args.svg),
     };
     let page = markdown(&inputs, &machine, &options);
-    write(&args.svg, &svg)?;
-    write(&args.markdown, &page)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), ReportError> {
-    let fail = |e: io::Error| ReportError {
-        path: path.to_owned(),
-        message: format!("cannot write: {e}"),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(fail)?;
-    }
-    fs::write(path, text).map_err(fail)
+    write_file(&args.svg, &svg)?;
+    write_file(&args.markdown, &page)
 }
 
 #[cfg(test)]
@@ -1310,7 +1230,7 @@ mod tests {
 
     #[test]
     fn dates_and_durations() {
-        let at = |secs| UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
         assert_eq!(format_utc(at(0)), "1970-01-01 00:00 UTC");
         // 2024-02-29 13:45:10 UTC, a leap day.
         assert_eq!(format_utc(at(1_709_214_310)), "2024-02-29 13:45 UTC");

@@ -24,25 +24,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pythreading_bench::records::Results;
+use pythreading_bench::report::WORKLOADS;
 
 use harness::{Size, Suite};
-
-/// The workload ids, in the order they run (and the report shows them).
-const WORKLOADS: [&str; 13] = [
-    "pool_round_trip",
-    "pool_latency",
-    "cpu_speedup",
-    "lock_uncontended",
-    "lock_contended",
-    "rlock_uncontended",
-    "rlock_contended",
-    "queue_bounded",
-    "queue_unbounded",
-    "semaphore",
-    "barrier",
-    "thread_start_join",
-    "timers",
-];
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -72,10 +56,12 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 ));
             }
             filter => {
-                if !WORKLOADS.iter().any(|w| w.contains(filter)) {
+                let ids = WORKLOADS.iter().map(|w| w.id);
+                if !ids.clone().any(|id| id.contains(filter)) {
+                    let ids: Vec<&str> = ids.collect();
                     return Err(format!(
                         "`{filter}` matches no workload (workloads: {})",
-                        WORKLOADS.join(", ")
+                        ids.join(", ")
                     ));
                 }
                 filters.push(filter.to_owned());
@@ -125,7 +111,7 @@ fn main() -> ExitCode {
             records: suite.records,
         };
         if let Err(e) = results.write(&path) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
         eprintln!("wrote {}", path.display());
