@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -124,7 +124,6 @@ fn rlock(suite: &mut Suite, workload: &str, threads: u64) {
 fn queue(suite: &mut Suite, workload: &str, capacity: usize) {
     let items = suite.size.pick(50_000, 20_000, 1_000);
     let rounds = suite.rounds(15);
-    let check = |sum: u64, n: u64| assert_eq!(sum, n * (n - 1) / 2, "an item was lost");
     let (ours, crossbeam, std) = if capacity == 0 {
         (
             "Queue::new(0)",
@@ -144,18 +143,12 @@ fn queue(suite: &mut Suite, workload: &str, capacity: usize) {
         vec![
             Contender::new("pythreading", ours, items, |n| {
                 let q = Arc::new(Queue::new(capacity));
-                let consumer = {
-                    let q = Arc::clone(&q);
-                    thread::spawn(move || (0..n).map(|_| q.get().expect("an item")).sum())
-                };
-                let start = Instant::now();
-                for i in 0..n {
-                    q.put(i).expect("room");
-                }
-                let sum = consumer.join().expect("consumer ran");
-                let elapsed = start.elapsed();
-                check(sum, n);
-                elapsed
+                let consumer = Arc::clone(&q);
+                one_to_one(
+                    n,
+                    |i| q.put(i).expect("room"),
+                    move || consumer.get().expect("an item"),
+                )
             }),
             Contender::new("crossbeam", crossbeam, items, |n| {
                 let (tx, rx) = if capacity == 0 {
@@ -163,44 +156,43 @@ fn queue(suite: &mut Suite, workload: &str, capacity: usize) {
                 } else {
                     crossbeam_channel::bounded(capacity)
                 };
-                let consumer =
-                    thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
-                let start = Instant::now();
-                for i in 0..n {
-                    tx.send(i).expect("receiver alive");
-                }
-                let sum = consumer.join().expect("consumer ran");
-                let elapsed = start.elapsed();
-                check(sum, n);
-                elapsed
+                one_to_one(
+                    n,
+                    |i| tx.send(i).expect("receiver alive"),
+                    move || rx.recv().expect("an item"),
+                )
             }),
             Contender::new("std", std, items, |n| {
-                let start;
-                let consumer;
+                let recv = |rx: mpsc::Receiver<u64>| move || rx.recv().expect("an item");
                 if capacity == 0 {
-                    let (tx, rx) = std::sync::mpsc::channel();
-                    consumer =
-                        thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
-                    start = Instant::now();
-                    for i in 0..n {
-                        tx.send(i).expect("receiver alive");
-                    }
+                    let (tx, rx) = mpsc::channel();
+                    one_to_one(n, |i| tx.send(i).expect("receiver alive"), recv(rx))
                 } else {
-                    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-                    consumer =
-                        thread::spawn(move || (0..n).map(|_| rx.recv().expect("an item")).sum());
-                    start = Instant::now();
-                    for i in 0..n {
-                        tx.send(i).expect("receiver alive");
-                    }
+                    let (tx, rx) = mpsc::sync_channel(capacity);
+                    one_to_one(n, |i| tx.send(i).expect("receiver alive"), recv(rx))
                 }
-                let sum = consumer.join().expect("consumer ran");
-                let elapsed = start.elapsed();
-                check(sum, n);
-                elapsed
             }),
         ],
     );
+}
+
+/// Sends `0..n` with `send` on this thread while another thread takes
+/// `n` items with `recv`; the time runs from the first send to the last
+/// receive, and the items must add up.
+fn one_to_one(
+    n: u64,
+    mut send: impl FnMut(u64),
+    mut recv: impl FnMut() -> u64 + Send + 'static,
+) -> Duration {
+    let consumer = thread::spawn(move || (0..n).map(|_| recv()).sum::<u64>());
+    let start = Instant::now();
+    for i in 0..n {
+        send(i);
+    }
+    let sum = consumer.join().expect("consumer ran");
+    let elapsed = start.elapsed();
+    assert_eq!(sum, n * (n - 1) / 2, "an item was lost");
+    elapsed
 }
 
 // ------------------------------------------------------------ semaphore
