@@ -60,7 +60,10 @@ enum Command {
 }
 
 /// Parses the arguments after the program's name. Flags take their value
-/// as the next argument or after `=`.
+/// as the next argument or after `=`. Parsed by hand, not with clap: clap
+/// with its derive and default features here would change the features
+/// criterion's clap is built with in this crate's benches, and so rebuild
+/// criterion between the parts of `cargo xtask bench`.
 fn parse(args: &[String]) -> Result<Command, String> {
     let Some((subcommand, rest)) = args.split_first() else {
         return Err("missing subcommand (the only one is `report`)".to_owned());
