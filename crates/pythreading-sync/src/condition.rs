@@ -70,8 +70,19 @@ struct Waiter {
 impl Condition {
     /// A condition over a new, unlocked [`RLock`].
     pub fn new() -> Self {
+        Self::with_lock(RLock::for_condition(None))
+    }
+
+    /// A condition with a name, by which deadlock reports name its lock (see
+    /// [`Lock::named`](crate::Lock::named)). Without the
+    /// `deadlock-detection` feature the name is ignored.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self::with_lock(RLock::for_condition(Some(name.into())))
+    }
+
+    fn with_lock(lock: RLock) -> Self {
         Self {
-            lock: RLock::new(),
+            lock,
             waiters: Mutex::new(VecDeque::new()),
         }
     }

@@ -13,6 +13,11 @@
 //! | `RuntimeError`, `ValueError`… | [`SyncError`]                |
 //! | `queue.Queue`, `LifoQueue`, `PriorityQueue` | [`queue::Queue`], [`queue::LifoQueue`], [`queue::PriorityQueue`] |
 //!
+//! With the cargo feature `deadlock-detection` (off by default, and free
+//! when off), the `deadlock` module finds the threads blocked on each
+//! other's locks and names them, and the locks, in plain words; give locks
+//! names with [`Lock::named`] and its siblings.
+//!
 //! Every blocking call comes in three forms: blocking (`acquire`), never
 //! blocking (`try_acquire`, a `bool`) and bounded (`acquire_timeout`, a
 //! `bool`: acquired or not). Guards (`guard()`) release on drop, also while
@@ -45,6 +50,8 @@ pub mod readme {}
 
 mod barrier;
 mod condition;
+#[cfg(all(feature = "deadlock-detection", not(loom)))]
+pub mod deadlock;
 mod error;
 mod event;
 mod lock;
@@ -55,6 +62,7 @@ mod rlock;
 mod semaphore;
 mod spin;
 mod timer;
+mod track;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};

@@ -4,7 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::SyncError;
-use crate::raw_lock::RawLock;
+use crate::raw_lock::{RawLock, Wait};
+use crate::track::{Kind, Tracker};
 
 /// A lock that any thread may release: Python's `threading.Lock`.
 ///
@@ -38,9 +39,9 @@ use crate::raw_lock::RawLock;
 /// Speed: acquiring and releasing costs one atomic operation each when
 /// uncontended, as `parking_lot::Mutex`; under contention a waiter spins
 /// briefly before it parks. See BENCHMARKS.md.
-#[derive(Default)]
 pub struct Lock {
     raw: RawLock,
+    track: Tracker,
 }
 
 #[cfg(not(loom))]
@@ -49,6 +50,7 @@ impl Lock {
     pub const fn new() -> Self {
         Self {
             raw: RawLock::new(),
+            track: Tracker::new(Kind::Lock),
         }
     }
 }
@@ -59,35 +61,56 @@ impl Lock {
     pub fn new() -> Self {
         Self {
             raw: RawLock::new(),
+            track: Tracker::new(Kind::Lock),
         }
     }
 }
 
 impl Lock {
+    /// An unlocked lock with a name, by which the deadlock detector (the
+    /// `deadlock` module, cargo feature `deadlock-detection`) names it in
+    /// its reports. Without that feature the name is ignored and costs
+    /// nothing. Unnamed locks are reported as their type and address.
+    ///
+    /// ```
+    /// use pythreading_sync::Lock;
+    ///
+    /// let db = Lock::named("db");
+    /// let _held = db.guard();
+    /// ```
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            raw: RawLock::new(),
+            track: Tracker::named(Kind::Lock, name.into()),
+        }
+    }
+
     /// Blocks until the lock is acquired (`lock.acquire()`).
     #[inline]
     pub fn acquire(&self) {
-        self.raw.acquire_until(None);
+        self.raw.acquire_tracked(&self.track, Wait::Until(None));
     }
 
     /// Acquires the lock if it is free, without blocking
     /// (`lock.acquire(blocking=False)`).
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        self.raw.try_acquire()
+        self.raw.acquire_tracked(&self.track, Wait::No)
     }
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
     /// `true` if it was acquired.
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.acquire_timeout(timeout)
+        self.raw
+            .acquire_tracked(&self.track, Wait::Timeout(timeout))
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an
     /// unlocked lock is [`SyncError::ReleaseUnlocked`] and changes nothing.
     #[inline]
     pub fn release(&self) -> Result<(), SyncError> {
+        self.track.released(1);
         if self.raw.release() {
             Ok(())
         } else {
@@ -119,6 +142,12 @@ impl Lock {
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| LockGuard { lock: self })
+    }
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -30,6 +30,18 @@ use std::time::{Duration, Instant};
 
 use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
 use crate::spin::{SpinWait, deadline_after};
+use crate::track::Tracker;
+
+/// How long an acquire may wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wait {
+    /// Not at all (`try_acquire`).
+    No,
+    /// Until the deadline (`None`: for ever).
+    Until(Option<Instant>),
+    /// At most this long; the clock is read only when the fast path fails.
+    Timeout(Duration),
+}
 
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
@@ -69,18 +81,21 @@ impl RawLock {
             .is_ok()
     }
 
-    /// Takes the lock, waiting until `deadline` (`None`: for ever).
-    /// Returns whether it was taken.
+    /// Takes the lock as `wait` allows, telling `track` (the deadlock
+    /// detector's hooks, nothing without that feature). Returns whether it
+    /// was taken.
     #[inline]
-    pub(crate) fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || self.acquire_slow(deadline)
-    }
-
-    /// Takes the lock, waiting at most `timeout`. The clock is read only
-    /// when the fast path fails.
-    #[inline]
-    pub(crate) fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.try_acquire() || self.acquire_slow(deadline_after(timeout))
+    pub(crate) fn acquire_tracked(&self, track: &Tracker, wait: Wait) -> bool {
+        if self.try_acquire() {
+            track.acquired();
+            return true;
+        }
+        let deadline = match wait {
+            Wait::No => return false,
+            Wait::Until(deadline) => deadline,
+            Wait::Timeout(timeout) => deadline_after(timeout),
+        };
+        track.blocking(|| self.acquire_slow(deadline))
     }
 
     #[cold]

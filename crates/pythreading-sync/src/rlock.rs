@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::SyncError;
 use crate::loom::{AtomicU64, AtomicUsize, Ordering, thread_token};
-use crate::raw_lock::RawLock;
+use crate::raw_lock::{RawLock, Wait};
+use crate::track::{Kind, Tracker};
 
 /// A re-entrant lock: Python's `threading.RLock`.
 ///
@@ -36,11 +37,11 @@ use crate::raw_lock::RawLock;
 // thread can only ever read its own token in `owner` if it wrote it itself,
 // so `Relaxed` suffices for them; the hand-over between threads is ordered
 // by the raw lock's Acquire/Release.
-#[derive(Default)]
 pub struct RLock {
     raw: RawLock,
     owner: AtomicU64,
     count: AtomicUsize,
+    track: Tracker,
 }
 
 #[cfg(not(loom))]
@@ -51,6 +52,7 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            track: Tracker::new(Kind::RLock),
         }
     }
 }
@@ -63,37 +65,58 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            track: Tracker::new(Kind::RLock),
         }
     }
 }
 
 impl RLock {
+    /// An unlocked re-entrant lock with a name, by which deadlock reports
+    /// name it (see [`Lock::named`](crate::Lock::named)). Without the
+    /// `deadlock-detection` feature the name is ignored.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self::with_tracker(Tracker::named(Kind::RLock, name.into()))
+    }
+
+    /// The lock of a [`Condition`](crate::Condition): reported as one.
+    pub(crate) fn for_condition(name: Option<String>) -> Self {
+        Self::with_tracker(match name {
+            Some(name) => Tracker::named(Kind::Condition, name),
+            None => Tracker::new(Kind::Condition),
+        })
+    }
+
+    fn with_tracker(track: Tracker) -> Self {
+        Self {
+            raw: RawLock::new(),
+            owner: AtomicU64::new(0),
+            count: AtomicUsize::new(0),
+            track,
+        }
+    }
+
     /// Blocks until the lock is acquired; immediate if this thread holds it.
     pub fn acquire(&self) {
-        self.acquire_until(None);
+        self.acquire_with(Wait::Until(None));
     }
 
     /// Acquires the lock if it is free or already this thread's; never blocks.
     pub fn try_acquire(&self) -> bool {
-        self.acquire_with(|raw| raw.try_acquire())
+        self.acquire_with(Wait::No)
     }
 
     /// Waits at most `timeout` for the lock; `true` if it was acquired.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.acquire_with(|raw| raw.acquire_timeout(timeout))
+        self.acquire_with(Wait::Timeout(timeout))
     }
 
-    pub(crate) fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.acquire_with(|raw| raw.acquire_until(deadline))
-    }
-
-    fn acquire_with(&self, take: impl FnOnce(&RawLock) -> bool) -> bool {
+    fn acquire_with(&self, wait: Wait) -> bool {
         let me = thread_token();
         if self.owner.load(Ordering::Relaxed) == me {
             self.count.fetch_add(1, Ordering::Relaxed);
             return true;
         }
-        if !take(&self.raw) {
+        if !self.raw.acquire_tracked(&self.track, wait) {
             return false;
         }
         self.owner.store(me, Ordering::Relaxed);
@@ -109,6 +132,7 @@ impl RLock {
             return Err(SyncError::NotOwner);
         }
         if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.track.released(1);
             self.owner.store(0, Ordering::Relaxed);
             self.raw.release();
         }
@@ -159,6 +183,7 @@ impl RLock {
             return Err(SyncError::NotOwner);
         }
         let depth = self.count.swap(0, Ordering::Relaxed);
+        self.track.released(1);
         self.owner.store(0, Ordering::Relaxed);
         self.raw.release();
         Ok(depth)
@@ -166,9 +191,15 @@ impl RLock {
 
     /// Re-acquires the lock at `depth` levels (Python's `_acquire_restore`).
     pub(crate) fn acquire_restore(&self, depth: usize) {
-        self.raw.acquire_until(None);
+        self.raw.acquire_tracked(&self.track, Wait::Until(None));
         self.owner.store(thread_token(), Ordering::Relaxed);
         self.count.store(depth, Ordering::Relaxed);
+    }
+}
+
+impl Default for RLock {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::error::SyncError;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 use crate::spin::{SpinWait, deadline_after};
+use crate::track::{Kind, Tracker};
 
 /// The counter and parking place shared by both semaphores.
 ///
@@ -28,6 +29,8 @@ struct RawSemaphore {
     parked: Condvar,
     /// `Some(initial)` for a bounded semaphore.
     bound: Option<usize>,
+    /// The deadlock detector's hooks (nothing without that feature).
+    track: Tracker,
 }
 
 const PARKED: usize = 1;
@@ -36,18 +39,38 @@ const ONE: usize = 2;
 const MAX_VALUE: usize = usize::MAX >> 1;
 
 impl RawSemaphore {
-    fn new(value: usize, bound: Option<usize>) -> Self {
+    fn new(value: usize, bound: Option<usize>, name: Option<String>) -> Self {
         let value = value.min(MAX_VALUE);
+        let kind = if bound.is_some() {
+            Kind::BoundedSemaphore
+        } else {
+            Kind::Semaphore
+        };
         Self {
             state: AtomicUsize::new(value << 1),
             parking: Mutex::new(0),
             parked: Condvar::new(),
             bound: bound.map(|b| b.min(MAX_VALUE)),
+            track: match name {
+                Some(name) => Tracker::named(kind, name),
+                None => Tracker::new(kind),
+            },
         }
     }
 
+    /// Takes a unit if one is available now, telling the tracker.
     #[inline]
     fn try_acquire(&self) -> bool {
+        let taken = self.try_take();
+        if taken {
+            self.track.acquired();
+        }
+        taken
+    }
+
+    /// Takes a unit if one is available now.
+    #[inline]
+    fn try_take(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
         while state >= ONE {
             match self.state.compare_exchange_weak(
@@ -66,33 +89,36 @@ impl RawSemaphore {
     /// Takes one unit, waiting until `deadline` (`None`: for ever).
     #[inline]
     fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || self.acquire_slow(deadline)
+        self.try_acquire() || self.track.blocking(|| self.acquire_slow(deadline))
     }
 
     /// Takes one unit, waiting at most `timeout`. The clock is read only
     /// when the fast path fails.
     #[inline]
     fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.try_acquire() || self.acquire_slow(deadline_after(timeout))
+        self.try_acquire()
+            || self
+                .track
+                .blocking(|| self.acquire_slow(deadline_after(timeout)))
     }
 
     #[cold]
     fn acquire_slow(&self, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::new();
         while spin.spin() {
-            if self.try_acquire() {
+            if self.try_take() {
                 return true;
             }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return self.try_acquire();
+            return self.try_take();
         }
         let mut parking = self.parking.lock();
         *parking += 1;
         let acquired = loop {
             let state = self.state.load(Ordering::Relaxed);
             if state >= ONE {
-                if self.try_acquire() {
+                if self.try_take() {
                     break true;
                 }
                 continue;
@@ -108,7 +134,7 @@ impl RawSemaphore {
             let (guard, timed_out) = self.parked.wait_deadline(parking, deadline);
             parking = guard;
             if timed_out {
-                break self.try_acquire();
+                break self.try_take();
             }
         };
         *parking -= 1;
@@ -124,6 +150,7 @@ impl RawSemaphore {
         if n == 0 {
             return true;
         }
+        self.track.released(n);
         let limit = self.bound.unwrap_or(MAX_VALUE);
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -245,7 +272,16 @@ impl Semaphore {
     /// A semaphore holding `value` units (at most `usize::MAX / 2`).
     pub fn new(value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, None),
+            raw: RawSemaphore::new(value, None, None),
+        }
+    }
+
+    /// A semaphore with a name, by which deadlock reports name it (see
+    /// [`Lock::named`](crate::Lock::named)). Without the
+    /// `deadlock-detection` feature the name is ignored.
+    pub fn named(name: impl Into<String>, value: usize) -> Self {
+        Self {
+            raw: RawSemaphore::new(value, None, Some(name.into())),
         }
     }
 
@@ -309,7 +345,17 @@ impl BoundedSemaphore {
     /// A bounded semaphore holding `value` units, never more.
     pub fn new(value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, Some(value)),
+            raw: RawSemaphore::new(value, Some(value), None),
+            initial: value.min(MAX_VALUE),
+        }
+    }
+
+    /// A bounded semaphore with a name, by which deadlock reports name it
+    /// (see [`Lock::named`](crate::Lock::named)). Without the
+    /// `deadlock-detection` feature the name is ignored.
+    pub fn named(name: impl Into<String>, value: usize) -> Self {
+        Self {
+            raw: RawSemaphore::new(value, Some(value), Some(name.into())),
             initial: value.min(MAX_VALUE),
         }
     }

@@ -1,0 +1,292 @@
+//! Deadlock detection that names the threads and the locks (cargo feature
+//! `deadlock-detection`).
+//!
+//! A program stuck in a deadlock usually says nothing: every thread involved
+//! waits quietly for ever. With this feature, every [`Lock`](crate::Lock),
+//! [`RLock`](crate::RLock), [`Condition`](crate::Condition) lock,
+//! [`Semaphore`](crate::Semaphore) and
+//! [`BoundedSemaphore`](crate::BoundedSemaphore) records who holds it and who
+//! waits for it, and this module reads that record:
+//!
+//! - [`check`] returns every cycle of threads blocked on each other's locks
+//!   now, as [`Deadlock`]s that name the threads (their pythreading names)
+//!   and the locks (the names given to [`Lock::named`](crate::Lock::named)
+//!   and its siblings; unnamed locks are shown as their type and address).
+//! - [`start_watchdog`] checks in the background and reports each new
+//!   deadlock once, through `log::error!` and a callback.
+//! - [`potential`] is lock-order checking, as the Linux kernel's lockdep
+//!   does it: pairs of locks that different threads took in opposite orders,
+//!   a deadlock waiting to happen even if this run got lucky.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use pythreading_sync::{deadlock, Lock};
+//!
+//! let config = Arc::new(Lock::named("config"));
+//! let loader = pythreading_core::Thread::builder().name("loader").spawn({
+//!     let config = Arc::clone(&config);
+//!     move || {
+//!         config.acquire();
+//!         // A Lock is not re-entrant: this thread now waits for itself.
+//!         config.acquire_timeout(Duration::from_secs(60))
+//!     }
+//! })?;
+//! let found = loop {
+//!     if let Some(found) = deadlock::check().into_iter().find(|d| d.threads() == ["loader"]) {
+//!         break found;
+//!     }
+//!     std::thread::sleep(Duration::from_millis(1));
+//! };
+//! assert_eq!(found.to_string(), "loader holds config and waits for config");
+//! // Any thread may release a Lock: this frees the loader.
+//! config.release().unwrap();
+//! assert!(loader.into_result()?);
+//! # Ok::<(), pythreading_core::ThreadError>(())
+//! ```
+//!
+//! What counts as holding: the thread that acquired a `Lock` holds it until
+//! it is released (by any thread); an `RLock` or a `Condition`'s lock is
+//! held by its owner; a semaphore unit is held by the thread that acquired
+//! it, and a unit given back by a thread that holds none is taken off its
+//! oldest holder. A thread in `acquire_timeout` counts as blocked until it
+//! gives up. A thread waiting in `Condition::wait` for a notification holds
+//! nothing and waits for no lock, until it is notified and takes the lock
+//! back.
+//!
+//! Cost: without the feature, none at all: the hooks compile to nothing and
+//! no lock grows. With it, every acquire and release also updates a small
+//! per-lock record, and a blocking acquire a process-wide one; see
+//! BENCHMARKS.md.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+pub(crate) mod registry;
+
+/// One cycle of threads blocked on each other's locks.
+///
+/// `threads()[i]` holds `locks()[i]` and waits for `locks()[(i + 1) % n]`,
+/// which `threads()[(i + 1) % n]` holds. A one-thread cycle is a thread
+/// waiting for a lock it holds itself. The cycle starts at its thread with
+/// the smallest ident (the one started first).
+///
+/// Its `Display` tells the story:
+/// `Thread-1 holds db and waits for cache; Thread-2 holds cache and waits for db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlock {
+    threads: Vec<String>,
+    idents: Vec<u64>,
+    locks: Vec<String>,
+    /// `(ident, wait)` of each thread: what makes this deadlock new.
+    key: Vec<(u64, u64)>,
+}
+
+impl Deadlock {
+    fn from_cycle(cycle: Vec<registry::Member>, names: &registry::Names) -> Self {
+        let mut key: Vec<(u64, u64)> = cycle.iter().map(|m| (m.ident, m.episode)).collect();
+        key.sort_unstable();
+        Self {
+            threads: cycle.iter().map(|m| names.of(m.ident, &m.thread)).collect(),
+            idents: cycle.iter().map(|m| m.ident).collect(),
+            locks: cycle.iter().map(|m| m.holds.label()).collect(),
+            key,
+        }
+    }
+
+    /// The threads' names, in cycle order: their pythreading names (a thread
+    /// that pythreading did not start and that never called
+    /// `current_thread()` is named by its std name, or `thread <ident>`).
+    pub fn threads(&self) -> Vec<String> {
+        self.threads.clone()
+    }
+
+    /// The threads' idents ([`get_ident`](pythreading_core::get_ident)), in
+    /// the same order as [`threads`](Self::threads).
+    pub fn idents(&self) -> Vec<u64> {
+        self.idents.clone()
+    }
+
+    /// The locks' names: `locks()[i]` is held by `threads()[i]` and waited
+    /// for by the thread before it in the cycle.
+    pub fn locks(&self) -> Vec<String> {
+        self.locks.clone()
+    }
+
+    /// How many threads the cycle has.
+    pub fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Always `false`: a cycle has at least one thread.
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty()
+    }
+}
+
+impl fmt::Display for Deadlock {
+    /// `Thread-1 holds db and waits for cache; Thread-2 holds cache and waits for db`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.threads.len();
+        for (i, thread) in self.threads.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "{thread} holds {} and waits for {}",
+                self.locks[i],
+                self.locks[(i + 1) % count]
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every cycle of threads blocked on each other's locks now, one
+/// [`Deadlock`] per cycle, ordered by their first thread's ident. Empty when
+/// there is none.
+///
+/// The answer is a consistent snapshot: every thread of a reported cycle was
+/// blocked, holding what it is said to hold, at one same instant. A thread
+/// merely waiting for a lock that its holder is about to release is never
+/// reported, since the holder is not blocked. Only the threads of the cycles
+/// are named; other threads waiting behind them are stuck too, but are not
+/// part of a cycle.
+///
+/// One caution: a `Lock` may be released by a thread that did not acquire it
+/// (the lock used as a signal). The detector names its acquirer as its
+/// holder, so a thread waiting for such a lock that it acquired itself, for
+/// another thread to release, is a one-thread cycle for as long as that
+/// lasts. [`start_watchdog`] reports only cycles that last.
+pub fn check() -> Vec<Deadlock> {
+    let cycles = registry::find_cycles();
+    if cycles.is_empty() {
+        return Vec::new();
+    }
+    let names = registry::Names::now();
+    cycles
+        .into_iter()
+        .map(|cycle| Deadlock::from_cycle(cycle, &names))
+        .collect()
+}
+
+/// Starts a daemon thread, `deadlock-watchdog`, that calls [`check`] every
+/// `interval` and reports each new deadlock once: with `log::error!`
+/// (target `pythreading_sync::deadlock`) and by calling `on_deadlock`.
+///
+/// A deadlock is reported when two checks in a row find it with the same
+/// threads in the same blocking acquires, so within about two intervals;
+/// a thread that is freed and deadlocks again is a new deadlock. A panic in
+/// `on_deadlock` is caught and logged; the watchdog goes on. An `interval`
+/// under one millisecond is taken as one millisecond. The thread is a
+/// daemon: it does not keep the program from exiting. If it cannot be
+/// started, that is logged as an error.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use pythreading_sync::deadlock;
+///
+/// deadlock::start_watchdog(Duration::from_millis(500), |found| {
+///     eprintln!("deadlock: {found}");
+/// });
+/// ```
+pub fn start_watchdog(interval: Duration, on_deadlock: impl Fn(&Deadlock) + Send + Sync + 'static) {
+    let interval = interval.max(Duration::from_millis(1));
+    let started = pythreading_core::Thread::builder()
+        .name("deadlock-watchdog")
+        .daemon(true)
+        .spawn(move || watch(interval, &on_deadlock));
+    if let Err(error) = started {
+        log::error!(target: "pythreading_sync::deadlock", "could not start the deadlock watchdog: {error}");
+    }
+}
+
+/// The watchdog's loop: never returns.
+fn watch(interval: Duration, on_deadlock: &(dyn Fn(&Deadlock) + Send + Sync)) {
+    let mut previous: HashSet<Vec<(u64, u64)>> = HashSet::new();
+    let mut reported: HashSet<Vec<(u64, u64)>> = HashSet::new();
+    loop {
+        std::thread::sleep(interval);
+        let found = check();
+        for deadlock in &found {
+            if previous.contains(&deadlock.key) && reported.insert(deadlock.key.clone()) {
+                log::error!(target: "pythreading_sync::deadlock", "deadlock: {deadlock}");
+                if panic::catch_unwind(AssertUnwindSafe(|| on_deadlock(deadlock))).is_err() {
+                    log::error!(target: "pythreading_sync::deadlock", "the deadlock callback panicked");
+                }
+            }
+        }
+        previous = found.into_iter().map(|d| d.key).collect();
+        reported.retain(|key| previous.contains(key));
+    }
+}
+
+/// Two locks taken in opposite orders by different threads: a potential
+/// deadlock, whether or not this run deadlocked.
+///
+/// `Display`: `Thread-1 took db then cache; Thread-2 took cache then db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOrderInversion {
+    first: String,
+    second: String,
+    first_then_second: Vec<String>,
+    second_then_first: Vec<String>,
+}
+
+impl LockOrderInversion {
+    /// The two locks' names: the one first used, then the other.
+    pub fn locks(&self) -> [String; 2] {
+        [self.first.clone(), self.second.clone()]
+    }
+
+    /// The threads that took the first lock, then the second while holding
+    /// it (at most eight are named).
+    pub fn first_then_second(&self) -> Vec<String> {
+        self.first_then_second.clone()
+    }
+
+    /// The threads that took the second lock, then the first while holding
+    /// it (at most eight are named).
+    pub fn second_then_first(&self) -> Vec<String> {
+        self.second_then_first.clone()
+    }
+}
+
+impl fmt::Display for LockOrderInversion {
+    /// `Thread-1 took db then cache; Thread-2 took cache then db`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} took {} then {}; {} took {} then {}",
+            self.first_then_second.join(", "),
+            self.first,
+            self.second,
+            self.second_then_first.join(", "),
+            self.second,
+            self.first
+        )
+    }
+}
+
+/// Every pair of locks that different threads have taken in opposite orders
+/// since the program started (lock-order checking, as the Linux kernel's
+/// lockdep): one thread held `a` while it took `b`, another held `b` while
+/// it took `a`. Run both at the wrong moment and they deadlock. Each pair is
+/// listed once, ordered by when its locks were first used.
+///
+/// Pairs are remembered for locks that have since been dropped too; at most
+/// 65,536 ordered pairs are remembered.
+pub fn potential() -> Vec<LockOrderInversion> {
+    registry::order::inversions()
+        .into_iter()
+        .map(|(forward, backward)| LockOrderInversion {
+            first: forward.before,
+            second: forward.after,
+            first_then_second: forward.threads.into_iter().map(|(_, name)| name).collect(),
+            second_then_first: backward.threads.into_iter().map(|(_, name)| name).collect(),
+        })
+        .collect()
+}

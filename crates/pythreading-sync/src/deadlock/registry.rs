@@ -1,0 +1,520 @@
+//! The bookkeeping behind [`check`](super::check) and
+//! [`potential`](super::potential): who holds which lock, who waits for
+//! which, and in which order each thread took its locks.
+//!
+//! # The wait-for graph, and why a snapshot of it is true
+//!
+//! Each lock's [`Meta`] records its holders (thread ident and units held) and
+//! a generation that counts every change; [`REGISTRY`] records the threads in
+//! a blocking acquire, each with the lock it waits for. The rules:
+//!
+//! 1. A thread enters `REGISTRY` before it may block and leaves it, under the
+//!    `REGISTRY` lock, *before* it is recorded as holding what it waited
+//!    for. So while [`find_cycles`] holds `REGISTRY`, no waiting thread can
+//!    stop waiting (as far as the record goes) nor gain a lock.
+//! 2. A lock's holder record is removed *before* the lock is really released,
+//!    so the record never names a holder the lock no longer has.
+//! 3. Lock order: `REGISTRY`, then one `Meta` at a time.
+//!
+//! `find_cycles` reads every waited-for lock's holders, keeps the waiting
+//! threads all of whose lock's holders are themselves waiting threads that
+//! are kept (a greatest fixpoint: a semaphore held by several threads frees
+//! its waiter as soon as any one of them can go on), and follows one holder
+//! from each to find the cycles. Waiting threads cannot change their
+//! holdings, but a thread that is not waiting can still release a lock (any
+//! thread may release a `Lock` or a semaphore), so it then reads each
+//! cycle's generations again: unchanged, they were all true at once, in the
+//! moment between the last first read and the first second read.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+use pythreading_core::get_ident;
+
+use crate::track::Kind;
+
+/// Lock ids, never reused (0 is never given).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What the detector knows of one lock.
+pub(crate) struct Meta {
+    id: u64,
+    kind: Kind,
+    name: Option<String>,
+    /// Where the lock was when it was first tracked (for unnamed locks).
+    addr: usize,
+    /// Set when the lock is dropped: a thread's list of held locks forgets it.
+    dropped: AtomicBool,
+    holders: Mutex<Holders>,
+}
+
+/// The threads holding a lock: `(ident, units)`, oldest first. A `Lock` or
+/// `RLock` has at most one; a semaphore one per thread holding units.
+#[derive(Debug, Default)]
+struct Holders {
+    generation: u64,
+    units: Vec<(u64, usize)>,
+}
+
+impl Meta {
+    fn new(kind: Kind, name: Option<String>, addr: usize) -> Self {
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            kind,
+            name,
+            addr,
+            dropped: AtomicBool::new(false),
+            holders: Mutex::new(Holders::default()),
+        }
+    }
+
+    /// The lock's name, or its kind and address.
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("{} at {:#x}", self.kind.as_str(), self.addr),
+        }
+    }
+
+    /// Records one more unit held by thread `me`.
+    fn add(&self, me: u64) {
+        let mut holders = self.holders.lock();
+        holders.generation += 1;
+        match holders.units.iter_mut().find(|(ident, _)| *ident == me) {
+            Some((_, count)) => *count += 1,
+            None => holders.units.push((me, 1)),
+        }
+    }
+
+    /// Forgets `units` units: thread `me`'s first, then (a unit given back by
+    /// a thread that never took one) the oldest holder's.
+    fn remove(&self, me: u64, mut units: usize) {
+        let mut holders = self.holders.lock();
+        if holders.units.is_empty() {
+            return;
+        }
+        holders.generation += 1;
+        while units > 0 && !holders.units.is_empty() {
+            let at = holders
+                .units
+                .iter()
+                .position(|(ident, _)| *ident == me)
+                .unwrap_or(0);
+            let count = &mut holders.units[at].1;
+            let taken = units.min(*count);
+            *count -= taken;
+            units -= taken;
+            if *count == 0 {
+                holders.units.remove(at);
+            }
+        }
+    }
+
+    fn held_by(&self, me: u64) -> bool {
+        self.holders
+            .lock()
+            .units
+            .iter()
+            .any(|(ident, _)| *ident == me)
+    }
+}
+
+impl fmt::Debug for Meta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Meta")
+            .field("id", &self.id)
+            .field("label", &self.label())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The detector's part of a lock (feature `deadlock-detection`).
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    kind: Kind,
+    /// Made on first use, so that `Lock::new` stays `const` and allocates
+    /// nothing until the lock is used.
+    meta: OnceLock<Arc<Meta>>,
+}
+
+impl Tracker {
+    pub(crate) const fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            meta: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn named(kind: Kind, name: String) -> Self {
+        let tracker = Self::new(kind);
+        let _ = tracker.meta.set(Arc::new(Meta::new(kind, Some(name), 0)));
+        tracker
+    }
+
+    fn meta(&self) -> &Arc<Meta> {
+        self.meta.get_or_init(|| {
+            let addr = std::ptr::from_ref(self).addr();
+            Arc::new(Meta::new(self.kind, None, addr))
+        })
+    }
+
+    /// The calling thread took the lock (or one unit) without waiting.
+    pub(crate) fn acquired(&self) {
+        let me = get_ident();
+        let meta = self.meta();
+        meta.add(me);
+        order::acquired(meta, me);
+    }
+
+    /// Runs `wait`, a blocking acquire returning whether it took the lock,
+    /// with the calling thread recorded as waiting for this lock meanwhile.
+    pub(crate) fn blocking(&self, wait: impl FnOnce() -> bool) -> bool {
+        let me = get_ident();
+        let meta = self.meta();
+        let waiter = Waiter {
+            thread: std::thread::current(),
+            lock: Arc::clone(meta),
+            episode: EPISODES.fetch_add(1, Ordering::Relaxed),
+        };
+        REGISTRY.lock().insert(me, waiter);
+        let taken = wait();
+        {
+            let mut registry = REGISTRY.lock();
+            registry.remove(&me);
+            if taken {
+                meta.add(me);
+            }
+        }
+        if taken {
+            order::acquired(meta, me);
+        }
+        taken
+    }
+
+    /// The calling thread is about to give `units` back.
+    pub(crate) fn released(&self, units: usize) {
+        if let Some(meta) = self.meta.get() {
+            let me = get_ident();
+            meta.remove(me, units);
+            order::released(meta, units);
+        }
+    }
+}
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        if let Some(meta) = self.meta.get() {
+            meta.dropped.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A thread in a blocking acquire.
+struct Waiter {
+    /// For the name of a thread pythreading does not know (see [`Names`]).
+    thread: std::thread::Thread,
+    lock: Arc<Meta>,
+    /// Which wait this is: a thread that deadlocks, is freed and deadlocks
+    /// again is a new deadlock.
+    episode: u64,
+}
+
+static EPISODES: AtomicU64 = AtomicU64::new(1);
+
+/// The threads in a blocking acquire, by ident.
+static REGISTRY: Mutex<BTreeMap<u64, Waiter>> = Mutex::new(BTreeMap::new());
+
+/// One thread of a cycle: it holds `holds`, which the thread before it in
+/// the cycle waits for.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub(crate) ident: u64,
+    pub(crate) episode: u64,
+    pub(crate) thread: std::thread::Thread,
+    pub(crate) holds: Arc<Meta>,
+}
+
+/// Every cycle of threads blocked on each other's locks now, each starting
+/// at its thread with the smallest ident, in ascending order of that ident.
+pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
+    let registry = REGISTRY.lock();
+    // What each waited-for lock's holders are, read once.
+    let mut holders: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
+    for (&ident, waiter) in registry.iter() {
+        let record = waiter.lock.holders.lock();
+        let idents = record.units.iter().map(|(holder, _)| *holder).collect();
+        holders.insert(ident, (record.generation, idents));
+    }
+    let stuck = stuck_threads(&holders);
+    // Each stuck thread's first holder is stuck too: follow them.
+    let next = |ident: u64| holders[&ident].1[0];
+    let mut seen: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+    let mut cycles = Vec::new();
+    for (walk, &start) in stuck.iter().enumerate() {
+        let mut path = Vec::new();
+        let mut at = start;
+        while !seen.contains_key(&at) {
+            seen.insert(at, (walk, path.len()));
+            path.push(at);
+            at = next(at);
+        }
+        let (its_walk, index) = seen[&at];
+        if its_walk == walk {
+            cycles.push(path.split_off(index));
+        }
+    }
+    // Keep the cycles none of whose locks changed hands meanwhile.
+    cycles.retain(|cycle| {
+        cycle.iter().all(|ident| {
+            let lock = &registry[ident].lock;
+            lock.holders.lock().generation == holders[ident].0
+        })
+    });
+    cycles
+        .into_iter()
+        .map(|mut cycle| {
+            let smallest = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+            cycle.rotate_left(smallest);
+            let count = cycle.len();
+            (0..count)
+                .map(|i| {
+                    let waiter = &registry[&cycle[i]];
+                    let before = &registry[&cycle[(i + count - 1) % count]];
+                    Member {
+                        ident: cycle[i],
+                        episode: waiter.episode,
+                        thread: waiter.thread.clone(),
+                        holds: Arc::clone(&before.lock),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The waiting threads that can never go on: those whose lock has holders,
+/// all of them in the set (the greatest such set).
+fn stuck_threads(holders: &BTreeMap<u64, (u64, Vec<u64>)>) -> BTreeSet<u64> {
+    let mut stuck: BTreeSet<u64> = holders
+        .iter()
+        .filter(|(_, (_, idents))| !idents.is_empty())
+        .map(|(&ident, _)| ident)
+        .collect();
+    loop {
+        let free: Vec<u64> = stuck
+            .iter()
+            .copied()
+            .filter(|ident| !holders[ident].1.iter().all(|h| stuck.contains(h)))
+            .collect();
+        if free.is_empty() {
+            return stuck;
+        }
+        for ident in free {
+            stuck.remove(&ident);
+        }
+    }
+}
+
+/// Thread names, looked up without registering anything: a thread started
+/// by pythreading, the main thread, or a thread already seen by
+/// `current_thread()` has its pythreading name (as it is now); any other
+/// thread its std name, or `thread <ident>`. (Calling `current_thread()`
+/// here would register a dummy thread for every foreign thread that ever
+/// waited for a lock.)
+pub(crate) struct Names(BTreeMap<u64, String>);
+
+impl Names {
+    pub(crate) fn now() -> Self {
+        Self(
+            pythreading_core::enumerate()
+                .into_iter()
+                .filter_map(|t| Some((t.ident()?, t.name())))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn of(&self, ident: u64, thread: &std::thread::Thread) -> String {
+        match (self.0.get(&ident), thread.name()) {
+            (Some(name), _) => name.clone(),
+            (None, Some(name)) => name.to_owned(),
+            (None, None) => format!("thread {ident}"),
+        }
+    }
+}
+
+/// Lock-order checking: the order in which each thread takes its locks.
+pub(crate) mod order {
+    use super::*;
+
+    /// At most this many ordered pairs are remembered; later ones are
+    /// ignored (a program making millions of locks while holding others).
+    const MAX_PAIRS: usize = 1 << 16;
+    /// At most this many threads are named per ordered pair.
+    const MAX_THREADS: usize = 8;
+
+    /// One ordered pair: `before` was held while `after` was taken.
+    #[derive(Debug)]
+    pub(crate) struct Pair {
+        pub(crate) before: String,
+        pub(crate) after: String,
+        /// The threads that did so: `(ident, name)`.
+        pub(crate) threads: Vec<(u64, String)>,
+    }
+
+    static PAIRS: Mutex<BTreeMap<(u64, u64), Pair>> = Mutex::new(BTreeMap::new());
+
+    thread_local! {
+        /// The locks this thread took and has not given back, in order.
+        static HELD: RefCell<Vec<Arc<Meta>>> = const { RefCell::new(Vec::new()) };
+        /// The ordered pairs this thread has already recorded.
+        static RECORDED: RefCell<HashSet<(u64, u64)>> = RefCell::new(HashSet::new());
+    }
+
+    /// Thread `me` took `lock`: record every lock it holds as taken before.
+    pub(super) fn acquired(lock: &Arc<Meta>, me: u64) {
+        let _ = HELD.try_with(|held| {
+            let Ok(mut held) = held.try_borrow_mut() else {
+                return;
+            };
+            // Forget locks dropped, or released by another thread.
+            held.retain(|h| {
+                !h.dropped.load(Ordering::Relaxed) && (h.id == lock.id || h.held_by(me))
+            });
+            let mut seen = BTreeSet::new();
+            for before in held.iter().filter(|h| h.id != lock.id) {
+                if seen.insert(before.id) {
+                    record(before, lock, me);
+                }
+            }
+            held.push(Arc::clone(lock));
+        });
+    }
+
+    /// The calling thread gives back `units` of `lock`.
+    pub(super) fn released(lock: &Arc<Meta>, units: usize) {
+        let _ = HELD.try_with(|held| {
+            let Ok(mut held) = held.try_borrow_mut() else {
+                return;
+            };
+            for _ in 0..units {
+                match held.iter().rposition(|h| h.id == lock.id) {
+                    Some(at) => {
+                        held.remove(at);
+                    }
+                    None => break,
+                }
+            }
+        });
+    }
+
+    fn record(before: &Meta, after: &Meta, me: u64) {
+        let key = (before.id, after.id);
+        let new = RECORDED
+            .try_with(|recorded| recorded.borrow_mut().insert(key))
+            .unwrap_or(false);
+        if !new {
+            return;
+        }
+        let name = Names::now().of(me, &std::thread::current());
+        let mut pairs = PAIRS.lock();
+        if !pairs.contains_key(&key) && pairs.len() >= MAX_PAIRS {
+            return;
+        }
+        let pair = pairs.entry(key).or_insert_with(|| Pair {
+            before: before.label(),
+            after: after.label(),
+            threads: Vec::new(),
+        });
+        if pair.threads.len() < MAX_THREADS && pair.threads.iter().all(|(t, _)| *t != me) {
+            pair.threads.push((me, name));
+        }
+    }
+
+    /// Every pair of locks taken in both orders, by different threads:
+    /// `(first then second, second then first)`, the first lock being the
+    /// one made first.
+    pub(crate) fn inversions() -> Vec<(Pair, Pair)> {
+        let pairs = PAIRS.lock();
+        let copy = |pair: &Pair| Pair {
+            before: pair.before.clone(),
+            after: pair.after.clone(),
+            threads: pair.threads.clone(),
+        };
+        pairs
+            .iter()
+            .filter(|((a, b), _)| a < b)
+            .filter_map(|(&(a, b), forward)| {
+                let backward = pairs.get(&(b, a))?;
+                let different = forward
+                    .threads
+                    .iter()
+                    .any(|(t, _)| backward.threads.iter().any(|(u, _)| u != t));
+                different.then(|| (copy(forward), copy(backward)))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(edges: &[(u64, &[u64])]) -> BTreeMap<u64, (u64, Vec<u64>)> {
+        edges
+            .iter()
+            .map(|(waiter, holders)| (*waiter, (0, holders.to_vec())))
+            .collect()
+    }
+
+    #[test]
+    fn a_cycle_is_stuck_and_a_thread_behind_it_too() {
+        // 1 -> 2 -> 1, and 3 waits for 1.
+        let stuck = stuck_threads(&graph(&[(1, &[2]), (2, &[1]), (3, &[1])]));
+        assert_eq!(stuck.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_lock_held_by_a_running_thread_frees_its_waiters() {
+        // 1 -> 2 -> 9, and 9 is not waiting.
+        assert!(stuck_threads(&graph(&[(1, &[2]), (2, &[9])])).is_empty());
+        // A lock with no recorded holder: nothing is known, nothing reported.
+        assert!(stuck_threads(&graph(&[(1, &[])])).is_empty());
+    }
+
+    #[test]
+    fn a_semaphore_frees_its_waiter_if_any_holder_can_go_on() {
+        // 1 waits for a semaphore held by 2 and 3; 2 waits for 1; 3 runs.
+        assert!(stuck_threads(&graph(&[(1, &[2, 3]), (2, &[1])])).is_empty());
+        // Once 3 waits for 1 as well, all three are stuck.
+        let stuck = stuck_threads(&graph(&[(1, &[2, 3]), (2, &[1]), (3, &[1])]));
+        assert_eq!(stuck.len(), 3);
+    }
+
+    #[test]
+    fn meta_forgets_units_of_the_releaser_first_then_the_oldest() {
+        let meta = Meta::new(Kind::Semaphore, Some("s".into()), 0);
+        meta.add(1);
+        meta.add(2);
+        meta.add(2);
+        meta.remove(2, 1);
+        assert_eq!(meta.holders.lock().units, [(1, 1), (2, 1)]);
+        // Thread 3 holds nothing: the oldest unit (thread 1's) goes.
+        meta.remove(3, 1);
+        assert_eq!(meta.holders.lock().units, [(2, 1)]);
+        // More than recorded: everything goes, nothing underflows.
+        meta.remove(3, usize::MAX);
+        assert!(meta.holders.lock().units.is_empty());
+        assert!(!meta.held_by(2));
+    }
+
+    #[test]
+    fn unnamed_locks_are_their_kind_and_address() {
+        let meta = Meta::new(Kind::RLock, None, 0x1234);
+        assert_eq!(meta.label(), "RLock at 0x1234");
+        assert_eq!(Meta::new(Kind::Lock, Some("db".into()), 0).label(), "db");
+    }
+}

@@ -1,0 +1,96 @@
+//! The hooks through which every lock tells the deadlock detector what it
+//! does: who took it, who gave it back, who is waiting for it.
+//!
+//! Each lock ([`Lock`](crate::Lock), [`RLock`](crate::RLock), a
+//! [`Condition`](crate::Condition)'s lock, both semaphores) embeds one
+//! [`Tracker`] and calls it at four points:
+//!
+//! - [`acquired`](Tracker::acquired) after taking the lock without waiting,
+//! - [`blocking`](Tracker::blocking) around the wait of a slow acquire,
+//! - [`released`](Tracker::released) just *before* giving units back (so that
+//!   the record never names a holder the lock no longer has),
+//! - and its `Drop`.
+//!
+//! Without the `deadlock-detection` feature, `Tracker` is a zero-sized type
+//! whose methods are empty and inlined: the locks compile to exactly the code
+//! they had before the feature existed (a test checks the sizes). With it,
+//! the calls go to [`crate::deadlock::registry`], which keeps the wait-for
+//! graph. Under `--cfg loom` the feature is ignored: the registry lives in
+//! process-wide statics, which loom cannot model.
+
+#[cfg(all(feature = "deadlock-detection", not(loom)))]
+pub(crate) use crate::deadlock::registry::Tracker;
+
+/// What kind of lock a [`Tracker`] belongs to; an unnamed lock is shown as
+/// its kind and address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(all(feature = "deadlock-detection", not(loom))), allow(dead_code))]
+pub(crate) enum Kind {
+    Lock,
+    RLock,
+    Condition,
+    Semaphore,
+    BoundedSemaphore,
+}
+
+impl Kind {
+    #[cfg_attr(not(all(feature = "deadlock-detection", not(loom))), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Lock => "Lock",
+            Kind::RLock => "RLock",
+            Kind::Condition => "Condition",
+            Kind::Semaphore => "Semaphore",
+            Kind::BoundedSemaphore => "BoundedSemaphore",
+        }
+    }
+}
+
+#[cfg(not(all(feature = "deadlock-detection", not(loom))))]
+pub(crate) use off::Tracker;
+
+#[cfg(not(all(feature = "deadlock-detection", not(loom))))]
+mod off {
+    use super::Kind;
+
+    /// Without the `deadlock-detection` feature: nothing, at no cost.
+    #[derive(Debug)]
+    pub(crate) struct Tracker;
+
+    impl Tracker {
+        #[inline(always)]
+        pub(crate) const fn new(_kind: Kind) -> Self {
+            Tracker
+        }
+
+        #[inline(always)]
+        pub(crate) fn named(_kind: Kind, _name: String) -> Self {
+            Tracker
+        }
+
+        #[inline(always)]
+        pub(crate) fn acquired(&self) {}
+
+        #[inline(always)]
+        pub(crate) fn blocking(&self, wait: impl FnOnce() -> bool) -> bool {
+            wait()
+        }
+
+        #[inline(always)]
+        pub(crate) fn released(&self, _units: usize) {}
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    /// With the feature off the hooks take no room, so no lock grows.
+    #[cfg(not(feature = "deadlock-detection"))]
+    #[test]
+    fn off_is_zero_sized() {
+        assert_eq!(std::mem::size_of::<super::Tracker>(), 0);
+        assert_eq!(
+            std::mem::size_of::<crate::Lock>(),
+            std::mem::size_of::<crate::raw_lock::RawLock>()
+        );
+    }
+}

@@ -1,0 +1,694 @@
+//! `deadlock::check`, `deadlock::start_watchdog` and `deadlock::potential`
+//! (feature `deadlock-detection`): cycles of two, three and four threads
+//! over every kind of lock, self-deadlock, no report for threads that are
+//! merely waiting, and lock-order inversions found without a deadlock.
+//!
+//! Every deadlocked thread is a daemon and waits with a generous timeout;
+//! each test frees its threads by releasing a `Lock` from the test thread
+//! (any thread may release a `Lock`), so nothing hangs and nothing leaks
+//! into the next test. Tests run in parallel in one process and the
+//! detector is process-wide, so each test looks only at its own threads and
+//! locks, whose names are unique.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use pythreading_core::Thread;
+use pythreading_sync::deadlock::{self, Deadlock};
+use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore};
+
+mod common;
+use common::PATIENCE;
+
+/// Starts a daemon pythreading thread named `name`.
+fn spawn<T: Send + 'static>(name: &str, body: impl FnOnce() -> T + Send + 'static) -> Thread<T> {
+    Thread::builder()
+        .name(name)
+        .daemon(true)
+        .spawn(body)
+        .expect("start a thread")
+}
+
+/// Joins `thread`, failing the test if it has not finished in time.
+fn finish<T: Send + 'static>(thread: Thread<T>) -> T {
+    thread
+        .into_result_timeout(PATIENCE)
+        .expect("the thread ran")
+        .expect("the thread finished in time")
+}
+
+/// The deadlocks `check()` reports among exactly these threads.
+fn among(names: &[&str]) -> Vec<Deadlock> {
+    let mut wanted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    wanted.sort();
+    deadlock::check()
+        .into_iter()
+        .filter(|d| {
+            let mut threads = d.threads();
+            threads.sort();
+            threads == wanted
+        })
+        .collect()
+}
+
+/// Polls `check()` until it reports a cycle of exactly these threads.
+fn wait_for_deadlock(names: &[&str]) -> Deadlock {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(found) = among(names).pop() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no deadlock of {names:?} was found"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Checks a cycle against `expected`: `(thread, lock it holds)` in cycle
+/// order, each thread waiting for the next one's lock. The reported cycle
+/// may start anywhere; it is compared from `expected[0]`'s thread.
+fn assert_cycle(found: &Deadlock, expected: &[(&str, &str)]) {
+    let threads = found.threads();
+    let locks = found.locks();
+    assert_eq!(threads.len(), expected.len(), "{found}");
+    assert_eq!(locks.len(), expected.len(), "{found}");
+    let start = threads
+        .iter()
+        .position(|t| t == expected[0].0)
+        .unwrap_or_else(|| panic!("{} is not in {found}", expected[0].0));
+    let n = expected.len();
+    for (i, (thread, lock)) in expected.iter().enumerate() {
+        assert_eq!(threads[(start + i) % n], *thread, "{found}");
+        assert_eq!(locks[(start + i) % n], *lock, "{found}");
+    }
+    // The story, from the reported start.
+    let story: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{} holds {} and waits for {}",
+                threads[i],
+                locks[i],
+                locks[(i + 1) % n]
+            )
+        })
+        .collect();
+    assert_eq!(found.to_string(), story.join("; "));
+    // The cycle starts at its thread with the smallest ident.
+    let idents = found.idents();
+    assert_eq!(idents.iter().min(), idents.first());
+}
+
+#[test]
+fn two_threads_in_opposite_order() {
+    let a = Arc::new(Lock::named("two-a"));
+    let b = Arc::new(Lock::named("two-b"));
+    let both = Arc::new(Barrier::new(2).unwrap().with_timeout(PATIENCE));
+    let first = {
+        let (a, b, both) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&both));
+        spawn("two-1", move || {
+            let _a = a.guard();
+            both.wait().unwrap();
+            b.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let second = {
+        let (a, b, both) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&both));
+        spawn("two-2", move || {
+            let _b = b.guard();
+            both.wait().unwrap();
+            a.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let found = wait_for_deadlock(&["two-1", "two-2"]);
+    assert_cycle(&found, &[("two-1", "two-a"), ("two-2", "two-b")]);
+    // two-1 was started first, so the story starts with it.
+    assert_eq!(
+        found.to_string(),
+        "two-1 holds two-a and waits for two-b; two-2 holds two-b and waits for two-a"
+    );
+    assert_eq!(found.len(), 2);
+    // Free them: release two-a for two-1, and both finish.
+    a.release().unwrap();
+    assert!(finish(second));
+    assert!(finish(first));
+    assert!(among(&["two-1", "two-2"]).is_empty());
+    assert!(!a.locked() && !b.locked());
+}
+
+#[test]
+fn three_threads_in_a_ring() {
+    let locks: Vec<Arc<Lock>> = ["ring-x", "ring-y", "ring-z"]
+        .into_iter()
+        .map(|name| Arc::new(Lock::named(name)))
+        .collect();
+    let all = Arc::new(Barrier::new(3).unwrap().with_timeout(PATIENCE));
+    let threads: Vec<Thread<bool>> = (0..3)
+        .map(|i| {
+            let mine = Arc::clone(&locks[i]);
+            let next = Arc::clone(&locks[(i + 1) % 3]);
+            let all = Arc::clone(&all);
+            spawn(&format!("ring-{}", i + 1), move || {
+                let _mine = mine.guard();
+                all.wait().unwrap();
+                next.guard_timeout(PATIENCE).is_some()
+            })
+        })
+        .collect();
+    let found = wait_for_deadlock(&["ring-1", "ring-2", "ring-3"]);
+    assert_cycle(
+        &found,
+        &[
+            ("ring-1", "ring-x"),
+            ("ring-2", "ring-y"),
+            ("ring-3", "ring-z"),
+        ],
+    );
+    locks[0].release().unwrap();
+    for thread in threads {
+        assert!(finish(thread));
+    }
+    assert!(among(&["ring-1", "ring-2", "ring-3"]).is_empty());
+}
+
+#[test]
+fn four_threads_over_every_kind_of_lock() {
+    let rlock = Arc::new(RLock::named("mix-rlock"));
+    let lock = Arc::new(Lock::named("mix-lock"));
+    let cond = Arc::new(Condition::named("mix-cond"));
+    let sem = Arc::new(Semaphore::named("mix-sem", 1));
+    let all = Arc::new(Barrier::new(4).unwrap().with_timeout(PATIENCE));
+    let t1 = {
+        let (rlock, lock, all) = (Arc::clone(&rlock), Arc::clone(&lock), Arc::clone(&all));
+        spawn("mix-1", move || {
+            let _outer = rlock.guard();
+            let _inner = rlock.guard(); // re-entrant: still one holding
+            all.wait().unwrap();
+            lock.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let t2 = {
+        let (lock, cond, all) = (Arc::clone(&lock), Arc::clone(&cond), Arc::clone(&all));
+        spawn("mix-2", move || {
+            let _lock = lock.guard();
+            all.wait().unwrap();
+            let got = cond.acquire_timeout(PATIENCE);
+            if got {
+                cond.release().unwrap();
+            }
+            got
+        })
+    };
+    let t3 = {
+        let (cond, sem, all) = (Arc::clone(&cond), Arc::clone(&sem), Arc::clone(&all));
+        spawn("mix-3", move || {
+            let _cond = cond.guard();
+            all.wait().unwrap();
+            sem.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let t4 = {
+        let (sem, rlock, all) = (Arc::clone(&sem), Arc::clone(&rlock), Arc::clone(&all));
+        spawn("mix-4", move || {
+            let _unit = sem.guard();
+            all.wait().unwrap();
+            rlock.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let found = wait_for_deadlock(&["mix-1", "mix-2", "mix-3", "mix-4"]);
+    assert_cycle(
+        &found,
+        &[
+            ("mix-1", "mix-rlock"),
+            ("mix-2", "mix-lock"),
+            ("mix-3", "mix-cond"),
+            ("mix-4", "mix-sem"),
+        ],
+    );
+    lock.release().unwrap();
+    for thread in [t1, t2, t3, t4] {
+        assert!(finish(thread));
+    }
+    assert!(!rlock.locked() && !cond.lock().locked());
+    assert_eq!(sem.value(), 1);
+}
+
+#[test]
+fn a_lock_acquired_twice_by_one_thread_is_a_one_thread_cycle() {
+    let lock = Arc::new(Lock::named("self-lock"));
+    let selfish = {
+        let lock = Arc::clone(&lock);
+        spawn("selfish", move || {
+            lock.acquire();
+            // Not re-entrant: this thread now waits for itself.
+            let got = lock.acquire_timeout(PATIENCE);
+            lock.release().unwrap();
+            got
+        })
+    };
+    let found = wait_for_deadlock(&["selfish"]);
+    assert_eq!(found.threads(), ["selfish"]);
+    assert_eq!(found.locks(), ["self-lock"]);
+    assert_eq!(
+        found.to_string(),
+        "selfish holds self-lock and waits for self-lock"
+    );
+    lock.release().unwrap();
+    assert!(finish(selfish));
+    assert!(!lock.locked());
+    assert!(among(&["selfish"]).is_empty());
+}
+
+#[test]
+fn unnamed_locks_are_shown_as_their_type_and_address() {
+    let lock = Arc::new(Lock::new());
+    let stuck = {
+        let lock = Arc::clone(&lock);
+        spawn("unnamed-self", move || {
+            lock.acquire();
+            let got = lock.acquire_timeout(PATIENCE);
+            lock.release().unwrap();
+            got
+        })
+    };
+    let found = wait_for_deadlock(&["unnamed-self"]);
+    let label = &found.locks()[0];
+    assert!(label.starts_with("Lock at 0x"), "{label}");
+    lock.release().unwrap();
+    assert!(finish(stuck));
+}
+
+#[test]
+fn a_semaphore_unit_taken_twice_is_a_self_deadlock() {
+    let slots = Arc::new(BoundedSemaphore::named("self-slots", 1));
+    let greedy = {
+        let slots = Arc::clone(&slots);
+        spawn("greedy", move || {
+            let _first = slots.guard();
+            slots.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let found = wait_for_deadlock(&["greedy"]);
+    assert_eq!(
+        found.to_string(),
+        "greedy holds self-slots and waits for self-slots"
+    );
+    // A unit given back by a thread that holds none frees the waiter.
+    slots.release().unwrap();
+    assert!(finish(greedy));
+    // greedy gave back both units; one of them was this thread's.
+    assert_eq!(slots.value(), 1);
+}
+
+#[test]
+fn a_semaphore_waiter_is_stuck_only_when_every_holder_is() {
+    let pool = Arc::new(Semaphore::named("or-pool", 2));
+    let gate = Arc::new(Lock::named("or-gate"));
+    let free_holder_may_wait = Arc::new(Lock::named("or-hold-back"));
+    // Everyone takes what it holds, then meets at `start`.
+    let start = Arc::new(Barrier::new(4).unwrap().with_timeout(PATIENCE));
+    free_holder_may_wait.acquire();
+    // or-1 and or-3 each hold a unit of the pool and want the gate; or-2
+    // holds the gate and wants a unit.
+    let t1 = {
+        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
+        spawn("or-1", move || {
+            let _unit = pool.guard();
+            start.wait().unwrap();
+            gate.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let t2 = {
+        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
+        spawn("or-2", move || {
+            let _gate = gate.guard();
+            start.wait().unwrap();
+            pool.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let t3 = {
+        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
+        let hold_back = Arc::clone(&free_holder_may_wait);
+        spawn("or-3", move || {
+            let _unit = pool.guard();
+            start.wait().unwrap();
+            // Waits for a lock this (running) test thread holds, then for
+            // the gate.
+            let _held_back = hold_back.guard_timeout(PATIENCE);
+            gate.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    start.wait().unwrap();
+    // or-1 and or-2 wait for each other, but or-3 could still give its unit
+    // back to or-2: no deadlock yet. or-3 is blocked on or-hold-back, which
+    // this (running) thread holds.
+    common::wait_until("or-1 and or-2 wait", || gate.locked() && pool.value() == 0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(among(&["or-1", "or-2"]).is_empty());
+    assert!(among(&["or-1", "or-2", "or-3"]).is_empty());
+    // Let or-3 go on to the gate: now all three are stuck.
+    free_holder_may_wait.release().unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let found = loop {
+        let found: Vec<Deadlock> = deadlock::check()
+            .into_iter()
+            .filter(|d| d.threads().iter().any(|t| t == "or-2"))
+            .collect();
+        if let Some(found) = found.into_iter().next() {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the three-thread knot was not found"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // One cycle, through the pool's oldest holder (or-1 or or-3, whichever
+    // took its unit first); the third thread is stuck behind it.
+    let through = if found.threads().iter().any(|t| t == "or-1") {
+        "or-1"
+    } else {
+        "or-3"
+    };
+    assert_cycle(&found, &[(through, "or-pool"), ("or-2", "or-gate")]);
+    gate.release().unwrap();
+    for thread in [t1, t2, t3] {
+        assert!(finish(thread));
+    }
+    assert_eq!(pool.value(), 2);
+}
+
+#[test]
+fn threads_waiting_for_a_lock_being_released_are_not_reported() {
+    let busy = Arc::new(Lock::named("busy-lock"));
+    let rbusy = Arc::new(RLock::named("busy-rlock"));
+    let slots = Arc::new(Semaphore::named("busy-slots", 1));
+    let holding = Arc::new(Barrier::new(2).unwrap().with_timeout(PATIENCE));
+    let holder = {
+        let (busy, rbusy, slots, holding) = (
+            Arc::clone(&busy),
+            Arc::clone(&rbusy),
+            Arc::clone(&slots),
+            Arc::clone(&holding),
+        );
+        spawn("busy-holder", move || {
+            let _a = busy.guard();
+            let _b = rbusy.guard();
+            let _c = slots.guard();
+            holding.wait().unwrap();
+            // Working, not blocked: the waiters are merely waiting.
+            std::thread::sleep(Duration::from_millis(400));
+        })
+    };
+    holding.wait().unwrap();
+    let waiters: Vec<Thread<()>> = (0..3)
+        .map(|i| {
+            let (busy, rbusy, slots) = (Arc::clone(&busy), Arc::clone(&rbusy), Arc::clone(&slots));
+            spawn(&format!("busy-waiter-{i}"), move || match i {
+                0 => drop(busy.guard()),
+                1 => drop(rbusy.guard()),
+                _ => drop(slots.guard()),
+            })
+        })
+        .collect();
+    let names = [
+        "busy-holder",
+        "busy-waiter-0",
+        "busy-waiter-1",
+        "busy-waiter-2",
+    ];
+    while !holder.is_alive() || waiters.iter().any(Thread::is_alive) {
+        let reported: Vec<Deadlock> = deadlock::check()
+            .into_iter()
+            .filter(|d| d.threads().iter().any(|t| names.contains(&t.as_str())))
+            .collect();
+        assert!(reported.is_empty(), "false report: {reported:?}");
+        if !holder.is_alive() && waiters.iter().all(|w| !w.is_alive()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    finish(holder);
+    for waiter in waiters {
+        finish(waiter);
+    }
+}
+
+#[test]
+fn heavy_contention_in_one_order_is_never_reported() {
+    let first = Arc::new(Lock::named("stress-first"));
+    let second = Arc::new(RLock::named("stress-second"));
+    let third = Arc::new(Semaphore::named("stress-third", 2));
+    let stop = Arc::new(AtomicBool::new(false));
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<Thread<()>> = (0..4)
+        .map(|i| {
+            let (first, second, third) =
+                (Arc::clone(&first), Arc::clone(&second), Arc::clone(&third));
+            let (stop, rounds) = (Arc::clone(&stop), Arc::clone(&rounds));
+            spawn(&format!("stress-{i}"), move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _a = first.guard();
+                    let _b = second.guard();
+                    let _c = third.guard();
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_millis(1500);
+    let mut checks = 0;
+    while Instant::now() < until {
+        let reported: Vec<Deadlock> = deadlock::check()
+            .into_iter()
+            .filter(|d| d.threads().iter().any(|t| t.starts_with("stress-")))
+            .collect();
+        assert!(reported.is_empty(), "false report: {reported:?}");
+        checks += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        finish(worker);
+    }
+    assert!(checks > 0);
+    assert!(rounds.load(Ordering::Relaxed) > 0);
+    assert!(
+        !deadlock::potential()
+            .iter()
+            .any(|p| p.locks().iter().any(|l| l.starts_with("stress-"))),
+        "one consistent order is no inversion"
+    );
+}
+
+#[test]
+fn a_thread_waiting_in_condition_wait_holds_nothing() {
+    let cond = Arc::new(Condition::named("cw-cond"));
+    let lock = Arc::new(Lock::named("cw-lock"));
+    let ready = Arc::new(AtomicBool::new(false));
+    let sleeper = {
+        let (cond, lock, ready) = (Arc::clone(&cond), Arc::clone(&lock), Arc::clone(&ready));
+        spawn("cw-sleeper", move || {
+            let _lock = lock.guard();
+            let _cond = cond.guard();
+            ready.store(true, Ordering::SeqCst);
+            cond.wait_for(|| !ready.load(Ordering::SeqCst), Some(PATIENCE))
+                .unwrap()
+        })
+    };
+    common::wait_until("the sleeper waits", || cond.waiting() == 1);
+    // Another thread waits for cw-lock, which the sleeper holds while it
+    // waits for a notification: not a cycle.
+    let blocked = {
+        let lock = Arc::clone(&lock);
+        spawn("cw-blocked", move || lock.guard_timeout(PATIENCE).is_some())
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        deadlock::check()
+            .iter()
+            .all(|d| !d.threads().iter().any(|t| t.starts_with("cw-"))),
+    );
+    {
+        let _cond = cond.guard();
+        ready.store(false, Ordering::SeqCst);
+        cond.notify_all().unwrap();
+    }
+    assert!(finish(sleeper));
+    assert!(finish(blocked));
+}
+
+#[test]
+fn lock_order_inversion_is_found_without_a_deadlock() {
+    let p = Arc::new(Lock::named("order-p"));
+    let q = Arc::new(RLock::named("order-q"));
+    // One after the other: they never deadlock.
+    let forward = {
+        let (p, q) = (Arc::clone(&p), Arc::clone(&q));
+        spawn("order-forward", move || {
+            let _p = p.guard();
+            let _q = q.guard();
+        })
+    };
+    finish(forward);
+    let backward = {
+        let (p, q) = (Arc::clone(&p), Arc::clone(&q));
+        spawn("order-backward", move || {
+            let _q = q.guard();
+            let _p = p.guard();
+        })
+    };
+    finish(backward);
+    let found: Vec<_> = deadlock::potential()
+        .into_iter()
+        .filter(|i| i.locks().iter().any(|l| l.starts_with("order-")))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let inversion = &found[0];
+    assert_eq!(inversion.locks(), ["order-p", "order-q"]);
+    assert_eq!(inversion.first_then_second(), ["order-forward"]);
+    assert_eq!(inversion.second_then_first(), ["order-backward"]);
+    assert_eq!(
+        inversion.to_string(),
+        "order-forward took order-p then order-q; order-backward took order-q then order-p"
+    );
+    assert!(among(&["order-forward"]).is_empty());
+}
+
+#[test]
+fn one_thread_taking_both_orders_is_no_inversion() {
+    let p = Lock::named("same-p");
+    let q = Lock::named("same-q");
+    let one = spawn("same-thread", move || {
+        {
+            let _p = p.guard();
+            let _q = q.guard();
+        }
+        let _q = q.guard();
+        let _p = p.guard();
+    });
+    finish(one);
+    assert!(
+        !deadlock::potential()
+            .iter()
+            .any(|i| i.locks().iter().any(|l| l.starts_with("same-")))
+    );
+}
+
+#[test]
+fn a_lock_released_by_another_thread_is_no_longer_held_for_ordering() {
+    let handoff = Arc::new(Lock::named("handoff-signal"));
+    let data = Arc::new(Lock::named("handoff-data"));
+    let (taken_tx, taken_rx) = mpsc::channel();
+    let (freed_tx, freed_rx) = mpsc::channel();
+    let taker = {
+        let (handoff, data) = (Arc::clone(&handoff), Arc::clone(&data));
+        spawn("handoff-taker", move || {
+            handoff.acquire();
+            taken_tx.send(()).unwrap();
+            freed_rx.recv().unwrap();
+            // handoff was released by the test thread: taking data now is
+            // not "data while holding handoff".
+            drop(data.guard());
+        })
+    };
+    taken_rx.recv_timeout(PATIENCE).unwrap();
+    handoff.release().unwrap();
+    freed_tx.send(()).unwrap();
+    finish(taker);
+    let other = {
+        let (handoff, data) = (Arc::clone(&handoff), Arc::clone(&data));
+        spawn("handoff-other", move || {
+            let _data = data.guard();
+            let _handoff = handoff.guard();
+        })
+    };
+    finish(other);
+    assert!(
+        !deadlock::potential()
+            .iter()
+            .any(|i| i.locks().iter().any(|l| l.starts_with("handoff-"))),
+    );
+}
+
+/// Log records of the detector's target, kept for the watchdog test.
+struct Captured(Mutex<Vec<String>>);
+
+impl log::Log for Captured {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target() == "pythreading_sync::deadlock"
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            self.0.lock().unwrap().push(record.args().to_string());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn captured() -> &'static Captured {
+    static LOGGER: OnceLock<&'static Captured> = OnceLock::new();
+    LOGGER.get_or_init(|| {
+        let logger: &'static Captured = Box::leak(Box::new(Captured(Mutex::new(Vec::new()))));
+        log::set_logger(logger).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Error);
+        logger
+    })
+}
+
+#[test]
+fn the_watchdog_reports_each_new_deadlock_once_and_survives_a_panicking_callback() {
+    let logs = captured();
+    let (tx, rx) = mpsc::channel::<String>();
+    let tx = Mutex::new(tx);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let calls_in = Arc::clone(&calls);
+    deadlock::start_watchdog(Duration::from_millis(20), move |found| {
+        if !found.threads().iter().any(|t| t.starts_with("watched-")) {
+            return;
+        }
+        tx.lock().unwrap().send(found.to_string()).unwrap();
+        if calls_in.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("a callback that panics once");
+        }
+    });
+    for round in 0..2 {
+        let name = format!("watched-{round}");
+        let lock = Arc::new(Lock::named(format!("watched-lock-{round}")));
+        let victim = {
+            let lock = Arc::clone(&lock);
+            spawn(&name, move || {
+                lock.acquire();
+                let got = lock.acquire_timeout(PATIENCE);
+                lock.release().unwrap();
+                got
+            })
+        };
+        let story = rx.recv_timeout(PATIENCE).expect("the watchdog reports");
+        let expected =
+            format!("{name} holds watched-lock-{round} and waits for watched-lock-{round}");
+        assert_eq!(story, expected);
+        // Still deadlocked for many more intervals: reported only once.
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+        lock.release().unwrap();
+        assert!(finish(victim));
+        assert!(
+            logs.0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|line| line == &format!("deadlock: {expected}"))
+        );
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert!(
+        logs.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line == "the deadlock callback panicked")
+    );
+}
