@@ -153,20 +153,16 @@ fn fmt(ctx: &Ctx) -> Result<(), String> {
     cargo(&ctx.root, &["fmt", "--all", "--", "--check"], &[])
 }
 
-/// `cargo clippy --workspace --all-targets -- -D warnings`
+/// `cargo clippy --workspace --all-targets -- -D warnings`, with the default
+/// features and then with all of them (the deadlock-detection code).
 fn clippy(ctx: &Ctx) -> Result<(), String> {
-    cargo(
-        &ctx.root,
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )
+    for features in [None, Some("--all-features")] {
+        let mut args = vec!["clippy", "--workspace", "--all-targets"];
+        args.extend(features);
+        args.extend(["--", "-D", "warnings"]);
+        cargo(&ctx.root, &args, &[])?;
+    }
+    Ok(())
 }
 
 /// `cargo build --workspace --all-targets`
@@ -180,6 +176,7 @@ const FACADE_FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features"],
     &["--no-default-features", "--features", "sync"],
     &["--no-default-features", "--features", "executor"],
+    &["--no-default-features", "--features", "deadlock-detection"],
 ];
 
 /// Checks the facade with each feature set, and the fakedb library without
@@ -203,16 +200,30 @@ fn features(ctx: &Ctx) -> Result<(), String> {
     )
 }
 
-/// `cargo test --workspace`: unit, integration and doc tests (tidy's test too).
+/// `cargo test --workspace`: unit, integration and doc tests (tidy's test
+/// too). Then pythreading-sync's again with `deadlock-detection`: its own
+/// tests, and every other test of the locks with the detector's hooks on.
 fn test(ctx: &Ctx) -> Result<(), String> {
-    cargo(&ctx.root, &["test", "--workspace"], &[])
+    cargo(&ctx.root, &["test", "--workspace"], &[])?;
+    cargo(
+        &ctx.root,
+        &[
+            "test",
+            "-p",
+            "pythreading-sync",
+            "--features",
+            "deadlock-detection",
+        ],
+        &[],
+    )
 }
 
-/// `cargo doc --workspace --no-deps`, with rustdoc warnings as errors.
+/// `cargo doc --workspace --no-deps --all-features` (so the `deadlock`
+/// module is documented too), with rustdoc warnings as errors.
 fn doc(ctx: &Ctx) -> Result<(), String> {
     cargo(
         &ctx.root,
-        &["doc", "--workspace", "--no-deps"],
+        &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )
 }
@@ -261,11 +272,21 @@ fn bench_smoke(ctx: &Ctx) -> Result<(), String> {
     bench::run(&ctx.root, &options)
 }
 
-/// Builds the examples, then runs each one and checks its output.
+/// Builds the examples, then runs each one and checks its output. They are
+/// built with `deadlock-detection`, which `deadlock_detect` needs; the other
+/// examples then run with the detector's hooks on, which must not change
+/// what they print.
 fn run_examples(ctx: &Ctx) -> Result<(), String> {
     cargo(
         &ctx.root,
-        &["build", "--examples", "-p", "pythreading-examples"],
+        &[
+            "build",
+            "--examples",
+            "-p",
+            "pythreading-examples",
+            "--features",
+            "deadlock-detection",
+        ],
         &[],
     )?;
     let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {

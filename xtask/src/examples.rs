@@ -173,6 +173,29 @@ const EXAMPLES: &[ExampleCheck] = &[
         exit_ok: true,
     },
     ExampleCheck {
+        name: "deadlock_detect",
+        timeout_secs: 60,
+        required: &[
+            "Thread-1: acquired db",
+            "Thread-2: acquired cache",
+            "Thread-1: waiting for cache",
+            "Thread-2: waiting for db",
+            "deadlock: Thread-1 holds db and waits for cache; Thread-2 holds cache and waits for db",
+            "watchdog: Thread-1 holds db and waits for cache; Thread-2 holds cache and waits for db",
+            "lock order: Thread-1 took db then cache; Thread-2 took cache then db",
+            "Main    : the deadlocked threads are daemon threads; exiting",
+        ],
+        forbidden: &[
+            "Thread-1: acquired both (not a deadlock after all)",
+            "Thread-2: acquired both (not a deadlock after all)",
+        ],
+        ordered: &[(
+            "watchdog: Thread-1 holds db and waits for cache; Thread-2 holds cache and waits for db",
+            "Main    : the deadlocked threads are daemon threads; exiting",
+        )],
+        exit_ok: true,
+    },
+    ExampleCheck {
         name: "deadlock",
         timeout_secs: 30,
         required: &[

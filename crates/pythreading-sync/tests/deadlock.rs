@@ -130,6 +130,17 @@ fn two_threads_in_opposite_order() {
         "two-1 holds two-a and waits for two-b; two-2 holds two-b and waits for two-a"
     );
     assert_eq!(found.len(), 2);
+    // The order of the attempts is recorded before waiting: the inversion
+    // shows even though neither thread ever held both locks.
+    let inversions: Vec<String> = deadlock::potential()
+        .iter()
+        .filter(|i| i.locks().iter().all(|l| l.starts_with("two-")))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        inversions,
+        ["two-1 took two-a then two-b; two-2 took two-b then two-a"]
+    );
     // Free them: release two-a for two-1, and both finish.
     a.release().unwrap();
     assert!(finish(second));
@@ -278,6 +289,36 @@ fn unnamed_locks_are_shown_as_their_type_and_address() {
     assert!(label.starts_with("Lock at 0x"), "{label}");
     lock.release().unwrap();
     assert!(finish(stuck));
+}
+
+#[test]
+fn threads_pythreading_did_not_start_keep_their_std_name() {
+    let lock = Arc::new(Lock::named("std-lock"));
+    let stuck = {
+        let lock = Arc::clone(&lock);
+        std::thread::Builder::new()
+            .name("std-named".into())
+            .spawn(move || {
+                lock.acquire();
+                let got = lock.acquire_timeout(PATIENCE);
+                lock.release().unwrap();
+                got
+            })
+            .unwrap()
+    };
+    let found = wait_for_deadlock(&["std-named"]);
+    assert_eq!(
+        found.to_string(),
+        "std-named holds std-lock and waits for std-lock"
+    );
+    // Looking it up registered no dummy thread.
+    assert!(
+        pythreading_core::enumerate()
+            .iter()
+            .all(|t| !t.name().starts_with("Dummy"))
+    );
+    lock.release().unwrap();
+    assert!(stuck.join().unwrap());
 }
 
 #[test]

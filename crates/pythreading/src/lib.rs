@@ -12,6 +12,10 @@
 //!   feature `sync`, on by default; `pythreading-sync`): `Lock`, `RLock`,
 //!   `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`, `Barrier`, also at the
 //!   root as in Python (`pythreading::Lock` is `threading.Lock`).
+//! - **Deadlock detection** (cargo feature `deadlock-detection`, off by
+//!   default and free when off): `sync::deadlock` names the threads blocked
+//!   on each other's locks, and the locks (`Lock::named("db")`), and checks
+//!   lock order as the Linux kernel's lockdep does.
 //! - **`concurrent.futures`**: the `futures` module (cargo feature
 //!   `executor`, on by default; `pythreading-executor`).
 //!

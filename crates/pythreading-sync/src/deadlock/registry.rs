@@ -180,6 +180,7 @@ impl Tracker {
             lock: Arc::clone(meta),
             episode: EPISODES.fetch_add(1, Ordering::Relaxed),
         };
+        order::attempt(meta, me);
         REGISTRY.lock().insert(me, waiter);
         let taken = wait();
         {
@@ -374,8 +375,22 @@ pub(crate) mod order {
         static RECORDED: RefCell<HashSet<(u64, u64)>> = RefCell::new(HashSet::new());
     }
 
-    /// Thread `me` took `lock`: record every lock it holds as taken before.
+    /// Thread `me` is about to wait for `lock`: record every lock it holds
+    /// as taken before, now, as lockdep does, so that a run that does
+    /// deadlock still shows the inversion.
+    pub(super) fn attempt(lock: &Arc<Meta>, me: u64) {
+        with_held(lock, me, |_| {});
+    }
+
+    /// Thread `me` took `lock`: record every lock it holds as taken
+    /// before, and add `lock` to them.
     pub(super) fn acquired(lock: &Arc<Meta>, me: u64) {
+        with_held(lock, me, |held| held.push(Arc::clone(lock)));
+    }
+
+    /// Records `(held, lock)` for each lock `me` still holds, then runs
+    /// `then` on the list.
+    fn with_held(lock: &Arc<Meta>, me: u64, then: impl FnOnce(&mut Vec<Arc<Meta>>)) {
         let _ = HELD.try_with(|held| {
             let Ok(mut held) = held.try_borrow_mut() else {
                 return;
@@ -390,7 +405,7 @@ pub(crate) mod order {
                     record(before, lock, me);
                 }
             }
-            held.push(Arc::clone(lock));
+            then(&mut held);
         });
     }
 
