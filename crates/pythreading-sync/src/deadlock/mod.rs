@@ -49,7 +49,9 @@
 //! it is released (by any thread); an `RLock` or a `Condition`'s lock is
 //! held by its owner; a semaphore unit is held by the thread that acquired
 //! it, and a unit given back by a thread that holds none is taken off its
-//! oldest holder. A thread in `acquire_timeout` counts as blocked until it
+//! oldest holder. A `Lock` or semaphore that has once been given back by a
+//! thread other than its taker is a signal, which anyone may release: no
+//! cycle goes through it (see [`check`]). A thread in `acquire_timeout` counts as blocked until it
 //! gives up. A thread waiting in `Condition::wait` for a notification holds
 //! nothing and waits for no lock, until it is notified and takes the lock
 //! back.
@@ -156,11 +158,14 @@ impl fmt::Display for Deadlock {
 /// are named; other threads waiting behind them are stuck too, but are not
 /// part of a cycle.
 ///
-/// One caution: a `Lock` may be released by a thread that did not acquire it
-/// (the lock used as a signal). The detector names its acquirer as its
-/// holder, so a thread waiting for such a lock that it acquired itself, for
-/// another thread to release, is a one-thread cycle for as long as that
-/// lasts. [`start_watchdog`] reports only cycles that last.
+/// A `Lock` or a semaphore may be released by a thread that did not acquire
+/// it: the lock used as a signal, as in the tutorial's producer–consumer
+/// pipeline. Once that has happened to a lock, anyone may be the one to
+/// release it, so from then on a thread waiting for it is not counted as
+/// blocked by its holder (no cycle goes through it). Before the first such
+/// hand-off, a thread waiting for a signal lock that it acquired itself is a
+/// one-thread cycle for as long as it waits; [`start_watchdog`] reports only
+/// cycles that last.
 pub fn check() -> Vec<Deadlock> {
     let cycles = registry::find_cycles();
     if cycles.is_empty() {

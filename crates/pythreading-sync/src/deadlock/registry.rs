@@ -49,6 +49,10 @@ pub(crate) struct Meta {
     addr: usize,
     /// Set when the lock is dropped: a thread's list of held locks forgets it.
     dropped: AtomicBool,
+    /// Set once a thread gives back what another thread took (a `Lock` or a
+    /// semaphore used as a signal): from then on anyone may be the one to
+    /// release it, so waiting for it is not counted as blocked by its holder.
+    handed_off: AtomicBool,
     holders: Mutex<Holders>,
 }
 
@@ -68,6 +72,7 @@ impl Meta {
             name,
             addr,
             dropped: AtomicBool::new(false),
+            handed_off: AtomicBool::new(false),
             holders: Mutex::new(Holders::default()),
         }
     }
@@ -99,11 +104,13 @@ impl Meta {
         }
         holders.generation += 1;
         while units > 0 && !holders.units.is_empty() {
-            let at = holders
-                .units
-                .iter()
-                .position(|(ident, _)| *ident == me)
-                .unwrap_or(0);
+            let at = match holders.units.iter().position(|(ident, _)| *ident == me) {
+                Some(at) => at,
+                None => {
+                    self.handed_off.store(true, Ordering::Relaxed);
+                    0
+                }
+            };
             let count = &mut holders.units[at].1;
             let taken = units.min(*count);
             *count -= taken;
@@ -247,7 +254,11 @@ pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
     let mut holders: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
     for (&ident, waiter) in registry.iter() {
         let record = waiter.lock.holders.lock();
-        let idents = record.units.iter().map(|(holder, _)| *holder).collect();
+        let idents = if waiter.lock.handed_off.load(Ordering::Relaxed) {
+            Vec::new()
+        } else {
+            record.units.iter().map(|(holder, _)| *holder).collect()
+        };
         holders.insert(ident, (record.generation, idents));
     }
     let stuck = stuck_threads(&holders);
@@ -509,6 +520,41 @@ mod tests {
         assert_eq!(stuck.len(), 3);
     }
 
+    proptest::proptest! {
+        /// The fixpoint is the greatest set of waiting threads whose locks
+        /// have holders, all in the set: the union of every such set, found
+        /// here by trying every subset of up to seven threads.
+        #[test]
+        fn stuck_threads_is_the_greatest_closed_set(
+            edges in proptest::collection::btree_map(
+                1u64..8,
+                proptest::collection::vec(1u64..10, 0..3),
+                0..7,
+            )
+        ) {
+            let holders: BTreeMap<u64, (u64, Vec<u64>)> =
+                edges.into_iter().map(|(t, h)| (t, (0, h))).collect();
+            let waiting: Vec<u64> = holders.keys().copied().collect();
+            let mut union = BTreeSet::new();
+            for mask in 0u32..(1 << waiting.len()) {
+                let set: BTreeSet<u64> = waiting
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, t)| *t)
+                    .collect();
+                let closed = set.iter().all(|t| {
+                    let h = &holders[t].1;
+                    !h.is_empty() && h.iter().all(|x| set.contains(x))
+                });
+                if closed {
+                    union.extend(set);
+                }
+            }
+            proptest::prop_assert_eq!(stuck_threads(&holders), union);
+        }
+    }
+
     #[test]
     fn meta_forgets_units_of_the_releaser_first_then_the_oldest() {
         let meta = Meta::new(Kind::Semaphore, Some("s".into()), 0);
@@ -517,8 +563,11 @@ mod tests {
         meta.add(2);
         meta.remove(2, 1);
         assert_eq!(meta.holders.lock().units, [(1, 1), (2, 1)]);
-        // Thread 3 holds nothing: the oldest unit (thread 1's) goes.
+        assert!(!meta.handed_off.load(Ordering::Relaxed));
+        // Thread 3 holds nothing: the oldest unit (thread 1's) goes, and the
+        // semaphore is known to be used as a signal.
         meta.remove(3, 1);
+        assert!(meta.handed_off.load(Ordering::Relaxed));
         assert_eq!(meta.holders.lock().units, [(2, 1)]);
         // More than recorded: everything goes, nothing underflows.
         meta.remove(3, usize::MAX);
