@@ -229,22 +229,37 @@ fn doc(ctx: &Ctx) -> Result<(), String> {
 }
 
 /// The loom model-checking tests of each crate in `LOOM_CRATES`, built with
-/// `--cfg loom` in their own target directory so the normal build stays valid.
+/// `--cfg loom` in their own target directory so the normal build stays valid;
+/// then pythreading-sync's deadlock-detection models, with that feature.
 fn loom(ctx: &Ctx) -> Result<(), String> {
     let target_dir = ctx.root.join("target").join("loom");
     let target_dir = target_dir.to_string_lossy();
+    let envs = [
+        ("RUSTFLAGS", "--cfg loom"),
+        ("LOOM_MAX_PREEMPTIONS", "2"),
+        ("CARGO_TARGET_DIR", &*target_dir),
+    ];
     for krate in LOOM_CRATES {
         cargo(
             &ctx.root,
             &["test", "-p", krate, "--release", "--lib", "loom"],
-            &[
-                ("RUSTFLAGS", "--cfg loom"),
-                ("LOOM_MAX_PREEMPTIONS", "2"),
-                ("CARGO_TARGET_DIR", &target_dir),
-            ],
+            &envs,
         )?;
     }
-    Ok(())
+    cargo(
+        &ctx.root,
+        &[
+            "test",
+            "-p",
+            "pythreading-sync",
+            "--release",
+            "--lib",
+            "--features",
+            "deadlock-detection",
+            "loom_deadlock",
+        ],
+        &envs,
+    )
 }
 
 /// The source checks of `tidy.rs`.

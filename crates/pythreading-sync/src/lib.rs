@@ -50,7 +50,7 @@ pub mod readme {}
 
 mod barrier;
 mod condition;
-#[cfg(all(feature = "deadlock-detection", not(loom)))]
+#[cfg(feature = "deadlock-detection")]
 pub mod deadlock;
 mod error;
 mod event;

@@ -15,16 +15,15 @@
 //! whose methods are empty and inlined: the locks compile to exactly the code
 //! they had before the feature existed (a test checks the sizes). With it,
 //! the calls go to [`crate::deadlock::registry`], which keeps the wait-for
-//! graph. Under `--cfg loom` the feature is ignored: the registry lives in
-//! process-wide statics, which loom cannot model.
+//! graph (under `--cfg loom` too, where its hand-offs are model-checked).
 
-#[cfg(all(feature = "deadlock-detection", not(loom)))]
+#[cfg(feature = "deadlock-detection")]
 pub(crate) use crate::deadlock::registry::Tracker;
 
 /// What kind of lock a [`Tracker`] belongs to; an unnamed lock is shown as
 /// its kind and address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(all(feature = "deadlock-detection", not(loom))), allow(dead_code))]
+#[cfg_attr(not(feature = "deadlock-detection"), allow(dead_code))]
 pub(crate) enum Kind {
     Lock,
     RLock,
@@ -34,7 +33,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    #[cfg_attr(not(all(feature = "deadlock-detection", not(loom))), allow(dead_code))]
+    #[cfg_attr(not(feature = "deadlock-detection"), allow(dead_code))]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Lock => "Lock",
@@ -46,10 +45,10 @@ impl Kind {
     }
 }
 
-#[cfg(not(all(feature = "deadlock-detection", not(loom))))]
+#[cfg(not(feature = "deadlock-detection"))]
 pub(crate) use off::Tracker;
 
-#[cfg(not(all(feature = "deadlock-detection", not(loom))))]
+#[cfg(not(feature = "deadlock-detection"))]
 mod off {
     use super::Kind;
 

@@ -32,10 +32,17 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use parking_lot::Mutex;
-use pythreading_core::get_ident;
-
+use crate::loom::{Mutex, MutexGuard};
 use crate::track::Kind;
+
+/// The calling thread's ident: pythreading's, or under loom the model
+/// thread's own token (loom's threads share one OS thread).
+fn get_ident() -> u64 {
+    #[cfg(not(loom))]
+    return pythreading_core::get_ident();
+    #[cfg(loom)]
+    return crate::loom::thread_token();
+}
 
 /// Lock ids, never reused (0 is never given).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -188,10 +195,10 @@ impl Tracker {
             episode: EPISODES.fetch_add(1, Ordering::Relaxed),
         };
         order::attempt(meta, me);
-        REGISTRY.lock().insert(me, waiter);
+        registry().insert(me, waiter);
         let taken = wait();
         {
-            let mut registry = REGISTRY.lock();
+            let mut registry = registry();
             registry.remove(&me);
             if taken {
                 meta.add(me);
@@ -234,7 +241,18 @@ struct Waiter {
 static EPISODES: AtomicU64 = AtomicU64::new(1);
 
 /// The threads in a blocking acquire, by ident.
+#[cfg(not(loom))]
 static REGISTRY: Mutex<BTreeMap<u64, Waiter>> = Mutex::new(BTreeMap::new());
+
+// Under loom, made afresh for each execution of a model.
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref REGISTRY: Mutex<BTreeMap<u64, Waiter>> = Mutex::new(BTreeMap::new());
+}
+
+fn registry() -> MutexGuard<'static, BTreeMap<u64, Waiter>> {
+    REGISTRY.lock()
+}
 
 /// One thread of a cycle: it holds `holds`, which the thread before it in
 /// the cycle waits for.
@@ -249,7 +267,7 @@ pub(crate) struct Member {
 /// Every cycle of threads blocked on each other's locks now, each starting
 /// at its thread with the smallest ident, in ascending order of that ident.
 pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
-    let registry = REGISTRY.lock();
+    let registry = registry();
     // What each waited-for lock's holders are, read once.
     let mut holders: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
     for (&ident, waiter) in registry.iter() {
@@ -262,6 +280,7 @@ pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
         holders.insert(ident, (record.generation, idents));
     }
     let stuck = stuck_threads(&holders);
+
     // Each stuck thread's first holder is stuck too: follow them.
     let next = |ident: u64| holders[&ident].1[0];
     let mut seen: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
@@ -377,7 +396,8 @@ pub(crate) mod order {
         pub(crate) threads: Vec<(u64, String)>,
     }
 
-    static PAIRS: Mutex<BTreeMap<(u64, u64), Pair>> = Mutex::new(BTreeMap::new());
+    static PAIRS: parking_lot::Mutex<BTreeMap<(u64, u64), Pair>> =
+        parking_lot::Mutex::new(BTreeMap::new());
 
     thread_local! {
         /// The locks this thread took and has not given back, in order.
@@ -402,6 +422,11 @@ pub(crate) mod order {
     /// Records `(held, lock)` for each lock `me` still holds, then runs
     /// `then` on the list.
     fn with_held(lock: &Arc<Meta>, me: u64, then: impl FnOnce(&mut Vec<Arc<Meta>>)) {
+        // Under loom the model threads share one OS thread, and so its
+        // thread-locals: lock order is not modelled.
+        if cfg!(loom) {
+            return;
+        }
         let _ = HELD.try_with(|held| {
             let Ok(mut held) = held.try_borrow_mut() else {
                 return;
@@ -422,6 +447,9 @@ pub(crate) mod order {
 
     /// The calling thread gives back `units` of `lock`.
     pub(super) fn released(lock: &Arc<Meta>, units: usize) {
+        if cfg!(loom) {
+            return;
+        }
         let _ = HELD.try_with(|held| {
             let Ok(mut held) = held.try_borrow_mut() else {
                 return;
@@ -580,5 +608,114 @@ mod tests {
         let meta = Meta::new(Kind::RLock, None, 0x1234);
         assert_eq!(meta.label(), "RLock at 0x1234");
         assert_eq!(Meta::new(Kind::Lock, Some("db".into()), 0).label(), "db");
+    }
+}
+
+/// Model checks of the record's hand-offs: whatever the interleaving,
+/// `find_cycles` never reports a cycle that is not there, and finds the one
+/// that is. (Run by `cargo xtask ci`'s loom step, with this feature.)
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::Lock;
+
+    /// `loom::model` with three preemptions whatever `LOOM_MAX_PREEMPTIONS`
+    /// says: catching a thread between taking a lock and leaving the record
+    /// takes three (the checker held back, the holder held back so that
+    /// the waiter blocks, the waiter caught in the gap). These models are
+    /// small enough for that.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(f);
+    }
+
+    /// The idents of every cycle now.
+    fn cycles() -> Vec<Vec<u64>> {
+        find_cycles()
+            .into_iter()
+            .map(|cycle| cycle.iter().map(|m| m.ident).collect())
+            .collect()
+    }
+
+    /// Two threads take two locks in the same order while this one checks:
+    /// never a cycle, at any point of any interleaving.
+    #[test]
+    fn loom_deadlock_one_order_is_never_a_cycle() {
+        model(|| {
+            let a = loom::sync::Arc::new(Lock::named("a"));
+            let b = loom::sync::Arc::new(Lock::named("b"));
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let (a, b) = (a.clone(), b.clone());
+                    loom::thread::spawn(move || {
+                        let _a = a.guard();
+                        let _b = b.guard();
+                    })
+                })
+                .collect();
+            assert!(cycles().is_empty());
+            for thread in threads {
+                thread.join().unwrap();
+            }
+            assert!(cycles().is_empty());
+        });
+    }
+
+    /// A thread waits for a lock that another thread (not its holder)
+    /// releases: the waiter is never its own holder in the record, even in
+    /// the moment between taking the lock and leaving the record.
+    #[test]
+    fn loom_deadlock_release_by_another_thread_is_never_a_cycle() {
+        model(|| {
+            let lock = loom::sync::Arc::new(Lock::named("signal"));
+            lock.acquire();
+            let waiter = {
+                let lock = lock.clone();
+                loom::thread::spawn(move || {
+                    lock.acquire();
+                    lock.release().unwrap();
+                })
+            };
+            let releaser = {
+                let lock = lock.clone();
+                loom::thread::spawn(move || lock.release().unwrap())
+            };
+            assert!(cycles().is_empty());
+            releaser.join().unwrap();
+            waiter.join().unwrap();
+            assert!(cycles().is_empty());
+        });
+    }
+
+    /// A thread acquiring a Lock it holds is found as a one-thread cycle;
+    /// releasing the lock from this thread frees it.
+    #[test]
+    fn loom_deadlock_self_deadlock_is_found() {
+        model(|| {
+            let lock = loom::sync::Arc::new(Lock::named("twice"));
+            let (tx, rx) = loom::sync::mpsc::channel();
+            let selfish = {
+                let lock = lock.clone();
+                loom::thread::spawn(move || {
+                    tx.send(get_ident()).unwrap();
+                    lock.acquire();
+                    lock.acquire();
+                    lock.release().unwrap();
+                })
+            };
+            let ident = rx.recv().unwrap();
+            let found = loop {
+                let found = cycles();
+                if !found.is_empty() {
+                    break found;
+                }
+                loom::thread::yield_now();
+            };
+            assert_eq!(found, [vec![ident]]);
+            lock.release().unwrap();
+            selfish.join().unwrap();
+            assert!(cycles().is_empty());
+        });
     }
 }
