@@ -22,7 +22,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::chart;
-use crate::criterion::{self, CrateBenches, Throughput};
+use crate::criterion::{self, CrateBenches, CriterionBench, Throughput};
 use crate::machine::Machine;
 use crate::records::{FileError, Record, Results, Unit, write_file};
 
@@ -602,15 +602,13 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     let targets = targets(inputs);
     page.line("## Targets");
     page.line("");
-    page.line("| target | measured | verdict |");
-    page.line("|---|---|---|");
+    page.head(&["target", "measured", "verdict"]);
     for t in &targets {
-        page.line(&format!(
-            "| {} | {} | {} |",
+        page.row(&[
             cell_text(&t.name),
             cell_text(&t.measured),
-            t.verdict.cell()
-        ));
+            t.verdict.cell().to_owned(),
+        ]);
     }
     page.line("");
     let missed: Vec<&Target> = targets
@@ -685,6 +683,18 @@ impl Page {
         self.0.push_str(text);
         self.0.push('\n');
     }
+
+    /// A table row of `cells`, made safe for a cell by the caller.
+    fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
+        let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+        self.line(&format!("| {} |", cells.join(" | ")));
+    }
+
+    /// A table's header row, and the line under it.
+    fn head<S: AsRef<str>>(&mut self, cells: &[S]) {
+        self.row(cells);
+        self.line(&format!("|{}", "---|".repeat(cells.len())));
+    }
 }
 
 /// One workload's section: its operation, then one row per contender.
@@ -757,8 +767,7 @@ fn table(
             format!("{} vs pythreading", metric_header(m))
         });
     }
-    page.line(&format!("| {} |", header.join(" | ")));
-    page.line(&format!("|{}", "---|".repeat(header.len())));
+    page.head(&header);
 
     for (contender, default_label) in contenders {
         let ours = contender == "pythreading";
@@ -807,7 +816,7 @@ fn table(
                 *cell = format!("**{cell}**");
             }
         }
-        page.line(&format!("| {} |", cells.join(" | ")));
+        page.row(&cells);
     }
     page.line("");
 }
@@ -873,8 +882,7 @@ fn criterion_section(page: &mut Page, crates: &[CrateBenches]) {
             page.line("");
             continue;
         }
-        page.line("| benchmark | median | per element |");
-        page.line("|---|---|---|");
+        page.head(&["benchmark", "median", "per element"]);
         for bench in &krate.benches {
             let per = match (bench.per_element_ns(), bench.throughput) {
                 (Some(ns), _) => format_value(ns * 1e-9, Unit::Seconds),
@@ -887,14 +895,22 @@ fn criterion_section(page: &mut Page, crates: &[CrateBenches]) {
                 }
                 _ => "—".to_owned(),
             };
-            page.line(&format!(
-                "| `{}` | {} | {} |",
-                cell_text(&bench.full_id).replace('`', "'"),
-                format_value(bench.median_ns * 1e-9, Unit::Seconds),
-                per
-            ));
+            page.row(&[bench_cell(bench), median_cell(Some(bench)), per]);
         }
         page.line("");
+    }
+}
+
+/// A criterion benchmark's id, as the first cell of its row.
+fn bench_cell(bench: &CriterionBench) -> String {
+    format!("`{}`", cell_text(&bench.full_id).replace('`', "'"))
+}
+
+/// A criterion benchmark's median time per iteration; "—" without one.
+fn median_cell(bench: Option<&CriterionBench>) -> String {
+    match bench {
+        Some(bench) => format_value(bench.median_ns * 1e-9, Unit::Seconds),
+        None => "—".to_owned(),
     }
 }
 
