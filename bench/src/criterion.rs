@@ -59,6 +59,13 @@ pub struct CrateBenches {
     pub benches: Vec<CriterionBench>,
 }
 
+impl CrateBenches {
+    /// The benchmark whose full id is `full_id`.
+    pub fn bench(&self, full_id: &str) -> Option<&CriterionBench> {
+        self.benches.iter().find(|b| b.full_id == full_id)
+    }
+}
+
 /// `new/benchmark.json`: the fields the report needs.
 #[derive(Deserialize)]
 struct BenchmarkJson {

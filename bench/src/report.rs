@@ -4,7 +4,8 @@
 //! `compare.json` (the comparison suite: pythreading and its Rust peers;
 //! required), `python.json` (the Python script; absent when `python3` was
 //! not found) and `criterion/<crate>/…` (each crate's criterion benches,
-//! read by [`crate::criterion`]). [`Inputs::load`] reads them,
+//! read by [`crate::criterion`], and [`DEADLOCK_DETECTION`]: pythreading-sync's
+//! `lock` bench with deadlock detection on). [`Inputs::load`] reads them,
 //! [`markdown`] writes the page, [`crate::chart`] draws the chart, and
 //! [`run`] does all of it for the command line.
 //!
@@ -22,7 +23,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::chart;
-use crate::criterion::{self, CrateBenches, Throughput};
+use crate::criterion::{self, CrateBenches, CriterionBench, Throughput};
 use crate::machine::Machine;
 use crate::records::{FileError, Record, Results, Unit, write_file};
 
@@ -213,6 +214,16 @@ pub const WORKLOADS: &[Workload] = &[
     },
 ];
 
+/// The directory, under the results' `criterion/`, of pythreading-sync's
+/// `lock` bench run with the `deadlock-detection` feature on (`cargo xtask
+/// bench` writes it under this name). Its benches are set beside the same
+/// ones in the crate's own run, [`DEADLOCK_DETECTION_OFF`].
+pub const DEADLOCK_DETECTION: &str = "pythreading-sync-deadlock-detection";
+
+/// The criterion run that has the same benches with deadlock detection
+/// off: the crate's own, the build every other table measures.
+pub const DEADLOCK_DETECTION_OFF: &str = "pythreading-sync";
+
 /// An input that could not be read, or an output that could not be
 /// written: the file, and what went wrong.
 pub type ReportError = FileError;
@@ -226,6 +237,9 @@ pub struct Inputs {
     pub python: Option<Results>,
     /// Each crate's criterion benches.
     pub criterion: Vec<CrateBenches>,
+    /// pythreading-sync's `lock` bench with deadlock detection on, when the
+    /// results have it ([`DEADLOCK_DETECTION`]; older ones do not).
+    pub deadlock_detection: Option<CrateBenches>,
 }
 
 impl Inputs {
@@ -243,11 +257,16 @@ impl Inputs {
         } else {
             None
         };
-        let criterion = criterion::scan(&dir.join("criterion"))?;
+        let mut criterion = criterion::scan(&dir.join("criterion"))?;
+        let deadlock_detection = criterion
+            .iter()
+            .position(|c| c.name == DEADLOCK_DETECTION)
+            .map(|i| criterion.remove(i));
         Ok(Inputs {
             compare,
             python,
             criterion,
+            deadlock_detection,
         })
     }
 
@@ -602,15 +621,13 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     let targets = targets(inputs);
     page.line("## Targets");
     page.line("");
-    page.line("| target | measured | verdict |");
-    page.line("|---|---|---|");
+    page.head(&["target", "measured", "verdict"]);
     for t in &targets {
-        page.line(&format!(
-            "| {} | {} | {} |",
+        page.row(&[
             cell_text(&t.name),
             cell_text(&t.measured),
-            t.verdict.cell()
-        ));
+            t.verdict.cell().to_owned(),
+        ]);
     }
     page.line("");
     let missed: Vec<&Target> = targets
@@ -659,6 +676,7 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
 
     // Criterion.
     criterion_section(&mut page, &inputs.criterion);
+    deadlock_detection_section(&mut page, inputs);
 
     // Analysis and re-running.
     page.line("## Analysis, and running it again");
@@ -684,6 +702,18 @@ impl Page {
     fn line(&mut self, text: &str) {
         self.0.push_str(text);
         self.0.push('\n');
+    }
+
+    /// A table row of `cells`, made safe for a cell by the caller.
+    fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
+        let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+        self.line(&format!("| {} |", cells.join(" | ")));
+    }
+
+    /// A table's header row, and the line under it.
+    fn head<S: AsRef<str>>(&mut self, cells: &[S]) {
+        self.row(cells);
+        self.line(&format!("|{}", "---|".repeat(cells.len())));
     }
 }
 
@@ -757,8 +787,7 @@ fn table(
             format!("{} vs pythreading", metric_header(m))
         });
     }
-    page.line(&format!("| {} |", header.join(" | ")));
-    page.line(&format!("|{}", "---|".repeat(header.len())));
+    page.head(&header);
 
     for (contender, default_label) in contenders {
         let ours = contender == "pythreading";
@@ -807,7 +836,7 @@ fn table(
                 *cell = format!("**{cell}**");
             }
         }
-        page.line(&format!("| {} |", cells.join(" | ")));
+        page.row(&cells);
     }
     page.line("");
 }
@@ -873,8 +902,7 @@ fn criterion_section(page: &mut Page, crates: &[CrateBenches]) {
             page.line("");
             continue;
         }
-        page.line("| benchmark | median | per element |");
-        page.line("|---|---|---|");
+        page.head(&["benchmark", "median", "per element"]);
         for bench in &krate.benches {
             let per = match (bench.per_element_ns(), bench.throughput) {
                 (Some(ns), _) => format_value(ns * 1e-9, Unit::Seconds),
@@ -887,14 +915,81 @@ fn criterion_section(page: &mut Page, crates: &[CrateBenches]) {
                 }
                 _ => "—".to_owned(),
             };
-            page.line(&format!(
-                "| `{}` | {} | {} |",
-                cell_text(&bench.full_id).replace('`', "'"),
-                format_value(bench.median_ns * 1e-9, Unit::Seconds),
-                per
-            ));
+            page.row(&[bench_cell(bench), median_cell(Some(bench)), per]);
         }
         page.line("");
+    }
+}
+
+/// What deadlock detection costs: each bench of pythreading-sync's `lock`
+/// bench with the feature off (the crate's own run) and on, and on ÷ off.
+fn deadlock_detection_section(page: &mut Page, inputs: &Inputs) {
+    page.line("## Deadlock detection: what the feature costs");
+    page.line("");
+    let on = match &inputs.deadlock_detection {
+        Some(on) if !on.benches.is_empty() => on,
+        Some(_) => {
+            page.line(
+                "No criterion results for pythreading-sync's `lock` bench with the \
+                 `deadlock-detection` feature in this run.",
+            );
+            page.line("");
+            return;
+        }
+        None => {
+            page.line(&format!(
+                "This run has no results with the `deadlock-detection` feature on (no \
+                 `criterion/{DEADLOCK_DETECTION}` directory in the results, as in results \
+                 older than that part of `cargo xtask bench`): what the feature costs was not \
+                 measured."
+            ));
+            page.line("");
+            return;
+        }
+    };
+    page.line(
+        "pythreading-sync's `lock` bench, run a second time with the `deadlock-detection` \
+         feature on. With the feature off (the default), the hooks in every lock are a \
+         zero-sized type whose methods are empty and inlined: the \"feature off\" column is \
+         the crate's own run above, the same build as every other table on this page. With \
+         it on, every acquire and release updates the lock's holder record under a mutex of \
+         its own; a blocking acquire also enters the thread in a process-wide record of the \
+         waiting threads; and each thread keeps a list of the locks it holds, in the order it \
+         took them, for lock-order checking. \"on vs off\" divides the time with the feature \
+         on by the time with it off.",
+    );
+    page.line("");
+    let off = inputs
+        .criterion
+        .iter()
+        .find(|c| c.name == DEADLOCK_DETECTION_OFF);
+    page.head(&["benchmark", "feature off", "feature on", "on vs off"]);
+    for bench in &on.benches {
+        let without = off.and_then(|off| off.bench(&bench.full_id));
+        let ratio = match without {
+            Some(without) if without.median_ns > 0.0 => versus(bench.median_ns / without.median_ns),
+            _ => "—".to_owned(),
+        };
+        page.row(&[
+            bench_cell(bench),
+            median_cell(without),
+            median_cell(Some(bench)),
+            ratio,
+        ]);
+    }
+    page.line("");
+}
+
+/// A criterion benchmark's id, as the first cell of its row.
+fn bench_cell(bench: &CriterionBench) -> String {
+    format!("`{}`", cell_text(&bench.full_id).replace('`', "'"))
+}
+
+/// A criterion benchmark's median time per iteration; "—" without one.
+fn median_cell(bench: Option<&CriterionBench>) -> String {
+    match bench {
+        Some(bench) => format_value(bench.median_ns * 1e-9, Unit::Seconds),
+        None => "—".to_owned(),
     }
 }
 

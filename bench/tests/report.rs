@@ -322,8 +322,9 @@ fn write_criterion_bench(
     .unwrap();
 }
 
-/// A results directory: compare.json, python.json unless `None`, and a
-/// criterion tree for two crates (one without results).
+/// A results directory: compare.json, python.json unless `None`, a
+/// criterion tree for two crates (one without results), and the lock
+/// benches again with deadlock detection on (one of them only there).
 fn write_results(dir: &Path, compare: &Results, python: Option<&Results>) {
     compare.write(&dir.join("compare.json")).unwrap();
     if let Some(python) = python {
@@ -346,6 +347,26 @@ fn write_results(dir: &Path, compare: &Results, python: Option<&Results>) {
     );
     write_criterion_bench(&sync, &["barrier"], "barrier", 209.7, "null");
     fs::create_dir_all(dir.join("criterion/pythreading-core")).unwrap();
+    let on = dir.join("criterion").join(report::DEADLOCK_DETECTION);
+    write_criterion_bench(
+        &on,
+        &["lock", "uncontended"],
+        "lock/uncontended",
+        22.7,
+        "null",
+    );
+    write_criterion_bench(&on, &["lock", "contended"], "lock/contended", 96.0, "null");
+}
+
+/// The text of the section headed `heading`, up to the next section.
+fn section<'a>(markdown: &'a str, heading: &str) -> &'a str {
+    markdown
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section {heading:?}"))
+        .split("\n## ")
+        .next()
+        .unwrap()
 }
 
 struct Generated {
@@ -447,6 +468,7 @@ fn the_page_has_every_section_in_order() {
         "## Criterion benches of every crate",
         "### `pythreading-core`",
         "### `pythreading-sync`",
+        "## Deadlock detection: what the feature costs",
         "## Analysis, and running it again",
     ]);
     let mut at = 0;
@@ -547,8 +569,10 @@ fn workload_tables_show_the_figures() {
 
     // Criterion: one table per crate, sorted by id, per element when the
     // throughput is in elements; a crate without results says so.
-    let criterion = page.split("## Criterion benches").nth(1).unwrap();
+    let criterion = section(&page, "## Criterion benches");
     assert!(criterion.contains("### `pythreading-core`\n\nNo criterion results for this crate"));
+    // The deadlock-detection run has a section of its own.
+    assert!(!criterion.contains(report::DEADLOCK_DETECTION));
     let rows: Vec<&str> = criterion.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(
         rows,
@@ -558,6 +582,69 @@ fn workload_tables_show_the_figures() {
             "| `queue/bounded/1024` | 486 µs | 24.3 ns |",
         ]
     );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn deadlock_detection_beside_the_same_benches_without_it() {
+    let dir = temp_dir("deadlock");
+    let (compare, python) = results(false);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    let costs = section(&page, "## Deadlock detection: what the feature costs");
+    assert!(costs.contains("zero-sized"), "{costs}");
+    assert!(
+        costs.contains("the same build as every other table"),
+        "{costs}"
+    );
+    assert!(costs.contains("holder record"), "{costs}");
+    let rows: Vec<&str> = costs.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(
+        rows,
+        [
+            "| benchmark | feature off | feature on | on vs off |",
+            "|---|---|---|---|",
+            // Only with the feature on: no figure to set it beside.
+            "| `lock/contended` | — | 96.0 ns | — |",
+            // 22.7 ÷ 5.41.
+            "| `lock/uncontended` | 5.41 ns | 22.7 ns | 4.20x slower |",
+        ]
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_deadlock_detection_results_the_page_says_so() {
+    let dir = temp_dir("no-deadlock");
+    let (compare, python) = results(false);
+    let results_dir = dir.join("results");
+    write_results(&results_dir, &compare, Some(&python));
+    let on = results_dir
+        .join("criterion")
+        .join(report::DEADLOCK_DETECTION);
+
+    // An older results directory: no such run at all.
+    fs::remove_dir_all(&on).unwrap();
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    let costs = section(&page, "## Deadlock detection: what the feature costs");
+    assert!(
+        costs.contains("This run has no results with the `deadlock-detection` feature on"),
+        "{costs}"
+    );
+    assert!(!costs.contains('|'), "{costs}");
+    // The rest of the page is all there.
+    assert!(page.contains("## Analysis, and running it again"));
+    assert!(section(&page, "## Criterion benches").contains("`lock/uncontended` | 5.41 ns"));
+
+    // A smoke run: the directory is there, criterion left nothing in it.
+    fs::create_dir_all(&on).unwrap();
+    let page = generate(&dir, "cargo xtask bench --smoke").markdown;
+    let costs = section(&page, "## Deadlock detection: what the feature costs");
+    assert!(
+        costs.contains("No criterion results for pythreading-sync's `lock` bench"),
+        "{costs}"
+    );
+    assert!(!costs.contains('|'), "{costs}");
     fs::remove_dir_all(dir).unwrap();
 }
 

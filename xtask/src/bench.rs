@@ -3,10 +3,15 @@
 //! the other on a quiet machine, then the report: `BENCHMARKS.md` and
 //! `benchmarks.svg` at the workspace root.
 //!
+//! pythreading-sync's `lock` bench runs a second time with the
+//! `deadlock-detection` feature on, so that the report can show what the
+//! feature costs next to the same benches with it off.
+//!
 //! Everything is built before anything is measured, so no compiler runs
 //! next to a benchmark. Results go to `target/xtask-bench/` (cleared at the
-//! start): `criterion/<crate>/` (criterion's own files, through
-//! `CRITERION_HOME`), `compare.json` and `python.json`.
+//! start): `criterion/<run>/` (criterion's own files, through
+//! `CRITERION_HOME`: one run per crate, and
+//! `pythreading-sync-deadlock-detection`), `compare.json` and `python.json`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +27,10 @@ const CRATES: &[&str] = &[
     "pythreading-executor",
     "pythreading-fakedb",
 ];
+
+/// The results directory, under `criterion/`, of pythreading-sync's `lock`
+/// bench with deadlock detection on. The report looks for this name.
+const DEADLOCK_DETECTION: &str = "pythreading-sync-deadlock-detection";
 
 /// Selects the comparison suite, for `cargo bench`/`cargo test`.
 const COMPARE: [&str; 4] = ["-p", "pythreading-bench", "--bench", "compare"];
@@ -49,6 +58,43 @@ fn crate_selection(krate: &str) -> Vec<&str> {
         args.push("--no-default-features");
     }
     args
+}
+
+/// One run of criterion benches: the benches `selection` picks in the crate
+/// at `crates/<krate>`, with `CRITERION_HOME=criterion/<name>`. `name` also
+/// names the run in the timings.
+#[derive(Debug)]
+struct CriterionRun {
+    name: &'static str,
+    krate: &'static str,
+    selection: Vec<&'static str>,
+}
+
+/// The criterion runs, in order: every crate's benches, then
+/// pythreading-sync's `lock` bench again with deadlock detection on (the
+/// report sets it beside the run with the feature off: what it costs).
+fn criterion_runs() -> Vec<CriterionRun> {
+    let mut runs: Vec<CriterionRun> = CRATES
+        .iter()
+        .map(|&krate| CriterionRun {
+            name: krate,
+            krate,
+            selection: crate_selection(krate),
+        })
+        .collect();
+    runs.push(CriterionRun {
+        name: DEADLOCK_DETECTION,
+        krate: "pythreading-sync",
+        selection: vec![
+            "-p",
+            "pythreading-sync",
+            "--bench",
+            "lock",
+            "--features",
+            "deadlock-detection",
+        ],
+    });
+    runs
 }
 
 /// How much to measure.
@@ -119,12 +165,14 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         Mode::Quick => ("bench", "bench-quick"),
         Mode::Smoke => ("test", "dev"),
     };
-    // Each crate's benches are built by the very command that later runs
-    // them: cargo unifies features per command, and another set would
-    // rebuild criterion in the middle of the measurements.
-    for krate in CRATES.iter().filter(|k| has_benches(root, k)) {
+    // Each criterion run is built by the very command that later runs it:
+    // cargo unifies features per command, and another set would rebuild
+    // criterion (or, with deadlock detection, pythreading-sync) in the
+    // middle of the measurements.
+    let runs = criterion_runs();
+    for run in runs.iter().filter(|r| has_benches(root, r.krate)) {
         let mut args = vec![build_verb, "--profile", profile, "--no-run"];
-        args.extend(crate_selection(krate));
+        args.extend(&run.selection);
         cargo(root, &args, &[])?;
     }
     let mut args = vec![build_verb, "--profile", profile, "--no-run"];
@@ -135,7 +183,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     cargo(root, &args, &[])?;
     laps.lap("build");
 
-    // 1. The criterion benches of every crate.
+    // 1. The criterion benches of every crate, and the `lock` bench with
+    // deadlock detection on.
     let criterion_args: &[&str] = match options.mode {
         Mode::Full => &["--warm-up-time", "1", "--measurement-time", "3"],
         Mode::Quick => &[
@@ -148,22 +197,22 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         ],
         Mode::Smoke => &[],
     };
-    for krate in CRATES {
-        let home = results.join("criterion").join(krate);
-        // An empty directory: the report lists the crate as having no results.
+    for run in &runs {
+        let home = results.join("criterion").join(run.name);
+        // An empty directory: the report lists the run as having no results.
         std::fs::create_dir_all(&home)
             .map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-        if !has_benches(root, krate) {
-            println!("== {krate} has no benches");
+        if !has_benches(root, run.krate) {
+            println!("== {} has no benches", run.krate);
             continue;
         }
         let home = home.to_string_lossy();
         let mut args = vec![build_verb, "--profile", profile];
-        args.extend(crate_selection(krate));
+        args.extend(&run.selection);
         args.push("--");
         args.extend(criterion_args);
         cargo(root, &args, &[("CRITERION_HOME", &home)])?;
-        laps.lap(krate);
+        laps.lap(run.name);
     }
 
     // 2. The comparison suite.
@@ -268,10 +317,23 @@ impl Laps {
     }
 
     fn print(&self) {
-        println!("\n{:<24}{:>8}", "part", "seconds");
+        print!("{}", self.table());
+    }
+
+    /// The table `print` shows: a column of names as wide as the longest
+    /// (`pythreading-sync-deadlock-detection`), then the seconds.
+    fn table(&self) -> String {
+        let width = self
+            .laps
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .fold("part".len(), usize::max)
+            + 2;
+        let mut table = format!("\n{:<width$}{:>8}\n", "part", "seconds");
         for (name, secs) in &self.laps {
-            println!("{name:<24}{secs:>8.1}");
+            table.push_str(&format!("{name:<width$}{secs:>8.1}\n"));
         }
+        table
     }
 }
 
@@ -339,6 +401,40 @@ mod tests {
             shown_command(&options),
             "cargo xtask bench --quick --no-python"
         );
+    }
+
+    #[test]
+    fn the_lock_bench_runs_again_with_deadlock_detection() {
+        let runs = criterion_runs();
+        let names: Vec<&str> = runs.iter().map(|r| r.name).collect();
+        let mut expected = CRATES.to_vec();
+        expected.push(DEADLOCK_DETECTION);
+        assert_eq!(names, expected);
+        let last = runs.last().unwrap();
+        assert_eq!(last.krate, "pythreading-sync");
+        assert_eq!(
+            last.selection.join(" "),
+            "-p pythreading-sync --bench lock --features deadlock-detection"
+        );
+        // Every other run leaves the feature off.
+        for run in &runs[..runs.len() - 1] {
+            assert!(!run.selection.contains(&"--features"), "{run:?}");
+        }
+    }
+
+    #[test]
+    fn the_timings_fit_the_longest_name() {
+        let mut laps = Laps::new();
+        laps.lap("build");
+        laps.lap(DEADLOCK_DETECTION);
+        let table = laps.table();
+        let lines: Vec<&str> = table.lines().skip(1).collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(lines[0].starts_with("part ") && lines[0].ends_with("seconds"));
+        assert!(lines[2].starts_with("pythreading-sync-deadlock-detection "));
+        // The seconds line up, right-aligned.
+        let width = lines[0].len();
+        assert!(lines.iter().all(|l| l.len() == width), "{table}");
     }
 
     #[test]
