@@ -38,6 +38,154 @@ fn finish<T: Send + 'static>(thread: Thread<T>) -> T {
         .expect("the thread finished in time")
 }
 
+/// Any of the locks, as the cycle tests use them.
+trait Take: Send + Sync {
+    /// Blocks until taken.
+    fn take(&self);
+    /// Waits at most `timeout`; whether it was taken.
+    fn take_within(&self, timeout: Duration) -> bool;
+    /// Gives it back. A `Lock` may already have been released by the test
+    /// thread to break the cycle: that error is expected, and ignored.
+    fn give(&self);
+}
+
+impl Take for Lock {
+    fn take(&self) {
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        let _ = self.release();
+    }
+}
+
+impl Take for Condition {
+    fn take(&self) {
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        self.release().unwrap();
+    }
+}
+
+impl Take for Semaphore {
+    fn take(&self) {
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        self.release();
+    }
+}
+
+/// An `RLock` taken twice (re-entrantly): still one holder to the detector.
+impl Take for RLock {
+    fn take(&self) {
+        self.acquire();
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout) && self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        self.release().unwrap();
+        self.release().unwrap();
+    }
+}
+
+/// Starts a daemon thread `name` that takes `held`, meets the others at
+/// `start`, then takes each of `wanted` in turn (waiting at most
+/// [`PATIENCE`] for each), gives everything back and returns whether it got
+/// all of `wanted`.
+fn hold_then_want(
+    name: &str,
+    held: &Arc<dyn Take>,
+    wanted: &[&Arc<dyn Take>],
+    start: &Arc<Barrier>,
+) -> Thread<bool> {
+    let held = Arc::clone(held);
+    let wanted: Vec<Arc<dyn Take>> = wanted.iter().map(|w| Arc::clone(w)).collect();
+    let start = Arc::clone(start);
+    spawn(name, move || {
+        held.take();
+        start.wait().unwrap();
+        let mut taken = Vec::new();
+        for lock in &wanted {
+            if !lock.take_within(PATIENCE) {
+                break;
+            }
+            taken.push(lock);
+        }
+        let all = taken.len() == wanted.len();
+        for lock in taken.into_iter().rev() {
+            lock.give();
+        }
+        held.give();
+        all
+    })
+}
+
+/// Starts one thread per lock, named `{prefix}-1`, `{prefix}-2`, …: thread
+/// `i` holds `ring[i]` and wants `ring[i + 1]` (the last wants the first),
+/// each holding its lock before any asks for the next: a deadlock.
+fn start_ring(prefix: &str, ring: &[Arc<dyn Take>]) -> Vec<Thread<bool>> {
+    let n = ring.len();
+    let all = meeting(n);
+    (0..n)
+        .map(|i| {
+            let name = format!("{prefix}-{}", i + 1);
+            hold_then_want(&name, &ring[i], &[&ring[(i + 1) % n]], &all)
+        })
+        .collect()
+}
+
+/// A thread body that acquires `lock`, then acquires it again (waiting at
+/// most [`PATIENCE`]): a `Lock` is not re-entrant, so the thread waits for
+/// itself until another thread releases the lock. Returns whether the
+/// second acquire got it.
+fn acquire_twice(lock: &Arc<Lock>) -> impl FnOnce() -> bool + Send + 'static {
+    let lock = Arc::clone(lock);
+    move || {
+        lock.acquire();
+        let got = lock.acquire_timeout(PATIENCE);
+        lock.release().unwrap();
+        got
+    }
+}
+
+/// Runs a thread `name` that takes `first`, then `second` while holding it,
+/// and gives both back; returns when it has finished.
+fn take_in_order(name: &str, first: &Arc<dyn Take>, second: &Arc<dyn Take>) {
+    let (first, second) = (Arc::clone(first), Arc::clone(second));
+    finish(spawn(name, move || {
+        first.take();
+        second.take();
+        second.give();
+        first.give();
+    }));
+}
+
+/// The lock-order inversions found so far that involve a lock whose name
+/// starts with `prefix`.
+fn inversions_of(prefix: &str) -> Vec<deadlock::LockOrderInversion> {
+    deadlock::potential()
+        .into_iter()
+        .filter(|i| i.locks().iter().any(|l| l.starts_with(prefix)))
+        .collect()
+}
+
+/// A barrier for `n` threads that gives up after [`PATIENCE`].
+fn meeting(n: usize) -> Arc<Barrier> {
+    Arc::new(Barrier::new(n).unwrap().with_timeout(PATIENCE))
+}
+
 /// The deadlocks `check()` reports among exactly these threads.
 fn among(names: &[&str]) -> Vec<Deadlock> {
     let mut wanted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
@@ -105,23 +253,7 @@ fn assert_cycle(found: &Deadlock, expected: &[(&str, &str)]) {
 fn two_threads_in_opposite_order() {
     let a = Arc::new(Lock::named("two-a"));
     let b = Arc::new(Lock::named("two-b"));
-    let both = Arc::new(Barrier::new(2).unwrap().with_timeout(PATIENCE));
-    let first = {
-        let (a, b, both) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&both));
-        spawn("two-1", move || {
-            let _a = a.guard();
-            both.wait().unwrap();
-            b.guard_timeout(PATIENCE).is_some()
-        })
-    };
-    let second = {
-        let (a, b, both) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&both));
-        spawn("two-2", move || {
-            let _b = b.guard();
-            both.wait().unwrap();
-            a.guard_timeout(PATIENCE).is_some()
-        })
-    };
+    let threads = start_ring("two", &[a.clone(), b.clone()]);
     let found = wait_for_deadlock(&["two-1", "two-2"]);
     assert_cycle(&found, &[("two-1", "two-a"), ("two-2", "two-b")]);
     // two-1 was started first, so the story starts with it.
@@ -143,8 +275,9 @@ fn two_threads_in_opposite_order() {
     );
     // Free them: release two-a for two-1, and both finish.
     a.release().unwrap();
-    assert!(finish(second));
-    assert!(finish(first));
+    for thread in threads {
+        assert!(finish(thread));
+    }
     assert!(among(&["two-1", "two-2"]).is_empty());
     assert!(!a.locked() && !b.locked());
 }
@@ -155,19 +288,8 @@ fn three_threads_in_a_ring() {
         .into_iter()
         .map(|name| Arc::new(Lock::named(name)))
         .collect();
-    let all = Arc::new(Barrier::new(3).unwrap().with_timeout(PATIENCE));
-    let threads: Vec<Thread<bool>> = (0..3)
-        .map(|i| {
-            let mine = Arc::clone(&locks[i]);
-            let next = Arc::clone(&locks[(i + 1) % 3]);
-            let all = Arc::clone(&all);
-            spawn(&format!("ring-{}", i + 1), move || {
-                let _mine = mine.guard();
-                all.wait().unwrap();
-                next.guard_timeout(PATIENCE).is_some()
-            })
-        })
-        .collect();
+    let any: Vec<Arc<dyn Take>> = locks.iter().map(|l| l.clone() as Arc<dyn Take>).collect();
+    let threads = start_ring("ring", &any);
     let found = wait_for_deadlock(&["ring-1", "ring-2", "ring-3"]);
     assert_cycle(
         &found,
@@ -190,44 +312,12 @@ fn four_threads_over_every_kind_of_lock() {
     let lock = Arc::new(Lock::named("mix-lock"));
     let cond = Arc::new(Condition::named("mix-cond"));
     let sem = Arc::new(Semaphore::named("mix-sem", 1));
-    let all = Arc::new(Barrier::new(4).unwrap().with_timeout(PATIENCE));
-    let t1 = {
-        let (rlock, lock, all) = (Arc::clone(&rlock), Arc::clone(&lock), Arc::clone(&all));
-        spawn("mix-1", move || {
-            let _outer = rlock.guard();
-            let _inner = rlock.guard(); // re-entrant: still one holding
-            all.wait().unwrap();
-            lock.guard_timeout(PATIENCE).is_some()
-        })
-    };
-    let t2 = {
-        let (lock, cond, all) = (Arc::clone(&lock), Arc::clone(&cond), Arc::clone(&all));
-        spawn("mix-2", move || {
-            let _lock = lock.guard();
-            all.wait().unwrap();
-            let got = cond.acquire_timeout(PATIENCE);
-            if got {
-                cond.release().unwrap();
-            }
-            got
-        })
-    };
-    let t3 = {
-        let (cond, sem, all) = (Arc::clone(&cond), Arc::clone(&sem), Arc::clone(&all));
-        spawn("mix-3", move || {
-            let _cond = cond.guard();
-            all.wait().unwrap();
-            sem.guard_timeout(PATIENCE).is_some()
-        })
-    };
-    let t4 = {
-        let (sem, rlock, all) = (Arc::clone(&sem), Arc::clone(&rlock), Arc::clone(&all));
-        spawn("mix-4", move || {
-            let _unit = sem.guard();
-            all.wait().unwrap();
-            rlock.guard_timeout(PATIENCE).is_some()
-        })
-    };
+    // mix-1 holds the RLock (twice, re-entrantly) and wants the Lock, and so
+    // on round the ring.
+    let threads = start_ring(
+        "mix",
+        &[rlock.clone(), lock.clone(), cond.clone(), sem.clone()],
+    );
     let found = wait_for_deadlock(&["mix-1", "mix-2", "mix-3", "mix-4"]);
     assert_cycle(
         &found,
@@ -239,7 +329,7 @@ fn four_threads_over_every_kind_of_lock() {
         ],
     );
     lock.release().unwrap();
-    for thread in [t1, t2, t3, t4] {
+    for thread in threads {
         assert!(finish(thread));
     }
     assert!(!rlock.locked() && !cond.lock().locked());
@@ -249,16 +339,7 @@ fn four_threads_over_every_kind_of_lock() {
 #[test]
 fn a_lock_acquired_twice_by_one_thread_is_a_one_thread_cycle() {
     let lock = Arc::new(Lock::named("self-lock"));
-    let selfish = {
-        let lock = Arc::clone(&lock);
-        spawn("selfish", move || {
-            lock.acquire();
-            // Not re-entrant: this thread now waits for itself.
-            let got = lock.acquire_timeout(PATIENCE);
-            lock.release().unwrap();
-            got
-        })
-    };
+    let selfish = spawn("selfish", acquire_twice(&lock));
     let found = wait_for_deadlock(&["selfish"]);
     assert_eq!(found.threads(), ["selfish"]);
     assert_eq!(found.locks(), ["self-lock"]);
@@ -275,15 +356,7 @@ fn a_lock_acquired_twice_by_one_thread_is_a_one_thread_cycle() {
 #[test]
 fn unnamed_locks_are_shown_as_their_type_and_address() {
     let lock = Arc::new(Lock::new());
-    let stuck = {
-        let lock = Arc::clone(&lock);
-        spawn("unnamed-self", move || {
-            lock.acquire();
-            let got = lock.acquire_timeout(PATIENCE);
-            lock.release().unwrap();
-            got
-        })
-    };
+    let stuck = spawn("unnamed-self", acquire_twice(&lock));
     let found = wait_for_deadlock(&["unnamed-self"]);
     let label = &found.locks()[0];
     assert!(label.starts_with("Lock at 0x"), "{label}");
@@ -294,18 +367,10 @@ fn unnamed_locks_are_shown_as_their_type_and_address() {
 #[test]
 fn threads_pythreading_did_not_start_keep_their_std_name() {
     let lock = Arc::new(Lock::named("std-lock"));
-    let stuck = {
-        let lock = Arc::clone(&lock);
-        std::thread::Builder::new()
-            .name("std-named".into())
-            .spawn(move || {
-                lock.acquire();
-                let got = lock.acquire_timeout(PATIENCE);
-                lock.release().unwrap();
-                got
-            })
-            .unwrap()
-    };
+    let stuck = std::thread::Builder::new()
+        .name("std-named".into())
+        .spawn(acquire_twice(&lock))
+        .unwrap();
     let found = wait_for_deadlock(&["std-named"]);
     assert_eq!(
         found.to_string(),
@@ -349,38 +414,16 @@ fn a_semaphore_waiter_is_stuck_only_when_every_holder_is() {
     let gate = Arc::new(Lock::named("or-gate"));
     let free_holder_may_wait = Arc::new(Lock::named("or-hold-back"));
     // Everyone takes what it holds, then meets at `start`.
-    let start = Arc::new(Barrier::new(4).unwrap().with_timeout(PATIENCE));
+    let start = meeting(4);
     free_holder_may_wait.acquire();
+    let (pool_any, gate_any, hold_back_any): (Arc<dyn Take>, Arc<dyn Take>, Arc<dyn Take>) =
+        (pool.clone(), gate.clone(), free_holder_may_wait.clone());
     // or-1 and or-3 each hold a unit of the pool and want the gate; or-2
-    // holds the gate and wants a unit.
-    let t1 = {
-        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
-        spawn("or-1", move || {
-            let _unit = pool.guard();
-            start.wait().unwrap();
-            gate.guard_timeout(PATIENCE).is_some()
-        })
-    };
-    let t2 = {
-        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
-        spawn("or-2", move || {
-            let _gate = gate.guard();
-            start.wait().unwrap();
-            pool.guard_timeout(PATIENCE).is_some()
-        })
-    };
-    let t3 = {
-        let (pool, gate, start) = (Arc::clone(&pool), Arc::clone(&gate), Arc::clone(&start));
-        let hold_back = Arc::clone(&free_holder_may_wait);
-        spawn("or-3", move || {
-            let _unit = pool.guard();
-            start.wait().unwrap();
-            // Waits for a lock this (running) test thread holds, then for
-            // the gate.
-            let _held_back = hold_back.guard_timeout(PATIENCE);
-            gate.guard_timeout(PATIENCE).is_some()
-        })
-    };
+    // holds the gate and wants a unit. or-3 first waits for a lock this
+    // (running) test thread holds.
+    let t1 = hold_then_want("or-1", &pool_any, &[&gate_any], &start);
+    let t2 = hold_then_want("or-2", &gate_any, &[&pool_any], &start);
+    let t3 = hold_then_want("or-3", &pool_any, &[&hold_back_any, &gate_any], &start);
     start.wait().unwrap();
     // or-1 and or-2 wait for each other, but or-3 could still give its unit
     // back to or-2: no deadlock yet. or-3 is blocked on or-hold-back, which
@@ -565,9 +608,7 @@ fn heavy_contention_in_one_order_is_never_reported() {
     assert!(checks > 0);
     assert!(rounds.load(Ordering::Relaxed) > 0);
     assert!(
-        !deadlock::potential()
-            .iter()
-            .any(|p| p.locks().iter().any(|l| l.starts_with("stress-"))),
+        inversions_of("stress-").is_empty(),
         "one consistent order is no inversion"
     );
 }
@@ -611,29 +652,12 @@ fn a_thread_waiting_in_condition_wait_holds_nothing() {
 
 #[test]
 fn lock_order_inversion_is_found_without_a_deadlock() {
-    let p = Arc::new(Lock::named("order-p"));
-    let q = Arc::new(RLock::named("order-q"));
+    let p: Arc<dyn Take> = Arc::new(Lock::named("order-p"));
+    let q: Arc<dyn Take> = Arc::new(RLock::named("order-q"));
     // One after the other: they never deadlock.
-    let forward = {
-        let (p, q) = (Arc::clone(&p), Arc::clone(&q));
-        spawn("order-forward", move || {
-            let _p = p.guard();
-            let _q = q.guard();
-        })
-    };
-    finish(forward);
-    let backward = {
-        let (p, q) = (Arc::clone(&p), Arc::clone(&q));
-        spawn("order-backward", move || {
-            let _q = q.guard();
-            let _p = p.guard();
-        })
-    };
-    finish(backward);
-    let found: Vec<_> = deadlock::potential()
-        .into_iter()
-        .filter(|i| i.locks().iter().any(|l| l.starts_with("order-")))
-        .collect();
+    take_in_order("order-forward", &p, &q);
+    take_in_order("order-backward", &q, &p);
+    let found = inversions_of("order-");
     assert_eq!(found.len(), 1, "{found:?}");
     let inversion = &found[0];
     assert_eq!(inversion.locks(), ["order-p", "order-q"]);
@@ -659,11 +683,7 @@ fn one_thread_taking_both_orders_is_no_inversion() {
         let _p = p.guard();
     });
     finish(one);
-    assert!(
-        !deadlock::potential()
-            .iter()
-            .any(|i| i.locks().iter().any(|l| l.starts_with("same-")))
-    );
+    assert!(inversions_of("same-").is_empty());
 }
 
 #[test]
@@ -687,19 +707,9 @@ fn a_lock_released_by_another_thread_is_no_longer_held_for_ordering() {
     handoff.release().unwrap();
     freed_tx.send(()).unwrap();
     finish(taker);
-    let other = {
-        let (handoff, data) = (Arc::clone(&handoff), Arc::clone(&data));
-        spawn("handoff-other", move || {
-            let _data = data.guard();
-            let _handoff = handoff.guard();
-        })
-    };
-    finish(other);
-    assert!(
-        !deadlock::potential()
-            .iter()
-            .any(|i| i.locks().iter().any(|l| l.starts_with("handoff-"))),
-    );
+    let (handoff, data): (Arc<dyn Take>, Arc<dyn Take>) = (handoff, data);
+    take_in_order("handoff-other", &data, &handoff);
+    assert!(inversions_of("handoff-").is_empty());
 }
 
 /// Log records of the detector's target, kept for the watchdog test.
@@ -748,15 +758,7 @@ fn the_watchdog_reports_each_new_deadlock_once_and_survives_a_panicking_callback
     for round in 0..2 {
         let name = format!("watched-{round}");
         let lock = Arc::new(Lock::named(format!("watched-lock-{round}")));
-        let victim = {
-            let lock = Arc::clone(&lock);
-            spawn(&name, move || {
-                lock.acquire();
-                let got = lock.acquire_timeout(PATIENCE);
-                lock.release().unwrap();
-                got
-            })
-        };
+        let victim = spawn(&name, acquire_twice(&lock));
         let story = rx.recv_timeout(PATIENCE).expect("the watchdog reports");
         let expected =
             format!("{name} holds watched-lock-{round} and waits for watched-lock-{round}");
