@@ -784,3 +784,22 @@ fn the_watchdog_reports_each_new_deadlock_once_and_survives_a_panicking_callback
             .any(|line| line == "the deadlock callback panicked")
     );
 }
+
+#[test]
+fn a_zero_interval_is_taken_as_one_millisecond() {
+    let (tx, rx) = mpsc::channel::<String>();
+    let tx = Mutex::new(tx);
+    deadlock::start_watchdog(Duration::ZERO, move |found| {
+        if found.threads() == ["zero-interval"] {
+            let _ = tx.lock().unwrap().send(found.to_string());
+        }
+    });
+    let lock = Arc::new(Lock::named("zero-lock"));
+    let victim = spawn("zero-interval", acquire_twice(&lock));
+    assert_eq!(
+        rx.recv_timeout(PATIENCE).expect("the watchdog reports"),
+        "zero-interval holds zero-lock and waits for zero-lock"
+    );
+    lock.release().unwrap();
+    assert!(finish(victim));
+}

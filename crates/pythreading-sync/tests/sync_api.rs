@@ -58,6 +58,34 @@ fn errors_are_std_errors_with_pythons_messages() {
 
 // ------------------------------------------------------------------ Lock
 
+/// The named constructors behave as the plain ones, with or without the
+/// `deadlock-detection` feature (without it the name is ignored).
+#[test]
+fn named_locks_are_ordinary_locks() {
+    let lock = Lock::named("db");
+    assert!(lock.try_acquire());
+    assert!(!lock.try_acquire());
+    lock.release().unwrap();
+    assert_eq!(format!("{lock:?}"), "<unlocked Lock>");
+
+    let rlock = RLock::named("cache");
+    let _outer = rlock.guard();
+    let _inner = rlock.guard();
+    assert_eq!(rlock.recursion_count(), 2);
+
+    let cond = Condition::named("ready");
+    let _held = cond.guard();
+    assert_eq!(cond.wait_timeout(Duration::from_millis(1)), Ok(false));
+
+    let pool = Semaphore::named("pool", 2);
+    assert_eq!(pool.value(), 2);
+    let bounded = BoundedSemaphore::named("slots", 1);
+    assert_eq!(bounded.release(), Err(SyncError::TooManyReleases));
+    assert!(bounded.try_acquire());
+    assert!(!bounded.try_acquire());
+    bounded.release().unwrap();
+}
+
 #[test]
 fn lock_acquire_release_locked() {
     let lock = Lock::new();
