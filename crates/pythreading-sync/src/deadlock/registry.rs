@@ -205,7 +205,9 @@ impl Tracker {
             }
         }
         if taken {
-            order::acquired(meta, me);
+            // The pairs were recorded by `attempt`, and this thread's held
+            // locks cannot have changed while it waited.
+            order::push(meta);
         }
         taken
     }
@@ -417,6 +419,19 @@ pub(crate) mod order {
     /// before, and add `lock` to them.
     pub(super) fn acquired(lock: &Arc<Meta>, me: u64) {
         with_held(lock, me, |held| held.push(Arc::clone(lock)));
+    }
+
+    /// Adds `lock` to the calling thread's held locks, recording nothing:
+    /// after a wait whose [`attempt`] recorded the pairs.
+    pub(super) fn push(lock: &Arc<Meta>) {
+        if cfg!(loom) {
+            return;
+        }
+        let _ = HELD.try_with(|held| {
+            if let Ok(mut held) = held.try_borrow_mut() {
+                held.push(Arc::clone(lock));
+            }
+        });
     }
 
     /// Records `(held, lock)` for each lock `me` still holds, then runs
