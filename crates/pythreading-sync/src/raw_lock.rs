@@ -26,22 +26,12 @@
 //! waiter that gives up at its deadline makes one last `swap(2)`, so a
 //! notification it may have taken is passed on by the next release.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
-use crate::spin::{SpinWait, deadline_after};
+use crate::spin::SpinWait;
+pub(crate) use crate::spin::Wait;
 use crate::track::Tracker;
-
-/// How long an acquire may wait.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Wait {
-    /// Not at all (`try_acquire`).
-    No,
-    /// Until the deadline (`None`: for ever).
-    Until(Option<Instant>),
-    /// At most this long; the clock is read only when the fast path fails.
-    Timeout(Duration),
-}
 
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
@@ -90,10 +80,8 @@ impl RawLock {
             track.acquired();
             return true;
         }
-        let deadline = match wait {
-            Wait::No => return false,
-            Wait::Until(deadline) => deadline,
-            Wait::Timeout(timeout) => deadline_after(timeout),
+        let Some(deadline) = wait.deadline() else {
+            return false;
         };
         track.blocking(|| self.acquire_slow(deadline))
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::SyncError;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::spin::{SpinWait, deadline_after};
+use crate::spin::{SpinWait, Wait};
 use crate::track::{Kind, Tracker};
 
 /// The counter and parking place shared by both semaphores.
@@ -86,20 +86,17 @@ impl RawSemaphore {
         false
     }
 
-    /// Takes one unit, waiting until `deadline` (`None`: for ever).
+    /// Takes one unit as `wait` allows, telling the tracker; whether it was
+    /// taken.
     #[inline]
-    fn acquire_until(&self, deadline: Option<Instant>) -> bool {
-        self.try_acquire() || self.track.blocking(|| self.acquire_slow(deadline))
-    }
-
-    /// Takes one unit, waiting at most `timeout`. The clock is read only
-    /// when the fast path fails.
-    #[inline]
-    fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.try_acquire()
-            || self
-                .track
-                .blocking(|| self.acquire_slow(deadline_after(timeout)))
+    fn acquire(&self, wait: Wait) -> bool {
+        if self.try_acquire() {
+            return true;
+        }
+        let Some(deadline) = wait.deadline() else {
+            return false;
+        };
+        self.track.blocking(|| self.acquire_slow(deadline))
     }
 
     #[cold]
@@ -196,7 +193,7 @@ macro_rules! acquire_methods {
         /// Blocks until a unit is available and takes it.
         #[inline]
         pub fn acquire(&self) {
-            self.raw.acquire_until(None);
+            self.raw.acquire(Wait::Until(None));
         }
 
         /// Takes a unit if one is available now; never blocks.
@@ -208,7 +205,7 @@ macro_rules! acquire_methods {
         /// Waits at most `timeout` for a unit; `true` if one was taken.
         #[inline]
         pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-            self.raw.acquire_timeout(timeout)
+            self.raw.acquire(Wait::Timeout(timeout))
         }
 
         /// Takes a unit and returns a guard that gives it back when dropped.

@@ -41,3 +41,26 @@ impl SpinWait {
 pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<std::time::Instant> {
     std::time::Instant::now().checked_add(timeout)
 }
+
+/// How long an acquire may wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wait {
+    /// Not at all (`try_acquire`).
+    No,
+    /// Until the deadline (`None`: for ever).
+    Until(Option<std::time::Instant>),
+    /// At most this long; the clock is read only when the fast path fails.
+    Timeout(std::time::Duration),
+}
+
+impl Wait {
+    /// The deadline of a wait that may block (`Some(None)`: for ever), or
+    /// `None` if it may not. Called once the fast path has failed.
+    pub(crate) fn deadline(self) -> Option<Option<std::time::Instant>> {
+        match self {
+            Wait::No => None,
+            Wait::Until(deadline) => Some(deadline),
+            Wait::Timeout(timeout) => Some(deadline_after(timeout)),
+        }
+    }
+}
