@@ -5,9 +5,10 @@
 //! (`cargo run --example NAME`, e.g. `single_thread`, `daemon_thread`,
 //! `multiple_threads`, `racecond`). This small library holds what they
 //! share. The logger set up as the tutorial sets up Python's `logging` (the
-//! wall-clock time as `HH:MM:SS`, a colon, then the message, at level INFO)
-//! is [`pythreading_fakedb::logging`]'s, re-exported here, so the Rust
-//! output can be compared with the Python output line by line:
+//! local time as `HH:MM:SS`, a colon, then the message, at level INFO) is
+//! [`pythreading_fakedb::logging`]'s, re-exported here: env_logger with the
+//! tutorial's format, so the Rust output can be compared with the Python
+//! output line by line:
 //!
 //! ```text
 //! 14:03:27: Main    : before creating thread
@@ -25,7 +26,7 @@ use std::error::Error;
 use std::fmt::Debug;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use pythreading_fakedb::logging::{LOG_LEVEL_ENV, init_logging, init_logging_with};
+pub use pythreading_fakedb::logging::{LOG_LEVEL_ENV, init_logging};
 
 /// The tutorial's worker: logs that thread `name` starts, sleeps two
 /// seconds, logs that it finishes. Started by hand in `single_thread` and

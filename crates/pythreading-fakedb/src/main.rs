@@ -110,10 +110,12 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     };
 
     // PYTHREADING_LOG may change the level, but --verbose has the last word.
-    logging::init_logging();
+    let mut logger = logging::builder();
     if args.verbose {
-        log::set_max_level(LevelFilter::Debug);
+        logger.filter_level(LevelFilter::Debug);
     }
+    // Err only if a logger is already installed, which nothing here does.
+    let _ = logger.try_init();
 
     let threads = usize::try_from(args.threads).map_err(|e| e.to_string())?;
     let report =

@@ -24,11 +24,19 @@ struct Output {
 
 /// Runs `fakedb` with `args`, killing it after [`DEADLINE`].
 fn fakedb(args: &[&str]) -> Output {
+    fakedb_with(args, &[], Stdio::piped())
+}
+
+/// Runs `fakedb` with `args`, the environment variables `env` and its
+/// stdout sent to `stdout`, killing it after [`DEADLINE`].
+/// `PYTHREADING_LOG` is unset unless `env` sets it.
+fn fakedb_with(args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fakedb"))
         .args(args)
         .env_remove("PYTHREADING_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("fakedb starts");
@@ -52,12 +60,21 @@ fn fakedb(args: &[&str]) -> Output {
 fn messages(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
-        .filter_map(|line| {
-            let (time, message) = line.split_at_checked(10)?;
-            let b = time.as_bytes();
-            (b[2] == b':' && b[5] == b':' && time.ends_with(": ")).then_some(message)
-        })
+        .filter_map(|line| split_log_line(line).map(|(_, message)| message))
         .collect()
+}
+
+/// A line in the tutorial's format, `HH:MM:SS: message`, split into its
+/// time and its message; `None` for any other line.
+fn split_log_line(line: &str) -> Option<(&str, &str)> {
+    let (time, message) = line.split_at_checked(10)?;
+    let b = time.as_bytes();
+    let shape = (0..10).all(|i| match i {
+        2 | 5 | 8 => b[i] == b':',
+        9 => b[i] == b' ',
+        _ => b[i].is_ascii_digit(),
+    });
+    shape.then_some((&time[..8], message))
 }
 
 /// A wrong argument: exit status 2, a message on stderr containing every
@@ -286,4 +303,68 @@ fn svg_writes_a_diagram_with_a_lane_per_thread() {
         .filter(|n| n.attribute("class") == Some("lane"))
         .count();
     assert_eq!(lanes, 3);
+}
+
+/// Every line on stderr is one of the tutorial's log lines, byte for byte:
+/// the local time of day as `HH:MM:SS`, `: `, the message, `\n`. Nothing
+/// else (no level, no module, no UTC timestamp) is printed.
+#[test]
+fn log_lines_are_the_local_time_a_colon_and_the_message() {
+    let before = chrono::Local::now().format("%H:%M:%S").to_string();
+    let out = fakedb(&["race", "--delay", "10", "--no-table"]);
+    let after = chrono::Local::now().format("%H:%M:%S").to_string();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines: Vec<&str> = out.stderr.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), 6, "{out:?}");
+    for line in lines {
+        let text = line.strip_suffix('\n').expect("a whole line");
+        assert!(!text.contains('\r'), "{line:?}");
+        let (time, message) =
+            split_log_line(text).unwrap_or_else(|| panic!("not HH:MM:SS: message: {line:?}"));
+        assert!(!message.is_empty() && !message.starts_with(' '), "{line:?}");
+        // Local time, not UTC: between the clock readings around the run
+        // (unless the run crossed midnight).
+        if before <= after {
+            assert!(
+                before.as_str() <= time && time <= after.as_str(),
+                "{time} not within {before}..={after}"
+            );
+        }
+    }
+    assert_eq!(
+        messages(&out.stderr)[0],
+        "Testing unlocked update. Starting value is 0."
+    );
+}
+
+/// `PYTHREADING_LOG` sets the level, as the tutorial switches
+/// `logging.INFO` to `logging.DEBUG`; `--verbose` has the last word.
+#[test]
+fn pythreading_log_sets_the_level_and_verbose_overrides_it() {
+    let args = ["fixrace", "--delay", "5", "--no-table"];
+    let debug_line = |out: &Output| messages(&out.stderr).contains(&"Thread 0 has lock");
+
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "debug")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(debug_line(&out), "{out:?}");
+    assert_eq!(messages(&out.stderr).len(), out.stderr.lines().count());
+
+    // Level names in any case, as before.
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "DEBUG")], Stdio::piped());
+    assert!(debug_line(&out), "{out:?}");
+
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "warn")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+
+    let mut verbose = args.to_vec();
+    verbose.push("--verbose");
+    let out = fakedb_with(&verbose, &[("PYTHREADING_LOG", "off")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(debug_line(&out), "{out:?}");
+
+    // Unset: INFO, the tutorial's level.
+    let out = fakedb(&args);
+    assert!(!debug_line(&out), "{out:?}");
+    assert_eq!(messages(&out.stderr).len(), 6, "{out:?}");
 }
