@@ -31,13 +31,18 @@ fn fakedb(args: &[&str]) -> Output {
 /// stdout sent to `stdout`, killing it after [`DEADLINE`].
 /// `PYTHREADING_LOG` is unset unless `env` sets it.
 fn fakedb_with(args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Output {
+    fakedb_to(args, env, stdout, Stdio::piped())
+}
+
+/// [`fakedb_with`], its stderr sent to `stderr` as well.
+fn fakedb_to(args: &[&str], env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fakedb"))
         .args(args)
         .env_remove("PYTHREADING_LOG")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(stdout)
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .expect("fakedb starts");
     let started = Instant::now();
@@ -367,4 +372,137 @@ fn pythreading_log_sets_the_level_and_verbose_overrides_it() {
     let out = fakedb(&args);
     assert!(!debug_line(&out), "{out:?}");
     assert_eq!(messages(&out.stderr).len(), 6, "{out:?}");
+}
+
+/// Every kind of output the binary writes to stdout: the verdict, the
+/// table, the diagram's path, clap's help and version.
+#[cfg(unix)]
+const STDOUT_RUNS: &[&[&str]] = &[
+    &["race", "--delay", "5"],
+    &["fixrace", "--delay", "5", "--no-table"],
+    &["--help"],
+    &["race", "--help"],
+    &["--version"],
+];
+
+/// The lines of `stderr` that are not the demo's log lines.
+#[cfg(unix)]
+fn not_log_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| split_log_line(line).is_none())
+        .collect()
+}
+
+/// A stdout pipe whose reader is closed before `fakedb` starts, as in
+/// `fakedb race | head -0`: every write to it fails with EPIPE. Both ends
+/// are close-on-exec, so no other test's child can keep the reader open.
+#[cfg(unix)]
+fn closed_pipe() -> Stdio {
+    use rustix::pipe::{PipeFlags, pipe_with};
+    let (reader, writer) = pipe_with(PipeFlags::CLOEXEC).expect("a pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// Linux's `/dev/full`: every write fails with ENOSPC.
+#[cfg(target_os = "linux")]
+fn dev_full() -> Stdio {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens");
+    Stdio::from(full)
+}
+
+/// Runs `fakedb MODE --delay 5 --svg FILE`, its stdout sent to `stdout`:
+/// what it printed, and the diagram it drew (an error if none).
+#[cfg(unix)]
+fn run_with_svg(mode: &str, stdout: Stdio) -> (Output, std::io::Result<String>) {
+    let path = std::env::temp_dir().join(format!("fakedb-cli-{mode}-{}.svg", std::process::id()));
+    let args = [mode, "--delay", "5", "--svg", path.to_str().unwrap()];
+    let out = fakedb_with(&args, &[], stdout);
+    let svg = std::fs::read_to_string(&path);
+    std::fs::remove_file(&path).ok();
+    (out, svg)
+}
+
+/// A reader that went away is the end of the program, not an error: no
+/// message, no panic, and the status the run would have had (0 here).
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_program_quietly() {
+    for args in STDOUT_RUNS {
+        let out = fakedb_with(args, &[], closed_pipe());
+        assert_eq!(out.code, Some(0), "fakedb {args:?}: {out:?}");
+        assert!(
+            not_log_lines(&out.stderr).is_empty(),
+            "fakedb {args:?}: {out:?}"
+        );
+    }
+
+    // The diagram is still drawn: nothing the user asked for is lost.
+    let (out, svg) = run_with_svg("race", closed_pipe());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(not_log_lines(&out.stderr).is_empty(), "{out:?}");
+    assert!(svg.expect("the diagram was written").contains("<svg"));
+
+    // Wrong arguments are still wrong: clap's message, status 2.
+    let out = fakedb_with(&["race", "--threads", "0"], &[], closed_pipe());
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("0 is not in 1..=256"), "{out:?}");
+}
+
+/// Any other failure to write stdout is one line on stderr and status 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stdout_that_cannot_be_written_is_one_line_and_status_1() {
+    let message = "fakedb: error: cannot write to stdout: No space left on device (os error 28)";
+    for args in STDOUT_RUNS {
+        let out = fakedb_with(args, &[], dev_full());
+        assert_eq!(out.code, Some(1), "fakedb {args:?}: {out:?}");
+        assert_eq!(
+            not_log_lines(&out.stderr),
+            [message],
+            "fakedb {args:?}: {out:?}"
+        );
+    }
+
+    let (out, svg) = run_with_svg("fixrace", dev_full());
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(not_log_lines(&out.stderr), [message], "{out:?}");
+    assert!(svg.expect("the diagram was written").contains("<svg"));
+}
+
+/// A diagram that cannot be written is an error, but the demo ran: its
+/// verdict is still printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_diagram_that_cannot_be_written_does_not_hide_the_verdict() {
+    let out = fakedb(&["race", "--delay", "5", "--svg", "/dev/full"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        not_log_lines(&out.stderr),
+        [
+            "fakedb: error: cannot write the diagram to /dev/full: No space left on device (os error 28)"
+        ],
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("1 update lost."), "{out:?}");
+    assert!(!out.stdout.contains("The diagram is in"), "{out:?}");
+}
+
+/// With stderr unwritable too, the message is lost but the status is not,
+/// and nothing panics (a panic would exit 101).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stderr_changes_nothing_but_the_message() {
+    for args in STDOUT_RUNS {
+        let out = fakedb_to(args, &[], dev_full(), dev_full());
+        assert_eq!(out.code, Some(1), "fakedb {args:?}: {out:?}");
+    }
+    let out = fakedb_to(&["race", "--delay", "5"], &[], closed_pipe(), dev_full());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = fakedb_to(&["race", "--threads", "0"], &[], dev_full(), dev_full());
+    assert_eq!(out.code, Some(2), "{out:?}");
 }
