@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 /// What one example must (and must not) print.
 ///
-/// Lines are compared by message: a log line `HH:MM:SS: message` is compared
-/// without its timestamp prefix, any other line as a whole.
+/// Required and ordered lines are compared by message: a log line
+/// `HH:MM:SS: message` is compared without its timestamp prefix, any other
+/// line as a whole. Forbidden text is looked for anywhere in every line.
 #[derive(Debug)]
 struct ExampleCheck {
     /// The example's name, as in `examples/Cargo.toml`.
@@ -21,13 +22,19 @@ struct ExampleCheck {
     timeout_secs: u64,
     /// Messages that must each appear.
     required: &'static [&'static str],
-    /// Messages that must not appear.
+    /// Text that must not appear anywhere in any line (as well as
+    /// [`EVERY_EXAMPLE_FORBIDS`]).
     forbidden: &'static [&'static str],
     /// `(a, b)`: the first `a` must come before the first `b`.
     ordered: &'static [(&'static str, &'static str)],
     /// Whether the example must exit with status 0.
     exit_ok: bool,
 }
+
+/// Text no example may print: a panic's report, from Rust's hook
+/// (`thread 'main' panicked at …`) or from pythreading's excepthook
+/// (`panicked at …`).
+const EVERY_EXAMPLE_FORBIDS: &[&str] = &["panicked"];
 
 /// Every checked example.
 const EXAMPLES: &[ExampleCheck] = &[
@@ -107,7 +114,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing",
             "Thread 2: finishing",
         ],
-        forbidden: &["panicked"],
+        forbidden: &[],
         // Three workers: every task starts before any of them finishes.
         ordered: &[
             ("Thread 0: starting", "Thread 0: finishing"),
@@ -133,7 +140,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing unlocked update. Ending value is 1.",
         ],
-        forbidden: &["panicked", "Ending value is 2."],
+        forbidden: &["Ending value is 2."],
         // Both read before either writes: that is the lost update.
         ordered: &[
             ("Thread 1: starting update", "Thread 0: finishing update"),
@@ -159,7 +166,8 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing locked update. Ending value is 2.",
         ],
-        forbidden: &["panicked", "Ending value is 1.", "about to lock"],
+        // "about to lock" is the lock's DEBUG line: off at the default level.
+        forbidden: &["Ending value is 1.", "about to lock"],
         ordered: &[
             (
                 "Thread 0: finishing update",
@@ -474,8 +482,22 @@ fn run_one(root: &Path, bin: &Path, check: &ExampleCheck) -> (Vec<String>, Vec<L
         );
         return (vec![problem], Vec::new());
     }
-    let mut child = match Command::new(bin)
-        .current_dir(root)
+    run_command(example_command(root, bin), check)
+}
+
+/// How an example is started: in the workspace root, with no input, and
+/// at the log level it has by default, whatever the caller's environment
+/// says (a `PYTHREADING_LOG=debug` left set would print DEBUG lines that
+/// the checks forbid).
+fn example_command(root: &Path, bin: &Path) -> Command {
+    let mut command = Command::new(bin);
+    command.current_dir(root).env_remove("PYTHREADING_LOG");
+    command
+}
+
+/// Runs `command` and returns the problems found and its output.
+fn run_command(mut command: Command, check: &ExampleCheck) -> (Vec<String>, Vec<Line>) {
+    let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -483,10 +505,8 @@ fn run_one(root: &Path, bin: &Path, check: &ExampleCheck) -> (Vec<String>, Vec<L
     {
         Ok(child) => child,
         Err(e) => {
-            return (
-                vec![format!("could not start {}: {e}", bin.display())],
-                Vec::new(),
-            );
+            let program = command.get_program().to_string_lossy().into_owned();
+            return (vec![format!("could not start {program}: {e}")], Vec::new());
         }
     };
     let stdout = child.stdout.take().map(|s| read_lines(s, "stdout"));
@@ -578,7 +598,8 @@ fn message(line: &str) -> &str {
 }
 
 /// Checks the output lines of an example against its `required`, `forbidden`
-/// and `ordered` lists; returns one message per failed check.
+/// and `ordered` lists (and [`EVERY_EXAMPLE_FORBIDS`]); returns one message
+/// per failed check.
 fn check_output(check: &ExampleCheck, lines: &[&str]) -> Vec<String> {
     let messages: Vec<&str> = lines.iter().map(|l| message(l)).collect();
     let first = |wanted: &str| messages.iter().position(|m| *m == wanted);
@@ -588,11 +609,12 @@ fn check_output(check: &ExampleCheck, lines: &[&str]) -> Vec<String> {
             problems.push(format!("required line missing: `{wanted}`"));
         }
     }
-    for unwanted in check.forbidden {
-        if let Some(i) = first(unwanted) {
+    for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
+        if let Some(i) = lines.iter().position(|line| line.contains(unwanted)) {
             problems.push(format!(
-                "forbidden line printed (output line {}): `{unwanted}`",
-                i + 1
+                "forbidden text `{unwanted}` printed (output line {}): `{}`",
+                i + 1,
+                lines[i]
             ));
         }
     }
@@ -682,7 +704,79 @@ mod tests {
         ];
         let problems = check_output(&CHECK, &out);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("forbidden line printed (output line 3)"));
+        assert!(problems[0].contains("forbidden text `Thread 2: done` printed (output line 3)"));
+    }
+
+    /// Forbidden text is a fragment: found inside a longer line, with or
+    /// without a timestamp, it fails the check.
+    #[test]
+    fn forbidden_fragment_anywhere_in_a_line() {
+        let check = ExampleCheck {
+            forbidden: &["about to lock", "Ending value is 2."],
+            ..CHECK
+        };
+        let passing = ["10:00:00: Main    : start", "10:00:01: Thread 1: done"];
+        assert!(check_output(&check, &passing).is_empty());
+        let out = [
+            "10:00:00: Main    : start",
+            "10:00:00: Thread 0 about to lock",
+            "10:00:01: Thread 1: done",
+            "10:00:02: Testing unlocked update. Ending value is 2.",
+        ];
+        let problems = check_output(&check, &out);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`about to lock` printed (output line 2)"));
+        assert!(problems[1].contains("`Ending value is 2.` printed (output line 4)"));
+    }
+
+    /// A panic fails every example, whichever hook reported it.
+    #[test]
+    fn a_panic_fails_every_example() {
+        for report in [
+            "thread 'main' panicked at examples/x.rs:1:2:",
+            "panicked at examples/x.rs:1:2:",
+        ] {
+            let out = [
+                "10:00:00: Main    : start",
+                report,
+                "10:00:01: Thread 1: done",
+            ];
+            let problems = check_output(&CHECK, &out);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("`panicked` printed (output line 2)"));
+        }
+    }
+
+    /// A whole run: a process that prints every required line but also a
+    /// forbidden fragment on stderr fails, though it exits with status 0.
+    #[cfg(unix)]
+    #[test]
+    fn a_forbidden_fragment_fails_a_run() {
+        let script = "echo '10:00:00: Main    : start'; \
+                      echo \"thread 'main' panicked at src/main.rs:1:1:\" >&2; \
+                      echo '10:00:01: Thread 1: done'";
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        let (problems, output) = run_command(command, &CHECK);
+        assert_eq!(output.len(), 3, "{output:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("`panicked` printed"), "{problems:?}");
+
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo 'Main    : start'; echo 'Thread 1: done'"]);
+        let (problems, _) = run_command(command, &CHECK);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// The examples run at their default log level, whatever the caller's
+    /// environment says.
+    #[test]
+    fn examples_run_without_the_callers_log_level() {
+        let command = example_command(Path::new("."), Path::new("example"));
+        let removed = command
+            .get_envs()
+            .any(|(name, value)| name == "PYTHREADING_LOG" && value.is_none());
+        assert!(removed, "PYTHREADING_LOG is passed on to the examples");
     }
 
     #[test]
@@ -707,14 +801,20 @@ mod tests {
                 check.name
             );
             assert!(check.timeout_secs > 0);
-            for (a, b) in check.ordered {
-                assert!(!check.forbidden.contains(a) && !check.forbidden.contains(b));
-            }
-            for wanted in check.required {
-                assert!(
-                    !check.forbidden.contains(wanted),
-                    "`{wanted}` both required and forbidden"
-                );
+            // A line that must appear cannot hold text that must not.
+            let wanted = check
+                .required
+                .iter()
+                .chain(check.ordered.iter().flat_map(|(a, b)| [a, b]));
+            for line in wanted {
+                for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
+                    assert!(!unwanted.is_empty(), "an empty forbidden text");
+                    assert!(
+                        !line.contains(unwanted),
+                        "`{}`: `{line}` is wanted but holds forbidden `{unwanted}`",
+                        check.name
+                    );
+                }
             }
         }
     }
