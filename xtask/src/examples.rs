@@ -22,6 +22,9 @@ struct ExampleCheck {
     timeout_secs: u64,
     /// Messages that must each appear.
     required: &'static [&'static str],
+    /// Messages that must each appear, in this order: the first of each
+    /// after the first of the one before.
+    sequence: &'static [&'static str],
     /// Text that must not appear anywhere in any line (as well as
     /// [`EVERY_EXAMPLE_FORBIDS`]).
     forbidden: &'static [&'static str],
@@ -38,10 +41,15 @@ const EVERY_EXAMPLE_FORBIDS: &[&str] = &["panicked"];
 
 /// Every checked example.
 const EXAMPLES: &[ExampleCheck] = &[
+    // The three thread programs print the tutorial's lines in the
+    // tutorial's order. Each main thread waits for its worker to log
+    // "starting" (an Event) and `join` orders "finishing" before "done";
+    // the rest rests on the workers' two-second sleep.
     ExampleCheck {
         name: "single_thread",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : before creating thread",
             "Main    : before running thread",
             "Thread 1: starting",
@@ -50,16 +58,14 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing",
         ],
         forbidden: &[],
-        ordered: &[
-            ("Main    : all done", "Thread 1: finishing"),
-            ("Main    : before running thread", "Thread 1: starting"),
-        ],
+        ordered: &[],
         exit_ok: true,
     },
     ExampleCheck {
         name: "daemon_thread",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : before creating thread",
             "Main    : before running thread",
             "Thread 1: starting",
@@ -70,36 +76,33 @@ const EXAMPLES: &[ExampleCheck] = &[
         ordered: &[],
         exit_ok: true,
     },
+    // Only the order of the three "finishing" lines is left to chance.
     ExampleCheck {
         name: "multiple_threads",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : create and start thread 0.",
-            "Main    : create and start thread 1.",
-            "Main    : create and start thread 2.",
             "Thread 0: starting",
+            "Main    : create and start thread 1.",
             "Thread 1: starting",
+            "Main    : create and start thread 2.",
             "Thread 2: starting",
-            "Thread 0: finishing",
-            "Thread 1: finishing",
-            "Thread 2: finishing",
             "Main    : before joining thread 0.",
-            "Main    : before joining thread 1.",
-            "Main    : before joining thread 2.",
             "Main    : thread 0 done",
+            "Main    : before joining thread 1.",
             "Main    : thread 1 done",
+            "Main    : before joining thread 2.",
             "Main    : thread 2 done",
         ],
         forbidden: &[],
         ordered: &[
-            ("Main    : create and start thread 0.", "Thread 0: starting"),
+            ("Main    : before joining thread 0.", "Thread 0: finishing"),
+            ("Main    : before joining thread 0.", "Thread 1: finishing"),
+            ("Main    : before joining thread 0.", "Thread 2: finishing"),
             ("Thread 0: finishing", "Main    : thread 0 done"),
             ("Thread 1: finishing", "Main    : thread 1 done"),
             ("Thread 2: finishing", "Main    : thread 2 done"),
-            (
-                "Main    : thread 0 done",
-                "Main    : before joining thread 1.",
-            ),
         ],
         exit_ok: true,
     },
@@ -114,6 +117,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing",
             "Thread 2: finishing",
         ],
+        sequence: &[],
         forbidden: &[],
         // Three workers: every task starts before any of them finishes.
         ordered: &[
@@ -140,6 +144,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing unlocked update. Ending value is 1.",
         ],
+        sequence: &[],
         forbidden: &["Ending value is 2."],
         // Both read before either writes: that is the lost update.
         ordered: &[
@@ -166,6 +171,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing locked update. Ending value is 2.",
         ],
+        sequence: &[],
         // "about to lock" is the lock's DEBUG line: off at the default level.
         forbidden: &["Ending value is 1.", "about to lock"],
         ordered: &[
@@ -193,6 +199,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "lock order: Thread-1 took db then cache; Thread-2 took cache then db",
             "Main    : the deadlocked threads are daemon threads; exiting",
         ],
+        sequence: &[],
         forbidden: &[
             "Thread-1: acquired both (not a deadlock after all)",
             "Thread-2: acquired both (not a deadlock after all)",
@@ -215,6 +222,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "acquired lock twice",
             "released twice: the RLock is free again",
         ],
+        sequence: &[],
         forbidden: &[],
         // "acquired lock twice" is the RLock's line: its first appearance
         // must come after the RLock header, so the Lock never printed it.
@@ -260,6 +268,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main    : all workers done",
             "peak connections in use: 3 (pool size 3)",
         ],
+        sequence: &[],
         forbidden: &[],
         ordered: &[
             ("worker-1: got a connection", "worker-1: released"),
@@ -292,6 +301,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "worker-2: finished",
             "Main    : all workers done",
         ],
+        sequence: &[],
         forbidden: &[],
         // Every "ready" before the action, the action before every
         // "working": so every "ready" comes before any "working".
@@ -321,6 +331,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main    : round 2: the user was late, the prompt was shown",
             "Main    : all done",
         ],
+        sequence: &[],
         forbidden: &[
             "Timer   : round 1: still there? Press Enter to continue",
             "Main    : round 1: too late, the prompt was already shown",
@@ -365,6 +376,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main: produced 10, consumed 10",
             "Main: every message produced was consumed, in order",
         ],
+        sequence: &[],
         forbidden: &["Main: LOST MESSAGES"],
         ordered: &[
             (
@@ -393,6 +405,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Consumer received shutdown. Exiting",
             "Main: every message produced was consumed, in order",
         ],
+        sequence: &[],
         forbidden: &["Main: LOST MESSAGES"],
         // The producer stops only after the event, the queue is shut down
         // only after the producer stopped, and the verdict comes last.
@@ -597,16 +610,28 @@ fn message(line: &str) -> &str {
     if is_log { &line[10..] } else { line }
 }
 
-/// Checks the output lines of an example against its `required`, `forbidden`
-/// and `ordered` lists (and [`EVERY_EXAMPLE_FORBIDS`]); returns one message
-/// per failed check.
+/// Checks the output lines of an example against its `required`,
+/// `sequence`, `forbidden` and `ordered` lists (and
+/// [`EVERY_EXAMPLE_FORBIDS`]); returns one message per failed check.
 fn check_output(check: &ExampleCheck, lines: &[&str]) -> Vec<String> {
     let messages: Vec<&str> = lines.iter().map(|l| message(l)).collect();
     let first = |wanted: &str| messages.iter().position(|m| *m == wanted);
     let mut problems = Vec::new();
-    for wanted in check.required {
+    for wanted in check.required.iter().chain(check.sequence) {
         if first(wanted).is_none() {
             problems.push(format!("required line missing: `{wanted}`"));
+        }
+    }
+    for pair in check.sequence.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if let (Some(i), Some(j)) = (first(a), first(b))
+            && i >= j
+        {
+            problems.push(format!(
+                "out of sequence: `{b}` (output line {}) must come after `{a}` (output line {})",
+                j + 1,
+                i + 1
+            ));
         }
     }
     for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
@@ -641,6 +666,7 @@ mod tests {
         name: "test",
         timeout_secs: 1,
         required: &["Main    : start", "Thread 1: done"],
+        sequence: &[],
         forbidden: &["Thread 2: done"],
         ordered: &[("Main    : start", "Thread 1: done")],
         exit_ok: true,
@@ -705,6 +731,38 @@ mod tests {
         let problems = check_output(&CHECK, &out);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].contains("forbidden text `Thread 2: done` printed (output line 3)"));
+    }
+
+    /// A sequence passes in its order, with other lines between, and fails
+    /// with a line missing or two lines swapped.
+    #[test]
+    fn sequence_must_come_in_order() {
+        let check = ExampleCheck {
+            sequence: &["Main    : one", "Main    : two", "Main    : three"],
+            ..CHECK
+        };
+        let mut out = vec![
+            "10:00:00: Main    : start",
+            "10:00:00: Main    : one",
+            "10:00:00: Thread 1: done",
+            "10:00:01: Main    : two",
+            "10:00:02: Main    : three",
+        ];
+        assert_eq!(check_output(&check, &out), Vec::<String>::new());
+
+        out.swap(1, 3);
+        let problems = check_output(&check, &out);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains(
+                "out of sequence: `Main    : two` (output line 2) must come after `Main    : one` (output line 4)"
+            ),
+            "{problems:?}"
+        );
+
+        out.remove(1);
+        let problems = check_output(&check, &out);
+        assert_eq!(problems, ["required line missing: `Main    : two`"]);
     }
 
     /// Forbidden text is a fragment: found inside a longer line, with or
@@ -801,10 +859,18 @@ mod tests {
                 check.name
             );
             assert!(check.timeout_secs > 0);
+            for (i, line) in check.sequence.iter().enumerate() {
+                assert!(
+                    !check.sequence[..i].contains(line),
+                    "`{}`: `{line}` twice in its sequence",
+                    check.name
+                );
+            }
             // A line that must appear cannot hold text that must not.
             let wanted = check
                 .required
                 .iter()
+                .chain(check.sequence)
                 .chain(check.ordered.iter().flat_map(|(a, b)| [a, b]));
             for line in wanted {
                 for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
