@@ -7,16 +7,7 @@
 //! threads, so the program exits as soon as the main thread has logged
 //! "all done". The worker is still in its two-second sleep at that moment
 //! and is stopped with the process: its "finishing" line never appears, and
-//! the whole run takes a fraction of a second.
-//!
-//! One difference from Python is made visible on purpose. In CPython the new
-//! thread always gets to log "starting" before the main thread goes on:
-//! `start()` waits until the thread runs, and the GIL then lets it run its
-//! first lines alone. Rust threads run truly in parallel, so without help the
-//! main thread could log "all done" and exit before the worker had printed
-//! anything. The worker therefore says "I have started" over a channel, and
-//! the main thread waits for that before going on: the output is the
-//! tutorial's, every time.
+//! the whole run takes a fraction of a second. Every run prints:
 //!
 //! ```text
 //! 10:21:07: Main    : before creating thread
@@ -26,25 +17,25 @@
 //! 10:21:07: Main    : all done
 //! ```
 //!
+//! As in `single_thread`, "Thread 1: starting" comes before "wait for the
+//! thread to finish" because the main thread waits for an [`Event`] the
+//! worker sets after logging it: Python's `start()` and GIL give that
+//! order without asking, parallel Rust threads do not. Here it matters
+//! even more: without the wait the main thread could log "all done" and
+//! exit before the daemon had printed anything at all. That "finishing"
+//! never appears is timing, not synchronisation: the process exits long
+//! before the two-second sleep ends.
+//!
 //! Uncommenting the `join` makes the main thread wait for the daemon, and
 //! "Thread 1: finishing" is printed before "all done" ("join() a Thread"
 //! in the tutorial): `join` waits for daemon and non-daemon threads alike.
 
 use std::error::Error;
-use std::sync::mpsc::{Sender, channel};
-use std::thread::sleep;
-use std::time::Duration;
+use std::sync::Arc;
 
 use log::info;
-use pythreading::{ShutdownGuard, Thread};
-
-fn thread_function(name: usize, started: Sender<()>) {
-    info!("Thread {name}: starting");
-    // The main thread may be gone already; then nobody needs to know.
-    let _ = started.send(());
-    sleep(Duration::from_secs(2));
-    info!("Thread {name}: finishing");
-}
+use pythreading::{Event, ShutdownGuard, Thread};
+use pythreading_examples::thread_function_signalling;
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Dropped last: joins the non-daemon threads, of which there are none.
@@ -52,14 +43,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     pythreading_examples::init_logging();
 
     info!("Main    : before creating thread");
-    let (started, has_started) = channel();
-    let x = Thread::builder()
-        .daemon(true)
-        .build(move || thread_function(1, started));
+    // Set by the worker once it has logged "Thread 1: starting".
+    let started = Arc::new(Event::new());
+    let x = Thread::builder().daemon(true).build({
+        let started = Arc::clone(&started);
+        move || thread_function_signalling(1, &started)
+    });
     info!("Main    : before running thread");
     x.start()?;
-    // What CPython's start() and GIL give for free (see above).
-    has_started.recv()?;
+    // What CPython's start() and GIL give without asking (see above).
+    started.wait();
     info!("Main    : wait for the thread to finish");
     // Uncomment to wait for the daemon thread before exiting.
     // x.join()?;

@@ -5,10 +5,10 @@
 //!
 //! The worker logs that it is starting, sleeps for two seconds and logs that
 //! it is finishing. Meanwhile the main thread runs to the end of `main` and
-//! logs "all done" straight away. The program still does not exit then: the
+//! logs "all done". The program still does not exit then: the
 //! [`ShutdownGuard`] waits for every non-daemon thread, as Python does at
 //! exit, so after a pause of about two seconds the worker's last line
-//! appears *after* the main thread's last line:
+//! appears *after* the main thread's last line. Every run prints:
 //!
 //! ```text
 //! 10:21:07: Main    : before creating thread
@@ -19,15 +19,29 @@
 //! 10:21:09: Thread 1: finishing
 //! ```
 //!
-//! "Thread 1: starting" can come anywhere after "before running thread"
-//! (even after "all done"): when the new thread gets to run is up to the
-//! operating system. "Thread 1: finishing" is always last.
+//! Two things put the lines in this order, and they are of different kinds:
+//!
+//! - "Thread 1: starting" before "wait for the thread to finish" is
+//!   *synchronisation*. Python's `start()` returns only once the new thread
+//!   is running, and in practice the GIL then lets that thread log its
+//!   first line before the main thread logs again. Rust threads run truly
+//!   in parallel and pythreading's `start()` returns at once, so left
+//!   alone the two threads would race for the next line and either could
+//!   win. Here the worker sets an [`Event`] right after logging
+//!   "starting", and the main thread waits for it: the tutorial's order,
+//!   on every run, and visibly so.
+//! - "all done" before "Thread 1: finishing" is *timing*: the worker sleeps
+//!   two seconds, and the main thread has only two lines left to log. No
+//!   lock or event enforces it; a main thread stopped for two whole seconds
+//!   would print it the other way round. The `join` below is what would
+//!   enforce the other order ("join() a Thread" in the tutorial).
 
 use std::error::Error;
+use std::sync::Arc;
 
 use log::info;
-use pythreading::{ShutdownGuard, Thread};
-use pythreading_examples::thread_function;
+use pythreading::{Event, ShutdownGuard, Thread};
+use pythreading_examples::thread_function_signalling;
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Dropped last, at the end of `main`: waits for the non-daemon threads.
@@ -35,9 +49,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     pythreading_examples::init_logging();
 
     info!("Main    : before creating thread");
-    let x = Thread::new(move || thread_function(1));
+    // Set by the worker once it has logged "Thread 1: starting".
+    let started = Arc::new(Event::new());
+    let x = Thread::new({
+        let started = Arc::clone(&started);
+        move || thread_function_signalling(1, &started)
+    });
     info!("Main    : before running thread");
     x.start()?;
+    // What CPython's start() and GIL give without asking (see above).
+    started.wait();
     info!("Main    : wait for the thread to finish");
     // Uncomment to wait for the thread right here: "Thread 1: finishing"
     // then comes before "all done" (see "join() a Thread" in the tutorial).

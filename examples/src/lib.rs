@@ -5,9 +5,10 @@
 //! (`cargo run --example NAME`, e.g. `single_thread`, `daemon_thread`,
 //! `multiple_threads`, `racecond`). This small library holds what they
 //! share. The logger set up as the tutorial sets up Python's `logging` (the
-//! wall-clock time as `HH:MM:SS`, a colon, then the message, at level INFO)
-//! is [`pythreading_fakedb::logging`]'s, re-exported here, so the Rust
-//! output can be compared with the Python output line by line:
+//! local time as `HH:MM:SS`, a colon, then the message, at level INFO) is
+//! [`pythreading_fakedb::logging`]'s, re-exported here: env_logger with the
+//! tutorial's format, so the Rust output can be compared with the Python
+//! output line by line:
 //!
 //! ```text
 //! 14:03:27: Main    : before creating thread
@@ -17,22 +18,59 @@
 //! to change the level without editing a program, the way the tutorial
 //! suggests switching `level=logging.INFO` to `logging.DEBUG`.
 //!
-//! The producer–consumer programs also share [`Rng`], a few lines standing
+//! The thread programs share the tutorial's worker, [`thread_function`],
+//! and [`thread_function_signalling`], the same worker saying when it has
+//! logged its first line. The producer–consumer programs also share [`Rng`], a few lines standing
 //! in for Python's `random.randint`, so the examples need no random-number
 //! crate, and [`check_delivery`], their closing verdict.
 
 use std::error::Error;
 use std::fmt::Debug;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use pythreading_fakedb::logging::{LOG_LEVEL_ENV, init_logging, init_logging_with};
+use pythreading::Event;
+
+pub use pythreading_fakedb::logging::{LOG_LEVEL_ENV, init_logging};
 
 /// The tutorial's worker: logs that thread `name` starts, sleeps two
-/// seconds, logs that it finishes. Started by hand in `single_thread` and
-/// `multiple_threads`, and by a pool's workers in `executor`.
+/// seconds, logs that it finishes. Run by a pool's workers in `executor`.
 pub fn thread_function(name: usize) {
     log::info!("Thread {name}: starting");
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    sleep_then_finish(name);
+}
+
+/// [`thread_function`], setting `started` as soon as it has logged
+/// "starting".
+///
+/// A thread that starts it lets the main thread wait for that line before
+/// logging its own next one, which is what CPython gives without asking:
+/// its `start()` returns once the new thread runs, and the GIL then lets
+/// that thread log first. Started by hand in `single_thread`,
+/// `daemon_thread` and `multiple_threads`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pythreading::{Event, Thread};
+/// use pythreading_examples::thread_function_signalling;
+///
+/// let started = Arc::new(Event::new());
+/// let worker = Thread::new({
+///     let started = Arc::clone(&started);
+///     move || thread_function_signalling(1, &started)
+/// });
+/// worker.start()?;
+/// started.wait(); // "Thread 1: starting" has been logged
+/// # Ok::<(), pythreading::ThreadError>(())
+/// ```
+pub fn thread_function_signalling(name: usize, started: &Event) {
+    log::info!("Thread {name}: starting");
+    started.set();
+    sleep_then_finish(name);
+}
+
+/// The rest of the tutorial's worker: two seconds of "work", then the last line.
+fn sleep_then_finish(name: usize) {
+    std::thread::sleep(Duration::from_secs(2));
     log::info!("Thread {name}: finishing");
 }
 

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 /// What one example must (and must not) print.
 ///
-/// Lines are compared by message: a log line `HH:MM:SS: message` is compared
-/// without its timestamp prefix, any other line as a whole.
+/// Required and ordered lines are compared by message: a log line
+/// `HH:MM:SS: message` is compared without its timestamp prefix, any other
+/// line as a whole. Forbidden text is looked for anywhere in every line.
 #[derive(Debug)]
 struct ExampleCheck {
     /// The example's name, as in `examples/Cargo.toml`.
@@ -21,7 +22,11 @@ struct ExampleCheck {
     timeout_secs: u64,
     /// Messages that must each appear.
     required: &'static [&'static str],
-    /// Messages that must not appear.
+    /// Messages that must each appear, in this order: the first of each
+    /// after the first of the one before.
+    sequence: &'static [&'static str],
+    /// Text that must not appear anywhere in any line (as well as
+    /// [`EVERY_EXAMPLE_FORBIDS`]).
     forbidden: &'static [&'static str],
     /// `(a, b)`: the first `a` must come before the first `b`.
     ordered: &'static [(&'static str, &'static str)],
@@ -29,12 +34,22 @@ struct ExampleCheck {
     exit_ok: bool,
 }
 
+/// Text no example may print: a panic's report, from Rust's hook
+/// (`thread 'main' panicked at …`) or from pythreading's excepthook
+/// (`panicked at …`).
+const EVERY_EXAMPLE_FORBIDS: &[&str] = &["panicked"];
+
 /// Every checked example.
 const EXAMPLES: &[ExampleCheck] = &[
+    // The three thread programs print the tutorial's lines in the
+    // tutorial's order. Each main thread waits for its worker to log
+    // "starting" (an Event) and `join` orders "finishing" before "done";
+    // the rest rests on the workers' two-second sleep.
     ExampleCheck {
         name: "single_thread",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : before creating thread",
             "Main    : before running thread",
             "Thread 1: starting",
@@ -43,16 +58,14 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing",
         ],
         forbidden: &[],
-        ordered: &[
-            ("Main    : all done", "Thread 1: finishing"),
-            ("Main    : before running thread", "Thread 1: starting"),
-        ],
+        ordered: &[],
         exit_ok: true,
     },
     ExampleCheck {
         name: "daemon_thread",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : before creating thread",
             "Main    : before running thread",
             "Thread 1: starting",
@@ -63,36 +76,33 @@ const EXAMPLES: &[ExampleCheck] = &[
         ordered: &[],
         exit_ok: true,
     },
+    // Only the order of the three "finishing" lines is left to chance.
     ExampleCheck {
         name: "multiple_threads",
         timeout_secs: 30,
-        required: &[
+        required: &[],
+        sequence: &[
             "Main    : create and start thread 0.",
-            "Main    : create and start thread 1.",
-            "Main    : create and start thread 2.",
             "Thread 0: starting",
+            "Main    : create and start thread 1.",
             "Thread 1: starting",
+            "Main    : create and start thread 2.",
             "Thread 2: starting",
-            "Thread 0: finishing",
-            "Thread 1: finishing",
-            "Thread 2: finishing",
             "Main    : before joining thread 0.",
-            "Main    : before joining thread 1.",
-            "Main    : before joining thread 2.",
             "Main    : thread 0 done",
+            "Main    : before joining thread 1.",
             "Main    : thread 1 done",
+            "Main    : before joining thread 2.",
             "Main    : thread 2 done",
         ],
         forbidden: &[],
         ordered: &[
-            ("Main    : create and start thread 0.", "Thread 0: starting"),
+            ("Main    : before joining thread 0.", "Thread 0: finishing"),
+            ("Main    : before joining thread 0.", "Thread 1: finishing"),
+            ("Main    : before joining thread 0.", "Thread 2: finishing"),
             ("Thread 0: finishing", "Main    : thread 0 done"),
             ("Thread 1: finishing", "Main    : thread 1 done"),
             ("Thread 2: finishing", "Main    : thread 2 done"),
-            (
-                "Main    : thread 0 done",
-                "Main    : before joining thread 1.",
-            ),
         ],
         exit_ok: true,
     },
@@ -107,7 +117,8 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing",
             "Thread 2: finishing",
         ],
-        forbidden: &["panicked"],
+        sequence: &[],
+        forbidden: &[],
         // Three workers: every task starts before any of them finishes.
         ordered: &[
             ("Thread 0: starting", "Thread 0: finishing"),
@@ -133,7 +144,8 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing unlocked update. Ending value is 1.",
         ],
-        forbidden: &["panicked", "Ending value is 2."],
+        sequence: &[],
+        forbidden: &["Ending value is 2."],
         // Both read before either writes: that is the lost update.
         ordered: &[
             ("Thread 1: starting update", "Thread 0: finishing update"),
@@ -159,7 +171,9 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Thread 1: finishing update",
             "Testing locked update. Ending value is 2.",
         ],
-        forbidden: &["panicked", "Ending value is 1.", "about to lock"],
+        sequence: &[],
+        // "about to lock" is the lock's DEBUG line: off at the default level.
+        forbidden: &["Ending value is 1.", "about to lock"],
         ordered: &[
             (
                 "Thread 0: finishing update",
@@ -185,6 +199,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "lock order: Thread-1 took db then cache; Thread-2 took cache then db",
             "Main    : the deadlocked threads are daemon threads; exiting",
         ],
+        sequence: &[],
         forbidden: &[
             "Thread-1: acquired both (not a deadlock after all)",
             "Thread-2: acquired both (not a deadlock after all)",
@@ -207,6 +222,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "acquired lock twice",
             "released twice: the RLock is free again",
         ],
+        sequence: &[],
         forbidden: &[],
         // "acquired lock twice" is the RLock's line: its first appearance
         // must come after the RLock header, so the Lock never printed it.
@@ -252,6 +268,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main    : all workers done",
             "peak connections in use: 3 (pool size 3)",
         ],
+        sequence: &[],
         forbidden: &[],
         ordered: &[
             ("worker-1: got a connection", "worker-1: released"),
@@ -284,6 +301,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "worker-2: finished",
             "Main    : all workers done",
         ],
+        sequence: &[],
         forbidden: &[],
         // Every "ready" before the action, the action before every
         // "working": so every "ready" comes before any "working".
@@ -313,6 +331,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main    : round 2: the user was late, the prompt was shown",
             "Main    : all done",
         ],
+        sequence: &[],
         forbidden: &[
             "Timer   : round 1: still there? Press Enter to continue",
             "Main    : round 1: too late, the prompt was already shown",
@@ -357,6 +376,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Main: produced 10, consumed 10",
             "Main: every message produced was consumed, in order",
         ],
+        sequence: &[],
         forbidden: &["Main: LOST MESSAGES"],
         ordered: &[
             (
@@ -385,6 +405,7 @@ const EXAMPLES: &[ExampleCheck] = &[
             "Consumer received shutdown. Exiting",
             "Main: every message produced was consumed, in order",
         ],
+        sequence: &[],
         forbidden: &["Main: LOST MESSAGES"],
         // The producer stops only after the event, the queue is shut down
         // only after the producer stopped, and the verdict comes last.
@@ -474,8 +495,22 @@ fn run_one(root: &Path, bin: &Path, check: &ExampleCheck) -> (Vec<String>, Vec<L
         );
         return (vec![problem], Vec::new());
     }
-    let mut child = match Command::new(bin)
-        .current_dir(root)
+    run_command(example_command(root, bin), check)
+}
+
+/// How an example is started: in the workspace root, with no input, and
+/// at the log level it has by default, whatever the caller's environment
+/// says (a `PYTHREADING_LOG=debug` left set would print DEBUG lines that
+/// the checks forbid).
+fn example_command(root: &Path, bin: &Path) -> Command {
+    let mut command = Command::new(bin);
+    command.current_dir(root).env_remove("PYTHREADING_LOG");
+    command
+}
+
+/// Runs `command` and returns the problems found and its output.
+fn run_command(mut command: Command, check: &ExampleCheck) -> (Vec<String>, Vec<Line>) {
+    let mut child = match command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -483,10 +518,8 @@ fn run_one(root: &Path, bin: &Path, check: &ExampleCheck) -> (Vec<String>, Vec<L
     {
         Ok(child) => child,
         Err(e) => {
-            return (
-                vec![format!("could not start {}: {e}", bin.display())],
-                Vec::new(),
-            );
+            let program = command.get_program().to_string_lossy().into_owned();
+            return (vec![format!("could not start {program}: {e}")], Vec::new());
         }
     };
     let stdout = child.stdout.take().map(|s| read_lines(s, "stdout"));
@@ -577,22 +610,36 @@ fn message(line: &str) -> &str {
     if is_log { &line[10..] } else { line }
 }
 
-/// Checks the output lines of an example against its `required`, `forbidden`
-/// and `ordered` lists; returns one message per failed check.
+/// Checks the output lines of an example against its `required`,
+/// `sequence`, `forbidden` and `ordered` lists (and
+/// [`EVERY_EXAMPLE_FORBIDS`]); returns one message per failed check.
 fn check_output(check: &ExampleCheck, lines: &[&str]) -> Vec<String> {
     let messages: Vec<&str> = lines.iter().map(|l| message(l)).collect();
     let first = |wanted: &str| messages.iter().position(|m| *m == wanted);
     let mut problems = Vec::new();
-    for wanted in check.required {
+    for wanted in check.required.iter().chain(check.sequence) {
         if first(wanted).is_none() {
             problems.push(format!("required line missing: `{wanted}`"));
         }
     }
-    for unwanted in check.forbidden {
-        if let Some(i) = first(unwanted) {
+    for pair in check.sequence.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if let (Some(i), Some(j)) = (first(a), first(b))
+            && i >= j
+        {
             problems.push(format!(
-                "forbidden line printed (output line {}): `{unwanted}`",
+                "out of sequence: `{b}` (output line {}) must come after `{a}` (output line {})",
+                j + 1,
                 i + 1
+            ));
+        }
+    }
+    for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
+        if let Some(i) = lines.iter().position(|line| line.contains(unwanted)) {
+            problems.push(format!(
+                "forbidden text `{unwanted}` printed (output line {}): `{}`",
+                i + 1,
+                lines[i]
             ));
         }
     }
@@ -619,6 +666,7 @@ mod tests {
         name: "test",
         timeout_secs: 1,
         required: &["Main    : start", "Thread 1: done"],
+        sequence: &[],
         forbidden: &["Thread 2: done"],
         ordered: &[("Main    : start", "Thread 1: done")],
         exit_ok: true,
@@ -682,7 +730,111 @@ mod tests {
         ];
         let problems = check_output(&CHECK, &out);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("forbidden line printed (output line 3)"));
+        assert!(problems[0].contains("forbidden text `Thread 2: done` printed (output line 3)"));
+    }
+
+    /// A sequence passes in its order, with other lines between, and fails
+    /// with a line missing or two lines swapped.
+    #[test]
+    fn sequence_must_come_in_order() {
+        let check = ExampleCheck {
+            sequence: &["Main    : one", "Main    : two", "Main    : three"],
+            ..CHECK
+        };
+        let mut out = vec![
+            "10:00:00: Main    : start",
+            "10:00:00: Main    : one",
+            "10:00:00: Thread 1: done",
+            "10:00:01: Main    : two",
+            "10:00:02: Main    : three",
+        ];
+        assert_eq!(check_output(&check, &out), Vec::<String>::new());
+
+        out.swap(1, 3);
+        let problems = check_output(&check, &out);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains(
+                "out of sequence: `Main    : two` (output line 2) must come after `Main    : one` (output line 4)"
+            ),
+            "{problems:?}"
+        );
+
+        out.remove(1);
+        let problems = check_output(&check, &out);
+        assert_eq!(problems, ["required line missing: `Main    : two`"]);
+    }
+
+    /// Forbidden text is a fragment: found inside a longer line, with or
+    /// without a timestamp, it fails the check.
+    #[test]
+    fn forbidden_fragment_anywhere_in_a_line() {
+        let check = ExampleCheck {
+            forbidden: &["about to lock", "Ending value is 2."],
+            ..CHECK
+        };
+        let passing = ["10:00:00: Main    : start", "10:00:01: Thread 1: done"];
+        assert!(check_output(&check, &passing).is_empty());
+        let out = [
+            "10:00:00: Main    : start",
+            "10:00:00: Thread 0 about to lock",
+            "10:00:01: Thread 1: done",
+            "10:00:02: Testing unlocked update. Ending value is 2.",
+        ];
+        let problems = check_output(&check, &out);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`about to lock` printed (output line 2)"));
+        assert!(problems[1].contains("`Ending value is 2.` printed (output line 4)"));
+    }
+
+    /// A panic fails every example, whichever hook reported it.
+    #[test]
+    fn a_panic_fails_every_example() {
+        for report in [
+            "thread 'main' panicked at examples/x.rs:1:2:",
+            "panicked at examples/x.rs:1:2:",
+        ] {
+            let out = [
+                "10:00:00: Main    : start",
+                report,
+                "10:00:01: Thread 1: done",
+            ];
+            let problems = check_output(&CHECK, &out);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("`panicked` printed (output line 2)"));
+        }
+    }
+
+    /// A whole run: a process that prints every required line but also a
+    /// forbidden fragment on stderr fails, though it exits with status 0.
+    #[cfg(unix)]
+    #[test]
+    fn a_forbidden_fragment_fails_a_run() {
+        let script = "echo '10:00:00: Main    : start'; \
+                      echo \"thread 'main' panicked at src/main.rs:1:1:\" >&2; \
+                      echo '10:00:01: Thread 1: done'";
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        let (problems, output) = run_command(command, &CHECK);
+        assert_eq!(output.len(), 3, "{output:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("`panicked` printed"), "{problems:?}");
+
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo 'Main    : start'; echo 'Thread 1: done'"]);
+        let (problems, _) = run_command(command, &CHECK);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// The examples run at their default log level, whatever the caller's
+    /// environment says.
+    #[test]
+    fn examples_run_without_the_callers_log_level() {
+        let command = example_command(Path::new("."), Path::new("example"));
+        let removed = command
+            .get_envs()
+            .any(|(name, value)| name == "PYTHREADING_LOG" && value.is_none());
+        assert!(removed, "PYTHREADING_LOG is passed on to the examples");
     }
 
     #[test]
@@ -707,14 +859,28 @@ mod tests {
                 check.name
             );
             assert!(check.timeout_secs > 0);
-            for (a, b) in check.ordered {
-                assert!(!check.forbidden.contains(a) && !check.forbidden.contains(b));
-            }
-            for wanted in check.required {
+            for (i, line) in check.sequence.iter().enumerate() {
                 assert!(
-                    !check.forbidden.contains(wanted),
-                    "`{wanted}` both required and forbidden"
+                    !check.sequence[..i].contains(line),
+                    "`{}`: `{line}` twice in its sequence",
+                    check.name
                 );
+            }
+            // A line that must appear cannot hold text that must not.
+            let wanted = check
+                .required
+                .iter()
+                .chain(check.sequence)
+                .chain(check.ordered.iter().flat_map(|(a, b)| [a, b]));
+            for line in wanted {
+                for unwanted in check.forbidden.iter().chain(EVERY_EXAMPLE_FORBIDS) {
+                    assert!(!unwanted.is_empty(), "an empty forbidden text");
+                    assert!(
+                        !line.contains(unwanted),
+                        "`{}`: `{line}` is wanted but holds forbidden `{unwanted}`",
+                        check.name
+                    );
+                }
             }
         }
     }

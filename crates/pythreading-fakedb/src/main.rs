@@ -12,11 +12,19 @@
 //! ran. `--svg FILE` also draws that timeline as a diagram.
 //!
 //! Exit status: 0 when the demo ran (the race losing updates is the demo
-//! working); 1 when it could not run or write the diagram, or when
-//! `fixrace` lost an update; 2 for wrong arguments.
+//! working); 1 when it could not run, write the diagram or write to
+//! stdout, or when `fixrace` lost an update; 2 for wrong arguments.
+//!
+//! A stdout whose reader has gone (`fakedb race | head -0`) is not an
+//! error: the program stops writing and exits quietly with the status it
+//! would have had, as ripgrep and other Unix filters do. Any other failure
+//! to write stdout (`fakedb race > /dev/full`, and `--help` or `--version`
+//! too) is one line on stderr and status 1. Nothing here panics on a
+//! failed write, to stdout or to stderr.
 
+use std::fmt::{self, Display, Formatter};
 use std::fs::File;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -83,18 +91,30 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(&error),
+    };
     let (mode, args) = match cli.command {
         Command::Race(args) => (Mode::Race, args),
         Command::FixRace(args) => (Mode::FixRace, args),
     };
     match demo(mode, &args) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("fakedb: error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => fail(message),
     }
+}
+
+/// What clap's own `Error::exit` does, but a help or version text that
+/// cannot be written is an error here, not a silent success.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    if error.use_stderr() {
+        // Wrong arguments: if stderr fails too, nothing is left to tell.
+        let _ = error.print();
+        return code;
+    }
+    stdout_written(error.print().and_then(|()| io::stdout().flush()), code)
 }
 
 /// Runs the demo and prints it; `Err` is the message for a failure.
@@ -110,53 +130,106 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     };
 
     // PYTHREADING_LOG may change the level, but --verbose has the last word.
-    logging::init_logging();
+    let mut logger = logging::builder();
     if args.verbose {
-        log::set_max_level(LevelFilter::Debug);
+        logger.filter_level(LevelFilter::Debug);
     }
+    // Err only if a logger is already installed, which nothing here does.
+    let _ = logger.try_init();
 
     let threads = usize::try_from(args.threads).map_err(|e| e.to_string())?;
     let report =
         run(mode, threads, Duration::from_millis(args.delay)).map_err(|e| e.to_string())?;
-    print_report(&report, args.no_table);
 
-    if let Some((path, mut file)) = svg {
-        file.write_all(report.timeline.to_svg().as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| cannot_write(path, &e))?;
-        println!("\nThe diagram is in {}.", path.display());
+    // The diagram is written before stdout, so that a closed stdout does not
+    // lose it; a diagram that cannot be written does not lose the verdict.
+    let drawn = svg.map(|(path, mut file)| {
+        let result = file
+            .write_all(report.timeline.to_svg().as_bytes())
+            .and_then(|()| file.flush());
+        (path, result)
+    });
+    let printed = Printed {
+        report: &report,
+        table: !args.no_table,
+        svg: match &drawn {
+            Some((path, Ok(()))) => Some(*path),
+            _ => None,
+        },
+    };
+    let written = {
+        let mut stdout = io::stdout().lock();
+        write!(stdout, "{printed}").and_then(|()| stdout.flush())
+    };
+
+    let mut code = ExitCode::SUCCESS;
+    if let Some((path, Err(error))) = &drawn {
+        code = fail(cannot_write(path, error));
     }
-
     if mode == Mode::FixRace && report.lost() != 0 {
-        eprintln!("fakedb: the locked update lost updates: this is a bug");
-        return Ok(ExitCode::FAILURE);
+        code = fail("the locked update lost updates: this is a bug");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(stdout_written(written, code))
+}
+
+/// The exit status once stdout has been written: `code` when it was, and
+/// also when its reader had gone (a closed pipe ends the program quietly);
+/// for any other error, a message and status 1.
+fn stdout_written(written: io::Result<()>, code: ExitCode) -> ExitCode {
+    match written {
+        Ok(()) => code,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(error) => fail(format_args!("cannot write to stdout: {error}")),
+    }
+}
+
+/// `fakedb: error: MESSAGE` on stderr, and status 1. A stderr that cannot
+/// be written loses the message, never panics.
+fn fail(message: impl Display) -> ExitCode {
+    let _ = writeln!(io::stderr(), "fakedb: error: {message}");
+    ExitCode::FAILURE
 }
 
 /// The message for a diagram that cannot be written to `path`.
-fn cannot_write(path: &Path, error: &std::io::Error) -> String {
+fn cannot_write(path: &Path, error: &io::Error) -> String {
     format!("cannot write the diagram to {}: {error}", path.display())
 }
 
-/// The verdict, an explanation, and the table.
-fn print_report(report: &Report, no_table: bool) {
-    println!();
-    println!("{report}");
-    match (report.mode, report.lost()) {
-        (Mode::Race, 0) => println!(
-            "This time no update was lost: the threads did not overlap. Try a longer --delay."
-        ),
-        (Mode::Race, _) => println!(
-            "Threads read the value before others wrote theirs back, then wrote over them."
-        ),
-        (Mode::FixRace, _) => println!(
-            "Each thread held the Lock from its read to its write: no other update came between."
-        ),
-    }
-    if !no_table {
-        println!();
-        println!("Timeline (time since the database was made):");
-        print!("{}", report.timeline);
+/// What goes to stdout: the verdict, an explanation, the table (unless
+/// `--no-table`) and where the diagram is (with `--svg`).
+#[derive(Debug)]
+struct Printed<'a> {
+    report: &'a Report,
+    table: bool,
+    svg: Option<&'a Path>,
+}
+
+impl Display for Printed<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let report = self.report;
+        writeln!(f)?;
+        writeln!(f, "{report}")?;
+        let explanation = match (report.mode, report.lost()) {
+            (Mode::Race, 0) => {
+                "This time no update was lost: the threads did not overlap. Try a longer --delay."
+            }
+            (Mode::Race, _) => {
+                "Threads read the value before others wrote theirs back, then wrote over them."
+            }
+            (Mode::FixRace, _) => {
+                "Each thread held the Lock from its read to its write: no other update came between."
+            }
+        };
+        writeln!(f, "{explanation}")?;
+        if self.table {
+            writeln!(f)?;
+            writeln!(f, "Timeline (time since the database was made):")?;
+            write!(f, "{}", report.timeline)?;
+        }
+        if let Some(path) = self.svg {
+            writeln!(f)?;
+            writeln!(f, "The diagram is in {}.", path.display())?;
+        }
+        Ok(())
     }
 }

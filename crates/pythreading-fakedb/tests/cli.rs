@@ -24,12 +24,25 @@ struct Output {
 
 /// Runs `fakedb` with `args`, killing it after [`DEADLINE`].
 fn fakedb(args: &[&str]) -> Output {
+    fakedb_with(args, &[], Stdio::piped())
+}
+
+/// Runs `fakedb` with `args`, the environment variables `env` and its
+/// stdout sent to `stdout`, killing it after [`DEADLINE`].
+/// `PYTHREADING_LOG` is unset unless `env` sets it.
+fn fakedb_with(args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Output {
+    fakedb_to(args, env, stdout, Stdio::piped())
+}
+
+/// [`fakedb_with`], its stderr sent to `stderr` as well.
+fn fakedb_to(args: &[&str], env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fakedb"))
         .args(args)
         .env_remove("PYTHREADING_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .expect("fakedb starts");
     let started = Instant::now();
@@ -52,12 +65,21 @@ fn fakedb(args: &[&str]) -> Output {
 fn messages(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
-        .filter_map(|line| {
-            let (time, message) = line.split_at_checked(10)?;
-            let b = time.as_bytes();
-            (b[2] == b':' && b[5] == b':' && time.ends_with(": ")).then_some(message)
-        })
+        .filter_map(|line| split_log_line(line).map(|(_, message)| message))
         .collect()
+}
+
+/// A line in the tutorial's format, `HH:MM:SS: message`, split into its
+/// time and its message; `None` for any other line.
+fn split_log_line(line: &str) -> Option<(&str, &str)> {
+    let (time, message) = line.split_at_checked(10)?;
+    let b = time.as_bytes();
+    let shape = (0..10).all(|i| match i {
+        2 | 5 | 8 => b[i] == b':',
+        9 => b[i] == b' ',
+        _ => b[i].is_ascii_digit(),
+    });
+    shape.then_some((&time[..8], message))
 }
 
 /// A wrong argument: exit status 2, a message on stderr containing every
@@ -286,4 +308,201 @@ fn svg_writes_a_diagram_with_a_lane_per_thread() {
         .filter(|n| n.attribute("class") == Some("lane"))
         .count();
     assert_eq!(lanes, 3);
+}
+
+/// Every line on stderr is one of the tutorial's log lines, byte for byte:
+/// the local time of day as `HH:MM:SS`, `: `, the message, `\n`. Nothing
+/// else (no level, no module, no UTC timestamp) is printed.
+#[test]
+fn log_lines_are_the_local_time_a_colon_and_the_message() {
+    let before = chrono::Local::now().format("%H:%M:%S").to_string();
+    let out = fakedb(&["race", "--delay", "10", "--no-table"]);
+    let after = chrono::Local::now().format("%H:%M:%S").to_string();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines: Vec<&str> = out.stderr.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), 6, "{out:?}");
+    for line in lines {
+        let text = line.strip_suffix('\n').expect("a whole line");
+        assert!(!text.contains('\r'), "{line:?}");
+        let (time, message) =
+            split_log_line(text).unwrap_or_else(|| panic!("not HH:MM:SS: message: {line:?}"));
+        assert!(!message.is_empty() && !message.starts_with(' '), "{line:?}");
+        // Local time, not UTC: between the clock readings around the run
+        // (unless the run crossed midnight).
+        if before <= after {
+            assert!(
+                before.as_str() <= time && time <= after.as_str(),
+                "{time} not within {before}..={after}"
+            );
+        }
+    }
+    assert_eq!(
+        messages(&out.stderr)[0],
+        "Testing unlocked update. Starting value is 0."
+    );
+}
+
+/// `PYTHREADING_LOG` sets the level, as the tutorial switches
+/// `logging.INFO` to `logging.DEBUG`; `--verbose` has the last word.
+#[test]
+fn pythreading_log_sets_the_level_and_verbose_overrides_it() {
+    let args = ["fixrace", "--delay", "5", "--no-table"];
+    let debug_line = |out: &Output| messages(&out.stderr).contains(&"Thread 0 has lock");
+
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "debug")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(debug_line(&out), "{out:?}");
+    assert_eq!(messages(&out.stderr).len(), out.stderr.lines().count());
+
+    // Level names in any case, as before.
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "DEBUG")], Stdio::piped());
+    assert!(debug_line(&out), "{out:?}");
+
+    let out = fakedb_with(&args, &[("PYTHREADING_LOG", "warn")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+
+    let mut verbose = args.to_vec();
+    verbose.push("--verbose");
+    let out = fakedb_with(&verbose, &[("PYTHREADING_LOG", "off")], Stdio::piped());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(debug_line(&out), "{out:?}");
+
+    // Unset: INFO, the tutorial's level.
+    let out = fakedb(&args);
+    assert!(!debug_line(&out), "{out:?}");
+    assert_eq!(messages(&out.stderr).len(), 6, "{out:?}");
+}
+
+/// Every kind of output the binary writes to stdout: the verdict, the
+/// table, the diagram's path, clap's help and version.
+#[cfg(unix)]
+const STDOUT_RUNS: &[&[&str]] = &[
+    &["race", "--delay", "5"],
+    &["fixrace", "--delay", "5", "--no-table"],
+    &["--help"],
+    &["race", "--help"],
+    &["--version"],
+];
+
+/// The lines of `stderr` that are not the demo's log lines.
+#[cfg(unix)]
+fn not_log_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| split_log_line(line).is_none())
+        .collect()
+}
+
+/// A stdout pipe whose reader is closed before `fakedb` starts, as in
+/// `fakedb race | head -0`: every write to it fails with EPIPE. Both ends
+/// are close-on-exec, so no other test's child can keep the reader open.
+#[cfg(unix)]
+fn closed_pipe() -> Stdio {
+    use rustix::pipe::{PipeFlags, pipe_with};
+    let (reader, writer) = pipe_with(PipeFlags::CLOEXEC).expect("a pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// Linux's `/dev/full`: every write fails with ENOSPC.
+#[cfg(target_os = "linux")]
+fn dev_full() -> Stdio {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens");
+    Stdio::from(full)
+}
+
+/// Runs `fakedb MODE --delay 5 --svg FILE`, its stdout sent to `stdout`:
+/// what it printed, and the diagram it drew (an error if none).
+#[cfg(unix)]
+fn run_with_svg(mode: &str, stdout: Stdio) -> (Output, std::io::Result<String>) {
+    let path = std::env::temp_dir().join(format!("fakedb-cli-{mode}-{}.svg", std::process::id()));
+    let args = [mode, "--delay", "5", "--svg", path.to_str().unwrap()];
+    let out = fakedb_with(&args, &[], stdout);
+    let svg = std::fs::read_to_string(&path);
+    std::fs::remove_file(&path).ok();
+    (out, svg)
+}
+
+/// A reader that went away is the end of the program, not an error: no
+/// message, no panic, and the status the run would have had (0 here).
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_program_quietly() {
+    for args in STDOUT_RUNS {
+        let out = fakedb_with(args, &[], closed_pipe());
+        assert_eq!(out.code, Some(0), "fakedb {args:?}: {out:?}");
+        assert!(
+            not_log_lines(&out.stderr).is_empty(),
+            "fakedb {args:?}: {out:?}"
+        );
+    }
+
+    // The diagram is still drawn: nothing the user asked for is lost.
+    let (out, svg) = run_with_svg("race", closed_pipe());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(not_log_lines(&out.stderr).is_empty(), "{out:?}");
+    assert!(svg.expect("the diagram was written").contains("<svg"));
+
+    // Wrong arguments are still wrong: clap's message, status 2.
+    let out = fakedb_with(&["race", "--threads", "0"], &[], closed_pipe());
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("0 is not in 1..=256"), "{out:?}");
+}
+
+/// Any other failure to write stdout is one line on stderr and status 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stdout_that_cannot_be_written_is_one_line_and_status_1() {
+    let message = "fakedb: error: cannot write to stdout: No space left on device (os error 28)";
+    for args in STDOUT_RUNS {
+        let out = fakedb_with(args, &[], dev_full());
+        assert_eq!(out.code, Some(1), "fakedb {args:?}: {out:?}");
+        assert_eq!(
+            not_log_lines(&out.stderr),
+            [message],
+            "fakedb {args:?}: {out:?}"
+        );
+    }
+
+    let (out, svg) = run_with_svg("fixrace", dev_full());
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(not_log_lines(&out.stderr), [message], "{out:?}");
+    assert!(svg.expect("the diagram was written").contains("<svg"));
+}
+
+/// A diagram that cannot be written is an error, but the demo ran: its
+/// verdict is still printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_diagram_that_cannot_be_written_does_not_hide_the_verdict() {
+    let out = fakedb(&["race", "--delay", "5", "--svg", "/dev/full"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        not_log_lines(&out.stderr),
+        [
+            "fakedb: error: cannot write the diagram to /dev/full: No space left on device (os error 28)"
+        ],
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("1 update lost."), "{out:?}");
+    assert!(!out.stdout.contains("The diagram is in"), "{out:?}");
+}
+
+/// With stderr unwritable too, the message is lost but the status is not,
+/// and nothing panics (a panic would exit 101).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_stderr_changes_nothing_but_the_message() {
+    for args in STDOUT_RUNS {
+        let out = fakedb_to(args, &[], dev_full(), dev_full());
+        assert_eq!(out.code, Some(1), "fakedb {args:?}: {out:?}");
+    }
+    let out = fakedb_to(&["race", "--delay", "5"], &[], closed_pipe(), dev_full());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = fakedb_to(&["race", "--threads", "0"], &[], dev_full(), dev_full());
+    assert_eq!(out.code, Some(2), "{out:?}");
 }
