@@ -600,6 +600,51 @@ mod tests {
     }
 
     #[test]
+    fn the_checkout_is_read_from_git() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-git-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@t",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .is_ok_and(|out| out.status.success())
+        };
+        if !git(&["init", "-q"]) {
+            eprintln!("git not found: the checkout was not read");
+            return;
+        }
+        for file in ["lib.rs", "BENCHMARKS.md"] {
+            std::fs::write(dir.join(file), "one\n").unwrap();
+        }
+        assert!(git(&["add", "."]) && git(&["commit", "-q", "-m", "one"]));
+        let clean = checkout(&dir).expect("a checkout");
+        assert_eq!(clean.commit.len(), 40, "{clean:?}");
+        assert!(clean.commit.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(clean.changed.is_empty(), "{clean:?}");
+
+        // The run's own output changed: still clean. An untracked file: clean.
+        std::fs::write(dir.join("BENCHMARKS.md"), "two\n").unwrap();
+        std::fs::write(dir.join("notes.txt"), "scratch\n").unwrap();
+        assert!(checkout(&dir).unwrap().changed.is_empty());
+        // A tracked source changed: dirty, and a full run refuses.
+        std::fs::write(dir.join("lib.rs"), "two\n").unwrap();
+        let dirty = checkout(&dir).unwrap();
+        assert_eq!(dirty.changed, ["lib.rs"]);
+        assert!(may_run(Mode::Full { allow_dirty: false }, Some(&dirty)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_dirty_tree_is_refused_for_a_full_run_only() {
         let porcelain = " M bench/src/report.rs\n M BENCHMARKS.md\nR  old.rs -> new.rs\n\
                          A  \"with space.rs\"\n M benchmarks.svg\n";
