@@ -1249,7 +1249,7 @@ fn deadlock_detection_section(page: &mut Page, inputs: &Inputs) {
 
 /// A criterion benchmark's id, as the first cell of its row.
 fn bench_cell(bench: &CriterionBench) -> String {
-    format!("`{}`", cell_text(&bench.full_id).replace('`', "'"))
+    cell_text(&format!("`{}`", bench.full_id.replace('`', "'")))
 }
 
 /// A criterion benchmark's median time per iteration; "—" without one.
@@ -1262,7 +1262,21 @@ fn median_cell(bench: Option<&CriterionBench>) -> String {
 
 /// Text made safe for a table cell: no `|`, no line breaks.
 fn cell_text(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    let text = text.replace('|', "\\|").replace(['\n', '\r'], " ");
+    // Outside code spans (between backticks), `<` would open an HTML tag
+    // and `*` emphasis: a label `Mutex<u64>, *m.lock() += 1` must read as
+    // written.
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 0 {
+                part.replace('<', "&lt;").replace('*', "\\*")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Inline code, fenced with enough backticks for its content.
@@ -1622,6 +1636,10 @@ mod tests {
     #[test]
     fn table_cells_stay_in_their_cell() {
         assert_eq!(cell_text("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            cell_text("Mutex<u64>, *m.lock() += 1 `Mutex<()>`"),
+            "Mutex&lt;u64>, \\*m.lock() += 1 `Mutex<()>`"
+        );
         assert_eq!(code("cargo xtask bench"), "`cargo xtask bench`");
         assert_eq!(code("echo `x`"), "`` echo `x` ``");
         assert_eq!(
