@@ -4,8 +4,10 @@
 Measures the workloads of ``bench/README.md`` that have a ``python``
 contender, using only the standard library (``threading``, ``queue`` and
 ``concurrent.futures``), and writes them as a results file in the JSON
-format of ``bench/src/records.rs``. ``cargo xtask bench`` runs it next to
-the Rust suite and puts both in one report; it can also be run alone::
+format of ``bench/src/records.rs``. ``cargo xtask bench`` runs it after
+the Rust suite, in a process of its own (its rounds are not interleaved
+with the Rust contenders', and the report says so), and puts both in one
+report; it can also be run alone::
 
     python3 bench/python/compare.py --out target/bench/python.json
     python3 bench/python/compare.py --quick --out python.json
@@ -413,6 +415,37 @@ def semaphore(plan, notes):
                        plan)
 
 
+def semaphore_contended(plan, notes):
+    """4 threads share a threading.Semaphore(2), each taking and giving back a unit.
+
+    Time per acquire + release, over every thread. Afterwards exactly the
+    2 units must be there to take, no more, no fewer.
+    """
+    threads, units = 4, 2
+
+    def batch(n):
+        sem = threading.Semaphore(units)
+        share = max(1, n // threads)
+
+        def work(_):
+            for _ in range(share):
+                with sem:
+                    pass
+
+        elapsed = run_together(work, threads)
+        taken = 0
+        while taken <= units and sem.acquire(blocking=False):
+            taken += 1
+        if taken != units:
+            raise CheckFailed("semaphore_contended: %d units left of %d"
+                              % (taken, units))
+        return elapsed / (threads * share)
+
+    return [timed_record("semaphore_contended",
+                         "threading.Semaphore(2), 4 threads (with)",
+                         rounds_of(batch, plan))]
+
+
 # --- queues, barrier, threads -------------------------------------------------
 
 
@@ -452,36 +485,48 @@ def queue_unbounded(plan, notes):
 
 
 def barrier(plan, notes):
-    """Rounds of Barrier(2).wait() between the main thread and one other."""
+    """Rounds of Barrier(2).wait() between the main thread and one other.
+
+    wait() returns each thread's index in its round; every round must have
+    exactly one index 0.
+    """
     def batch(n):
         b = threading.Barrier(2)
+        zeros = [0]
 
         def other():
-            for _ in range(n + 1):
-                b.wait()
+            zeros[0] = sum(b.wait() == 0 for _ in range(n + 1))
 
         thread = threading.Thread(target=other)
         thread.start()
-        b.wait()
+        mine = int(b.wait() == 0)
         start = perf_counter()
         for _ in range(n):
-            b.wait()
+            mine += b.wait() == 0
         elapsed = perf_counter() - start
         thread.join()
+        if mine + zeros[0] != n + 1:
+            raise CheckFailed("barrier: %d rounds of %d had index 0 once"
+                              % (mine + zeros[0], n + 1))
         return elapsed / n
 
     return [timed_record("barrier", "threading.Barrier(2)", rounds_of(batch, plan))]
 
 
 def thread_start_join(plan, notes):
-    """Starts a thread that does nothing and joins it, one at a time."""
+    """Starts a thread that counts itself and joins it, one at a time."""
     def batch(n):
+        ran = []
         start = perf_counter()
         for _ in range(n):
-            thread = threading.Thread(target=noop)
+            thread = threading.Thread(target=ran.append, args=(None,))
             thread.start()
             thread.join()
-        return (perf_counter() - start) / n
+        elapsed = perf_counter() - start
+        if len(ran) != n:
+            raise CheckFailed("thread_start_join: %d of %d threads ran"
+                              % (len(ran), n))
+        return elapsed / n
 
     return [timed_record("thread_start_join", "threading.Thread",
                          rounds_of(batch, plan))]
@@ -676,6 +721,7 @@ MEASURES = {
     "queue_bounded": queue_bounded,
     "queue_unbounded": queue_unbounded,
     "semaphore": semaphore,
+    "semaphore_contended": semaphore_contended,
     "barrier": barrier,
     "thread_start_join": thread_start_join,
     "timers": timers,

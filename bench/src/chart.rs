@@ -1,15 +1,21 @@
-//! The chart of `BENCHMARKS.md`: one grouped bar chart, drawn by `plotters`.
+//! The chart of `BENCHMARKS.md`: grouped bars, drawn by `plotters`.
 //!
-//! One group per workload's headline figure (two for the pool's latency:
-//! p50 and p99), one bar per peer, coloured by the peer's family. A bar's
-//! height is how many times faster pythreading is: the peer's figure
-//! divided by pythreading's (for the CPU-bound speed-up, where higher is
-//! better, pythreading's divided by the peer's). The Y axis is logarithmic,
-//! in whole decades, with a line at 1x: a bar rising above it is a workload
-//! where pythreading is faster, a bar hanging below it one where the peer
-//! is. A figure missing on either side is no bar.
+//! One group for every metric of every workload the page shows (its
+//! [`Workload::metrics`]), one bar per peer, coloured by the peer's family;
+//! a peer's second form (rayon's `par_iter` or `install`, a mutex holding
+//! its data: a contender id with a `/`) is a lighter bar of the same
+//! colour, beside the first. A bar's height is the peer's figure divided
+//! by pythreading's, for every metric where lower is better (times,
+//! threads, memory, lateness); for the CPU-bound speedup, where higher is
+//! better, pythreading's divided by the peer's. So above 1 pythreading
+//! does better, below 1 the peer does: the Y axis is logarithmic, in whole
+//! decades, with a line at 1x and the part below it shaded, so that a
+//! loss reads as one. A figure missing on either side is no bar, and so is
+//! a figure of different work ([`INCOMPARABLE`]).
 //!
-//! [`groups`] computes the bars from the records, [`draw_svg`] draws them.
+//! The groups are laid out in rows ([`rows`]), a workload never split
+//! between two. [`groups`] computes the bars from the records, [`losses`]
+//! lists the bars below 1x, [`draw_svg`] draws them.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,10 +25,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::records::Record;
-use crate::report::thousands;
+use crate::report::{WORKLOADS, Workload, family, thousands};
 
-/// The chart's size in pixels.
-pub const SIZE: (u32, u32) = (1200, 640);
+/// The chart's width in pixels; its height grows with its rows.
+pub const WIDTH: u32 = 1200;
 
 /// The peer families, in legend order, with their colours (Okabe–Ito, which
 /// stay distinct for the common kinds of colour blindness).
@@ -35,29 +41,21 @@ pub const FAMILIES: [(&str, RGBColor); 6] = [
     ("python", RGBColor(0xD5, 0x5E, 0x00)),
 ];
 
-/// The groups of the chart, in order: workload, metric, and the label under
-/// the group (two lines).
-const GROUPS: [(&str, &str, [&str; 2]); 15] = [
-    ("pool_round_trip", "time", ["pool", "round trip"]),
-    ("pool_latency", "p50", ["pool", "latency p50"]),
-    ("pool_latency", "p99", ["pool", "latency p99"]),
-    ("cpu_speedup", "speedup", ["CPU-bound", "speedup"]),
-    ("lock_uncontended", "time", ["Lock", "uncontended"]),
-    ("lock_contended", "time", ["Lock", "contended"]),
-    ("rlock_uncontended", "time", ["RLock", "uncontended"]),
-    ("rlock_contended", "time", ["RLock", "contended"]),
-    ("queue_bounded", "time", ["Queue", "bounded"]),
-    ("queue_unbounded", "time", ["Queue", "unbounded"]),
-    ("semaphore", "time", ["Semaphore", ""]),
-    ("barrier", "time", ["Barrier", ""]),
-    ("thread_start_join", "time", ["thread", "start + join"]),
-    ("timers", "memory", ["timers", "memory"]),
-    ("timers", "late_p99", ["timers", "late p99"]),
-];
-
 /// The metrics where a higher figure is better: their bars are
 /// pythreading's figure divided by the peer's.
 const HIGHER_IS_BETTER: [&str; 1] = ["speedup"];
+
+/// Figures that measure different work from pythreading's, so that their
+/// ratio means nothing: (workload, metric, contender). Python's CPU-bound
+/// pieces are sized by time, not by steps; its speedup compares, its
+/// times do not.
+pub const INCOMPARABLE: [(&str, &str, &str); 2] = [
+    ("cpu_speedup", "sequential", "python"),
+    ("cpu_speedup", "parallel", "python"),
+];
+
+/// At most this many groups in a row of the chart.
+pub const GROUPS_PER_ROW: usize = 12;
 
 /// The colour of a peer family's bars, if it is one of [`FAMILIES`].
 pub fn family_colour(family: &str) -> Option<RGBColor> {
@@ -67,22 +65,47 @@ pub fn family_colour(family: &str) -> Option<RGBColor> {
         .map(|(_, colour)| *colour)
 }
 
+/// The lighter colour of a family's second form: halfway to white.
+pub fn tint(colour: RGBColor) -> RGBColor {
+    let half = |c: u8| ((u16::from(c) + 255) / 2) as u8;
+    RGBColor(half(colour.0), half(colour.1), half(colour.2))
+}
+
 /// A colour as SVG writes it: `#RRGGBB`.
 pub fn hex(colour: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2)
 }
 
-/// One bar: a peer family, and how many times faster pythreading is.
+/// One bar: a peer, and how many times better pythreading does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
-    /// The peer's family (a name of [`FAMILIES`]).
+    /// The contender's id (`rayon`, `rayon/par_iter`, …).
+    pub contender: &'static str,
+    /// Its family (a name of [`FAMILIES`]).
     pub family: &'static str,
     /// The peer's figure ÷ pythreading's (inverted for speed-ups): above 1,
-    /// pythreading is faster.
+    /// pythreading does better.
     pub ratio: f64,
 }
 
-/// One group of bars: a workload's headline figure.
+impl Bar {
+    /// Whether this is a family's second form (drawn lighter).
+    pub fn second_form(&self) -> bool {
+        self.contender != self.family
+    }
+
+    /// The colour of the bar.
+    pub fn colour(&self) -> RGBColor {
+        let colour = family_colour(self.family).unwrap_or(BLACK);
+        if self.second_form() {
+            tint(colour)
+        } else {
+            colour
+        }
+    }
+}
+
+/// One group of bars: one metric of one workload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// The workload's id.
@@ -90,14 +113,17 @@ pub struct Group {
     /// The metric compared.
     pub metric: &'static str,
     /// The label under the group, in two lines (the second may be empty).
-    pub label: [&'static str; 2],
-    /// The bars of the peers that have a figure, in [`FAMILIES`] order.
+    pub label: [String; 2],
+    /// The bars of the peers that have a figure, in the workload's
+    /// contender order.
     pub bars: Vec<Bar>,
 }
 
-/// The chart's groups from every record of a run: a bar for each peer
-/// family with a figure where pythreading has one too. Every group is
-/// there, even without bars, so that groups keep their place.
+/// The chart's groups from every record of a run: one for every metric of
+/// every workload of [`WORKLOADS`], and in it a bar for each peer of the
+/// workload (a contender of a known family) with a figure where
+/// pythreading has one too. Every group is there, even without bars, so
+/// that groups keep their place.
 pub fn groups<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<Group> {
     let mut values: HashMap<(&str, &str, &str), f64> = HashMap::new();
     for record in records {
@@ -105,31 +131,93 @@ pub fn groups<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<Group> {
             .entry((&record.workload, &record.contender, &record.metric))
             .or_insert(record.value);
     }
-    GROUPS
+    let mut groups = Vec::new();
+    for workload in WORKLOADS {
+        for &metric in workload.metrics {
+            groups.push(group(workload, metric, &values));
+        }
+    }
+    groups
+}
+
+fn group(
+    workload: &'static Workload,
+    metric: &'static str,
+    values: &HashMap<(&str, &str, &str), f64>,
+) -> Group {
+    let id = workload.id;
+    let ours = values.get(&(id, "pythreading", metric)).copied();
+    let bars = workload
+        .contenders
         .iter()
-        .map(|&(workload, metric, label)| {
-            let ours = values.get(&(workload, "pythreading", metric)).copied();
-            let bars = FAMILIES
-                .iter()
-                .filter_map(|&(family, _)| {
-                    let peer = *values.get(&(workload, family, metric))?;
-                    let ours = ours?;
-                    let ratio = if HIGHER_IS_BETTER.contains(&metric) {
-                        ours / peer
-                    } else {
-                        peer / ours
-                    };
-                    (ratio.is_finite() && ratio > 0.0).then_some(Bar { family, ratio })
-                })
-                .collect();
-            Group {
-                workload,
-                metric,
-                label,
-                bars,
+        .filter_map(|&(contender, _)| {
+            let (family, _) = FAMILIES.iter().find(|(f, _)| *f == family(contender))?;
+            if INCOMPARABLE.contains(&(id, metric, contender)) {
+                return None;
             }
+            let peer = *values.get(&(id, contender, metric))?;
+            let ours = ours?;
+            let ratio = if HIGHER_IS_BETTER.contains(&metric) {
+                ours / peer
+            } else {
+                peer / ours
+            };
+            (ratio.is_finite() && ratio > 0.0).then_some(Bar {
+                contender,
+                family,
+                ratio,
+            })
         })
-        .collect()
+        .collect();
+    Group {
+        workload: id,
+        metric,
+        label: workload.chart_label(metric),
+        bars,
+    }
+}
+
+/// The groups split into the chart's rows: whole workloads, in order, at
+/// most [`GROUPS_PER_ROW`] groups a row (a workload of more metrics than
+/// that has a row of its own).
+pub fn rows(groups: &[Group]) -> Vec<&[Group]> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < groups.len() {
+        // The workload starting at `i` runs to `end`.
+        let end = groups[i..]
+            .iter()
+            .position(|g| g.workload != groups[i].workload)
+            .map_or(groups.len(), |n| i + n);
+        if end - start > GROUPS_PER_ROW && i > start {
+            rows.push(&groups[start..i]);
+            start = i;
+        }
+        i = end;
+    }
+    if start < groups.len() {
+        rows.push(&groups[start..]);
+    }
+    rows
+}
+
+/// The bars below 1x: where a peer did better than pythreading, worst
+/// first, each with its group.
+pub fn losses(groups: &[Group]) -> Vec<(&Group, &Bar)> {
+    let mut losses: Vec<(&Group, &Bar)> = groups
+        .iter()
+        .flat_map(|g| g.bars.iter().map(move |b| (g, b)))
+        .filter(|(_, b)| b.ratio < 1.0)
+        .collect();
+    losses.sort_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio));
+    losses
+}
+
+/// The chart's size in pixels for `groups`.
+pub fn size(groups: &[Group]) -> (u32, u32) {
+    let rows = rows(groups).len().max(1) as u32;
+    (WIDTH, HEADER + ROW * rows)
 }
 
 /// The Y axis: whole decades spanning every bar with a little room past
@@ -203,7 +291,7 @@ fn chart_error(e: impl fmt::Display) -> ChartError {
 pub fn draw_svg(groups: &[Group]) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size(groups)).into_drawing_area();
         draw(&root, groups)?;
         root.present().map_err(chart_error)?;
     }
@@ -212,8 +300,14 @@ pub fn draw_svg(groups: &[Group]) -> Result<String, ChartError> {
 
 const FONT: &str = "sans-serif";
 
-/// The height of the title and legend above the plot, in pixels.
-const HEADER: u32 = 96;
+/// The height of the title, the key and the legend above the rows.
+const HEADER: u32 = 128;
+
+/// The height of one row of groups.
+const ROW: u32 = 420;
+
+/// The shade below the 1x line, where the peer does better.
+const LOSS_SHADE: RGBColor = RGBColor(0xFB, 0xE3, 0xDF);
 
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -222,12 +316,38 @@ fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(chart_error)?;
     let (header, body) = root.split_vertically(HEADER);
     draw_header(&header, groups)?;
+    let range = y_range(groups);
+    // Bars of one width everywhere: the widest group decides.
+    let slots = groups
+        .iter()
+        .map(|g| g.bars.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let rows = rows(groups);
+    let mut rest = body;
+    for row in rows {
+        let (area, below) = rest.split_vertically(ROW);
+        draw_row(root, &area, row, range, slots)?;
+        rest = below;
+    }
+    Ok(())
+}
 
-    let (lo, hi) = y_range(groups);
+/// One row of groups, on its own axes; `range` is the whole chart's, so
+/// that a bar's height means the same in every row.
+fn draw_row<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
+    groups: &[Group],
+    (lo, hi): (f64, f64),
+    slots: usize,
+) -> Result<(), ChartError> {
     let n = groups.len().max(1) as f64;
-    let mut chart = ChartBuilder::on(&body)
+    let mut chart = ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(20)
+        .margin_top(8)
         .margin_bottom(6)
         .x_label_area_size(44)
         .y_label_area_size(84)
@@ -249,32 +369,31 @@ fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(chart_error)?;
 
-    // A light band behind every other group, so that groups read apart.
+    // Below the 1x line, where the peer does better, shaded; a light band
+    // behind every other group, so that groups read apart.
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(0.0, lo), (n, 1.0)],
+            LOSS_SHADE.filled(),
+        )))
+        .map_err(chart_error)?;
     chart
         .draw_series((0..groups.len()).filter(|i| i % 2 == 1).map(|i| {
             Rectangle::new(
                 [(i as f64, lo), (i as f64 + 1.0, hi)],
-                RGBColor(0xF2, 0xF2, 0xF2).filled(),
+                BLACK.mix(0.05).filled(),
             )
         }))
         .map_err(chart_error)?;
 
-    // Bars of one width everywhere, centred in their group; each rises
-    // from the 1x line, or hangs from it.
+    // Each bar rises from the 1x line, or hangs from it, centred in its
+    // group.
     let figure_colour = RGBColor(0x40, 0x40, 0x40);
-    let slots = groups
-        .iter()
-        .map(|g| g.bars.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
     let width = 0.8 / slots as f64;
     for (i, group) in groups.iter().enumerate() {
         let start = i as f64 + 0.5 - width * group.bars.len() as f64 / 2.0;
         for (k, bar) in group.bars.iter().enumerate() {
-            let Some(colour) = family_colour(bar.family) else {
-                continue;
-            };
+            let colour = bar.colour();
             let x0 = start + width * k as f64;
             // In pixels, so that a bar next to 1x keeps a visible sliver
             // of its colour (3 px) to tie it to its figure.
@@ -290,6 +409,13 @@ fn draw<DB: DrawingBackend>(
                 colour.filled(),
             ))
             .map_err(chart_error)?;
+            if bar.second_form() {
+                // An outline in the family's own colour, so that the
+                // lighter bar stands out from the background.
+                let outline = family_colour(bar.family).unwrap_or(BLACK);
+                root.draw(&Rectangle::new([(left, one), (right, end)], outline))
+                    .map_err(chart_error)?;
+            }
             // The figure, written along the bar: inside its outer end when
             // it fits (about 7 px a character), else past it.
             let (px, py) = ((left + right) / 2, end);
@@ -316,7 +442,7 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
-    // The 1x line: above it pythreading is faster.
+    // The 1x line: above it pythreading does better.
     chart
         .draw_series(LineSeries::new(
             [(0.0, 1.0), (n, 1.0)],
@@ -333,7 +459,7 @@ fn draw<DB: DrawingBackend>(
         for (line, text) in group.label.iter().enumerate() {
             if !text.is_empty() {
                 root.draw(&Text::new(
-                    *text,
+                    text.as_str(),
                     (px, py + 8 + 17 * line as i32),
                     label_style.clone(),
                 ))
@@ -344,8 +470,46 @@ fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The title, what a bar means, and the legend (the families that have a
-/// bar).
+/// One entry of the legend: its colour, its outline (for a second form),
+/// and its text.
+type LegendEntry = (RGBColor, Option<RGBColor>, String);
+
+/// The legend: each family that has a bar, and after it, lighter, its
+/// second forms that have one (`rayon par_iter/install`).
+pub fn legend(groups: &[Group]) -> Vec<(String, RGBColor)> {
+    legend_entries(groups)
+        .into_iter()
+        .map(|(colour, _, text)| (text, colour))
+        .collect()
+}
+
+fn legend_entries(groups: &[Group]) -> Vec<LegendEntry> {
+    let bars: Vec<&Bar> = groups.iter().flat_map(|g| &g.bars).collect();
+    let mut entries = Vec::new();
+    for (family, colour) in FAMILIES {
+        if bars.iter().any(|b| b.contender == family) {
+            entries.push((colour, None, family.to_owned()));
+        }
+        let mut forms: Vec<&str> = Vec::new();
+        for bar in bars
+            .iter()
+            .filter(|b| b.family == family && b.second_form())
+        {
+            let form = &bar.contender[family.len() + 1..];
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+        if !forms.is_empty() {
+            let text = format!("{family} {}", forms.join("/"));
+            entries.push((tint(colour), Some(colour), text));
+        }
+    }
+    entries
+}
+
+/// The title, what a bar means, and the legend (the contenders that have
+/// a bar), in as many lines as it needs.
 fn draw_header<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     groups: &[Group],
@@ -354,48 +518,71 @@ fn draw_header<DB: DrawingBackend>(
     let centre = Pos::new(HPos::Center, VPos::Top);
     let grey = BLACK.mix(0.7);
     area.draw(&Text::new(
-        "How many times faster pythreading is than each peer",
+        TITLE,
         (width as i32 / 2, 10),
         TextStyle::from((FONT, 22).into_font()).pos(centre),
     ))
     .map_err(chart_error)?;
-    area.draw(&Text::new(
-        "bar = peer's median ÷ pythreading's (CPU-bound speedup: pythreading's ÷ peer's); \
-         above the 1x line pythreading is faster, below it the peer is",
-        (width as i32 / 2, 40),
-        TextStyle::from((FONT, 14).into_font())
-            .color(&grey)
-            .pos(centre),
-    ))
-    .map_err(chart_error)?;
-
-    let present: Vec<(&str, RGBColor)> = FAMILIES
-        .iter()
-        .filter(|(family, _)| {
-            groups
-                .iter()
-                .flat_map(|g| &g.bars)
-                .any(|b| b.family == *family)
-        })
-        .copied()
-        .collect();
-    // Centred entries: a swatch, then the name (about 8 px a letter).
-    let entry_width = |family: &str| 16 + 6 + 8 * family.len() as i32 + 36;
-    let total: i32 = present.iter().map(|(f, _)| entry_width(f)).sum();
-    let mut x = width as i32 / 2 - total / 2;
-    for (family, colour) in present {
-        area.draw(&Rectangle::new([(x, 68), (x + 16, 84)], colour.filled()))
-            .map_err(chart_error)?;
+    for (line, text) in [
+        "bar = peer's figure ÷ pythreading's for every metric where lower is better (times, \
+         threads, memory, lateness); for the CPU-bound speedup, pythreading's ÷ the peer's",
+        "above the 1x line pythreading does better; in the shaded part below it the peer does; \
+         lighter bars: the peer's second form",
+    ]
+    .iter()
+    .enumerate()
+    {
         area.draw(&Text::new(
-            family,
-            (x + 22, 76),
-            TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+            *text,
+            (width as i32 / 2, 40 + 18 * line as i32),
+            TextStyle::from((FONT, 14).into_font())
+                .color(&grey)
+                .pos(centre),
         ))
         .map_err(chart_error)?;
-        x += entry_width(family);
+    }
+
+    // Centred lines of entries: a swatch, then the name (about 7 px a
+    // letter at this size).
+    let entries = legend_entries(groups);
+    let entry_width = |text: &str| 16 + 6 + 7 * text.chars().count() as i32 + 18;
+    let mut lines: Vec<Vec<&LegendEntry>> = vec![Vec::new()];
+    let mut used = 0;
+    for entry in &entries {
+        let w = entry_width(&entry.2);
+        if used + w > width as i32 - 40 && used > 0 {
+            lines.push(Vec::new());
+            used = 0;
+        }
+        used += w;
+        lines.last_mut().expect("a line").push(entry);
+    }
+    for (line, entries) in lines.iter().enumerate() {
+        let y = 92 + 22 * line as i32;
+        let total: i32 = entries.iter().map(|e| entry_width(&e.2)).sum();
+        let mut x = width as i32 / 2 - total / 2;
+        for &&(colour, outline, ref text) in entries {
+            let swatch = [(x, y - 8), (x + 16, y + 8)];
+            area.draw(&Rectangle::new(swatch, colour.filled()))
+                .map_err(chart_error)?;
+            if let Some(outline) = outline {
+                area.draw(&Rectangle::new(swatch, outline))
+                    .map_err(chart_error)?;
+            }
+            area.draw(&Text::new(
+                text.as_str(),
+                (x + 22, y),
+                TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(chart_error)?;
+            x += entry_width(text);
+        }
     }
     Ok(())
 }
+
+/// The chart's title.
+pub const TITLE: &str = "pythreading against each peer, on every metric of every workload";
 
 #[cfg(test)]
 mod tests {
@@ -414,42 +601,118 @@ mod tests {
         }
     }
 
+    fn bar(contender: &'static str, ratio: f64) -> Bar {
+        Bar {
+            contender,
+            family: family(contender),
+            ratio,
+        }
+    }
+
+    fn find<'a>(groups: &'a [Group], workload: &str, metric: &str) -> &'a Group {
+        groups
+            .iter()
+            .find(|g| g.workload == workload && g.metric == metric)
+            .unwrap_or_else(|| panic!("no group {workload} {metric}"))
+    }
+
+    #[test]
+    fn a_group_for_every_metric_of_every_workload() {
+        let groups = groups(&[]);
+        let expected: Vec<(&str, &str)> = WORKLOADS
+            .iter()
+            .flat_map(|w| w.metrics.iter().map(move |m| (w.id, *m)))
+            .collect();
+        let got: Vec<(&str, &str)> = groups.iter().map(|g| (g.workload, g.metric)).collect();
+        assert_eq!(got, expected);
+        // The timers' lateness, where a thread per timer can do better, is
+        // there with the rest.
+        for metric in [
+            "start", "threads", "memory", "late_p50", "late_p99", "late_max", "cancel",
+        ] {
+            find(&groups, "timers", metric);
+        }
+        assert_eq!(
+            find(&groups, "timers", "late_p50").label,
+            ["timers".to_owned(), "late p50".to_owned()]
+        );
+        assert_eq!(
+            find(&groups, "lock_contended", "time").label,
+            ["Lock".to_owned(), "contended".to_owned()]
+        );
+    }
+
     #[test]
     fn bars_are_peer_over_ours_and_speedups_inverted() {
         let records = [
             record("pool_round_trip", "pythreading", "time", 2.0),
             record("pool_round_trip", "rayon", "time", 5.0),
+            record("pool_round_trip", "rayon/par_iter", "time", 0.5),
             record("pool_round_trip", "python", "time", 0.0),
             record("cpu_speedup", "pythreading", "speedup", 1.9),
             record("cpu_speedup", "python", "speedup", 0.95),
+            record("cpu_speedup", "pythreading", "parallel", 1.0),
+            record("cpu_speedup", "rayon", "parallel", 1.1),
+            record("cpu_speedup", "python", "parallel", 9.0),
             record("barrier", "std", "time", 1.0),
             record("lock_uncontended", "mystery", "time", 1.0),
             record("lock_uncontended", "pythreading", "time", 1.0),
+            record("timers", "pythreading", "late_p50", 1e-3),
+            record("timers", "std", "late_p50", 0.2e-3),
         ];
         let groups = groups(&records);
-        assert_eq!(groups.len(), GROUPS.len());
         assert_eq!(
-            groups[0].bars,
-            [Bar {
-                family: "rayon",
-                ratio: 2.5
-            }]
+            find(&groups, "pool_round_trip", "time").bars,
+            [bar("rayon", 2.5), bar("rayon/par_iter", 0.25)]
         );
         assert_eq!(
-            groups[3].bars,
-            [Bar {
-                family: "python",
-                ratio: 2.0
-            }]
+            find(&groups, "cpu_speedup", "speedup").bars,
+            [bar("python", 2.0)]
         );
+        // Python's CPU-bound times are of different work: no bar.
+        assert_eq!(
+            find(&groups, "cpu_speedup", "parallel").bars,
+            [bar("rayon", 1.1)]
+        );
+        // A loss is a bar below 1.
+        assert_eq!(find(&groups, "timers", "late_p50").bars, [bar("std", 0.2)]);
         // No pythreading figure, no bar; unknown contenders are not drawn.
-        let barrier = groups.iter().find(|g| g.workload == "barrier").unwrap();
-        assert!(barrier.bars.is_empty());
-        let lock = groups
+        assert!(find(&groups, "barrier", "time").bars.is_empty());
+        assert!(find(&groups, "lock_uncontended", "time").bars.is_empty());
+
+        // The losses, worst first.
+        let losses: Vec<(&str, &str, f64)> = losses(&groups)
             .iter()
-            .find(|g| g.workload == "lock_uncontended")
-            .unwrap();
-        assert!(lock.bars.is_empty());
+            .map(|(g, b)| (g.workload, b.contender, b.ratio))
+            .collect();
+        assert_eq!(
+            losses,
+            [
+                ("timers", "std", 0.2),
+                ("pool_round_trip", "rayon/par_iter", 0.25)
+            ]
+        );
+        // A second form is lighter, and named in the legend after its family.
+        let par_iter = &find(&groups, "pool_round_trip", "time").bars[1];
+        assert!(par_iter.second_form());
+        assert_eq!(par_iter.colour(), tint(family_colour("rayon").unwrap()));
+        let legend: Vec<String> = legend(&groups).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(legend, ["rayon", "rayon par_iter", "std", "python"]);
+    }
+
+    #[test]
+    fn rows_keep_workloads_whole() {
+        let groups = groups(&[]);
+        let rows = rows(&groups);
+        assert!(rows.len() >= 2, "{}", rows.len());
+        assert_eq!(rows.iter().map(|r| r.len()).sum::<usize>(), groups.len());
+        for (i, row) in rows.iter().enumerate() {
+            assert!(row.len() <= GROUPS_PER_ROW, "row {i}: {}", row.len());
+            if let Some(next) = rows.get(i + 1) {
+                assert_ne!(row.last().unwrap().workload, next[0].workload);
+            }
+        }
+        assert_eq!(size(&groups), (WIDTH, HEADER + ROW * rows.len() as u32));
     }
 
     #[test]
@@ -458,11 +721,8 @@ mod tests {
         let group = |ratio| Group {
             workload: "w",
             metric: "time",
-            label: ["", ""],
-            bars: vec![Bar {
-                family: "python",
-                ratio,
-            }],
+            label: [String::new(), String::new()],
+            bars: vec![bar("python", ratio)],
         };
         let (lo, hi) = y_range(&[group(0.05), group(2345.0)]);
         assert!((lo - 0.01).abs() < 1e-12, "{lo}");

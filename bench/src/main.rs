@@ -10,10 +10,11 @@ use std::env;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pythreading_bench::report::{self, ReportArgs};
+use pythreading_bench::report::{self, Commit, ReportArgs};
 
 const USAGE: &str = "\
-usage: pythreading-bench report --results DIR --command COMMAND --markdown PATH --svg PATH [--elapsed SECONDS]
+usage: pythreading-bench report --results DIR --command COMMAND --markdown PATH --svg PATH
+                                [--elapsed SECONDS] [--commit HASH [--dirty]]
 
 Reads DIR/compare.json, DIR/python.json (optional) and DIR/criterion/ (optional),
 then writes the page to --markdown and the chart to --svg.
@@ -22,7 +23,10 @@ then writes the page to --markdown and the chart to --svg.
   --command COMMAND   the command that produced it, quoted on the page
   --markdown PATH     where to write the page (BENCHMARKS.md)
   --svg PATH          where to write the chart; the page links to it relative to itself
-  --elapsed SECONDS   how long the run took (optional)";
+  --elapsed SECONDS   how long the run took (optional)
+  --commit HASH       the commit measured (`git rev-parse HEAD` when the run started;
+                      optional: without it the page says the commit was not recorded)
+  --dirty             the working tree had uncommitted changes to tracked files";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -78,12 +82,21 @@ fn parse(args: &[String]) -> Result<Command, String> {
     let mut markdown = None;
     let mut svg = None;
     let mut elapsed = None;
+    let mut commit = None;
+    let mut dirty = false;
     let mut i = 0;
     while i < rest.len() {
         let arg = &rest[i];
         i += 1;
         if arg == "-h" || arg == "--help" {
             return Ok(Command::Help);
+        }
+        if arg == "--dirty" {
+            if dirty {
+                return Err("`--dirty` given twice".to_owned());
+            }
+            dirty = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
@@ -95,6 +108,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             "--markdown" => &mut markdown,
             "--svg" => &mut svg,
             "--elapsed" => &mut elapsed,
+            "--commit" => &mut commit,
             _ if flag.starts_with('-') => return Err(format!("unknown flag `{flag}`")),
             _ => return Err(format!("unexpected argument `{arg}`")),
         };
@@ -126,12 +140,21 @@ fn parse(args: &[String]) -> Result<Command, String> {
             }
         },
     };
+    let commit = match commit {
+        Some(hash) if hash.trim().is_empty() || hash.contains(char::is_whitespace) => {
+            return Err(format!("`--commit` takes a commit hash, not `{hash}`"));
+        }
+        Some(hash) => Some(Commit { hash, dirty }),
+        None if dirty => return Err("`--dirty` says of which commit: give `--commit`".to_owned()),
+        None => None,
+    };
     Ok(Command::Report(ReportArgs {
         results: PathBuf::from(required(results, "--results")?),
         command: required(command, "--command")?,
         markdown: PathBuf::from(required(markdown, "--markdown")?),
         svg: PathBuf::from(required(svg, "--svg")?),
         elapsed,
+        commit,
     }))
 }
 
@@ -155,6 +178,8 @@ mod tests {
             "--svg=benchmarks.svg",
             "--elapsed",
             "61.5",
+            "--dirty",
+            "--commit=2bbdb80c",
         ]))
         .unwrap();
         assert_eq!(
@@ -165,6 +190,10 @@ mod tests {
                 markdown: "BENCHMARKS.md".into(),
                 svg: "benchmarks.svg".into(),
                 elapsed: Some(61.5),
+                commit: Some(Commit {
+                    hash: "2bbdb80c".into(),
+                    dirty: true,
+                }),
             })
         );
     }
@@ -194,6 +223,11 @@ mod tests {
             ),
             (vec!["report", "stray"], "unexpected argument"),
             (vec!["report", "--svg", "a", "--svg", "b"], "given twice"),
+            (
+                vec!["report", "--dirty", "--dirty"],
+                "`--dirty` given twice",
+            ),
+            (vec!["report", "--commit", ""], "takes a commit hash"),
         ] {
             let err = parse(&args(&bad)).unwrap_err();
             assert!(err.contains(expected), "{bad:?}: {err}");
@@ -201,6 +235,28 @@ mod tests {
         let mut bad_elapsed = args(&full);
         bad_elapsed.extend(args(&["--elapsed", "-3"]));
         assert!(parse(&bad_elapsed).unwrap_err().contains("--elapsed"));
+        let mut dirty_alone = args(&full);
+        dirty_alone.push("--dirty".to_owned());
+        assert!(parse(&dirty_alone).unwrap_err().contains("give `--commit`"));
+        let mut blank_commit = args(&full);
+        blank_commit.extend(args(&["--commit", "a b"]));
+        assert!(
+            parse(&blank_commit)
+                .unwrap_err()
+                .contains("takes a commit hash")
+        );
+        let mut commit = args(&full);
+        commit.extend(args(&["--commit", "abc"]));
+        match parse(&commit).unwrap() {
+            Command::Report(r) => assert_eq!(
+                r.commit,
+                Some(Commit {
+                    hash: "abc".into(),
+                    dirty: false
+                })
+            ),
+            Command::Help => panic!("not help"),
+        }
         assert_eq!(parse(&args(&["--help"])).unwrap(), Command::Help);
     }
 }

@@ -2,7 +2,7 @@
 //! [`Results`] file of JSON.
 //!
 //! Three programs write these files and one reads them: the comparison
-//! suite (`benches/compare.rs`) for pythreading and its Rust peers, the
+//! suite (`benches/compare/`) for pythreading and its Rust peers, the
 //! Python script (`python/compare.py`, standard library only) for
 //! CPython's `threading`, `queue` and `concurrent.futures`, and
 //! `cargo xtask bench` for the criterion benches of every crate. The

@@ -36,34 +36,87 @@ pub struct Workload {
     pub title: &'static str,
     /// What one operation is, in one line.
     pub operation: &'static str,
-    /// Its metrics, one column each, in order.
+    /// Its metrics, one column each, in order. The chart has a group for
+    /// every one of them.
     pub metrics: &'static [&'static str],
     /// The metrics that get a "vs pythreading" column (times only).
     pub compared: &'static [&'static str],
     /// Its contenders, in row order, with the label shown when a contender
     /// has no record (a record's own label wins).
     pub contenders: &'static [(&'static str, &'static str)],
+    /// The label under its groups in the chart, in two lines. A workload
+    /// of several metrics shows the metric as the second line instead.
+    pub chart: [&'static str; 2],
+}
+
+impl Workload {
+    /// The two lines under `metric`'s group in the chart.
+    pub fn chart_label(&self, metric: &'static str) -> [String; 2] {
+        if self.metrics.len() == 1 {
+            self.chart.map(str::to_owned)
+        } else {
+            [self.chart[0].to_owned(), metric_header(metric)]
+        }
+    }
+}
+
+/// The family of a contender id: the peer it is, whichever form of it.
+/// A contender id is a family (`rayon`), or a family, `/` and the form
+/// (`rayon/par_iter`: rayon, as its users write a batch).
+pub fn family(contender: &str) -> &str {
+    contender.split('/').next().unwrap_or(contender)
 }
 
 const POOL: &[(&str, &str)] = &[
-    ("pythreading", "pythreading `ThreadPoolExecutor`"),
+    (
+        "pythreading",
+        "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
+    ),
     ("rayon", "rayon `spawn` + channel"),
+    ("rayon/par_iter", "rayon `par_iter().map().sum()`"),
     ("threadpool", "threadpool `execute` + channel"),
     ("std", "`std::thread::spawn` per task + `join`"),
     ("python", "Python `ThreadPoolExecutor`"),
 ];
 
+const LATENCY: &[(&str, &str)] = &[
+    (
+        "pythreading",
+        "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
+    ),
+    ("rayon", "rayon `spawn` + channel"),
+    ("rayon/install", "rayon `install`"),
+    ("threadpool", "threadpool `execute` + channel"),
+    ("std", "`std::thread::spawn` + `join`"),
+    ("python", "Python `ThreadPoolExecutor`"),
+];
+
 const LOCK: &[(&str, &str)] = &[
     ("pythreading", "pythreading `Lock`"),
-    ("parking_lot", "parking_lot `Mutex`"),
-    ("std", "std `Mutex`"),
+    ("parking_lot", "parking_lot `Mutex<()>` beside the count"),
+    ("parking_lot/data", "parking_lot `Mutex<u64>`"),
+    ("std", "std `Mutex<()>` beside the count"),
+    ("std/data", "std `Mutex<u64>`"),
     ("python", "Python `threading.Lock`"),
 ];
 
 const RLOCK: &[(&str, &str)] = &[
     ("pythreading", "pythreading `RLock`"),
-    ("parking_lot", "parking_lot `ReentrantMutex`"),
+    (
+        "parking_lot",
+        "parking_lot `ReentrantMutex<()>` beside the count",
+    ),
+    (
+        "parking_lot/data",
+        "parking_lot `ReentrantMutex<Cell<u64>>`",
+    ),
     ("python", "Python `threading.RLock`"),
+];
+
+const SEMAPHORE: &[(&str, &str)] = &[
+    ("pythreading", "pythreading `Semaphore`"),
+    ("std", "std `Mutex` + `Condvar`, by hand"),
+    ("python", "Python `threading.Semaphore`"),
 ];
 
 const TIME: &[&str] = &["time"];
@@ -74,57 +127,81 @@ pub const WORKLOADS: &[Workload] = &[
         id: "pool_round_trip",
         title: "Pool round trip",
         operation: "100,000 no-op tasks submitted to a pool of 2 workers, then every result \
-                    collected; time per task (`std`: a thread per task, on fewer tasks).",
+                    collected and summed; time per task (`std`: a thread per task, on fewer \
+                    tasks). `rayon par_iter` is the same batch as a rayon user writes it, \
+                    `(0..n).into_par_iter().map(..).sum()`: rayon splits the range into a few \
+                    jobs instead of a task per item.",
         metrics: TIME,
         compared: TIME,
         contenders: POOL,
+        chart: ["pool", "round trip"],
     },
     Workload {
         id: "pool_latency",
         title: "Pool latency",
         operation: "one no-op task submitted to an idle pool of 2 workers and waited for, each \
-                    round trip timed alone; p50 and p99 over every round trip.",
+                    round trip timed alone; p50 and p99 over every round trip. `rayon install` \
+                    is rayon's own way to run one closure on the pool and wait for its value.",
         metrics: &["p50", "p99"],
         compared: &["p50", "p99"],
-        contenders: POOL,
+        contenders: LATENCY,
+        chart: ["pool latency", ""],
     },
     Workload {
         id: "cpu_speedup",
         title: "CPU-bound speedup",
         operation: "4 equal pieces of pure arithmetic on 2 workers, against the same 4 run one \
-                    after the other; speedup = sequential ÷ parallel (2x at best on 2 workers).",
+                    after the other; speedup = sequential ÷ parallel (2x at best on 2 workers). \
+                    The Rust contenders share one sequential time per round. Python's pieces are \
+                    sized by time (pure-Python arithmetic is far slower), so its sequential and \
+                    parallel times are not comparable with the Rust ones; its speedup is.",
         metrics: &["speedup", "sequential", "parallel"],
         compared: &[],
         contenders: &[
-            ("pythreading", "pythreading `ThreadPoolExecutor`"),
-            ("rayon", "rayon `spawn`"),
-            ("threadpool", "threadpool `execute`"),
+            (
+                "pythreading",
+                "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
+            ),
+            ("rayon", "rayon `spawn` + channel"),
+            ("rayon/par_iter", "rayon `par_iter().map().sum()`"),
+            ("threadpool", "threadpool `execute` + channel"),
             ("python", "Python `ThreadPoolExecutor`"),
         ],
+        chart: ["CPU-bound", ""],
     },
     Workload {
         id: "lock_uncontended",
         title: "Lock, uncontended",
-        operation: "acquire + release, one thread.",
+        operation: "acquire, add one to a count, release, one thread. Every contender guards \
+                    the same count: pythreading's locks hold no data (as Python's), so the \
+                    count sits beside the lock; each Rust mutex runs twice, as a lock of `()` \
+                    beside the count (the same work), and holding the count itself, \
+                    `*m.lock() += 1`, as its users write it.",
         metrics: TIME,
         compared: TIME,
         contenders: LOCK,
+        chart: ["Lock", "uncontended"],
     },
     Workload {
         id: "lock_contended",
         title: "Lock, contended",
-        operation: "2 threads increment one counter under the lock; wall time per increment.",
+        operation: "2 threads increment one counter under the lock; wall time per increment. \
+                    Every contender guards the same count, as in the uncontended workload.",
         metrics: TIME,
         compared: TIME,
         contenders: LOCK,
+        chart: ["Lock", "contended"],
     },
     Workload {
         id: "rlock_uncontended",
         title: "RLock, uncontended",
-        operation: "acquire + release, one thread.",
+        operation: "acquire, add one to a count, release, one thread. parking_lot's \
+                    `ReentrantMutex` runs with `()` beside the count, and holding it in a \
+                    `Cell` (a reentrant guard lends only `&`), as its users write it.",
         metrics: TIME,
         compared: TIME,
         contenders: RLOCK,
+        chart: ["RLock", "uncontended"],
     },
     Workload {
         id: "rlock_contended",
@@ -133,11 +210,14 @@ pub const WORKLOADS: &[Workload] = &[
         metrics: TIME,
         compared: TIME,
         contenders: RLOCK,
+        chart: ["RLock", "contended"],
     },
     Workload {
         id: "queue_bounded",
         title: "Queue, bounded",
-        operation: "1 producer, 1 consumer, capacity 1024; time per item.",
+        operation: "1 producer, 1 consumer, capacity 1024; time per item. The consumer of a \
+                    channel takes the items through its iterator, which ends when the sender \
+                    is dropped; a `Queue`'s `get`s them one by one, as many as were put.",
         metrics: TIME,
         compared: TIME,
         contenders: &[
@@ -146,11 +226,12 @@ pub const WORKLOADS: &[Workload] = &[
             ("std", "std `mpsc::sync_channel(1024)`"),
             ("python", "Python `queue.Queue(1024)`"),
         ],
+        chart: ["Queue", "bounded"],
     },
     Workload {
         id: "queue_unbounded",
         title: "Queue, unbounded",
-        operation: "1 producer, 1 consumer, unbounded; time per item.",
+        operation: "1 producer, 1 consumer, unbounded; time per item, taken as above.",
         metrics: TIME,
         compared: TIME,
         contenders: &[
@@ -159,23 +240,35 @@ pub const WORKLOADS: &[Workload] = &[
             ("std", "std `mpsc::channel()`"),
             ("python", "Python `queue.Queue()`"),
         ],
+        chart: ["Queue", "unbounded"],
     },
     Workload {
         id: "semaphore",
         title: "Semaphore",
-        operation: "acquire + release, one thread.",
+        operation: "acquire + release of a semaphore of 1, one thread. The std semaphore is a \
+                    count under a `Mutex` and a `Condvar`, notified only when a thread sleeps \
+                    on it, as its users write it.",
         metrics: TIME,
         compared: TIME,
-        contenders: &[
-            ("pythreading", "pythreading `Semaphore`"),
-            ("std", "std `Mutex` + `Condvar`, by hand"),
-            ("python", "Python `threading.Semaphore`"),
-        ],
+        contenders: SEMAPHORE,
+        chart: ["Semaphore", "uncontended"],
+    },
+    Workload {
+        id: "semaphore_contended",
+        title: "Semaphore, contended",
+        operation: "4 threads share a semaphore of 2 units, each taking a unit and giving it \
+                    back; wall time per acquire + release. Every holder checks that at most 2 \
+                    are inside at once.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: SEMAPHORE,
+        chart: ["Semaphore", "contended"],
     },
     Workload {
         id: "barrier",
         title: "Barrier",
-        operation: "one round of `wait` between 2 threads.",
+        operation: "one round of `wait` between 2 threads; every round must have exactly one \
+                    leader.",
         metrics: TIME,
         compared: TIME,
         contenders: &[
@@ -183,11 +276,12 @@ pub const WORKLOADS: &[Workload] = &[
             ("std", "`std::sync::Barrier`"),
             ("python", "Python `threading.Barrier`"),
         ],
+        chart: ["Barrier", ""],
     },
     Workload {
         id: "thread_start_join",
         title: "Thread start + join",
-        operation: "start a thread that does nothing, then join it.",
+        operation: "start a thread that adds one to a shared count, then join it.",
         metrics: TIME,
         compared: TIME,
         contenders: &[
@@ -195,15 +289,18 @@ pub const WORKLOADS: &[Workload] = &[
             ("std", "`std::thread::spawn`"),
             ("python", "Python `threading.Thread`"),
         ],
+        chart: ["thread", "start + join"],
     },
     Workload {
         id: "timers",
         title: "Timers",
         operation: "10,000 timers started at once (2,000 in a quick run), each recording when it \
                     fired, in a child process of its own: the time to start them all, the extra \
-                    threads at the peak, the peak memory added, and how late they fired.",
+                    threads at the peak, the peak memory added, how late they fired, and the \
+                    time to cancel as many pending ones (not measured for Python, whose 10,000 \
+                    threads would have to be started again).",
         metrics: &[
-            "start", "threads", "memory", "late_p50", "late_p99", "late_max",
+            "start", "threads", "memory", "late_p50", "late_p99", "late_max", "cancel",
         ],
         compared: &[],
         contenders: &[
@@ -211,6 +308,7 @@ pub const WORKLOADS: &[Workload] = &[
             ("std", "std: a thread per timer on a `Condvar`"),
             ("python", "Python `threading.Timer`"),
         ],
+        chart: ["timers", ""],
     },
 ];
 
@@ -368,32 +466,48 @@ impl Bound {
     }
 }
 
-/// The targets of the project, checked against a run.
+/// The contenders one side of a ratio target may take, each with how the
+/// figure names it; the side's figure is the best (lowest) of theirs.
+type Side<'a> = &'a [(&'a str, &'a str)];
+
+/// pythreading, as one side of a ratio target.
+const OURS: Side<'static> = &[("pythreading", "pythreading")];
+
+/// The targets of the project, as set in `docs/performance-notes.md`,
+/// checked against a run.
 pub fn targets(inputs: &Inputs) -> Vec<Target> {
     let index = Index::new(inputs);
     let python_missing = inputs.python.is_none();
 
-    // A ratio of two contenders' times: `num`'s ÷ `den`'s. Each is an id
-    // and how the figure names it.
-    let ratio = |name: &str, workload: &str, num: (&str, &str), den: (&str, &str), bound| match (
-        index.value(workload, num.0, "time"),
-        index.value(workload, den.0, "time"),
-    ) {
-        (Some(n), Some(d)) if d > 0.0 => check(name, n / d, bound, |shown| {
-            format!(
-                "{shown} ({} {} ÷ {} {})",
-                num.1,
-                format_value(n, Unit::Seconds),
-                den.1,
-                format_value(d, Unit::Seconds),
-            )
-        }),
-        _ if python_missing && (num.0 == "python" || den.0 == "python") => {
-            not_measured(name, "not measured (python3 was not found)".to_owned())
-        }
-        _ => not_measured(name, "—".to_owned()),
+    // A ratio of two sides' `metric` (a time): `num`'s ÷ `den`'s.
+    let ratio =
+        |name: &str, workload: &str, metric: &str, num: Side<'_>, den: Side<'_>, bound| match (
+            best(&index, workload, metric, num),
+            best(&index, workload, metric, den),
+        ) {
+            (Some((n, num)), Some((d, den))) if d > 0.0 => check(name, n / d, bound, |shown| {
+                format!(
+                    "{shown} ({num} {} ÷ {den} {})",
+                    format_value(n, Unit::Seconds),
+                    format_value(d, Unit::Seconds),
+                )
+            }),
+            _ if python_missing && num.iter().chain(den).any(|(id, _)| *id == "python") => {
+                not_measured(name, "not measured (python3 was not found)".to_owned())
+            }
+            _ => not_measured(name, "—".to_owned()),
+        };
+    // One of pythreading's own figures against a bound.
+    let figure = |name: &str, workload: &str, metric: &str, unit: Unit, bound: Bound| match index
+        .value(workload, "pythreading", metric)
+    {
+        Some(v) => Target {
+            name: name.to_owned(),
+            measured: format_value(v, unit),
+            verdict: bound.verdict(v),
+        },
+        None => not_measured(name, "—".to_owned()),
     };
-    let ours = ("pythreading", "pythreading");
 
     // The CPU-bound speed-up, Python's beside it.
     let python_speedup = match index.value("cpu_speedup", "python", "speedup") {
@@ -409,61 +523,133 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
         None => not_measured(name, format!("— ({python_speedup})")),
     };
 
-    // Timers on a handful of threads.
     let count = if inputs.quick() {
         "2,000 timers (a quick run)"
     } else {
         "10,000 timers"
     };
-    let name = format!("{count} on a handful of threads: at most 8 extra threads");
-    let timers = match index.value("timers", "pythreading", "threads") {
-        Some(threads) => Target {
-            name,
-            measured: format!("{} threads", format_value(threads, Unit::Count)),
-            verdict: Bound::AtMost(8.0).verdict(threads),
-        },
-        None => not_measured(&name, "—".to_owned()),
-    };
+    let mut threads = figure(
+        &format!("{count} on a handful of threads: at most 8 extra threads"),
+        "timers",
+        "threads",
+        Unit::Count,
+        Bound::AtMost(8.0),
+    );
+    if threads.verdict != Verdict::NotMeasured {
+        threads.measured.push_str(" threads");
+    }
+    let parking_lot: Side<'_> = &[
+        ("parking_lot", "parking_lot `Mutex<()>`"),
+        ("parking_lot/data", "parking_lot `Mutex<u64>`"),
+    ];
+    let crossbeam: Side<'_> = &[("crossbeam", "crossbeam")];
+    let within =
+        |name, workload, peer| ratio(name, workload, "time", OURS, peer, Bound::AtMost(1.5));
 
-    vec![
-        ratio(
-            "Pool round trip: at least 1.0x rayon (rayon's time ÷ ours)",
-            "pool_round_trip",
-            ("rayon", "rayon"),
-            ours,
-            Bound::AtLeast(1.0),
+    let mut targets: Vec<Target> = [
+        (
+            "Pool round trip: at least 1.0x rayon `spawn` + channel (rayon's time ÷ ours; a \
+             task per item, as ours)",
+            &[("rayon", "rayon `spawn` + channel")][..],
+            1.0,
         ),
-        ratio(
+        (
+            "Pool round trip: at least 1.0x threadpool (threadpool's time ÷ ours)",
+            &[("threadpool", "threadpool")],
+            1.0,
+        ),
+        (
             "Pool round trip: at least 50x Python (Python's time ÷ ours)",
+            &[("python", "Python")],
+            50.0,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, peer, at_least)| {
+        ratio(
+            name,
             "pool_round_trip",
-            ("python", "Python"),
-            ours,
-            Bound::AtLeast(50.0),
+            "time",
+            peer,
+            OURS,
+            Bound::AtLeast(at_least),
+        )
+    })
+    .collect();
+    targets.extend([
+        ratio(
+            "Pool latency: p50 at most a tenth of rayon's (rayon's p50 ÷ ours at least 10x; \
+             the faster of `spawn` + channel and `install`)",
+            "pool_latency",
+            "p50",
+            &[
+                ("rayon", "rayon `spawn` + channel"),
+                ("rayon/install", "rayon `install`"),
+            ],
+            OURS,
+            Bound::AtLeast(10.0),
         ),
         speedup,
-        ratio(
-            "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's)",
+        within(
+            "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's, the faster \
+             of its two forms)",
             "lock_uncontended",
-            ours,
-            ("parking_lot", "parking_lot"),
-            Bound::AtMost(1.5),
+            parking_lot,
         ),
-        ratio(
+        within(
+            "Lock, contended: at most 1.5x parking_lot (our time ÷ parking_lot's, the faster of \
+             its two forms)",
+            "lock_contended",
+            parking_lot,
+        ),
+        within(
             "Queue, bounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
             "queue_bounded",
-            ours,
-            ("crossbeam", "crossbeam"),
-            Bound::AtMost(1.5),
+            crossbeam,
         ),
-        ratio(
+        within(
             "Queue, unbounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
             "queue_unbounded",
-            ours,
-            ("crossbeam", "crossbeam"),
-            Bound::AtMost(1.5),
+            crossbeam,
         ),
-        timers,
-    ]
+        ratio(
+            "Barrier: at most half of `std::sync::Barrier` (our time ÷ std's at most 0.5x)",
+            "barrier",
+            "time",
+            OURS,
+            &[("std", "std")],
+            Bound::AtMost(0.5),
+        ),
+        threads,
+        figure(
+            &format!("{count}: at most 20 MB of memory added"),
+            "timers",
+            "memory",
+            Unit::Bytes,
+            Bound::AtMost(20e6),
+        ),
+        figure(
+            &format!("{count}: every one at most 20 ms late (the latest)"),
+            "timers",
+            "late_max",
+            Unit::Seconds,
+            Bound::AtMost(20e-3),
+        ),
+    ]);
+    targets
+}
+
+/// The best (lowest) figure of `side` for `metric`, and how it names who
+/// has it.
+fn best<'s>(
+    index: &Index<'_>,
+    workload: &str,
+    metric: &str,
+    side: Side<'s>,
+) -> Option<(f64, &'s str)> {
+    side.iter()
+        .filter_map(|&(id, shown)| Some((index.value(workload, id, metric)?, shown)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
 /// A target checked against a ratio; `measured` writes the figure around
@@ -498,11 +684,23 @@ fn ratio_for_verdict(ratio: f64, bound: Bound, verdict: Verdict) -> String {
     }
 }
 
+/// The commit a run measured: `git rev-parse HEAD` when it started, and
+/// whether tracked files had changes not committed then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The commit's hash.
+    pub hash: String,
+    /// Whether the working tree differed from it.
+    pub dirty: bool,
+}
+
 /// What the page says beyond the results: how it was made.
 #[derive(Debug, Clone)]
 pub struct PageOptions {
     /// The command that produced the results and the page.
     pub command: String,
+    /// The commit measured, when the command that ran the benchmarks said.
+    pub commit: Option<Commit>,
     /// When the page was generated.
     pub generated: SystemTime,
     /// How long the run took, in seconds, if known.
@@ -527,14 +725,23 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     page.line(
         "pythreading measured against what its users would use instead: rayon, threadpool, \
          std, parking_lot and crossbeam-channel in Rust, and CPython's `threading`, `queue` and \
-         `concurrent.futures`, all in one run on one machine. The contenders of a workload run \
-         in interleaved rounds (each round runs every contender once, in a rotating order), so \
-         a machine that slows down for a while slows them all alike. On a shared or noisy \
-         machine the absolute figures drift from run to run: the ratios between contenders \
-         matter more than the figures themselves.",
+         `concurrent.futures`, by one command on one machine. Each peer runs as its own users \
+         write it; where that differs from the like-for-like form, both are measured, as rows \
+         of their own. The Rust contenders of a workload run in one process, in interleaved \
+         rounds (each round runs every contender once, in a rotating order), so a machine that \
+         slows down for a while slows them all alike. **CPython is not interleaved with them:** \
+         its figures come from a separate process, `bench/python/compare.py`, run after the \
+         Rust suite has finished, so a busy spell of the machine can move them against the \
+         Rust ones; read the Python ratios as orders of magnitude. On a shared or noisy machine \
+         the absolute figures drift from run to run: the ratios between contenders matter more \
+         than the figures themselves.",
     );
     page.line("");
     page.line(&format!("- Command: {command}"));
+    page.line(&format!(
+        "- Commit: {}",
+        commit_line(options.commit.as_ref())
+    ));
     page.line(&format!("- Date: {}", format_utc(options.generated)));
     if let Some(elapsed) = options.elapsed {
         page.line(&format!("- Run time: {}", format_duration(elapsed)));
@@ -604,18 +811,22 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     page.line("## At a glance");
     page.line("");
     page.line(&format!(
-        "![How many times faster pythreading is than each peer, per workload]({})",
+        "![pythreading against each peer, on every metric of every workload]({})",
         options.svg_link
     ));
     page.line("");
     page.line(
-        "Each group is one workload's headline figure and each bar a peer: its height is the \
-         peer's figure divided by pythreading's (for the CPU-bound speedup, pythreading's \
-         divided by the peer's), on a logarithmic scale, so a bar rising above the 1x line is \
-         how many times faster pythreading is, and a bar hanging below it is a workload where \
-         the peer is faster.",
+        "Each group is one metric of one workload, every metric of the tables below, and each \
+         bar a peer: its height is the peer's figure divided by pythreading's where lower is \
+         better (times, threads, memory, lateness), pythreading's divided by the peer's for the \
+         CPU-bound speedup, on a logarithmic scale. A bar rising above the 1x line is how many \
+         times better pythreading does; a bar hanging below it, in the shaded part, is where \
+         the peer does better. A lighter bar is a peer's second form (rayon's `par_iter` or \
+         `install`, a mutex holding its data). Python's CPU-bound times have no bar: its \
+         pieces are sized differently (its speedup has one).",
     );
     page.line("");
+    losses_section(&mut page, &chart::groups(inputs.records()));
 
     // Targets.
     let targets = targets(inputs);
@@ -687,12 +898,65 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     );
     page.line("");
     page.line(&format!(
-        "To measure again on your machine, from the workspace root: `cargo xtask bench` (the \
-         full workloads) or `cargo xtask bench --quick` (smaller workloads, fewer rounds). \
-         Either rewrites this page and [its chart]({}).",
+        "To measure again on your machine, from the workspace root: `cargo xtask bench` runs \
+         the full workloads and rewrites this page and [its chart]({}); it refuses a working \
+         tree with uncommitted changes to tracked files unless given `--allow-dirty`, and the \
+         page then says so. `cargo xtask bench --quick` (smaller workloads, fewer rounds) and \
+         `cargo xtask bench --smoke` (everything once, tiny: it measures nothing) write their \
+         page and chart under `target/xtask-bench/` and leave these alone.",
         options.svg_link
     ));
     page.0
+}
+
+/// The page's line for the commit measured.
+fn commit_line(commit: Option<&Commit>) -> String {
+    match commit {
+        None => "not recorded (the report was not told which commit was measured)".to_owned(),
+        Some(Commit { hash, dirty: false }) => {
+            format!("{} (`git rev-parse HEAD` when the run started)", code(hash))
+        }
+        Some(Commit { hash, dirty: true }) => format!(
+            "{} (`git rev-parse HEAD` when the run started), **with uncommitted changes to \
+             tracked files**: these figures are of that commit and changes recorded nowhere",
+            code(hash)
+        ),
+    }
+}
+
+/// Under the chart: every bar below the 1x line, worst first, so that no
+/// loss is left to be spotted.
+fn losses_section(page: &mut Page, groups: &[chart::Group]) {
+    let losses = chart::losses(groups);
+    if losses.is_empty() {
+        page.line("No peer did better than pythreading on any figure of the chart in this run.");
+        page.line("");
+        return;
+    }
+    page.line(&format!(
+        "Where a peer did better in this run ({} of the chart's {} bars, worst first):",
+        losses.len(),
+        groups.iter().map(|g| g.bars.len()).sum::<usize>()
+    ));
+    page.line("");
+    for (group, bar) in losses {
+        let workload = WORKLOADS.iter().find(|w| w.id == group.workload);
+        let contender = workload
+            .and_then(|w| w.contenders.iter().find(|(id, _)| *id == bar.contender))
+            .map_or(bar.contender, |(_, label)| label);
+        let title = workload.map_or(group.workload, |w| w.title);
+        let metric = if workload.is_some_and(|w| w.metrics.len() == 1) {
+            String::new()
+        } else {
+            format!(", {}", metric_header(group.metric))
+        };
+        page.line(&format!(
+            "- {title}{metric}: {contender}, bar at {} (the peer does {} better)",
+            format_ratio(bar.ratio),
+            format_ratio(1.0 / bar.ratio),
+        ));
+    }
+    page.line("");
 }
 
 /// The page being written.
@@ -844,7 +1108,10 @@ fn table(
 /// A record's label as its row shows it: prefixed with the contender when
 /// the label does not name it (Python's `ThreadPoolExecutor` is not ours).
 fn row_label(contender: &str, label: &str) -> String {
-    if label.to_lowercase().contains(&contender.to_lowercase()) {
+    if label
+        .to_lowercase()
+        .contains(&family(contender).to_lowercase())
+    {
         cell_text(label)
     } else {
         format!("{}: {}", cell_text(contender), cell_text(label))
@@ -982,7 +1249,7 @@ fn deadlock_detection_section(page: &mut Page, inputs: &Inputs) {
 
 /// A criterion benchmark's id, as the first cell of its row.
 fn bench_cell(bench: &CriterionBench) -> String {
-    format!("`{}`", cell_text(&bench.full_id).replace('`', "'"))
+    cell_text(&format!("`{}`", bench.full_id.replace('`', "'")))
 }
 
 /// A criterion benchmark's median time per iteration; "—" without one.
@@ -995,7 +1262,21 @@ fn median_cell(bench: Option<&CriterionBench>) -> String {
 
 /// Text made safe for a table cell: no `|`, no line breaks.
 fn cell_text(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    let text = text.replace('|', "\\|").replace(['\n', '\r'], " ");
+    // Outside code spans (between backticks), `<` would open an HTML tag
+    // and `*` emphasis: a label `Mutex<u64>, *m.lock() += 1` must read as
+    // written.
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 0 {
+                part.replace('<', "&lt;").replace('*', "\\*")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// Inline code, fenced with enough backticks for its content.
@@ -1211,7 +1492,7 @@ fn normalize(path: &Path) -> Vec<String> {
 }
 
 /// What the command line asks for: `report --results DIR --command CMD
-/// --markdown PATH --svg PATH [--elapsed SECONDS]`.
+/// --markdown PATH --svg PATH [--elapsed SECONDS] [--commit HASH [--dirty]]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportArgs {
     /// The results directory.
@@ -1224,6 +1505,8 @@ pub struct ReportArgs {
     pub svg: PathBuf,
     /// How long the run took, in seconds.
     pub elapsed: Option<f64>,
+    /// The commit measured, if known.
+    pub commit: Option<Commit>,
 }
 
 /// Reads the results, then writes the chart and the page.
@@ -1234,6 +1517,7 @@ pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
         .map_err(|e| FileError::new(&args.svg, e.to_string()))?;
     let options = PageOptions {
         command: args.command.clone(),
+        commit: args.commit.clone(),
         generated: SystemTime::now(),
         elapsed: args.elapsed,
         svg_link: relative_link(&args.markdown, &args.svg),
@@ -1352,6 +1636,10 @@ mod tests {
     #[test]
     fn table_cells_stay_in_their_cell() {
         assert_eq!(cell_text("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            cell_text("Mutex<u64>, *m.lock() += 1 `Mutex<()>`"),
+            "Mutex&lt;u64>, \\*m.lock() += 1 `Mutex<()>`"
+        );
         assert_eq!(code("cargo xtask bench"), "`cargo xtask bench`");
         assert_eq!(code("echo `x`"), "`` echo `x` ``");
         assert_eq!(

@@ -1,7 +1,12 @@
 //! The `bench` task: the criterion benches of every crate, the comparison
 //! suite (pythreading and its Rust peers) and the Python script, one after
 //! the other on a quiet machine, then the report: `BENCHMARKS.md` and
-//! `benchmarks.svg` at the workspace root.
+//! `benchmarks.svg`. Only a full run writes them at the workspace root,
+//! the committed page; `--quick` and `--smoke` write theirs in the results
+//! directory under `target/` (see [`outputs`]). The page names the commit
+//! measured (`git rev-parse HEAD` when the run starts) and says whether
+//! tracked files had uncommitted changes; a full run refuses such a tree
+//! unless given `--allow-dirty`.
 //!
 //! pythreading-sync's `lock` bench runs a second time with the
 //! `deadlock-detection` feature on, so that the report can show what the
@@ -101,14 +106,21 @@ fn criterion_runs() -> Vec<CriterionRun> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     /// Every figure, built with the `bench` profile (thin LTO, one codegen
-    /// unit): under 15 minutes on 2 cores, the build included.
-    Full,
+    /// unit): under 15 minutes on 2 cores, the build included. The only
+    /// run that rewrites the committed `BENCHMARKS.md` and
+    /// `benchmarks.svg`; refused on a working tree with uncommitted
+    /// changes to tracked files unless `allow_dirty`.
+    Full {
+        /// Measure a dirty tree anyway (`--allow-dirty`); the page says so.
+        allow_dirty: bool,
+    },
     /// Smaller workloads, fewer rounds, shorter criterion runs, built with
-    /// the `bench-quick` profile (no LTO): a few minutes.
+    /// the `bench-quick` profile (no LTO): a few minutes. The report goes
+    /// to `target/xtask-bench/`.
     Quick,
     /// Everything runs once, tiny, unoptimised, and the report goes to
-    /// `target/xtask-bench/` instead of the workspace root: a check that
-    /// the machinery works (CI runs it), not a measurement.
+    /// `target/xtask-bench/`: a check that the machinery works (CI runs
+    /// it), not a measurement.
     Smoke,
 }
 
@@ -123,27 +135,127 @@ pub(crate) struct Options {
 
 /// Reads the flags of `bench`.
 pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        mode: Mode::Full,
-        no_python: false,
-    };
+    let mut size: Option<Mode> = None;
+    let mut allow_dirty = false;
+    let mut no_python = false;
     for arg in args {
         match arg.as_str() {
-            "--quick" if options.mode == Mode::Full => options.mode = Mode::Quick,
-            "--smoke" if options.mode == Mode::Full => options.mode = Mode::Smoke,
+            "--quick" if size.is_none() => size = Some(Mode::Quick),
+            "--smoke" if size.is_none() => size = Some(Mode::Smoke),
             "--quick" | "--smoke" => {
                 return Err("give one of `--quick` and `--smoke`, once".to_owned());
             }
-            "--no-python" => options.no_python = true,
+            "--allow-dirty" => allow_dirty = true,
+            "--no-python" => no_python = true,
             other => return Err(format!("unknown flag `{other}` for `bench`")),
         }
     }
-    Ok(options)
+    let mode = match size {
+        None => Mode::Full { allow_dirty },
+        Some(_) if allow_dirty => {
+            return Err(
+                "`--allow-dirty` is for a full run: `--quick` and `--smoke` measure a dirty \
+                 tree anyway (their page says so) and write only under target/"
+                    .to_owned(),
+            );
+        }
+        Some(mode) => mode,
+    };
+    Ok(Options { mode, no_python })
+}
+
+/// Where the run writes the page and the chart: the committed ones at the
+/// workspace root for a full run, else next to the results, under
+/// `target/`, so that a quick or smoke run never touches them.
+pub(crate) fn outputs(root: &Path, results: &Path, mode: Mode) -> (PathBuf, PathBuf) {
+    let dir = match mode {
+        Mode::Full { .. } => root,
+        Mode::Quick | Mode::Smoke => results,
+    };
+    (dir.join("BENCHMARKS.md"), dir.join("benchmarks.svg"))
+}
+
+/// The files a run writes itself: their changes do not make the tree
+/// dirty, or a second full run before committing the first would refuse.
+const OUTPUTS: [&str; 2] = ["BENCHMARKS.md", "benchmarks.svg"];
+
+/// The commit a run measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Checkout {
+    /// `git rev-parse HEAD`.
+    pub(crate) commit: String,
+    /// Tracked files with uncommitted changes (the run's own outputs left
+    /// out), as `git status --porcelain` names them.
+    pub(crate) changed: Vec<String>,
+}
+
+/// The commit at `root` and its uncommitted changes, or `None` when there
+/// is no git checkout to ask (no git, or not a repository).
+fn checkout(root: &Path) -> Option<Checkout> {
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?.trim().to_owned();
+    let status = git(&["status", "--porcelain", "--untracked-files=no"])?;
+    Some(Checkout {
+        commit,
+        changed: changed_files(&status),
+    })
+}
+
+/// The paths `git status --porcelain` lists as changed (a rename counts as
+/// its new path), without the run's own [`OUTPUTS`].
+pub(crate) fn changed_files(porcelain: &str) -> Vec<String> {
+    porcelain
+        .lines()
+        .filter_map(|line| line.get(3..))
+        .map(|path| path.rsplit(" -> ").next().unwrap_or(path))
+        .map(|path| path.trim_matches('"').to_owned())
+        .filter(|path| !OUTPUTS.contains(&path.as_str()))
+        .collect()
+}
+
+/// Whether a run in `mode` may go on at `checkout`; `Err` says why not.
+pub(crate) fn may_run(mode: Mode, checkout: Option<&Checkout>) -> Result<(), String> {
+    match (mode, checkout) {
+        (Mode::Full { allow_dirty: false }, Some(c)) if !c.changed.is_empty() => {
+            let mut shown: Vec<&str> = c.changed.iter().take(5).map(String::as_str).collect();
+            if c.changed.len() > 5 {
+                shown.push("…");
+            }
+            Err(format!(
+                "the working tree has uncommitted changes to tracked files ({}): the page \
+                 would name commit {} while measuring something else. Commit them, or run \
+                 `cargo xtask bench --allow-dirty` and the page will say the tree was dirty",
+                shown.join(", "),
+                c.commit
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs the benchmarks and writes the report; `Err` names what failed.
 pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let started = Instant::now();
+    let checkout = checkout(root);
+    may_run(options.mode, checkout.as_ref())?;
+    match &checkout {
+        Some(c) if c.changed.is_empty() => println!("== measuring commit {}", c.commit),
+        Some(c) => println!(
+            "== measuring commit {} with uncommitted changes to {} tracked file(s)",
+            c.commit,
+            c.changed.len()
+        ),
+        None => println!("== not a git checkout: the page will say the commit is not recorded"),
+    }
     let target = target_dir(root);
     let results = target.join("xtask-bench");
     if results.exists() {
@@ -159,9 +271,8 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     // `cargo bench` builds with the `bench` profile (thin LTO, one codegen
     // unit); `cargo test --benches` with the dev profile, for the smoke run.
     // `--quick` uses `bench-quick`: no LTO, so a cold build takes half the time.
-    let smoke = options.mode == Mode::Smoke;
     let (build_verb, profile) = match options.mode {
-        Mode::Full => ("bench", "bench"),
+        Mode::Full { .. } => ("bench", "bench"),
         Mode::Quick => ("bench", "bench-quick"),
         Mode::Smoke => ("test", "dev"),
     };
@@ -186,7 +297,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     // 1. The criterion benches of every crate, and the `lock` bench with
     // deadlock detection on.
     let criterion_args: &[&str] = match options.mode {
-        Mode::Full => &["--warm-up-time", "1", "--measurement-time", "3"],
+        Mode::Full { .. } => &["--warm-up-time", "1", "--measurement-time", "3"],
         Mode::Quick => &[
             "--warm-up-time",
             "0.2",
@@ -240,7 +351,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
                 let (script, out) = (script.to_string_lossy(), out.to_string_lossy());
                 let mut args = vec![&*script];
                 match options.mode {
-                    Mode::Full => {}
+                    Mode::Full { .. } => {}
                     Mode::Quick => args.push("--quick"),
                     Mode::Smoke => args.push("--smoke"),
                 }
@@ -255,14 +366,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     }
 
     // 4. The report.
-    let (markdown, svg) = if smoke {
-        (
-            results.join("BENCHMARKS.md"),
-            results.join("benchmarks.svg"),
-        )
-    } else {
-        (root.join("BENCHMARKS.md"), root.join("benchmarks.svg"))
-    };
+    let (markdown, svg) = outputs(root, &results, options.mode);
     let elapsed = format!("{:.0}", started.elapsed().as_secs_f64());
     let results = results.to_string_lossy();
     let markdown = markdown.to_string_lossy();
@@ -283,6 +387,12 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         "--elapsed",
         &elapsed,
     ]);
+    if let Some(c) = &checkout {
+        args.extend(["--commit", &c.commit]);
+        if !c.changed.is_empty() {
+            args.push("--dirty");
+        }
+    }
     cargo(root, &args, &[])?;
     laps.lap("report");
     laps.print();
@@ -350,7 +460,8 @@ fn has_benches(root: &Path, krate: &str) -> bool {
 fn shown_command(options: &Options) -> String {
     let mut command = "cargo xtask bench".to_owned();
     match options.mode {
-        Mode::Full => {}
+        Mode::Full { allow_dirty: false } => {}
+        Mode::Full { allow_dirty: true } => command.push_str(" --allow-dirty"),
         Mode::Quick => command.push_str(" --quick"),
         Mode::Smoke => command.push_str(" --smoke"),
     }
@@ -392,7 +503,11 @@ mod tests {
 
     #[test]
     fn flags_pick_the_mode() {
-        assert_eq!(parse(&args(&[])).unwrap().mode, Mode::Full);
+        let full = Mode::Full { allow_dirty: false };
+        assert_eq!(parse(&args(&[])).unwrap().mode, full);
+        let options = parse(&args(&["--allow-dirty"])).unwrap();
+        assert_eq!(options.mode, Mode::Full { allow_dirty: true });
+        assert_eq!(shown_command(&options), "cargo xtask bench --allow-dirty");
         assert_eq!(parse(&args(&["--quick"])).unwrap().mode, Mode::Quick);
         assert_eq!(parse(&args(&["--smoke"])).unwrap().mode, Mode::Smoke);
         let options = parse(&args(&["--no-python", "--quick"])).unwrap();
@@ -451,5 +566,111 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
+        for bad in [
+            &["--quick", "--allow-dirty"][..],
+            &["--allow-dirty", "--smoke"],
+        ] {
+            let err = parse(&args(bad)).unwrap_err();
+            assert!(
+                err.contains("`--allow-dirty` is for a full run"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_full_run_writes_the_committed_page() {
+        let root = Path::new("/w");
+        let results = target_dir(root).join("xtask-bench");
+        for mode in [Mode::Quick, Mode::Smoke] {
+            let (markdown, svg) = outputs(root, &results, mode);
+            for path in [&markdown, &svg] {
+                assert!(path.starts_with(&results), "{mode:?}: {}", path.display());
+                assert!(path.starts_with(target_dir(root)), "{mode:?}");
+                assert_ne!(path.parent(), Some(root), "{mode:?}");
+            }
+            assert_eq!(markdown, results.join("BENCHMARKS.md"));
+            assert_eq!(svg, results.join("benchmarks.svg"));
+        }
+        for allow_dirty in [false, true] {
+            let (markdown, svg) = outputs(root, &results, Mode::Full { allow_dirty });
+            assert_eq!(markdown, root.join("BENCHMARKS.md"));
+            assert_eq!(svg, root.join("benchmarks.svg"));
+        }
+    }
+
+    #[test]
+    fn the_checkout_is_read_from_git() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-git-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@t",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .is_ok_and(|out| out.status.success())
+        };
+        if !git(&["init", "-q"]) {
+            eprintln!("git not found: the checkout was not read");
+            return;
+        }
+        for file in ["lib.rs", "BENCHMARKS.md"] {
+            std::fs::write(dir.join(file), "one\n").unwrap();
+        }
+        assert!(git(&["add", "."]) && git(&["commit", "-q", "-m", "one"]));
+        let clean = checkout(&dir).expect("a checkout");
+        assert_eq!(clean.commit.len(), 40, "{clean:?}");
+        assert!(clean.commit.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(clean.changed.is_empty(), "{clean:?}");
+
+        // The run's own output changed: still clean. An untracked file: clean.
+        std::fs::write(dir.join("BENCHMARKS.md"), "two\n").unwrap();
+        std::fs::write(dir.join("notes.txt"), "scratch\n").unwrap();
+        assert!(checkout(&dir).unwrap().changed.is_empty());
+        // A tracked source changed: dirty, and a full run refuses.
+        std::fs::write(dir.join("lib.rs"), "two\n").unwrap();
+        let dirty = checkout(&dir).unwrap();
+        assert_eq!(dirty.changed, ["lib.rs"]);
+        assert!(may_run(Mode::Full { allow_dirty: false }, Some(&dirty)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dirty_tree_is_refused_for_a_full_run_only() {
+        let porcelain = " M bench/src/report.rs\n M BENCHMARKS.md\nR  old.rs -> new.rs\n\
+                         A  \"with space.rs\"\n M benchmarks.svg\n";
+        let changed = changed_files(porcelain);
+        // The run's own outputs do not count.
+        assert_eq!(changed, ["bench/src/report.rs", "new.rs", "with space.rs"]);
+        let dirty = Checkout {
+            commit: "2bbdb80".to_owned(),
+            changed,
+        };
+        let err = may_run(Mode::Full { allow_dirty: false }, Some(&dirty)).unwrap_err();
+        assert!(err.contains("bench/src/report.rs"), "{err}");
+        assert!(err.contains("--allow-dirty"), "{err}");
+        assert!(err.contains("2bbdb80"), "{err}");
+        assert!(may_run(Mode::Full { allow_dirty: true }, Some(&dirty)).is_ok());
+        assert!(may_run(Mode::Quick, Some(&dirty)).is_ok());
+        assert!(may_run(Mode::Smoke, Some(&dirty)).is_ok());
+
+        // Only its own outputs changed (a full run not yet committed): clean.
+        let outputs_only = Checkout {
+            commit: "2bbdb80".to_owned(),
+            changed: changed_files(" M BENCHMARKS.md\n M benchmarks.svg\n"),
+        };
+        assert!(outputs_only.changed.is_empty());
+        assert!(may_run(Mode::Full { allow_dirty: false }, Some(&outputs_only)).is_ok());
+        // Not a git checkout: nothing to refuse; the page says so.
+        assert!(may_run(Mode::Full { allow_dirty: false }, None).is_ok());
     }
 }

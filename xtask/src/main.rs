@@ -21,10 +21,13 @@ usage: cargo xtask <task> [options]
 tasks:
   ci [--skip STEP]... [--only STEP]...  run the CI steps (all of them by default)
   examples [NAME]...                    build the examples and check their output
-  bench [--quick|--smoke] [--no-python] measure pythreading against its peers and
-                                        write BENCHMARKS.md and benchmarks.svg
-                                        (--quick: under 3 minutes; --smoke: a tiny
-                                        unoptimised run, report in target/xtask-bench)
+  bench [--quick|--smoke] [--no-python] [--allow-dirty]
+                                        measure pythreading against its peers; a full
+                                        run rewrites BENCHMARKS.md and benchmarks.svg
+                                        (refused with uncommitted changes unless
+                                        --allow-dirty); --quick (under 3 minutes) and
+                                        --smoke (tiny, unoptimised) write their report
+                                        in target/xtask-bench instead
   help                                  print this message";
 
 /// A command line that makes sense, ready to run.

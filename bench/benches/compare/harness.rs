@@ -182,7 +182,7 @@ impl Suite {
                 }
                 _ => String::new(),
             };
-            eprintln!("  {:<40}{:>14}{ratio}", r.label, show(r.value, r.unit));
+            eprintln!("  {:<50}{:>14}{ratio}", r.label, show(r.value, r.unit));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `ThreadPoolExecutor` next to rayon's `ThreadPool`, the `threadpool`
 //! crate and a `std::thread::spawn` per task: round trips, single-task
-//! latency and a CPU-bound speed-up.
+//! latency and a CPU-bound speed-up. rayon also runs as its users write
+//! it: `par_iter` for a batch, `install` for one closure.
 
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use pythreading::futures::ThreadPoolExecutor;
 use pythreading_bench::records::Unit;
+use rayon::prelude::*;
 
 use crate::harness::{Contender, Suite};
 
@@ -50,11 +52,24 @@ pub(crate) fn run(suite: &mut Suite) {
 
 // ------------------------------------------------------------ round trips
 
+/// `n` tasks, each returning `black_box(i)` for its number `i`, all
+/// submitted, then every result collected and summed, by every contender;
+/// the sum must be right. rayon runs twice: a task per item, its results
+/// through a channel like threadpool's (the like-for-like form), and the
+/// way a rayon user writes a batch, `(0..n).into_par_iter().map(..).sum()`
+/// on the pool (rayon splits the range into a few jobs; no task per item).
 fn round_trips(suite: &mut Suite) {
     let tasks = suite.size.pick(100_000, 20_000, 1_000);
     let spawns = suite.size.pick(1_000, 300, 20);
     let rounds = suite.rounds(15);
     let (pool, tp, ry) = (ours(), threadpool(), rayon());
+    let timed_sum = |n: u64, run: &dyn Fn() -> u64| {
+        let start = Instant::now();
+        let sum = run();
+        let elapsed = start.elapsed();
+        assert_eq!(sum, triangle(n), "a task's result was lost");
+        elapsed
+    };
     suite.interleaved(
         "pool_round_trip",
         rounds,
@@ -63,58 +78,72 @@ fn round_trips(suite: &mut Suite) {
                 "pythreading",
                 "ThreadPoolExecutor (submit + result)",
                 tasks,
-                |n| {
-                    let start = Instant::now();
-                    let futures: Vec<_> = (0..n)
-                        .map(|i| pool.submit(move || i).expect("pool running"))
-                        .collect();
-                    let sum: u64 = futures
-                        .into_iter()
-                        .map(|f| f.result().expect("task ran"))
-                        .sum();
-                    let elapsed = start.elapsed();
-                    assert_eq!(sum, triangle(n));
-                    elapsed
-                },
+                |n| timed_sum(n, &|| sum_by_futures(&pool, n, black_box)),
             ),
             Contender::new("rayon", "rayon (spawn + channel)", tasks, |n| {
-                round_trips_by_channel(n, |i, tx| {
-                    ry.spawn(move || tx.send(i).expect("receiver alive"))
+                timed_sum(n, &|| {
+                    sum_by_channel(n, |i, tx| {
+                        ry.spawn(move || tx.send(black_box(i)).expect("receiver alive"))
+                    })
                 })
             }),
+            Contender::new(
+                "rayon/par_iter",
+                "rayon (par_iter().map().sum())",
+                tasks,
+                |n| {
+                    timed_sum(n, &|| {
+                        ry.install(|| (0..n).into_par_iter().map(black_box).sum())
+                    })
+                },
+            ),
             Contender::new("threadpool", "threadpool (execute + channel)", tasks, |n| {
-                round_trips_by_channel(n, |i, tx| {
-                    tp.execute(move || tx.send(i).expect("receiver alive"))
+                timed_sum(n, &|| {
+                    sum_by_channel(n, |i, tx| {
+                        tp.execute(move || tx.send(black_box(i)).expect("receiver alive"))
+                    })
                 })
             }),
             Contender::new("std", "std::thread::spawn per task + join", spawns, |n| {
-                let start = Instant::now();
-                let handles: Vec<_> = (0..n).map(|i| thread::spawn(move || i)).collect();
-                let sum: u64 = handles
-                    .into_iter()
-                    .map(|h| h.join().expect("thread ran"))
-                    .sum();
-                let elapsed = start.elapsed();
-                assert_eq!(sum, triangle(n));
-                elapsed
+                timed_sum(n, &|| {
+                    let handles: Vec<_> = (0..n)
+                        .map(|i| thread::spawn(move || black_box(i)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("thread ran"))
+                        .sum()
+                })
             }),
         ],
     );
 }
 
-/// `n` tasks handed to `spawn` with the channel they send their number
-/// into, then `n` receives: how the peers, which have no futures, return
-/// a result.
-fn round_trips_by_channel(n: u64, spawn: impl Fn(u64, mpsc::Sender<u64>)) -> Duration {
-    let start = Instant::now();
+/// `n` tasks, `task(i)` for each `i`, submitted to `pool`, then every
+/// future's result collected and summed: pythreading's own way.
+fn sum_by_futures(
+    pool: &ThreadPoolExecutor,
+    n: u64,
+    task: impl Fn(u64) -> u64 + Copy + Send + 'static,
+) -> u64 {
+    let futures: Vec<_> = (0..n)
+        .map(|i| pool.submit(move || task(i)).expect("pool running"))
+        .collect();
+    futures
+        .into_iter()
+        .map(|f| f.result().expect("task ran"))
+        .sum()
+}
+
+/// `n` tasks handed to `spawn` with the channel they send their result
+/// into, then `n` receives, summed: how the peers without futures return
+/// a result (the `threadpool` crate's own example does just this).
+fn sum_by_channel(n: u64, spawn: impl Fn(u64, mpsc::Sender<u64>)) -> u64 {
     let (tx, rx) = mpsc::channel();
     for i in 0..n {
         spawn(i, tx.clone());
     }
-    let sum: u64 = rx.iter().take(n as usize).sum();
-    let elapsed = start.elapsed();
-    assert_eq!(sum, triangle(n));
-    elapsed
+    rx.iter().take(n as usize).sum()
 }
 
 // ------------------------------------------------------------ latency
@@ -124,6 +153,9 @@ fn round_trips_by_channel(n: u64, spawn: impl Fn(u64, mpsc::Sender<u64>)) -> Dur
 type OneTask<'a> = (&'static str, &'static str, usize, Box<dyn Fn() -> u64 + 'a>);
 
 /// Each round trip timed alone, in interleaved rounds; `p50` and `p99`.
+/// Every task returns `black_box(7)`, checked. rayon runs twice: `spawn`
+/// with a reused channel, and `install`, rayon's own way to run one
+/// closure on the pool and wait for its value.
 fn latency(suite: &mut Suite) {
     let per_contender = suite.size.pick(20_000, 4_000, 100);
     let spawns = suite.size.pick(2_000, 400, 20);
@@ -140,8 +172,7 @@ fn latency(suite: &mut Suite) {
             "ThreadPoolExecutor (submit + result)",
             per_contender,
             Box::new(|| {
-                let x = black_box(7u64);
-                pool.submit(move || x)
+                pool.submit(|| black_box(7u64))
                     .expect("pool running")
                     .result()
                     .expect("task ran")
@@ -152,20 +183,24 @@ fn latency(suite: &mut Suite) {
             "rayon (spawn + channel)",
             per_contender,
             Box::new(|| {
-                let x = black_box(7u64);
                 let tx = rtx.clone();
-                ry.spawn(move || tx.send(x).expect("receiver alive"));
+                ry.spawn(move || tx.send(black_box(7u64)).expect("receiver alive"));
                 rrx.recv().expect("task ran")
             }),
+        ),
+        (
+            "rayon/install",
+            "rayon (install)",
+            per_contender,
+            Box::new(|| ry.install(|| black_box(7u64))),
         ),
         (
             "threadpool",
             "threadpool (execute + channel)",
             per_contender,
             Box::new(|| {
-                let x = black_box(7u64);
                 let tx = ttx.clone();
-                tp.execute(move || tx.send(x).expect("receiver alive"));
+                tp.execute(move || tx.send(black_box(7u64)).expect("receiver alive"));
                 trx.recv().expect("task ran")
             }),
         ),
@@ -174,8 +209,9 @@ fn latency(suite: &mut Suite) {
             "std::thread::spawn + join",
             spawns,
             Box::new(|| {
-                let x = black_box(7u64);
-                thread::spawn(move || x).join().expect("thread ran")
+                thread::spawn(|| black_box(7u64))
+                    .join()
+                    .expect("thread ran")
             }),
         ),
     ];
@@ -216,7 +252,9 @@ type Parallel<'a> = (&'static str, &'static str, Box<dyn Fn() -> Duration + 'a>)
 const PIECES: u64 = 4;
 
 /// A dependent multiply-add-xorshift chain of `steps`: arithmetic the
-/// compiler cannot shorten (about 1.9 ns a step on a 2020s x86 core).
+/// compiler cannot shorten (about 1.9 ns a step on a 2020s x86 core). The
+/// result is the chain's top 32 bits, so that four of them add up without
+/// overflow, as a plain `sum()`.
 fn crunch(seed: u64, steps: u64) -> u64 {
     let mut x = black_box(seed);
     for _ in 0..black_box(steps) {
@@ -225,67 +263,62 @@ fn crunch(seed: u64, steps: u64) -> u64 {
             .wrapping_add(1_442_695_040_888_963_407);
         x ^= x >> 33;
     }
-    x
+    x >> 32
 }
 
 /// Four pieces of about 11 ms, one after the other, then on each pool:
-/// `speedup` is sequential time over parallel time, round by round.
+/// `speedup` is sequential time over parallel time, round by round. Each
+/// contender computes `crunch(i, steps)` for the 4 pieces and sums them;
+/// the sum is checked. rayon runs twice: `spawn` + channel, as threadpool,
+/// and `par_iter().map().sum()` on the pool, as its users write it.
 fn cpu_speedup(suite: &mut Suite) {
     let steps = suite.size.pick(6_000_000, 6_000_000, 100_000);
     let rounds = suite.size.pick(10, 4, 1);
-    let expected: u64 = (0..PIECES)
-        .map(|i| crunch(i, steps))
-        .fold(0, u64::wrapping_add);
-    let sequential = || {
+    let piece = move |i: u64| crunch(i, steps);
+    let expected: u64 = (0..PIECES).map(piece).sum();
+    let timed_sum = |run: &dyn Fn() -> u64| {
         let start = Instant::now();
-        let sum = (0..PIECES)
-            .map(|i| crunch(i, steps))
-            .fold(0, u64::wrapping_add);
-        assert_eq!(sum, expected);
-        start.elapsed()
+        let sum = run();
+        let elapsed = start.elapsed();
+        assert_eq!(sum, expected, "a piece computed a different result");
+        elapsed
     };
+    let sequential = || timed_sum(&|| (0..PIECES).map(piece).sum());
     let pool = ours();
     let tp = threadpool();
     let ry = rayon();
-    let by_channel = |spawn: &dyn Fn(Box<dyn FnOnce() + Send>)| {
-        let start = Instant::now();
-        let (tx, rx) = mpsc::channel();
-        for i in 0..PIECES {
-            let tx = tx.clone();
-            spawn(Box::new(move || {
-                tx.send(crunch(i, steps)).expect("receiver alive")
-            }));
-        }
-        let sum = rx.iter().take(PIECES as usize).fold(0, u64::wrapping_add);
-        assert_eq!(sum, expected);
-        start.elapsed()
-    };
     let contenders: Vec<Parallel<'_>> = vec![
         (
             "pythreading",
-            "ThreadPoolExecutor, 2 workers",
-            Box::new(|| {
-                let start = Instant::now();
-                let futures: Vec<_> = (0..PIECES)
-                    .map(|i| pool.submit(move || crunch(i, steps)).expect("pool running"))
-                    .collect();
-                let sum = futures
-                    .into_iter()
-                    .map(|f| f.result().expect("task ran"))
-                    .fold(0, u64::wrapping_add);
-                assert_eq!(sum, expected);
-                start.elapsed()
-            }),
+            "ThreadPoolExecutor, 2 workers (submit + result)",
+            Box::new(|| timed_sum(&|| sum_by_futures(&pool, PIECES, piece))),
         ),
         (
             "rayon",
-            "rayon ThreadPool, 2 threads",
-            Box::new(|| by_channel(&|job| ry.spawn(job))),
+            "rayon, 2 threads (spawn + channel)",
+            Box::new(|| {
+                timed_sum(&|| {
+                    sum_by_channel(PIECES, |i, tx| {
+                        ry.spawn(move || tx.send(piece(i)).expect("receiver alive"))
+                    })
+                })
+            }),
+        ),
+        (
+            "rayon/par_iter",
+            "rayon, 2 threads (par_iter().map().sum())",
+            Box::new(|| timed_sum(&|| ry.install(|| (0..PIECES).into_par_iter().map(piece).sum()))),
         ),
         (
             "threadpool",
-            "threadpool, 2 threads",
-            Box::new(|| by_channel(&|job| tp.execute(job))),
+            "threadpool, 2 threads (execute + channel)",
+            Box::new(|| {
+                timed_sum(&|| {
+                    sum_by_channel(PIECES, |i, tx| {
+                        tp.execute(move || tx.send(piece(i)).expect("receiver alive"))
+                    })
+                })
+            }),
         ),
     ];
     // Warm-up: every pool's workers started.

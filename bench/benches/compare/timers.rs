@@ -69,7 +69,9 @@ pub(crate) fn run(suite: &mut Suite) {
             suite.push("timers", id, label, metric, unit, vec![value]);
         }
     }
-    for metric in ["start", "threads", "memory", "late_p99"] {
+    for metric in [
+        "start", "threads", "memory", "late_p50", "late_p99", "late_max", "cancel",
+    ] {
         suite.report("timers", metric);
     }
 }
