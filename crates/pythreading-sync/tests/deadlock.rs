@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use pythreading_core::Thread;
 use pythreading_sync::deadlock::{self, Deadlock};
-use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore};
+use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore, SyncError};
 
 mod common;
 use common::PATIENCE;
@@ -802,4 +802,126 @@ fn a_zero_interval_is_taken_as_one_millisecond() {
     );
     lock.release().unwrap();
     assert!(finish(victim));
+}
+
+impl Take for BoundedSemaphore {
+    fn take(&self) {
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        self.release().unwrap();
+    }
+}
+
+#[test]
+fn a_refused_release_n_changes_nothing_in_the_record() {
+    let slots = Arc::new(BoundedSemaphore::named("refused-slots", 1));
+    let gate = Arc::new(Lock::named("refused-gate"));
+    let start = meeting(2);
+    // refused-1 takes the only unit and tries to give back two (refused,
+    // by the holder itself), then wants the gate; refused-2 holds the gate
+    // and wants a unit: a real deadlock.
+    let t1 = {
+        let (slots, gate, start) = (Arc::clone(&slots), Arc::clone(&gate), Arc::clone(&start));
+        spawn("refused-1", move || {
+            let _unit = slots.guard();
+            assert_eq!(slots.release_n(2), Err(SyncError::TooManyReleases));
+            start.wait().unwrap();
+            gate.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let (slots_any, gate_any): (Arc<dyn Take>, Arc<dyn Take>) = (slots.clone(), gate.clone());
+    let t2 = hold_then_want("refused-2", &gate_any, &[&slots_any], &start);
+    let found = wait_for_deadlock(&["refused-1", "refused-2"]);
+    assert_cycle(
+        &found,
+        &[
+            ("refused-1", "refused-slots"),
+            ("refused-2", "refused-gate"),
+        ],
+    );
+    // Refused again, by a thread that holds nothing: still nothing changes,
+    // and the semaphore is not taken for a signal.
+    assert_eq!(slots.release_n(2), Err(SyncError::TooManyReleases));
+    assert_eq!(slots.release_n(usize::MAX), Err(SyncError::TooManyReleases));
+    assert_eq!(slots.value(), 0);
+    let again = wait_for_deadlock(&["refused-1", "refused-2"]);
+    assert_eq!(again, found);
+    gate.release().unwrap();
+    assert!(finish(t1));
+    assert!(finish(t2));
+    assert_eq!(slots.value(), 1);
+}
+
+#[test]
+fn a_unit_being_given_back_is_never_a_deadlock() {
+    // Two units and a lock taken in opposite orders, while a third thread
+    // keeps taking and returning a unit: forward may hold a unit and wait
+    // for the lock while backward holds the lock and waits for a unit, but
+    // the returner always gives its unit back, so this cannot deadlock.
+    let units = Arc::new(Semaphore::named("giveback-units", 2));
+    let lock = Arc::new(Lock::named("giveback-lock"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let watchdog_reports = Arc::new(AtomicUsize::new(0));
+    deadlock::start_watchdog(Duration::from_millis(1), {
+        let watchdog_reports = Arc::clone(&watchdog_reports);
+        move |found| {
+            if found.threads().iter().any(|t| t.starts_with("giveback-")) {
+                watchdog_reports.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<Thread<()>> = ["forward", "backward", "returner"]
+        .into_iter()
+        .map(|role| {
+            let (units, lock, stop, rounds) = (
+                Arc::clone(&units),
+                Arc::clone(&lock),
+                Arc::clone(&stop),
+                Arc::clone(&rounds),
+            );
+            spawn(&format!("giveback-{role}"), move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match role {
+                        "forward" => {
+                            let _unit = units.guard();
+                            drop(lock.guard());
+                        }
+                        "backward" => {
+                            let _held = lock.guard();
+                            drop(units.guard());
+                        }
+                        _ => drop(units.guard()),
+                    }
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(2);
+    let (mut checks, mut reported) = (0usize, Vec::new());
+    while Instant::now() < until {
+        reported.extend(
+            deadlock::check()
+                .into_iter()
+                .filter(|d| d.threads().iter().any(|t| t.starts_with("giveback-"))),
+        );
+        checks += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        finish(worker);
+    }
+    assert!(rounds.load(Ordering::Relaxed) > 0);
+    assert!(
+        reported.is_empty(),
+        "{} false reports in {checks} checks, e.g. {}",
+        reported.len(),
+        reported[0]
+    );
+    assert_eq!(watchdog_reports.load(Ordering::SeqCst), 0);
 }

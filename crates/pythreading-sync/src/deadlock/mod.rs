@@ -49,10 +49,13 @@
 //! it is released (by any thread); an `RLock` or a `Condition`'s lock is
 //! held by its owner; a semaphore unit is held by the thread that acquired
 //! it, and a unit given back by a thread that holds none is taken off its
-//! oldest holder. A `Lock` or semaphore that has once been given back by a
+//! oldest holder. A thread waiting for a semaphore is blocked only while no
+//! unit is free, counting a unit on its way back and one just handed to a
+//! waiter. A refused release (`TooManyReleases`, `ReleaseUnlocked`) changes
+//! nothing. A `Lock` or semaphore that has once been given back by a
 //! thread other than its taker is a signal, which anyone may release: no
-//! cycle goes through it (see [`check`]). A thread in `acquire_timeout` counts as blocked until it
-//! gives up. A thread waiting in `Condition::wait` for a notification holds
+//! cycle goes through it (see [`check`]). A thread in `acquire_timeout`
+//! counts as blocked until it gives up. A thread waiting in `Condition::wait` for a notification holds
 //! nothing and waits for no lock, until it is notified and takes the lock
 //! back.
 //!
