@@ -925,3 +925,107 @@ fn a_unit_being_given_back_is_never_a_deadlock() {
     );
     assert_eq!(watchdog_reports.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn a_fresh_lock_per_request_under_a_global_one_keeps_the_record_bounded() {
+    // A server thread holds a global lock and takes a new lock per request:
+    // every request adds a pair (global, request), which must be forgotten
+    // when the request's lock is dropped. (More requests than the 65,536
+    // pairs the record once stopped at.)
+    const REQUESTS: usize = 70_000;
+    let server = spawn("bounded-server", || {
+        let global = Lock::named("bounded-global");
+        let _global = global.guard();
+        let (mut most_pairs, mut most_recorded) = (0, 0);
+        for request in 0..REQUESTS {
+            let lock = Lock::new();
+            drop(lock.guard());
+            if request % 500 == 0 {
+                let sizes = deadlock::record_sizes();
+                most_pairs = most_pairs.max(sizes.pairs);
+                most_recorded = most_recorded.max(sizes.recorded);
+            }
+        }
+        // Inversions between live locks are still all found.
+        let (a, b): (Arc<dyn Take>, Arc<dyn Take>) = (
+            Arc::new(Lock::named("bounded-a")),
+            Arc::new(Lock::named("bounded-b")),
+        );
+        take_in_order("bounded-forward", &a, &b);
+        take_in_order("bounded-backward", &b, &a);
+        let found = inversions_of("bounded-");
+        (
+            most_pairs,
+            most_recorded,
+            deadlock::record_sizes().held,
+            found,
+        )
+    });
+    let (most_pairs, most_recorded, held, found) = finish(server);
+    // The process-wide record also holds the other tests' pairs: a few dozen.
+    assert!(most_pairs < 5_000, "{most_pairs} pairs remembered");
+    assert!(
+        most_recorded <= 2_048,
+        "{most_recorded} pairs in the thread's list"
+    );
+    assert_eq!(held, 1, "the server holds its global lock only");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].locks(), ["bounded-a", "bounded-b"]);
+}
+
+#[test]
+fn an_inversion_is_still_reported_once_its_locks_are_dropped() {
+    {
+        let p: Arc<dyn Take> = Arc::new(Lock::named("dropped-p"));
+        let q: Arc<dyn Take> = Arc::new(Semaphore::named("dropped-q", 1));
+        take_in_order("dropped-forward", &p, &q);
+        take_in_order("dropped-backward", &q, &p);
+    }
+    let found = inversions_of("dropped-");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "dropped-forward took dropped-p then dropped-q; \
+         dropped-backward took dropped-q then dropped-p"
+    );
+}
+
+#[test]
+fn locks_used_as_signals_are_held_once_for_ordering() {
+    // The tutorial's pipeline over Locks, and a Semaphore(0) whose consumer
+    // never gives back what it takes: each lock is in a thread's list of
+    // held locks once at most, however many messages pass.
+    const MESSAGES: usize = 2_000;
+    let producer_lock = Arc::new(Lock::named("held-producer"));
+    let consumer_lock = Arc::new(Lock::named("held-consumer"));
+    let items = Arc::new(Semaphore::named("held-items", 0));
+    consumer_lock.acquire();
+    let shared = || {
+        (
+            Arc::clone(&producer_lock),
+            Arc::clone(&consumer_lock),
+            Arc::clone(&items),
+        )
+    };
+    let (p, c, produced) = shared();
+    let producer = spawn("held-producer", move || {
+        for _ in 0..MESSAGES {
+            p.acquire();
+            produced.release();
+            c.release().unwrap();
+        }
+        deadlock::record_sizes().held
+    });
+    let (p, c, consumed) = shared();
+    let consumer = spawn("held-consumer", move || {
+        for _ in 0..MESSAGES {
+            c.acquire();
+            consumed.acquire();
+            p.release().unwrap();
+        }
+        deadlock::record_sizes().held
+    });
+    assert!(finish(producer) <= 1);
+    assert!(finish(consumer) <= 2);
+    assert_eq!(items.value(), 0);
+}

@@ -285,8 +285,10 @@ impl fmt::Display for LockOrderInversion {
 /// it took `a`. Run both at the wrong moment and they deadlock. Each pair is
 /// listed once, ordered by when its locks were first used.
 ///
-/// Pairs are remembered for locks that have since been dropped too; at most
-/// 65,536 ordered pairs are remembered.
+/// The record keeps the pairs of live locks only: when a lock is dropped,
+/// its pairs are forgotten, so a thread that takes a fresh lock per request
+/// under a long-lived one leaves nothing behind. Inversions already found
+/// are kept when their locks are dropped (the first 1,024 such).
 pub fn potential() -> Vec<LockOrderInversion> {
     registry::order::inversions()
         .into_iter()
@@ -297,4 +299,31 @@ pub fn potential() -> Vec<LockOrderInversion> {
             second_then_first: backward.threads.into_iter().map(|(_, name)| name).collect(),
         })
         .collect()
+}
+
+/// How large the lock-order record is now: for tests of its bounds, not
+/// part of the API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSizes {
+    /// Ordered pairs of live locks, process-wide.
+    pub pairs: usize,
+    /// Inversions kept of locks since dropped, process-wide.
+    pub retired: usize,
+    /// Locks the calling thread holds, as lock-order checking counts them.
+    pub held: usize,
+    /// Pairs the calling thread remembers having recorded.
+    pub recorded: usize,
+}
+
+/// The sizes of the lock-order record now: for tests, not part of the API.
+#[doc(hidden)]
+pub fn record_sizes() -> RecordSizes {
+    let (pairs, retired, held, recorded) = registry::order::sizes();
+    RecordSizes {
+        pairs,
+        retired,
+        held,
+        recorded,
+    }
 }

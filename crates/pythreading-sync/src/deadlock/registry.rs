@@ -66,8 +66,11 @@ pub(crate) struct Meta {
     name: Option<String>,
     /// Where the lock was when it was first tracked (for unnamed locks).
     addr: usize,
-    /// Set when the lock is dropped: a thread's list of held locks forgets it.
+    /// Set when the lock is dropped: a thread's list of held locks forgets
+    /// it, and so does the lock-order record (see [`order`]).
     dropped: AtomicBool,
+    /// Set once the lock is in the lock-order record (see [`order`]).
+    paired: AtomicBool,
     holders: Mutex<Holders>,
 }
 
@@ -149,6 +152,7 @@ impl Meta {
             name,
             addr,
             dropped: AtomicBool::new(false),
+            paired: AtomicBool::new(false),
             holders: Mutex::new(Holders {
                 free: units,
                 ..Holders::default()
@@ -268,14 +272,15 @@ impl Tracker {
         let me = get_ident();
         // Made here too: units given to a lock nobody took yet must count.
         let meta = self.meta();
-        {
+        let still_held = {
             let mut holders = meta.holders.lock();
             if !release() {
                 return false;
             }
             holders.give_back(me, units, self.kind);
-        }
-        order::released(meta, units);
+            holders.held_by(me)
+        };
+        order::released(meta, still_held);
         true
     }
 }
@@ -283,7 +288,12 @@ impl Tracker {
 impl Drop for Tracker {
     fn drop(&mut self) {
         if let Some(meta) = self.meta.get() {
-            meta.dropped.store(true, Ordering::Relaxed);
+            // Paired with `order::record`: either it sees `dropped`, or this
+            // sees `paired` and takes the pairs out.
+            meta.dropped.store(true, Ordering::SeqCst);
+            if meta.paired.load(Ordering::SeqCst) {
+                order::forget(meta.id);
+            }
         }
     }
 }
@@ -451,17 +461,27 @@ impl Names {
 }
 
 /// Lock-order checking: the order in which each thread takes its locks.
+///
+/// The record holds the ordered pairs of live locks, so it is as large as
+/// the program's live locks make it and no larger: when a lock is dropped
+/// its pairs are forgotten (a thread that takes a fresh lock per request
+/// under a global one leaves nothing behind), except those that were
+/// already an inversion, which are kept for [`inversions`] (the first
+/// [`MAX_RETIRED`]). Each thread's list of pairs already recorded is pruned
+/// of forgotten pairs as it grows.
 pub(crate) mod order {
     use super::*;
 
-    /// At most this many ordered pairs are remembered; later ones are
-    /// ignored (a program making millions of locks while holding others).
-    const MAX_PAIRS: usize = 1 << 16;
     /// At most this many threads are named per ordered pair.
     const MAX_THREADS: usize = 8;
+    /// At most this many inversions between locks since dropped are kept.
+    pub(crate) const MAX_RETIRED: usize = 1024;
+    /// A thread's list of pairs already recorded is pruned when it reaches
+    /// this size, or twice its size after the last pruning.
+    const PRUNE_AT: usize = 1024;
 
     /// One ordered pair: `before` was held while `after` was taken.
-    #[derive(Debug)]
+    #[derive(Debug, Clone)]
     pub(crate) struct Pair {
         pub(crate) before: String,
         pub(crate) after: String,
@@ -469,14 +489,38 @@ pub(crate) mod order {
         pub(crate) threads: Vec<(u64, String)>,
     }
 
-    static PAIRS: parking_lot::Mutex<BTreeMap<(u64, u64), Pair>> =
-        parking_lot::Mutex::new(BTreeMap::new());
+    /// The process-wide record.
+    struct Pairs {
+        /// By `(before, after)` lock ids, for live locks.
+        by_order: BTreeMap<(u64, u64), Pair>,
+        /// `(after, before)` for each key of `by_order`: the pairs in which
+        /// a lock came second.
+        reversed: BTreeSet<(u64, u64)>,
+        /// Inversions found between locks since dropped, by ids.
+        retired: BTreeMap<(u64, u64), (Pair, Pair)>,
+    }
+
+    static PAIRS: parking_lot::Mutex<Pairs> = parking_lot::Mutex::new(Pairs {
+        by_order: BTreeMap::new(),
+        reversed: BTreeSet::new(),
+        retired: BTreeMap::new(),
+    });
+
+    /// The pairs one thread has recorded, so that taking the same locks
+    /// again takes no process-wide lock.
+    struct Recorded {
+        pairs: HashSet<(u64, u64)>,
+        prune_at: usize,
+    }
 
     thread_local! {
-        /// The locks this thread took and has not given back, in order.
+        /// The locks this thread took and still holds, each once, in the
+        /// order it first took them.
         static HELD: RefCell<Vec<Arc<Meta>>> = const { RefCell::new(Vec::new()) };
-        /// The ordered pairs this thread has already recorded.
-        static RECORDED: RefCell<HashSet<(u64, u64)>> = RefCell::new(HashSet::new());
+        static RECORDED: RefCell<Recorded> = RefCell::new(Recorded {
+            pairs: HashSet::new(),
+            prune_at: PRUNE_AT,
+        });
     }
 
     /// Thread `me` is about to wait for `lock`: record every lock it holds
@@ -489,7 +533,7 @@ pub(crate) mod order {
     /// Thread `me` took `lock`: record every lock it holds as taken
     /// before, and add `lock` to them.
     pub(super) fn acquired(lock: &Arc<Meta>, me: u64) {
-        with_held(lock, me, |held| held.push(Arc::clone(lock)));
+        with_held(lock, me, |held| add(held, lock));
     }
 
     /// Adds `lock` to the calling thread's held locks, recording nothing:
@@ -500,9 +544,16 @@ pub(crate) mod order {
         }
         let _ = HELD.try_with(|held| {
             if let Ok(mut held) = held.try_borrow_mut() {
-                held.push(Arc::clone(lock));
+                add(&mut held, lock);
             }
         });
+    }
+
+    /// Adds `lock` to `held` unless it is there already (a second unit).
+    fn add(held: &mut Vec<Arc<Meta>>, lock: &Arc<Meta>) {
+        if held.iter().all(|h| h.id != lock.id) {
+            held.push(Arc::clone(lock));
+        }
     }
 
     /// Records `(held, lock)` for each lock `me` still holds, then runs
@@ -517,36 +568,25 @@ pub(crate) mod order {
             let Ok(mut held) = held.try_borrow_mut() else {
                 return;
             };
-            // Forget locks dropped, or released by another thread.
-            held.retain(|h| {
-                !h.dropped.load(Ordering::Relaxed) && (h.id == lock.id || h.held_by(me))
-            });
-            let mut seen = BTreeSet::new();
+            // Forget locks dropped, or released by another thread (this one
+            // too: a Lock used as a signal, taken again).
+            held.retain(|h| !h.dropped.load(Ordering::Relaxed) && h.held_by(me));
             for before in held.iter().filter(|h| h.id != lock.id) {
-                if seen.insert(before.id) {
-                    record(before, lock, me);
-                }
+                record(before, lock, me);
             }
             then(&mut held);
         });
     }
 
-    /// The calling thread gives back `units` of `lock`.
-    pub(super) fn released(lock: &Arc<Meta>, units: usize) {
-        if cfg!(loom) {
+    /// The calling thread gave back units of `lock`; `still_held` if it
+    /// still holds some.
+    pub(super) fn released(lock: &Arc<Meta>, still_held: bool) {
+        if cfg!(loom) || still_held {
             return;
         }
         let _ = HELD.try_with(|held| {
-            let Ok(mut held) = held.try_borrow_mut() else {
-                return;
-            };
-            for _ in 0..units {
-                match held.iter().rposition(|h| h.id == lock.id) {
-                    Some(at) => {
-                        held.remove(at);
-                    }
-                    None => break,
-                }
+            if let Ok(mut held) = held.try_borrow_mut() {
+                held.retain(|h| h.id != lock.id);
             }
         });
     }
@@ -554,48 +594,121 @@ pub(crate) mod order {
     fn record(before: &Meta, after: &Meta, me: u64) {
         let key = (before.id, after.id);
         let new = RECORDED
-            .try_with(|recorded| recorded.borrow_mut().insert(key))
+            .try_with(|recorded| {
+                let mut recorded = recorded.borrow_mut();
+                let new = recorded.pairs.insert(key);
+                if new && recorded.pairs.len() >= recorded.prune_at {
+                    let pairs = PAIRS.lock();
+                    recorded
+                        .pairs
+                        .retain(|key| pairs.by_order.contains_key(key));
+                    recorded.prune_at = PRUNE_AT.max(2 * recorded.pairs.len());
+                }
+                new
+            })
             .unwrap_or(false);
         if !new {
             return;
         }
         let name = Names::now().of(me, &std::thread::current());
         let mut pairs = PAIRS.lock();
-        if !pairs.contains_key(&key) && pairs.len() >= MAX_PAIRS {
+        // Paired with `Tracker::drop`: either it sees `paired` and takes this
+        // pair out (after this, under `PAIRS`), or this sees `dropped`.
+        before.paired.store(true, Ordering::SeqCst);
+        after.paired.store(true, Ordering::SeqCst);
+        if before.dropped.load(Ordering::SeqCst) || after.dropped.load(Ordering::SeqCst) {
             return;
         }
-        let pair = pairs.entry(key).or_insert_with(|| Pair {
+        let pairs = &mut *pairs;
+        let pair = pairs.by_order.entry(key).or_insert_with(|| Pair {
             before: before.label(),
             after: after.label(),
             threads: Vec::new(),
         });
+        pairs.reversed.insert((after.id, before.id));
         if pair.threads.len() < MAX_THREADS && pair.threads.iter().all(|(t, _)| *t != me) {
             pair.threads.push((me, name));
         }
     }
 
+    /// Lock `id` was dropped: forget its pairs, keeping its inversions.
+    pub(super) fn forget(id: u64) {
+        let mut pairs = PAIRS.lock();
+        let pairs = &mut *pairs;
+        let after: Vec<u64> = pairs
+            .by_order
+            .range((id, 0)..=(id, u64::MAX))
+            .map(|(&(_, after), _)| after)
+            .collect();
+        for other in after {
+            let Some(forward) = pairs.by_order.remove(&(id, other)) else {
+                continue;
+            };
+            pairs.reversed.remove(&(other, id));
+            let Some(backward) = pairs.by_order.remove(&(other, id)) else {
+                continue;
+            };
+            pairs.reversed.remove(&(id, other));
+            if pairs.retired.len() < MAX_RETIRED && by_different_threads(&forward, &backward) {
+                let both = if id < other {
+                    (forward, backward)
+                } else {
+                    (backward, forward)
+                };
+                pairs.retired.insert((id.min(other), id.max(other)), both);
+            }
+        }
+        let before: Vec<u64> = pairs
+            .reversed
+            .range((id, 0)..=(id, u64::MAX))
+            .map(|&(_, before)| before)
+            .collect();
+        for other in before {
+            pairs.by_order.remove(&(other, id));
+            pairs.reversed.remove(&(id, other));
+        }
+    }
+
+    /// Whether two opposite pairs were recorded by different threads.
+    fn by_different_threads(forward: &Pair, backward: &Pair) -> bool {
+        forward
+            .threads
+            .iter()
+            .any(|(t, _)| backward.threads.iter().any(|(u, _)| u != t))
+    }
+
     /// Every pair of locks taken in both orders, by different threads:
     /// `(first then second, second then first)`, the first lock being the
-    /// one made first.
+    /// one made first; those of locks since dropped too.
     pub(crate) fn inversions() -> Vec<(Pair, Pair)> {
         let pairs = PAIRS.lock();
-        let copy = |pair: &Pair| Pair {
-            before: pair.before.clone(),
-            after: pair.after.clone(),
-            threads: pair.threads.clone(),
-        };
-        pairs
+        let live = pairs
+            .by_order
             .iter()
             .filter(|((a, b), _)| a < b)
             .filter_map(|(&(a, b), forward)| {
-                let backward = pairs.get(&(b, a))?;
-                let different = forward
-                    .threads
-                    .iter()
-                    .any(|(t, _)| backward.threads.iter().any(|(u, _)| u != t));
-                different.then(|| (copy(forward), copy(backward)))
-            })
+                let backward = pairs.by_order.get(&(b, a))?;
+                by_different_threads(forward, backward).then_some(((a, b), (forward, backward)))
+            });
+        let retired = pairs.retired.iter().map(|(&key, (f, b))| (key, (f, b)));
+        let mut all: Vec<_> = live.chain(retired).collect();
+        all.sort_by_key(|(key, _)| *key);
+        all.into_iter()
+            .map(|(_, (forward, backward))| (forward.clone(), backward.clone()))
             .collect()
+    }
+
+    /// How large the record is: `(ordered pairs of live locks, inversions
+    /// kept of dropped locks, locks the calling thread holds, pairs it has
+    /// recorded)`.
+    pub(crate) fn sizes() -> (usize, usize, usize, usize) {
+        let (by_order, retired) = {
+            let pairs = PAIRS.lock();
+            (pairs.by_order.len(), pairs.retired.len())
+        };
+        let held = HELD.try_with(|h| h.borrow().len()).unwrap_or(0);
+        let recorded = RECORDED.try_with(|r| r.borrow().pairs.len()).unwrap_or(0);
+        (by_order, retired, held, recorded)
     }
 }
 
