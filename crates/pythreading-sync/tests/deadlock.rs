@@ -11,11 +11,12 @@
 //! locks, whose names are unique.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pythreading_core::Thread;
-use pythreading_sync::deadlock::{self, Deadlock};
+use pythreading_sync::deadlock::{self, Deadlock, Watchdog};
 use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore, SyncError};
 
 mod common;
@@ -789,7 +790,7 @@ fn the_watchdog_reports_each_new_deadlock_once_and_survives_a_panicking_callback
 fn a_zero_interval_is_taken_as_one_millisecond() {
     let (tx, rx) = mpsc::channel::<String>();
     let tx = Mutex::new(tx);
-    deadlock::start_watchdog(Duration::ZERO, move |found| {
+    let watchdog = deadlock::start_watchdog(Duration::ZERO, move |found| {
         if found.threads() == ["zero-interval"] {
             let _ = tx.lock().unwrap().send(found.to_string());
         }
@@ -802,6 +803,7 @@ fn a_zero_interval_is_taken_as_one_millisecond() {
     );
     lock.release().unwrap();
     assert!(finish(victim));
+    watchdog.stop();
 }
 
 impl Take for BoundedSemaphore {
@@ -866,7 +868,7 @@ fn a_unit_being_given_back_is_never_a_deadlock() {
     let lock = Arc::new(Lock::named("giveback-lock"));
     let stop = Arc::new(AtomicBool::new(false));
     let watchdog_reports = Arc::new(AtomicUsize::new(0));
-    deadlock::start_watchdog(Duration::from_millis(1), {
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(1), {
         let watchdog_reports = Arc::clone(&watchdog_reports);
         move |found| {
             if found.threads().iter().any(|t| t.starts_with("giveback-")) {
@@ -916,6 +918,7 @@ fn a_unit_being_given_back_is_never_a_deadlock() {
     for worker in workers {
         finish(worker);
     }
+    watchdog.stop();
     assert!(rounds.load(Ordering::Relaxed) > 0);
     assert!(
         reported.is_empty(),
@@ -1028,4 +1031,162 @@ fn locks_used_as_signals_are_held_once_for_ordering() {
     assert!(finish(producer) <= 1);
     assert!(finish(consumer) <= 2);
     assert_eq!(items.value(), 0);
+}
+
+/// A watchdog checking every 5 ms that sends the story of each deadlock
+/// among threads named `name` to the receiver; when it stops, the sender
+/// goes with its callback.
+fn watch_for(name: &'static str) -> (Watchdog, mpsc::Receiver<String>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), move |found| {
+        if found.threads() == [name] {
+            let _ = tx.lock().unwrap().send(found.to_string());
+        }
+    });
+    (watchdog, rx)
+}
+
+/// Sets its flag when dropped, slowly: a `stop` that did not wait for the
+/// watchdog's thread to drop its callback would return before.
+struct SlowDrop(Arc<AtomicBool>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(100));
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_stopped_watchdog_has_finished_and_dropped_its_callback() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let (tx, reports) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), {
+        let slow = SlowDrop(Arc::clone(&dropped));
+        move |found| {
+            let _ = &slow;
+            if found.threads() == ["stopped"] {
+                let _ = tx.lock().unwrap().send(found.to_string());
+            }
+        }
+    });
+    assert!(watchdog.is_running());
+    let lock = Arc::new(Lock::named("stopped-lock"));
+    let victim = spawn("stopped", acquire_twice(&lock));
+    assert_eq!(
+        reports
+            .recv_timeout(PATIENCE)
+            .expect("the watchdog reports"),
+        "stopped holds stopped-lock and waits for stopped-lock"
+    );
+    watchdog.stop();
+    // Its thread has finished and dropped the callback: it can never be
+    // called again.
+    assert!(dropped.load(Ordering::SeqCst));
+    assert!(!watchdog.is_running());
+    assert_eq!(
+        reports.recv_timeout(PATIENCE),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    // Stopping again, or through a clone, returns at once.
+    watchdog.clone().stop();
+    assert!(watchdog.stop_timeout(Duration::ZERO));
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn dropping_the_handle_does_not_stop_the_watchdog() {
+    let (watchdog, reports) = watch_for("unstopped");
+    drop(watchdog);
+    let lock = Arc::new(Lock::named("unstopped-lock"));
+    let victim = spawn("unstopped", acquire_twice(&lock));
+    assert_eq!(
+        reports
+            .recv_timeout(PATIENCE)
+            .expect("the watchdog reports"),
+        "unstopped holds unstopped-lock and waits for unstopped-lock"
+    );
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn two_threads_may_stop_one_watchdog_at_once() {
+    for interval in [Duration::ZERO, Duration::from_millis(3), Duration::MAX] {
+        let watchdog = deadlock::start_watchdog(interval, |_| {});
+        let both = meeting(2);
+        let stoppers: Vec<Thread<bool>> = (0..2)
+            .map(|i| {
+                let (watchdog, both) = (watchdog.clone(), Arc::clone(&both));
+                spawn(&format!("stopper-{i}"), move || {
+                    both.wait().unwrap();
+                    watchdog.stop();
+                    watchdog.is_running()
+                })
+            })
+            .collect();
+        for stopper in stoppers {
+            assert!(!finish(stopper), "running after stop ({interval:?})");
+        }
+        assert!(!watchdog.is_running());
+    }
+}
+
+#[test]
+fn the_callback_may_stop_its_own_watchdog() {
+    let handle: Arc<OnceLock<Watchdog>> = Arc::new(OnceLock::new());
+    let (tx, stopped) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), {
+        let handle = Arc::clone(&handle);
+        move |found| {
+            if found.threads() != ["self-stopper"] {
+                return;
+            }
+            let watchdog = handle.get().expect("set before the deadlock");
+            // It cannot wait for its own thread: both return at once.
+            watchdog.stop();
+            let finished = watchdog.stop_timeout(PATIENCE);
+            tx.lock().unwrap().send(finished).unwrap();
+        }
+    });
+    handle.set(watchdog.clone()).unwrap();
+    let lock = Arc::new(Lock::named("self-stopper-lock"));
+    let victim = spawn("self-stopper", acquire_twice(&lock));
+    assert_eq!(stopped.recv_timeout(PATIENCE), Ok(false));
+    // The watchdog finishes once the callback has returned.
+    common::wait_until("the watchdog finishes", || !watchdog.is_running());
+    assert_eq!(
+        stopped.recv_timeout(PATIENCE),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn stop_waits_for_a_callback_under_way() {
+    let (entered_tx, entered) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let (entered_tx, go_rx) = (Mutex::new(entered_tx), Mutex::new(go_rx));
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), move |found| {
+        if found.threads() == ["slow-callback"] {
+            entered_tx.lock().unwrap().send(()).unwrap();
+            let _ = go_rx.lock().unwrap().recv_timeout(PATIENCE);
+        }
+    });
+    let lock = Arc::new(Lock::named("slow-callback-lock"));
+    let victim = spawn("slow-callback", acquire_twice(&lock));
+    entered.recv_timeout(PATIENCE).expect("the callback runs");
+    // The callback is under way: the watchdog cannot have finished.
+    assert!(!watchdog.stop_timeout(Duration::from_millis(50)));
+    assert!(watchdog.is_running());
+    go.send(()).unwrap();
+    watchdog.stop();
+    assert!(!watchdog.is_running());
+    lock.release().unwrap();
+    assert!(finish(victim));
 }
