@@ -852,6 +852,16 @@ fn a_refused_release_n_changes_nothing_in_the_record() {
     assert_eq!(slots.value(), 0);
     let again = wait_for_deadlock(&["refused-1", "refused-2"]);
     assert_eq!(again, found);
+    // refused-1 still held its unit when it asked for the gate.
+    let inversions: Vec<String> = inversions_of("refused-")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        inversions,
+        ["refused-1 took refused-slots then refused-gate; \
+          refused-2 took refused-gate then refused-slots"]
+    );
     gate.release().unwrap();
     assert!(finish(t1));
     assert!(finish(t2));
