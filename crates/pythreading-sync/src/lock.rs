@@ -110,8 +110,7 @@ impl Lock {
     /// unlocked lock is [`SyncError::ReleaseUnlocked`] and changes nothing.
     #[inline]
     pub fn release(&self) -> Result<(), SyncError> {
-        self.track.released(1);
-        if self.raw.release() {
+        if self.track.release(1, || self.raw.release()) {
             Ok(())
         } else {
             Err(SyncError::ReleaseUnlocked)

@@ -132,9 +132,10 @@ impl RLock {
             return Err(SyncError::NotOwner);
         }
         if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.track.released(1);
-            self.owner.store(0, Ordering::Relaxed);
-            self.raw.release();
+            self.track.release(1, || {
+                self.owner.store(0, Ordering::Relaxed);
+                self.raw.release()
+            });
         }
         Ok(())
     }
@@ -183,9 +184,10 @@ impl RLock {
             return Err(SyncError::NotOwner);
         }
         let depth = self.count.swap(0, Ordering::Relaxed);
-        self.track.released(1);
-        self.owner.store(0, Ordering::Relaxed);
-        self.raw.release();
+        self.track.release(1, || {
+            self.owner.store(0, Ordering::Relaxed);
+            self.raw.release()
+        });
         Ok(depth)
     }
 

@@ -51,10 +51,7 @@ impl RawSemaphore {
             parking: Mutex::new(0),
             parked: Condvar::new(),
             bound: bound.map(|b| b.min(MAX_VALUE)),
-            track: match name {
-                Some(name) => Tracker::named(kind, name),
-                None => Tracker::new(kind),
-            },
+            track: Tracker::counting(kind, name, value),
         }
     }
 
@@ -142,12 +139,17 @@ impl RawSemaphore {
     }
 
     /// Adds `n` units, unless that passes the bound (then `false`, nothing
-    /// changes), and wakes up to `n` waiters.
+    /// changes), and wakes up to `n` waiters; the tracker records it only
+    /// if the units really went back.
     fn release(&self, n: usize) -> bool {
         if n == 0 {
             return true;
         }
-        self.track.released(n);
+        self.track.release(n, || self.give_back(n))
+    }
+
+    /// [`release`](Self::release) without the tracker.
+    fn give_back(&self, n: usize) -> bool {
         let limit = self.bound.unwrap_or(MAX_VALUE);
         let mut state = self.state.load(Ordering::Relaxed);
         loop {

@@ -7,8 +7,9 @@
 //!
 //! - [`acquired`](Tracker::acquired) after taking the lock without waiting,
 //! - [`blocking`](Tracker::blocking) around the wait of a slow acquire,
-//! - [`released`](Tracker::released) just *before* giving units back (so that
-//!   the record never names a holder the lock no longer has),
+//! - [`release`](Tracker::release) around giving units back: the record
+//!   changes in the same step as the lock, and only if the lock really took
+//!   the units back (a refused release changes nothing),
 //! - and its `Drop`.
 //!
 //! Without the `deadlock-detection` feature, `Tracker` is a zero-sized type
@@ -76,7 +77,14 @@ mod off {
         }
 
         #[inline(always)]
-        pub(crate) fn released(&self, _units: usize) {}
+        pub(crate) fn counting(_kind: Kind, _name: Option<String>, _units: usize) -> Self {
+            Tracker
+        }
+
+        #[inline(always)]
+        pub(crate) fn release(&self, _units: usize, release: impl FnOnce() -> bool) -> bool {
+            release()
+        }
     }
 }
 

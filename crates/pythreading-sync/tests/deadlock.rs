@@ -11,12 +11,13 @@
 //! locks, whose names are unique.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pythreading_core::Thread;
-use pythreading_sync::deadlock::{self, Deadlock};
-use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore};
+use pythreading_sync::deadlock::{self, Deadlock, Watchdog};
+use pythreading_sync::{Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore, SyncError};
 
 mod common;
 use common::PATIENCE;
@@ -789,7 +790,7 @@ fn the_watchdog_reports_each_new_deadlock_once_and_survives_a_panicking_callback
 fn a_zero_interval_is_taken_as_one_millisecond() {
     let (tx, rx) = mpsc::channel::<String>();
     let tx = Mutex::new(tx);
-    deadlock::start_watchdog(Duration::ZERO, move |found| {
+    let watchdog = deadlock::start_watchdog(Duration::ZERO, move |found| {
         if found.threads() == ["zero-interval"] {
             let _ = tx.lock().unwrap().send(found.to_string());
         }
@@ -800,6 +801,402 @@ fn a_zero_interval_is_taken_as_one_millisecond() {
         rx.recv_timeout(PATIENCE).expect("the watchdog reports"),
         "zero-interval holds zero-lock and waits for zero-lock"
     );
+    lock.release().unwrap();
+    assert!(finish(victim));
+    watchdog.stop();
+}
+
+impl Take for BoundedSemaphore {
+    fn take(&self) {
+        self.acquire();
+    }
+    fn take_within(&self, timeout: Duration) -> bool {
+        self.acquire_timeout(timeout)
+    }
+    fn give(&self) {
+        self.release().unwrap();
+    }
+}
+
+#[test]
+fn a_refused_release_n_changes_nothing_in_the_record() {
+    let slots = Arc::new(BoundedSemaphore::named("refused-slots", 1));
+    let gate = Arc::new(Lock::named("refused-gate"));
+    let start = meeting(2);
+    // refused-1 takes the only unit and tries to give back two (refused,
+    // by the holder itself), then wants the gate; refused-2 holds the gate
+    // and wants a unit: a real deadlock.
+    let t1 = {
+        let (slots, gate, start) = (Arc::clone(&slots), Arc::clone(&gate), Arc::clone(&start));
+        spawn("refused-1", move || {
+            let _unit = slots.guard();
+            assert_eq!(slots.release_n(2), Err(SyncError::TooManyReleases));
+            start.wait().unwrap();
+            gate.guard_timeout(PATIENCE).is_some()
+        })
+    };
+    let (slots_any, gate_any): (Arc<dyn Take>, Arc<dyn Take>) = (slots.clone(), gate.clone());
+    let t2 = hold_then_want("refused-2", &gate_any, &[&slots_any], &start);
+    let found = wait_for_deadlock(&["refused-1", "refused-2"]);
+    assert_cycle(
+        &found,
+        &[
+            ("refused-1", "refused-slots"),
+            ("refused-2", "refused-gate"),
+        ],
+    );
+    // Refused again, by a thread that holds nothing: still nothing changes,
+    // and the semaphore is not taken for a signal.
+    assert_eq!(slots.release_n(2), Err(SyncError::TooManyReleases));
+    assert_eq!(slots.release_n(usize::MAX), Err(SyncError::TooManyReleases));
+    assert_eq!(slots.value(), 0);
+    let again = wait_for_deadlock(&["refused-1", "refused-2"]);
+    assert_eq!(again, found);
+    // refused-1 still held its unit when it asked for the gate.
+    let inversions: Vec<String> = inversions_of("refused-")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        inversions,
+        ["refused-1 took refused-slots then refused-gate; \
+          refused-2 took refused-gate then refused-slots"]
+    );
+    gate.release().unwrap();
+    assert!(finish(t1));
+    assert!(finish(t2));
+    assert_eq!(slots.value(), 1);
+}
+
+#[test]
+fn a_unit_being_given_back_is_never_a_deadlock() {
+    // Two units and a lock taken in opposite orders, while a third thread
+    // keeps taking and returning a unit: forward may hold a unit and wait
+    // for the lock while backward holds the lock and waits for a unit, but
+    // the returner always gives its unit back, so this cannot deadlock.
+    let units = Arc::new(Semaphore::named("giveback-units", 2));
+    let lock = Arc::new(Lock::named("giveback-lock"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let watchdog_reports = Arc::new(AtomicUsize::new(0));
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(1), {
+        let watchdog_reports = Arc::clone(&watchdog_reports);
+        move |found| {
+            if found.threads().iter().any(|t| t.starts_with("giveback-")) {
+                watchdog_reports.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<Thread<()>> = ["forward", "backward", "returner"]
+        .into_iter()
+        .map(|role| {
+            let (units, lock, stop, rounds) = (
+                Arc::clone(&units),
+                Arc::clone(&lock),
+                Arc::clone(&stop),
+                Arc::clone(&rounds),
+            );
+            spawn(&format!("giveback-{role}"), move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match role {
+                        "forward" => {
+                            let _unit = units.guard();
+                            drop(lock.guard());
+                        }
+                        "backward" => {
+                            let _held = lock.guard();
+                            drop(units.guard());
+                        }
+                        _ => drop(units.guard()),
+                    }
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(2);
+    let (mut checks, mut reported) = (0usize, Vec::new());
+    while Instant::now() < until {
+        reported.extend(
+            deadlock::check()
+                .into_iter()
+                .filter(|d| d.threads().iter().any(|t| t.starts_with("giveback-"))),
+        );
+        checks += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        finish(worker);
+    }
+    watchdog.stop();
+    assert!(rounds.load(Ordering::Relaxed) > 0);
+    assert!(
+        reported.is_empty(),
+        "{} false reports in {checks} checks, e.g. {}",
+        reported.len(),
+        reported[0]
+    );
+    assert_eq!(watchdog_reports.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_fresh_lock_per_request_under_a_global_one_keeps_the_record_bounded() {
+    // A server thread holds a global lock and takes a new lock per request:
+    // every request adds a pair (global, request), which must be forgotten
+    // when the request's lock is dropped. (More requests than the 65,536
+    // pairs the record once stopped at.)
+    const REQUESTS: usize = 70_000;
+    let server = spawn("bounded-server", || {
+        let global = Lock::named("bounded-global");
+        let _global = global.guard();
+        let (mut most_pairs, mut most_recorded) = (0, 0);
+        for request in 0..REQUESTS {
+            let lock = Lock::new();
+            drop(lock.guard());
+            if request % 500 == 0 {
+                let sizes = deadlock::record_sizes();
+                most_pairs = most_pairs.max(sizes.pairs);
+                most_recorded = most_recorded.max(sizes.recorded);
+            }
+        }
+        // Inversions between live locks are still all found.
+        let (a, b): (Arc<dyn Take>, Arc<dyn Take>) = (
+            Arc::new(Lock::named("bounded-a")),
+            Arc::new(Lock::named("bounded-b")),
+        );
+        take_in_order("bounded-forward", &a, &b);
+        take_in_order("bounded-backward", &b, &a);
+        let found = inversions_of("bounded-");
+        (
+            most_pairs,
+            most_recorded,
+            deadlock::record_sizes().held,
+            found,
+        )
+    });
+    let (most_pairs, most_recorded, held, found) = finish(server);
+    // The process-wide record also holds the other tests' pairs: a few dozen.
+    assert!(most_pairs < 5_000, "{most_pairs} pairs remembered");
+    assert!(
+        most_recorded <= 2_048,
+        "{most_recorded} pairs in the thread's list"
+    );
+    assert_eq!(held, 1, "the server holds its global lock only");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].locks(), ["bounded-a", "bounded-b"]);
+}
+
+#[test]
+fn an_inversion_is_still_reported_once_its_locks_are_dropped() {
+    {
+        let p: Arc<dyn Take> = Arc::new(Lock::named("dropped-p"));
+        let q: Arc<dyn Take> = Arc::new(Semaphore::named("dropped-q", 1));
+        take_in_order("dropped-forward", &p, &q);
+        take_in_order("dropped-backward", &q, &p);
+    }
+    let found = inversions_of("dropped-");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "dropped-forward took dropped-p then dropped-q; \
+         dropped-backward took dropped-q then dropped-p"
+    );
+}
+
+#[test]
+fn locks_used_as_signals_are_held_once_for_ordering() {
+    // The tutorial's pipeline over Locks, and a Semaphore(0) whose consumer
+    // never gives back what it takes: each lock is in a thread's list of
+    // held locks once at most, however many messages pass.
+    const MESSAGES: usize = 2_000;
+    let producer_lock = Arc::new(Lock::named("held-producer"));
+    let consumer_lock = Arc::new(Lock::named("held-consumer"));
+    let items = Arc::new(Semaphore::named("held-items", 0));
+    consumer_lock.acquire();
+    let shared = || {
+        (
+            Arc::clone(&producer_lock),
+            Arc::clone(&consumer_lock),
+            Arc::clone(&items),
+        )
+    };
+    let (p, c, produced) = shared();
+    let producer = spawn("held-producer", move || {
+        for _ in 0..MESSAGES {
+            p.acquire();
+            produced.release();
+            c.release().unwrap();
+        }
+        deadlock::record_sizes().held
+    });
+    let (p, c, consumed) = shared();
+    let consumer = spawn("held-consumer", move || {
+        for _ in 0..MESSAGES {
+            c.acquire();
+            consumed.acquire();
+            p.release().unwrap();
+        }
+        deadlock::record_sizes().held
+    });
+    assert!(finish(producer) <= 1);
+    assert!(finish(consumer) <= 2);
+    assert_eq!(items.value(), 0);
+}
+
+/// A watchdog checking every 5 ms that sends the story of each deadlock
+/// among threads named `name` to the receiver; when it stops, the sender
+/// goes with its callback.
+fn watch_for(name: &'static str) -> (Watchdog, mpsc::Receiver<String>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), move |found| {
+        if found.threads() == [name] {
+            let _ = tx.lock().unwrap().send(found.to_string());
+        }
+    });
+    (watchdog, rx)
+}
+
+/// Sets its flag when dropped, slowly: a `stop` that did not wait for the
+/// watchdog's thread to drop its callback would return before.
+struct SlowDrop(Arc<AtomicBool>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(100));
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_stopped_watchdog_has_finished_and_dropped_its_callback() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let (tx, reports) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), {
+        let slow = SlowDrop(Arc::clone(&dropped));
+        move |found| {
+            let _ = &slow;
+            if found.threads() == ["stopped"] {
+                let _ = tx.lock().unwrap().send(found.to_string());
+            }
+        }
+    });
+    assert!(watchdog.is_running());
+    let lock = Arc::new(Lock::named("stopped-lock"));
+    let victim = spawn("stopped", acquire_twice(&lock));
+    assert_eq!(
+        reports
+            .recv_timeout(PATIENCE)
+            .expect("the watchdog reports"),
+        "stopped holds stopped-lock and waits for stopped-lock"
+    );
+    watchdog.stop();
+    // Its thread has finished and dropped the callback: it can never be
+    // called again.
+    assert!(dropped.load(Ordering::SeqCst));
+    assert!(!watchdog.is_running());
+    assert_eq!(
+        reports.recv_timeout(PATIENCE),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    // Stopping again, or through a clone, returns at once.
+    watchdog.clone().stop();
+    assert!(watchdog.stop_timeout(Duration::ZERO));
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn dropping_the_handle_does_not_stop_the_watchdog() {
+    let (watchdog, reports) = watch_for("unstopped");
+    drop(watchdog);
+    let lock = Arc::new(Lock::named("unstopped-lock"));
+    let victim = spawn("unstopped", acquire_twice(&lock));
+    assert_eq!(
+        reports
+            .recv_timeout(PATIENCE)
+            .expect("the watchdog reports"),
+        "unstopped holds unstopped-lock and waits for unstopped-lock"
+    );
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn two_threads_may_stop_one_watchdog_at_once() {
+    for interval in [Duration::ZERO, Duration::from_millis(3), Duration::MAX] {
+        let watchdog = deadlock::start_watchdog(interval, |_| {});
+        let both = meeting(2);
+        let stoppers: Vec<Thread<bool>> = (0..2)
+            .map(|i| {
+                let (watchdog, both) = (watchdog.clone(), Arc::clone(&both));
+                spawn(&format!("stopper-{i}"), move || {
+                    both.wait().unwrap();
+                    watchdog.stop();
+                    watchdog.is_running()
+                })
+            })
+            .collect();
+        for stopper in stoppers {
+            assert!(!finish(stopper), "running after stop ({interval:?})");
+        }
+        assert!(!watchdog.is_running());
+    }
+}
+
+#[test]
+fn the_callback_may_stop_its_own_watchdog() {
+    let handle: Arc<OnceLock<Watchdog>> = Arc::new(OnceLock::new());
+    let (tx, stopped) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), {
+        let handle = Arc::clone(&handle);
+        move |found| {
+            if found.threads() != ["self-stopper"] {
+                return;
+            }
+            let watchdog = handle.get().expect("set before the deadlock");
+            // It cannot wait for its own thread: both return at once.
+            watchdog.stop();
+            let finished = watchdog.stop_timeout(PATIENCE);
+            tx.lock().unwrap().send(finished).unwrap();
+        }
+    });
+    handle.set(watchdog.clone()).unwrap();
+    let lock = Arc::new(Lock::named("self-stopper-lock"));
+    let victim = spawn("self-stopper", acquire_twice(&lock));
+    assert_eq!(stopped.recv_timeout(PATIENCE), Ok(false));
+    // The watchdog finishes once the callback has returned.
+    common::wait_until("the watchdog finishes", || !watchdog.is_running());
+    assert_eq!(
+        stopped.recv_timeout(PATIENCE),
+        Err(RecvTimeoutError::Disconnected)
+    );
+    lock.release().unwrap();
+    assert!(finish(victim));
+}
+
+#[test]
+fn stop_waits_for_a_callback_under_way() {
+    let (entered_tx, entered) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let (entered_tx, go_rx) = (Mutex::new(entered_tx), Mutex::new(go_rx));
+    let watchdog = deadlock::start_watchdog(Duration::from_millis(5), move |found| {
+        if found.threads() == ["slow-callback"] {
+            entered_tx.lock().unwrap().send(()).unwrap();
+            let _ = go_rx.lock().unwrap().recv_timeout(PATIENCE);
+        }
+    });
+    let lock = Arc::new(Lock::named("slow-callback-lock"));
+    let victim = spawn("slow-callback", acquire_twice(&lock));
+    entered.recv_timeout(PATIENCE).expect("the callback runs");
+    // The callback is under way: the watchdog cannot have finished.
+    assert!(!watchdog.stop_timeout(Duration::from_millis(50)));
+    assert!(watchdog.is_running());
+    go.send(()).unwrap();
+    watchdog.stop();
+    assert!(!watchdog.is_running());
     lock.release().unwrap();
     assert!(finish(victim));
 }

@@ -13,7 +13,8 @@
 //!   and the locks (the names given to [`Lock::named`](crate::Lock::named)
 //!   and its siblings; unnamed locks are shown as their type and address).
 //! - [`start_watchdog`] checks in the background and reports each new
-//!   deadlock once, through `log::error!` and a callback.
+//!   deadlock once, through `log::error!` and a callback, until the
+//!   [`Watchdog`] it returns is stopped.
 //! - [`potential`] is lock-order checking, as the Linux kernel's lockdep
 //!   does it: pairs of locks that different threads took in opposite orders,
 //!   a deadlock waiting to happen even if this run got lucky.
@@ -49,10 +50,13 @@
 //! it is released (by any thread); an `RLock` or a `Condition`'s lock is
 //! held by its owner; a semaphore unit is held by the thread that acquired
 //! it, and a unit given back by a thread that holds none is taken off its
-//! oldest holder. A `Lock` or semaphore that has once been given back by a
+//! oldest holder. A thread waiting for a semaphore is blocked only while no
+//! unit is free, counting a unit on its way back and one just handed to a
+//! waiter. A refused release (`TooManyReleases`, `ReleaseUnlocked`) changes
+//! nothing. A `Lock` or semaphore that has once been given back by a
 //! thread other than its taker is a signal, which anyone may release: no
-//! cycle goes through it (see [`check`]). A thread in `acquire_timeout` counts as blocked until it
-//! gives up. A thread waiting in `Condition::wait` for a notification holds
+//! cycle goes through it (see [`check`]). A thread in `acquire_timeout`
+//! counts as blocked until it gives up. A thread waiting in `Condition::wait` for a notification holds
 //! nothing and waits for no lock, until it is notified and takes the lock
 //! back.
 //!
@@ -64,7 +68,10 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::loom::{StaticCondvar, StaticMutex, StaticMutexGuard};
 
 pub(crate) mod registry;
 
@@ -186,9 +193,13 @@ pub fn check() -> Vec<Deadlock> {
 /// threads in the same blocking acquires, so within about two intervals;
 /// a thread that is freed and deadlocks again is a new deadlock. A panic in
 /// `on_deadlock` is caught and logged; the watchdog goes on. An `interval`
-/// under one millisecond is taken as one millisecond. The thread is a
-/// daemon: it does not keep the program from exiting. If it cannot be
-/// started, that is logged as an error.
+/// under one millisecond is taken as one millisecond; `Duration::MAX` never
+/// checks. The thread is a daemon: it does not keep the program from
+/// exiting. If it cannot be started, that is logged as an error (and the
+/// handle's [`is_running`](Watchdog::is_running) is `false`).
+///
+/// The returned [`Watchdog`] stops it; dropping the handle does not, so
+/// `start_watchdog(…);` watches for the rest of the program.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -198,26 +209,175 @@ pub fn check() -> Vec<Deadlock> {
 ///     eprintln!("deadlock: {found}");
 /// });
 /// ```
-pub fn start_watchdog(interval: Duration, on_deadlock: impl Fn(&Deadlock) + Send + Sync + 'static) {
+pub fn start_watchdog(
+    interval: Duration,
+    on_deadlock: impl Fn(&Deadlock) + Send + Sync + 'static,
+) -> Watchdog {
     let interval = interval.max(Duration::from_millis(1));
+    let watchdog = Watchdog {
+        shared: Arc::new(Shared {
+            state: StaticMutex::new(State {
+                stopping: false,
+                running: true,
+                ident: None,
+            }),
+            changed: StaticCondvar::new(),
+        }),
+    };
+    let shared = Arc::clone(&watchdog.shared);
     let started = pythreading_core::Thread::builder()
         .name("deadlock-watchdog")
         .daemon(true)
-        .spawn(move || watch(interval, &on_deadlock));
+        .spawn(move || {
+            // Dropped last, also if `watch` panics: the callback is gone
+            // by the time a `stop` returns.
+            let _finished = Finished(&shared);
+            let on_deadlock = on_deadlock;
+            shared.state.lock().ident = Some(pythreading_core::get_ident());
+            watch(interval, &on_deadlock, &shared);
+        });
     if let Err(error) = started {
+        watchdog.shared.state.lock().running = false;
         log::error!(target: "pythreading_sync::deadlock", "could not start the deadlock watchdog: {error}");
+    }
+    watchdog
+}
+
+/// A watchdog started by [`start_watchdog`], to stop it.
+///
+/// Dropping a handle does not stop the watchdog. Handles are cheap to
+/// clone, and any of them stops it, from any thread: several threads may
+/// stop the same watchdog at once (each returns once it has finished), and
+/// stopping a stopped watchdog returns at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use pythreading_sync::deadlock;
+///
+/// let watchdog = deadlock::start_watchdog(Duration::from_millis(100), |found| {
+///     eprintln!("deadlock: {found}");
+/// });
+/// assert!(watchdog.is_running());
+/// watchdog.stop();
+/// assert!(!watchdog.is_running());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Watchdog {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: StaticMutex<State>,
+    /// Notified when `stopping` is set and when `running` is cleared.
+    changed: StaticCondvar,
+}
+
+#[derive(Debug)]
+struct State {
+    stopping: bool,
+    running: bool,
+    /// The watchdog thread's ident, once it runs.
+    ident: Option<u64>,
+}
+
+/// Marks the watchdog finished when dropped.
+struct Finished<'a>(&'a Shared);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().running = false;
+        self.0.changed.notify_all();
     }
 }
 
-/// The watchdog's loop: never returns.
-fn watch(interval: Duration, on_deadlock: &(dyn Fn(&Deadlock) + Send + Sync)) {
+impl Watchdog {
+    /// Stops the watchdog and waits until its thread has finished: once
+    /// this returns, `on_deadlock` is never called again (and has been
+    /// dropped). A check under way is finished first, and a callback under
+    /// way returns first; nothing it found is reported after that.
+    ///
+    /// Called from `on_deadlock` itself, it cannot wait for its own
+    /// thread: it returns at once, and the watchdog finishes as soon as the
+    /// callback returns, reporting nothing more.
+    pub fn stop(&self) {
+        self.stop_until(None);
+    }
+
+    /// [`stop`](Self::stop), waiting at most `timeout` for the watchdog to
+    /// finish (say, for a callback that blocks); `true` if it has. It stops
+    /// in any case, as soon as it can. From `on_deadlock` itself: `false`.
+    pub fn stop_timeout(&self, timeout: Duration) -> bool {
+        self.stop_until(crate::spin::deadline_after(timeout))
+    }
+
+    /// Stops, waiting until `deadline` (`None`: for ever); whether it has
+    /// finished.
+    fn stop_until(&self, deadline: Option<Instant>) -> bool {
+        let shared = &self.shared;
+        let mut state = shared.state.lock();
+        state.stopping = true;
+        shared.changed.notify_all();
+        if state.running && state.ident == Some(pythreading_core::get_ident()) {
+            return false;
+        }
+        !shared
+            .wait_while(state, deadline, |state| state.running)
+            .running
+    }
+
+    /// Whether the watchdog's thread is still running: `false` once it has
+    /// finished after [`stop`](Self::stop), or if it could not be started.
+    pub fn is_running(&self) -> bool {
+        self.shared.state.lock().running
+    }
+}
+
+impl Shared {
+    /// Waits `interval`, or until stopped; whether it is stopped.
+    fn wait_stopped(&self, interval: Duration) -> bool {
+        let deadline = crate::spin::deadline_after(interval);
+        self.wait_while(self.state.lock(), deadline, |state| !state.stopping)
+            .stopping
+    }
+
+    /// Waits while `waiting` holds, at most until `deadline` (`None`: for
+    /// ever).
+    fn wait_while<'a>(
+        &self,
+        mut state: StaticMutexGuard<'a, State>,
+        deadline: Option<Instant>,
+        waiting: impl Fn(&State) -> bool,
+    ) -> StaticMutexGuard<'a, State> {
+        while waiting(&state) {
+            match deadline {
+                None => self.changed.wait(&mut state),
+                Some(deadline) => {
+                    if self.changed.wait_until(&mut state, deadline).timed_out() {
+                        break;
+                    }
+                }
+            }
+        }
+        state
+    }
+
+    fn stopping(&self) -> bool {
+        self.state.lock().stopping
+    }
+}
+
+/// The watchdog's loop, until stopped.
+fn watch(interval: Duration, on_deadlock: &(dyn Fn(&Deadlock) + Send + Sync), shared: &Shared) {
     let mut previous: HashSet<Vec<(u64, u64)>> = HashSet::new();
     let mut reported: HashSet<Vec<(u64, u64)>> = HashSet::new();
-    loop {
-        std::thread::sleep(interval);
+    while !shared.wait_stopped(interval) {
         let found = check();
         for deadlock in &found {
             if previous.contains(&deadlock.key) && reported.insert(deadlock.key.clone()) {
+                if shared.stopping() {
+                    return;
+                }
                 log::error!(target: "pythreading_sync::deadlock", "deadlock: {deadlock}");
                 if panic::catch_unwind(AssertUnwindSafe(|| on_deadlock(deadlock))).is_err() {
                     log::error!(target: "pythreading_sync::deadlock", "the deadlock callback panicked");
@@ -282,8 +442,10 @@ impl fmt::Display for LockOrderInversion {
 /// it took `a`. Run both at the wrong moment and they deadlock. Each pair is
 /// listed once, ordered by when its locks were first used.
 ///
-/// Pairs are remembered for locks that have since been dropped too; at most
-/// 65,536 ordered pairs are remembered.
+/// The record keeps the pairs of live locks only: when a lock is dropped,
+/// its pairs are forgotten, so a thread that takes a fresh lock per request
+/// under a long-lived one leaves nothing behind. Inversions already found
+/// are kept when their locks are dropped (the first 1,024 such).
 pub fn potential() -> Vec<LockOrderInversion> {
     registry::order::inversions()
         .into_iter()
@@ -294,4 +456,31 @@ pub fn potential() -> Vec<LockOrderInversion> {
             second_then_first: backward.threads.into_iter().map(|(_, name)| name).collect(),
         })
         .collect()
+}
+
+/// How large the lock-order record is now: for tests of its bounds, not
+/// part of the API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSizes {
+    /// Ordered pairs of live locks, process-wide.
+    pub pairs: usize,
+    /// Inversions kept of locks since dropped, process-wide.
+    pub retired: usize,
+    /// Locks the calling thread holds, as lock-order checking counts them.
+    pub held: usize,
+    /// Pairs the calling thread remembers having recorded.
+    pub recorded: usize,
+}
+
+/// The sizes of the lock-order record now: for tests, not part of the API.
+#[doc(hidden)]
+pub fn record_sizes() -> RecordSizes {
+    let (pairs, retired, held, recorded) = registry::order::sizes();
+    RecordSizes {
+        pairs,
+        retired,
+        held,
+        recorded,
+    }
 }

@@ -4,27 +4,39 @@
 //!
 //! # The wait-for graph, and why a snapshot of it is true
 //!
-//! Each lock's [`Meta`] records its holders (thread ident and units held) and
-//! a generation that counts every change; [`REGISTRY`] records the threads in
-//! a blocking acquire, each with the lock it waits for. The rules:
+//! Each lock's [`Meta`] records, under its own mutex, its holders (thread
+//! ident and units held), how many units are free, and a generation that
+//! counts every change; [`REGISTRY`] records the threads in a blocking
+//! acquire, each with the lock it waits for. The rules:
 //!
 //! 1. A thread enters `REGISTRY` before it may block and leaves it, under the
 //!    `REGISTRY` lock, *before* it is recorded as holding what it waited
 //!    for. So while [`find_cycles`] holds `REGISTRY`, no waiting thread can
 //!    stop waiting (as far as the record goes) nor gain a lock.
-//! 2. A lock's holder record is removed *before* the lock is really released,
-//!    so the record never names a holder the lock no longer has.
-//! 3. Lock order: `REGISTRY`, then one `Meta` at a time.
+//! 2. A release is recorded under the lock's `Meta` mutex, in the same step
+//!    as the lock really takes the units back, and only if it does (a
+//!    refused release changes nothing). A take is recorded just *after* the
+//!    real take. So the record's count of free units is never less than the
+//!    lock's real count: it also counts the units taken but not recorded
+//!    yet, such as the one a waiter has just been handed while it is still
+//!    in `REGISTRY`. A holder never leaves the record before its unit is
+//!    really back.
+//! 3. Lock order: `REGISTRY`, then one `Meta` at a time; a `Meta` mutex is
+//!    held only around the lock's own release (which may take the lock's
+//!    parking mutex, which is never held while taking a `Meta`).
 //!
-//! `find_cycles` reads every waited-for lock's holders, keeps the waiting
-//! threads all of whose lock's holders are themselves waiting threads that
-//! are kept (a greatest fixpoint: a semaphore held by several threads frees
-//! its waiter as soon as any one of them can go on), and follows one holder
+//! A waiting thread is stuck if its lock has no free unit in the record and
+//! has holders, every one of them stuck too. `find_cycles` reads every
+//! waited-for lock's record once, keeps the waiting threads that are stuck
+//! (a greatest fixpoint: a semaphore held by several threads frees its
+//! waiter as soon as any one of them can go on), and follows one holder
 //! from each to find the cycles. Waiting threads cannot change their
 //! holdings, but a thread that is not waiting can still release a lock (any
-//! thread may release a `Lock` or a semaphore), so it then reads each
-//! cycle's generations again: unchanged, they were all true at once, in the
-//! moment between the last first read and the first second read.
+//! thread may release a `Lock` or a semaphore), so it then reads again the
+//! generations of every lock a cycle depends on (those waited for by its
+//! threads and, through the semaphores' other holders, by every stuck
+//! thread it needs): unchanged, they were all true at once, in the moment
+//! between the last first read and the first second read.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -54,33 +66,97 @@ pub(crate) struct Meta {
     name: Option<String>,
     /// Where the lock was when it was first tracked (for unnamed locks).
     addr: usize,
-    /// Set when the lock is dropped: a thread's list of held locks forgets it.
+    /// Set when the lock is dropped: a thread's list of held locks forgets
+    /// it, and so does the lock-order record (see [`order`]).
     dropped: AtomicBool,
-    /// Set once a thread gives back what another thread took (a `Lock` or a
-    /// semaphore used as a signal): from then on anyone may be the one to
-    /// release it, so waiting for it is not counted as blocked by its holder.
-    handed_off: AtomicBool,
+    /// Set once the lock is in the lock-order record (see [`order`]).
+    paired: AtomicBool,
     holders: Mutex<Holders>,
 }
 
-/// The threads holding a lock: `(ident, units)`, oldest first. A `Lock` or
-/// `RLock` has at most one; a semaphore one per thread holding units.
+/// A lock's record: its holders, `(ident, units)` oldest first (a `Lock` or
+/// `RLock` has at most one, a semaphore one per thread holding units), and
+/// its free units.
 #[derive(Debug, Default)]
 struct Holders {
     generation: u64,
     units: Vec<(u64, usize)>,
+    /// The lock's free units, plus those taken and not recorded yet (rule 2
+    /// of the module docs): never less than the lock's real count.
+    free: usize,
+    /// Set once a thread gives back what another thread took (a `Lock` or a
+    /// semaphore used as a signal): from then on anyone may be the one to
+    /// release it, so waiting for it is not counted as blocked by its holder.
+    signal: bool,
+}
+
+impl Holders {
+    /// Thread `me` took one unit.
+    fn take(&mut self, me: u64) {
+        self.generation += 1;
+        self.free = self.free.saturating_sub(1);
+        match self.units.iter_mut().find(|(ident, _)| *ident == me) {
+            Some((_, count)) => *count += 1,
+            None => self.units.push((me, 1)),
+        }
+    }
+
+    /// Thread `me` gave `units` back: its own first, then (units given back
+    /// by a thread that did not take them) the oldest holder's, and the lock
+    /// is known to be used as a signal. A `Lock` given back by a thread that
+    /// is not its recorded holder is one too (its taker may not be recorded
+    /// yet); units a semaphore gets with nobody holding any are new ones.
+    fn give_back(&mut self, me: u64, mut units: usize, kind: Kind) {
+        self.generation += 1;
+        self.free = self.free.saturating_add(units);
+        if self.units.is_empty() && kind == Kind::Lock {
+            self.signal = true;
+        }
+        while units > 0 && !self.units.is_empty() {
+            let at = match self.units.iter().position(|(ident, _)| *ident == me) {
+                Some(at) => at,
+                None => {
+                    self.signal = true;
+                    0
+                }
+            };
+            let count = &mut self.units[at].1;
+            let taken = units.min(*count);
+            *count -= taken;
+            units -= taken;
+            if *count == 0 {
+                self.units.remove(at);
+            }
+        }
+    }
+
+    fn held_by(&self, me: u64) -> bool {
+        self.units.iter().any(|(ident, _)| *ident == me)
+    }
+
+    /// The holders a waiter for this lock depends on: none if a unit is
+    /// free or the lock is a signal (then nothing is known).
+    fn blocking(&self) -> Vec<u64> {
+        if self.free > 0 || self.signal {
+            return Vec::new();
+        }
+        self.units.iter().map(|(holder, _)| *holder).collect()
+    }
 }
 
 impl Meta {
-    fn new(kind: Kind, name: Option<String>, addr: usize) -> Self {
+    fn new(kind: Kind, name: Option<String>, addr: usize, units: usize) -> Self {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             kind,
             name,
             addr,
             dropped: AtomicBool::new(false),
-            handed_off: AtomicBool::new(false),
-            holders: Mutex::new(Holders::default()),
+            paired: AtomicBool::new(false),
+            holders: Mutex::new(Holders {
+                free: units,
+                ..Holders::default()
+            }),
         }
     }
 
@@ -92,48 +168,8 @@ impl Meta {
         }
     }
 
-    /// Records one more unit held by thread `me`.
-    fn add(&self, me: u64) {
-        let mut holders = self.holders.lock();
-        holders.generation += 1;
-        match holders.units.iter_mut().find(|(ident, _)| *ident == me) {
-            Some((_, count)) => *count += 1,
-            None => holders.units.push((me, 1)),
-        }
-    }
-
-    /// Forgets `units` units: thread `me`'s first, then (a unit given back by
-    /// a thread that never took one) the oldest holder's.
-    fn remove(&self, me: u64, mut units: usize) {
-        let mut holders = self.holders.lock();
-        if holders.units.is_empty() {
-            return;
-        }
-        holders.generation += 1;
-        while units > 0 && !holders.units.is_empty() {
-            let at = match holders.units.iter().position(|(ident, _)| *ident == me) {
-                Some(at) => at,
-                None => {
-                    self.handed_off.store(true, Ordering::Relaxed);
-                    0
-                }
-            };
-            let count = &mut holders.units[at].1;
-            let taken = units.min(*count);
-            *count -= taken;
-            units -= taken;
-            if *count == 0 {
-                holders.units.remove(at);
-            }
-        }
-    }
-
     fn held_by(&self, me: u64) -> bool {
-        self.holders
-            .lock()
-            .units
-            .iter()
-            .any(|(ident, _)| *ident == me)
+        self.holders.lock().held_by(me)
     }
 }
 
@@ -150,6 +186,8 @@ impl fmt::Debug for Meta {
 #[derive(Debug)]
 pub(crate) struct Tracker {
     kind: Kind,
+    /// The lock's units when it was made: 1 for a lock, a semaphore's value.
+    units: usize,
     /// Made on first use, so that `Lock::new` stays `const` and allocates
     /// nothing until the lock is used.
     meta: OnceLock<Arc<Meta>>,
@@ -159,20 +197,35 @@ impl Tracker {
     pub(crate) const fn new(kind: Kind) -> Self {
         Self {
             kind,
+            units: 1,
             meta: OnceLock::new(),
         }
     }
 
     pub(crate) fn named(kind: Kind, name: String) -> Self {
-        let tracker = Self::new(kind);
-        let _ = tracker.meta.set(Arc::new(Meta::new(kind, Some(name), 0)));
+        Self::counting(kind, Some(name), 1)
+    }
+
+    /// The tracker of a lock made with `units` free units (a semaphore's
+    /// value).
+    pub(crate) fn counting(kind: Kind, name: Option<String>, units: usize) -> Self {
+        let tracker = Self {
+            kind,
+            units,
+            meta: OnceLock::new(),
+        };
+        if let Some(name) = name {
+            let _ = tracker
+                .meta
+                .set(Arc::new(Meta::new(kind, Some(name), 0, units)));
+        }
         tracker
     }
 
     fn meta(&self) -> &Arc<Meta> {
         self.meta.get_or_init(|| {
             let addr = std::ptr::from_ref(self).addr();
-            Arc::new(Meta::new(self.kind, None, addr))
+            Arc::new(Meta::new(self.kind, None, addr, self.units))
         })
     }
 
@@ -180,7 +233,7 @@ impl Tracker {
     pub(crate) fn acquired(&self) {
         let me = get_ident();
         let meta = self.meta();
-        meta.add(me);
+        meta.holders.lock().take(me);
         order::acquired(meta, me);
     }
 
@@ -201,7 +254,7 @@ impl Tracker {
             let mut registry = registry();
             registry.remove(&me);
             if taken {
-                meta.add(me);
+                meta.holders.lock().take(me);
             }
         }
         if taken {
@@ -212,20 +265,35 @@ impl Tracker {
         taken
     }
 
-    /// The calling thread is about to give `units` back.
-    pub(crate) fn released(&self, units: usize) {
-        if let Some(meta) = self.meta.get() {
-            let me = get_ident();
-            meta.remove(me, units);
-            order::released(meta, units);
-        }
+    /// Runs `release`, which gives `units` back to the lock and returns
+    /// whether the lock took them (`false`: refused, nothing changed), and
+    /// records the release in the same step, if it happened.
+    pub(crate) fn release(&self, units: usize, release: impl FnOnce() -> bool) -> bool {
+        let me = get_ident();
+        // Made here too: units given to a lock nobody took yet must count.
+        let meta = self.meta();
+        let still_held = {
+            let mut holders = meta.holders.lock();
+            if !release() {
+                return false;
+            }
+            holders.give_back(me, units, self.kind);
+            holders.held_by(me)
+        };
+        order::released(meta, still_held);
+        true
     }
 }
 
 impl Drop for Tracker {
     fn drop(&mut self) {
         if let Some(meta) = self.meta.get() {
-            meta.dropped.store(true, Ordering::Relaxed);
+            // Paired with `order::record`: either it sees `dropped`, or this
+            // sees `paired` and takes the pairs out.
+            meta.dropped.store(true, Ordering::SeqCst);
+            if meta.paired.load(Ordering::SeqCst) {
+                order::forget(meta.id);
+            }
         }
     }
 }
@@ -274,12 +342,7 @@ pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
     let mut holders: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
     for (&ident, waiter) in registry.iter() {
         let record = waiter.lock.holders.lock();
-        let idents = if waiter.lock.handed_off.load(Ordering::Relaxed) {
-            Vec::new()
-        } else {
-            record.units.iter().map(|(holder, _)| *holder).collect()
-        };
-        holders.insert(ident, (record.generation, idents));
+        holders.insert(ident, (record.generation, record.blocking()));
     }
     let stuck = stuck_threads(&holders);
 
@@ -300,11 +363,12 @@ pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
             cycles.push(path.split_off(index));
         }
     }
-    // Keep the cycles none of whose locks changed hands meanwhile.
+    // Keep the cycles none of whose locks, nor those of the stuck threads
+    // they need, changed hands meanwhile.
     cycles.retain(|cycle| {
-        cycle.iter().all(|ident| {
-            let lock = &registry[ident].lock;
-            lock.holders.lock().generation == holders[ident].0
+        depends_on(cycle, &holders).into_iter().all(|ident| {
+            let lock = &registry[&ident].lock;
+            lock.holders.lock().generation == holders[&ident].0
         })
     });
     cycles
@@ -327,6 +391,23 @@ pub(crate) fn find_cycles() -> Vec<Vec<Member>> {
                 .collect()
         })
         .collect()
+}
+
+/// The stuck threads that a cycle of stuck threads is stuck on: its own,
+/// and every holder of their locks, and of those holders' locks, and so
+/// on. (The cycle goes through one holder of each semaphore; the others
+/// must be stuck too.)
+fn depends_on(cycle: &[u64], holders: &BTreeMap<u64, (u64, Vec<u64>)>) -> BTreeSet<u64> {
+    let mut needed: BTreeSet<u64> = cycle.iter().copied().collect();
+    let mut todo = cycle.to_vec();
+    while let Some(ident) = todo.pop() {
+        for &holder in &holders[&ident].1 {
+            if needed.insert(holder) {
+                todo.push(holder);
+            }
+        }
+    }
+    needed
 }
 
 /// The waiting threads that can never go on: those whose lock has holders,
@@ -380,17 +461,27 @@ impl Names {
 }
 
 /// Lock-order checking: the order in which each thread takes its locks.
+///
+/// The record holds the ordered pairs of live locks, so it is as large as
+/// the program's live locks make it and no larger: when a lock is dropped
+/// its pairs are forgotten (a thread that takes a fresh lock per request
+/// under a global one leaves nothing behind), except those that were
+/// already an inversion, which are kept for [`inversions`] (the first
+/// [`MAX_RETIRED`]). Each thread's list of pairs already recorded is pruned
+/// of forgotten pairs as it grows.
 pub(crate) mod order {
     use super::*;
 
-    /// At most this many ordered pairs are remembered; later ones are
-    /// ignored (a program making millions of locks while holding others).
-    const MAX_PAIRS: usize = 1 << 16;
     /// At most this many threads are named per ordered pair.
     const MAX_THREADS: usize = 8;
+    /// At most this many inversions between locks since dropped are kept.
+    pub(crate) const MAX_RETIRED: usize = 1024;
+    /// A thread's list of pairs already recorded is pruned when it reaches
+    /// this size, or twice its size after the last pruning.
+    const PRUNE_AT: usize = 1024;
 
     /// One ordered pair: `before` was held while `after` was taken.
-    #[derive(Debug)]
+    #[derive(Debug, Clone)]
     pub(crate) struct Pair {
         pub(crate) before: String,
         pub(crate) after: String,
@@ -398,14 +489,38 @@ pub(crate) mod order {
         pub(crate) threads: Vec<(u64, String)>,
     }
 
-    static PAIRS: parking_lot::Mutex<BTreeMap<(u64, u64), Pair>> =
-        parking_lot::Mutex::new(BTreeMap::new());
+    /// The process-wide record.
+    struct Pairs {
+        /// By `(before, after)` lock ids, for live locks.
+        by_order: BTreeMap<(u64, u64), Pair>,
+        /// `(after, before)` for each key of `by_order`: the pairs in which
+        /// a lock came second.
+        reversed: BTreeSet<(u64, u64)>,
+        /// Inversions found between locks since dropped, by ids.
+        retired: BTreeMap<(u64, u64), (Pair, Pair)>,
+    }
+
+    static PAIRS: parking_lot::Mutex<Pairs> = parking_lot::Mutex::new(Pairs {
+        by_order: BTreeMap::new(),
+        reversed: BTreeSet::new(),
+        retired: BTreeMap::new(),
+    });
+
+    /// The pairs one thread has recorded, so that taking the same locks
+    /// again takes no process-wide lock.
+    struct Recorded {
+        pairs: HashSet<(u64, u64)>,
+        prune_at: usize,
+    }
 
     thread_local! {
-        /// The locks this thread took and has not given back, in order.
+        /// The locks this thread took and still holds, each once, in the
+        /// order it first took them.
         static HELD: RefCell<Vec<Arc<Meta>>> = const { RefCell::new(Vec::new()) };
-        /// The ordered pairs this thread has already recorded.
-        static RECORDED: RefCell<HashSet<(u64, u64)>> = RefCell::new(HashSet::new());
+        static RECORDED: RefCell<Recorded> = RefCell::new(Recorded {
+            pairs: HashSet::new(),
+            prune_at: PRUNE_AT,
+        });
     }
 
     /// Thread `me` is about to wait for `lock`: record every lock it holds
@@ -418,7 +533,7 @@ pub(crate) mod order {
     /// Thread `me` took `lock`: record every lock it holds as taken
     /// before, and add `lock` to them.
     pub(super) fn acquired(lock: &Arc<Meta>, me: u64) {
-        with_held(lock, me, |held| held.push(Arc::clone(lock)));
+        with_held(lock, me, |held| add(held, lock));
     }
 
     /// Adds `lock` to the calling thread's held locks, recording nothing:
@@ -429,9 +544,16 @@ pub(crate) mod order {
         }
         let _ = HELD.try_with(|held| {
             if let Ok(mut held) = held.try_borrow_mut() {
-                held.push(Arc::clone(lock));
+                add(&mut held, lock);
             }
         });
+    }
+
+    /// Adds `lock` to `held` unless it is there already (a second unit).
+    fn add(held: &mut Vec<Arc<Meta>>, lock: &Arc<Meta>) {
+        if held.iter().all(|h| h.id != lock.id) {
+            held.push(Arc::clone(lock));
+        }
     }
 
     /// Records `(held, lock)` for each lock `me` still holds, then runs
@@ -446,36 +568,25 @@ pub(crate) mod order {
             let Ok(mut held) = held.try_borrow_mut() else {
                 return;
             };
-            // Forget locks dropped, or released by another thread.
-            held.retain(|h| {
-                !h.dropped.load(Ordering::Relaxed) && (h.id == lock.id || h.held_by(me))
-            });
-            let mut seen = BTreeSet::new();
+            // Forget locks dropped, or released by another thread (this one
+            // too: a Lock used as a signal, taken again).
+            held.retain(|h| !h.dropped.load(Ordering::Relaxed) && h.held_by(me));
             for before in held.iter().filter(|h| h.id != lock.id) {
-                if seen.insert(before.id) {
-                    record(before, lock, me);
-                }
+                record(before, lock, me);
             }
             then(&mut held);
         });
     }
 
-    /// The calling thread gives back `units` of `lock`.
-    pub(super) fn released(lock: &Arc<Meta>, units: usize) {
-        if cfg!(loom) {
+    /// The calling thread gave back units of `lock`; `still_held` if it
+    /// still holds some.
+    pub(super) fn released(lock: &Arc<Meta>, still_held: bool) {
+        if cfg!(loom) || still_held {
             return;
         }
         let _ = HELD.try_with(|held| {
-            let Ok(mut held) = held.try_borrow_mut() else {
-                return;
-            };
-            for _ in 0..units {
-                match held.iter().rposition(|h| h.id == lock.id) {
-                    Some(at) => {
-                        held.remove(at);
-                    }
-                    None => break,
-                }
+            if let Ok(mut held) = held.try_borrow_mut() {
+                held.retain(|h| h.id != lock.id);
             }
         });
     }
@@ -483,48 +594,121 @@ pub(crate) mod order {
     fn record(before: &Meta, after: &Meta, me: u64) {
         let key = (before.id, after.id);
         let new = RECORDED
-            .try_with(|recorded| recorded.borrow_mut().insert(key))
+            .try_with(|recorded| {
+                let mut recorded = recorded.borrow_mut();
+                let new = recorded.pairs.insert(key);
+                if new && recorded.pairs.len() >= recorded.prune_at {
+                    let pairs = PAIRS.lock();
+                    recorded
+                        .pairs
+                        .retain(|key| pairs.by_order.contains_key(key));
+                    recorded.prune_at = PRUNE_AT.max(2 * recorded.pairs.len());
+                }
+                new
+            })
             .unwrap_or(false);
         if !new {
             return;
         }
         let name = Names::now().of(me, &std::thread::current());
         let mut pairs = PAIRS.lock();
-        if !pairs.contains_key(&key) && pairs.len() >= MAX_PAIRS {
+        // Paired with `Tracker::drop`: either it sees `paired` and takes this
+        // pair out (after this, under `PAIRS`), or this sees `dropped`.
+        before.paired.store(true, Ordering::SeqCst);
+        after.paired.store(true, Ordering::SeqCst);
+        if before.dropped.load(Ordering::SeqCst) || after.dropped.load(Ordering::SeqCst) {
             return;
         }
-        let pair = pairs.entry(key).or_insert_with(|| Pair {
+        let pairs = &mut *pairs;
+        let pair = pairs.by_order.entry(key).or_insert_with(|| Pair {
             before: before.label(),
             after: after.label(),
             threads: Vec::new(),
         });
+        pairs.reversed.insert((after.id, before.id));
         if pair.threads.len() < MAX_THREADS && pair.threads.iter().all(|(t, _)| *t != me) {
             pair.threads.push((me, name));
         }
     }
 
+    /// Lock `id` was dropped: forget its pairs, keeping its inversions.
+    pub(super) fn forget(id: u64) {
+        let mut pairs = PAIRS.lock();
+        let pairs = &mut *pairs;
+        let after: Vec<u64> = pairs
+            .by_order
+            .range((id, 0)..=(id, u64::MAX))
+            .map(|(&(_, after), _)| after)
+            .collect();
+        for other in after {
+            let Some(forward) = pairs.by_order.remove(&(id, other)) else {
+                continue;
+            };
+            pairs.reversed.remove(&(other, id));
+            let Some(backward) = pairs.by_order.remove(&(other, id)) else {
+                continue;
+            };
+            pairs.reversed.remove(&(id, other));
+            if pairs.retired.len() < MAX_RETIRED && by_different_threads(&forward, &backward) {
+                let both = if id < other {
+                    (forward, backward)
+                } else {
+                    (backward, forward)
+                };
+                pairs.retired.insert((id.min(other), id.max(other)), both);
+            }
+        }
+        let before: Vec<u64> = pairs
+            .reversed
+            .range((id, 0)..=(id, u64::MAX))
+            .map(|&(_, before)| before)
+            .collect();
+        for other in before {
+            pairs.by_order.remove(&(other, id));
+            pairs.reversed.remove(&(id, other));
+        }
+    }
+
+    /// Whether two opposite pairs were recorded by different threads.
+    fn by_different_threads(forward: &Pair, backward: &Pair) -> bool {
+        forward
+            .threads
+            .iter()
+            .any(|(t, _)| backward.threads.iter().any(|(u, _)| u != t))
+    }
+
     /// Every pair of locks taken in both orders, by different threads:
     /// `(first then second, second then first)`, the first lock being the
-    /// one made first.
+    /// one made first; those of locks since dropped too.
     pub(crate) fn inversions() -> Vec<(Pair, Pair)> {
         let pairs = PAIRS.lock();
-        let copy = |pair: &Pair| Pair {
-            before: pair.before.clone(),
-            after: pair.after.clone(),
-            threads: pair.threads.clone(),
-        };
-        pairs
+        let live = pairs
+            .by_order
             .iter()
             .filter(|((a, b), _)| a < b)
             .filter_map(|(&(a, b), forward)| {
-                let backward = pairs.get(&(b, a))?;
-                let different = forward
-                    .threads
-                    .iter()
-                    .any(|(t, _)| backward.threads.iter().any(|(u, _)| u != t));
-                different.then(|| (copy(forward), copy(backward)))
-            })
+                let backward = pairs.by_order.get(&(b, a))?;
+                by_different_threads(forward, backward).then_some(((a, b), (forward, backward)))
+            });
+        let retired = pairs.retired.iter().map(|(&key, (f, b))| (key, (f, b)));
+        let mut all: Vec<_> = live.chain(retired).collect();
+        all.sort_by_key(|(key, _)| *key);
+        all.into_iter()
+            .map(|(_, (forward, backward))| (forward.clone(), backward.clone()))
             .collect()
+    }
+
+    /// How large the record is: `(ordered pairs of live locks, inversions
+    /// kept of dropped locks, locks the calling thread holds, pairs it has
+    /// recorded)`.
+    pub(crate) fn sizes() -> (usize, usize, usize, usize) {
+        let (by_order, retired) = {
+            let pairs = PAIRS.lock();
+            (pairs.by_order.len(), pairs.retired.len())
+        };
+        let held = HELD.try_with(|h| h.borrow().len()).unwrap_or(0);
+        let recorded = RECORDED.try_with(|r| r.borrow().pairs.len()).unwrap_or(0);
+        (by_order, retired, held, recorded)
     }
 }
 
@@ -599,30 +783,64 @@ mod tests {
     }
 
     #[test]
-    fn meta_forgets_units_of_the_releaser_first_then_the_oldest() {
-        let meta = Meta::new(Kind::Semaphore, Some("s".into()), 0);
-        meta.add(1);
-        meta.add(2);
-        meta.add(2);
-        meta.remove(2, 1);
-        assert_eq!(meta.holders.lock().units, [(1, 1), (2, 1)]);
-        assert!(!meta.handed_off.load(Ordering::Relaxed));
+    fn a_cycle_depends_on_every_holder_behind_its_semaphores() {
+        // 1 -> 2 -> 1 through a semaphore held by 1 and 3; 3 waits for 4,
+        // which waits for 2. The cycle holds only as long as 3 and 4 stay
+        // stuck too; 5, stuck behind 1, is no part of it.
+        let holders = graph(&[(1, &[2]), (2, &[1, 3]), (3, &[4]), (4, &[2]), (5, &[1])]);
+        assert_eq!(stuck_threads(&holders).len(), 5);
+        let needed: Vec<u64> = depends_on(&[1, 2], &holders).into_iter().collect();
+        assert_eq!(needed, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_release_takes_the_releasers_units_first_then_the_oldest() {
+        let mut record = Holders {
+            free: 3,
+            ..Holders::default()
+        };
+        record.take(1);
+        record.take(2);
+        record.take(2);
+        assert_eq!(record.free, 0);
+        assert_eq!(record.blocking(), [1, 2]);
+        record.give_back(2, 1, Kind::Semaphore);
+        assert_eq!(record.units, [(1, 1), (2, 1)]);
+        assert!(!record.signal);
+        // A unit is free: nobody waiting for one is blocked.
+        assert_eq!(record.free, 1);
+        assert!(record.blocking().is_empty());
         // Thread 3 holds nothing: the oldest unit (thread 1's) goes, and the
         // semaphore is known to be used as a signal.
-        meta.remove(3, 1);
-        assert!(meta.handed_off.load(Ordering::Relaxed));
-        assert_eq!(meta.holders.lock().units, [(2, 1)]);
-        // More than recorded: everything goes, nothing underflows.
-        meta.remove(3, usize::MAX);
-        assert!(meta.holders.lock().units.is_empty());
-        assert!(!meta.held_by(2));
+        record.take(4);
+        record.give_back(3, 1, Kind::Semaphore);
+        assert!(record.signal);
+        assert_eq!(record.units, [(2, 1), (4, 1)]);
+        // More than recorded: everything goes, nothing overflows.
+        record.give_back(3, usize::MAX, Kind::Semaphore);
+        assert!(record.units.is_empty());
+        assert_eq!(record.free, usize::MAX);
+        assert!(!record.held_by(2));
+    }
+
+    #[test]
+    fn units_given_to_a_semaphore_nobody_holds_are_new_ones() {
+        let mut record = Holders::default();
+        record.give_back(1, 2, Kind::Semaphore);
+        assert!(!record.signal);
+        assert_eq!(record.free, 2);
+        // A Lock given back with no recorded holder had a taker not yet
+        // recorded: it was handed off.
+        let mut lock = Holders::default();
+        lock.give_back(1, 1, Kind::Lock);
+        assert!(lock.signal);
     }
 
     #[test]
     fn unnamed_locks_are_their_kind_and_address() {
-        let meta = Meta::new(Kind::RLock, None, 0x1234);
+        let meta = Meta::new(Kind::RLock, None, 0x1234, 1);
         assert_eq!(meta.label(), "RLock at 0x1234");
-        assert_eq!(Meta::new(Kind::Lock, Some("db".into()), 0).label(), "db");
+        assert_eq!(Meta::new(Kind::Lock, Some("db".into()), 0, 1).label(), "db");
     }
 }
 
@@ -731,6 +949,37 @@ mod loom_tests {
             lock.release().unwrap();
             selfish.join().unwrap();
             assert!(cycles().is_empty());
+        });
+    }
+
+    /// A thread waits for the second unit of a two-unit semaphore while
+    /// another thread gives its unit back: never a cycle, neither while the
+    /// unit is on its way back nor while the waiter, handed it, is still
+    /// recorded as waiting.
+    #[test]
+    fn loom_deadlock_a_unit_being_given_back_is_never_a_cycle() {
+        model(|| {
+            let units = loom::sync::Arc::new(crate::Semaphore::named("units", 2));
+            let returner = {
+                let units = units.clone();
+                loom::thread::spawn(move || {
+                    units.acquire();
+                    units.release();
+                })
+            };
+            let greedy = {
+                let units = units.clone();
+                loom::thread::spawn(move || {
+                    units.acquire();
+                    units.acquire();
+                    units.release_n(2);
+                })
+            };
+            assert!(cycles().is_empty());
+            returner.join().unwrap();
+            greedy.join().unwrap();
+            assert!(cycles().is_empty());
+            assert_eq!(units.value(), 2);
         });
     }
 }
