@@ -2,10 +2,13 @@
 //! stops at the first failure, and the summary table printed at the end.
 //!
 //! The `msrv` step (`ci/msrv.rs`) holds the toolchain to the crates'
-//! `rust-version`, reading the workspace through `ci/metadata.rs`.
+//! `rust-version`; the `package` step (`ci/package.rs`) checks the crates as
+//! they would be published; both read the workspace through
+//! `ci/metadata.rs`.
 
 mod metadata;
 mod msrv;
+mod package;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -69,6 +72,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "doc",
         run: doc,
+    },
+    Step {
+        name: "package",
+        run: run_package,
     },
     Step {
         name: "loom",
@@ -277,6 +284,12 @@ fn run_msrv(ctx: &Ctx) -> Result<(), String> {
     msrv::run(&ctx.root)
 }
 
+/// The crates as they would be published, and their tests built from the
+/// packages (`ci/package.rs`).
+fn run_package(ctx: &Ctx) -> Result<(), String> {
+    package::run(&ctx.root)
+}
+
 /// The source checks of `tidy.rs`.
 fn run_tidy(ctx: &Ctx) -> Result<(), String> {
     println!("checking *.rs files under crates/, bench/, examples/ and xtask/");
@@ -319,15 +332,20 @@ fn run_examples(ctx: &Ctx) -> Result<(), String> {
         ],
         &[],
     )?;
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => ctx.root.join(dir),
-        None => ctx.root.join("target"),
-    };
     examples::run(
         &ctx.root,
-        &target_dir.join("debug").join("examples"),
+        &target_dir(&ctx.root).join("debug").join("examples"),
         &ctx.examples,
     )
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the
+/// workspace at `root`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
 }
 
 /// The cargo that runs us (`$CARGO`), or `cargo` from the `PATH`.
@@ -439,8 +457,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "msrv", "fmt", "clippy", "build", "features", "test", "doc", "loom", "tidy",
-                "examples", "bench"
+                "msrv", "fmt", "clippy", "build", "features", "test", "doc", "package", "loom",
+                "tidy", "examples", "bench"
             ]
         );
         assert_eq!(selected(&["ci"]), names);
@@ -449,6 +467,7 @@ mod tests {
     #[test]
     fn only_and_skip_pick_steps_by_name() {
         assert_eq!(selected(&["ci", "--only", "msrv"]), ["msrv"]);
+        assert_eq!(selected(&["ci", "--only", "package"]), ["package"]);
         // In the order they run, whatever the order of the flags.
         let both = selected(&["ci", "--only=fmt", "--only", "msrv"]);
         assert_eq!(both, ["msrv", "fmt"]);
