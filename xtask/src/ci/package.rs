@@ -13,13 +13,15 @@
 //!    from the manifest it packages, and packs only the crate's directory,
 //!    so a packaged test that uses either would not build. The unpacked
 //!    packages become the members of a throw-away workspace under
-//!    `target/package-check/`, each taking the others through
-//!    `[patch.crates-io]` as it would take them from crates.io, with the
-//!    workspace's `Cargo.lock` for the same dependency versions; there
-//!    `cargo test --all-features --all-targets --no-run` builds every test,
-//!    bench and example, and `cargo test --doc` runs the doc tests. Its own
-//!    target directory stays between runs, so a rerun rebuilds only the
-//!    pythreading crates.
+//!    `target/package-check/`, in `NAME-VERSION` directories as cargo
+//!    unpacks crates from a registry (so a path into a sibling crate of
+//!    the repository, `../../pythreading-core/…`, leads nowhere). Each takes
+//!    the others through `[patch.crates-io]`, as it would take them from
+//!    crates.io, with the workspace's `Cargo.lock` for the same dependency
+//!    versions. There `cargo test --all-features --all-targets --no-run`
+//!    builds every test, bench and example, and `cargo test --doc` runs
+//!    the doc tests. Its own target directory stays between runs, so a
+//!    rerun rebuilds only the pythreading crates.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -131,7 +133,7 @@ fn build_packaged_tests(root: &Path, packages: &Path, published: &[&Member]) -> 
     remove_dir(&members).map_err(|e| format!("cannot clear {}: {e}", members.display()))?;
     for member in published {
         let from = packages.join(unpacked(member));
-        copy_dir(&from, &members.join(&member.name))
+        copy_dir(&from, &members.join(unpacked(member)))
             .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
     }
     let write = |name: &str, text: &[u8]| {
@@ -164,11 +166,16 @@ fn manifest(published: &[&Member]) -> String {
          [workspace]\nresolver = \"3\"\nmembers = [\n",
     );
     for member in published {
-        let _ = writeln!(text, "    \"crates/{}\",", member.name);
+        let _ = writeln!(text, "    \"crates/{}\",", unpacked(member));
     }
     text.push_str("]\n\n[patch.crates-io]\n");
     for member in published {
-        let _ = writeln!(text, "{0} = {{ path = \"crates/{0}\" }}", member.name);
+        let _ = writeln!(
+            text,
+            "{} = {{ path = \"crates/{}\" }}",
+            member.name,
+            unpacked(member)
+        );
     }
     text
 }
@@ -230,12 +237,13 @@ warning: ignoring bench `b` as `benches/b.rs` is not included in the published p
         let (a, b) = (member("a"), member("b-c"));
         let text = manifest(&[&a, &b]);
         assert!(
-            text.contains("members = [\n    \"crates/a\",\n    \"crates/b-c\",\n]\n"),
+            text.contains("members = [\n    \"crates/a-0.1.0\",\n    \"crates/b-c-0.1.0\",\n]\n"),
             "{text}"
         );
         assert!(
             text.ends_with(
-                "[patch.crates-io]\na = { path = \"crates/a\" }\nb-c = { path = \"crates/b-c\" }\n"
+                "[patch.crates-io]\na = { path = \"crates/a-0.1.0\" }\n\
+                 b-c = { path = \"crates/b-c-0.1.0\" }\n"
             ),
             "{text}"
         );
