@@ -755,15 +755,15 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
             "no (full workloads)"
         }
     ));
-    if let Some(python) = &inputs.python {
-        if python.quick != inputs.quick() {
-            page.line(&format!(
-                "- Note: `python.json` says quick = {}, `compare.json` says quick = {}: the \
-                 two were not run alike",
-                python.quick,
-                inputs.quick()
-            ));
-        }
+    if let Some(python) = &inputs.python
+        && python.quick != inputs.quick()
+    {
+        page.line(&format!(
+            "- Note: `python.json` says quick = {}, `compare.json` says quick = {}: the \
+             two were not run alike",
+            python.quick,
+            inputs.quick()
+        ));
     }
     page.line(&format!(
         "- Python figures: {}",
@@ -1427,7 +1427,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -1,5 +1,14 @@
 //! The `ci` task: the ordered list of steps, the runner that times each step and
 //! stops at the first failure, and the summary table printed at the end.
+//!
+//! The `msrv` step (`ci/msrv.rs`) holds the toolchain to the crates'
+//! `rust-version`; the `package` step (`ci/package.rs`) checks the crates as
+//! they would be published; both read the workspace through
+//! `ci/metadata.rs`.
+
+mod metadata;
+mod msrv;
+mod package;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -37,6 +46,10 @@ struct Step {
 /// Every step, in the order `cargo xtask ci` runs them.
 const STEPS: &[Step] = &[
     Step {
+        name: "msrv",
+        run: run_msrv,
+    },
+    Step {
         name: "fmt",
         run: fmt,
     },
@@ -59,6 +72,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "doc",
         run: doc,
+    },
+    Step {
+        name: "package",
+        run: run_package,
     },
     Step {
         name: "loom",
@@ -262,6 +279,17 @@ fn loom(ctx: &Ctx) -> Result<(), String> {
     )
 }
 
+/// The toolchain is the declared `rust-version` (`ci/msrv.rs`).
+fn run_msrv(ctx: &Ctx) -> Result<(), String> {
+    msrv::run(&ctx.root)
+}
+
+/// The crates as they would be published, and their tests built from the
+/// packages (`ci/package.rs`).
+fn run_package(ctx: &Ctx) -> Result<(), String> {
+    package::run(&ctx.root)
+}
+
 /// The source checks of `tidy.rs`.
 fn run_tidy(ctx: &Ctx) -> Result<(), String> {
     println!("checking *.rs files under crates/, bench/, examples/ and xtask/");
@@ -304,15 +332,20 @@ fn run_examples(ctx: &Ctx) -> Result<(), String> {
         ],
         &[],
     )?;
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => ctx.root.join(dir),
-        None => ctx.root.join("target"),
-    };
     examples::run(
         &ctx.root,
-        &target_dir.join("debug").join("examples"),
+        &target_dir(&ctx.root).join("debug").join("examples"),
         &ctx.examples,
     )
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the
+/// workspace at `root`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
 }
 
 /// The cargo that runs us (`$CARGO`), or `cargo` from the `PATH`.
@@ -326,14 +359,33 @@ pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result
     run_program(root, &cargo_program(), args, envs)
 }
 
-/// Prints, then runs `program ARGS` from `root` with the extra `envs`, and
-/// fails if it cannot start or exits unsuccessfully.
-pub(crate) fn run_program(
-    root: &Path,
-    program: &str,
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> Result<(), String> {
+/// Prints, then runs `cargo ARGS` from `root`, and returns what it wrote
+/// to stdout; fails if it cannot start or exits unsuccessfully.
+fn cargo_output(root: &Path, args: &[&str]) -> Result<String, String> {
+    run_output(root, &cargo_program(), args)
+}
+
+/// Prints, then runs `program ARGS` from `root`, and returns what it wrote
+/// to stdout (its stderr goes to ours); fails if it cannot start, exits
+/// unsuccessfully or writes what is not UTF-8.
+fn run_output(root: &Path, program: &str, args: &[&str]) -> Result<String, String> {
+    let shown = shown(program, args, &[]);
+    println!("$ {shown}");
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run `{program}`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("`{shown}` failed ({})", output.status));
+    }
+    String::from_utf8(output.stdout).map_err(|_| format!("`{shown}` printed what is not UTF-8"))
+}
+
+/// `program ARGS` with the extra `envs` as a shell would show them, the
+/// program by its file name.
+fn shown(program: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
     let mut shown = String::new();
     for (key, value) in envs {
         shown.push_str(&format!("{key}={} ", quote(value)));
@@ -346,6 +398,18 @@ pub(crate) fn run_program(
         shown.push(' ');
         shown.push_str(&quote(arg));
     }
+    shown
+}
+
+/// Prints, then runs `program ARGS` from `root` with the extra `envs`, and
+/// fails if it cannot start or exits unsuccessfully.
+pub(crate) fn run_program(
+    root: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(), String> {
+    let shown = shown(program, args, envs);
     println!("$ {shown}");
     let status = Command::new(program)
         .args(args)
@@ -367,5 +431,65 @@ pub(crate) fn quote(s: &str) -> String {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Task, parse};
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The steps `cargo xtask ci ARGS` selects.
+    fn selected(list: &[&str]) -> Vec<&'static str> {
+        match parse(&args(list)) {
+            Ok(Task::Ci { steps, .. }) => steps,
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_step_runs_by_default_in_order() {
+        let names = step_names();
+        assert_eq!(
+            names,
+            [
+                "msrv", "fmt", "clippy", "build", "features", "test", "doc", "package", "loom",
+                "tidy", "examples", "bench"
+            ]
+        );
+        assert_eq!(selected(&["ci"]), names);
+    }
+
+    #[test]
+    fn only_and_skip_pick_steps_by_name() {
+        assert_eq!(selected(&["ci", "--only", "msrv"]), ["msrv"]);
+        assert_eq!(selected(&["ci", "--only", "package"]), ["package"]);
+        // In the order they run, whatever the order of the flags.
+        let both = selected(&["ci", "--only=fmt", "--only", "msrv"]);
+        assert_eq!(both, ["msrv", "fmt"]);
+        let skipped = selected(&["ci", "--skip", "msrv", "--skip=fmt"]);
+        assert!(!skipped.contains(&"msrv") && !skipped.contains(&"fmt"));
+        assert_eq!(skipped.len(), step_names().len() - 2);
+        let err = parse(&args(&["ci", "--only", "msrvs"])).unwrap_err();
+        assert!(
+            err.contains("unknown step `msrvs` (steps: msrv, fmt,"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn commands_are_shown_as_a_shell_would_take_them() {
+        assert_eq!(
+            shown(
+                "/usr/bin/cargo",
+                &["test", "a b", "it's"],
+                &[("RUSTFLAGS", "--cfg loom")]
+            ),
+            "RUSTFLAGS='--cfg loom' cargo test 'a b' 'it'\\''s'"
+        );
     }
 }

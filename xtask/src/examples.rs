@@ -558,10 +558,11 @@ fn run_command(mut command: Command, check: &ExampleCheck) -> (Vec<String>, Vec<
     // A stable sort keeps each stream's own order.
     output.sort_by_key(|line| line.at);
 
-    if let Some(status) = status {
-        if check.exit_ok && !status.success() {
-            problems.push(format!("exited unsuccessfully ({status})"));
-        }
+    if let Some(status) = status
+        && check.exit_ok
+        && !status.success()
+    {
+        problems.push(format!("exited unsuccessfully ({status})"));
     }
     let texts: Vec<&str> = output.iter().map(|l| l.text.as_str()).collect();
     problems.extend(check_output(check, &texts));

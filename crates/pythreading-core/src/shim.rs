@@ -1,8 +1,12 @@
 //! The blocking primitives every pythreading crate builds on, in one place.
 //!
-//! Not part of the public API: it is public only so that
-//! `pythreading-sync` and `pythreading-executor` use the same wrappers as
-//! this crate, and may change in any release.
+//! Not part of the public API: it is public (and `#[doc(hidden)]`) only so
+//! that `pythreading-sync` and `pythreading-executor` use the same wrappers
+//! as this crate; it is outside semver and may change in any release.
+//! Those crates therefore depend on pythreading-core with an exact version
+//! requirement (`=` this crate's version, in the workspace's
+//! `[workspace.dependencies]`): each builds only with the pythreading-core
+//! it was released with. Other crates must not use it.
 //!
 //! Normal builds use `parking_lot` (no poisoning, small, fast); builds with
 //! `--cfg loom` use loom's model-checked versions, so the hand-offs built on

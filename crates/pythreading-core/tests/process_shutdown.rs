@@ -7,21 +7,18 @@
 //! (selected by the `PYTHREADING_PROCESS_CHILD` environment variable), so the
 //! child's `main` is the real main thread, and checks its exit status and
 //! output. Like libtest, extra arguments filter the scenarios by name. The
-//! runner is `support/child_process.rs`, shared with pythreading-executor's
-//! process tests.
-
-#[path = "support/child_process.rs"]
-mod child_process;
+//! runner is `pythreading_test_support::child_process`, shared with
+//! pythreading-executor's process tests.
 
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread::sleep;
 use std::time::Duration;
 
-use child_process::{Output, Scenario, ensure, in_order, run_scenarios};
 use pythreading_core::{
     ShutdownGuard, Thread, current_thread, main_thread, register_atexit, shutdown,
 };
+use pythreading_test_support::child_process::{Output, Scenario, ensure, in_order, run_scenarios};
 
 const CHILD_VAR: &str = "PYTHREADING_PROCESS_CHILD";
 /// A bound for a child that should finish in about a second; the daemon

@@ -344,15 +344,15 @@ impl Pool {
     /// A worker's life: the initializer, then tasks until the channel is
     /// closed and empty.
     fn work(self: Arc<Self>) {
-        if let Some(initializer) = &self.initializer {
-            if let Err(report) = pythreading_core::catch_panic(|| initializer()) {
-                pythreading_core::excepthook(&report);
-                self.break_pool(format!(
-                    "A thread initializer failed, the thread pool is not usable anymore: {}",
-                    report.message
-                ));
-                return;
-            }
+        if let Some(initializer) = &self.initializer
+            && let Err(report) = pythreading_core::catch_panic(|| initializer())
+        {
+            pythreading_core::excepthook(&report);
+            self.break_pool(format!(
+                "A thread initializer failed, the thread pool is not usable anymore: {}",
+                report.message
+            ));
+            return;
         }
         self.crew
             .serve(Some(&self.counters.waiting), |work, before_completing| {

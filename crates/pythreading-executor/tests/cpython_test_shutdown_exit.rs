@@ -34,7 +34,7 @@
 //! other tests. The parent waits at most `LONG` for the child (then kills
 //! it and fails: a hang at exit), and checks its stdout lines and stderr as
 //! CPython does. Starting the child and reading its output is `run_child`
-//! of pythreading-core's `tests/support/child_process.rs`.
+//! of `pythreading_test_support::child_process`.
 //!
 //! ## Tweaks
 //!
@@ -55,8 +55,7 @@
 
 mod cpython_util;
 
-#[path = "../../pythreading-core/tests/support/child_process.rs"]
-mod child_process;
+use pythreading_test_support::child_process;
 
 mod thread_pool_shutdown_test {
     use std::io::Write;
@@ -76,13 +75,6 @@ mod thread_pool_shutdown_test {
     /// Whether this process is the child run for `test`.
     fn is_child(test: &str) -> bool {
         std::env::var(CHILD).is_ok_and(|name| name == test)
-    }
-
-    impl Output {
-        /// How many lines of stdout are exactly `line`.
-        fn lines_equal_to(&self, line: &str) -> usize {
-            self.stdout.lines().filter(|l| l.trim() == line).count()
-        }
     }
 
     /// CPython's `assert_python_ok`: runs this test binary again with only

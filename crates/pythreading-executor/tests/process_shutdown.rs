@@ -9,11 +9,7 @@
 //! that the child may call `shutdown()`, which would shut down every pool
 //! of an in-process test. The parent checks the child's exit status and
 //! the lines it printed. Like libtest, extra arguments filter the scenarios
-//! by name. The runner is pythreading-core's
-//! `tests/support/child_process.rs`.
-
-#[path = "../../pythreading-core/tests/support/child_process.rs"]
-mod child_process;
+//! by name. The runner is `pythreading_test_support::child_process`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,10 +17,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use child_process::{Output, Scenario, ensure, in_order, line_index, run_scenarios};
 use pythreading_core::{ShutdownGuard, register_atexit, shutdown};
 use pythreading_executor::{ExecutorError, ThreadPoolExecutor};
 use pythreading_sync::Event;
+use pythreading_test_support::child_process::{
+    Output, Scenario, ensure, in_order, line_index, run_scenarios,
+};
 
 const CHILD_VAR: &str = "PYTHREADING_EXECUTOR_CHILD";
 /// A bound for a child that should finish well within a second.

@@ -22,7 +22,7 @@ use pythreading_executor::{
 const TASKS: usize = 10_000;
 
 fn expected(n: usize) -> Result<usize, TaskError> {
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         Err(TaskError::Panicked(format!("task {n}")))
     } else {
         Ok(n * 2)
@@ -31,7 +31,7 @@ fn expected(n: usize) -> Result<usize, TaskError> {
 
 fn task(n: usize) -> impl FnOnce() -> usize + Send + 'static {
     move || {
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             panic!("task {n}");
         }
         n * 2

@@ -59,5 +59,5 @@ pub use pythreading_executor as futures;
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub mod readme {}

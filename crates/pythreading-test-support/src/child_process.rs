@@ -10,13 +10,8 @@
 //! part that starts the child, reads its stdout and stderr, and kills it
 //! after a time limit; a libtest binary can use it on its own.
 //!
-//! Included by path (`#[path = …] mod child_process;`) from the process
-//! tests of `pythreading-core` and `pythreading-executor`; it lives in a
-//! subdirectory of `tests/`, so Cargo does not build it as a test target of
-//! its own.
-
-// Each test binary uses only some of these.
-#![allow(dead_code)]
+//! Used by the process tests of `pythreading-core` (`process_shutdown`) and
+//! `pythreading-executor` (`process_shutdown`, `cpython_test_shutdown_exit`).
 
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -25,10 +20,14 @@ use std::time::{Duration, Instant};
 
 /// One test of a `harness = false` binary: `child` runs in the child
 /// process, `check` judges what it printed and how it exited.
-pub(crate) struct Scenario {
-    pub(crate) name: &'static str,
-    pub(crate) child: fn(),
-    pub(crate) check: fn(&Output) -> Result<(), String>,
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// The test's name, as libtest would print it and filter on it.
+    pub name: &'static str,
+    /// What the child process does; it exits successfully when this returns.
+    pub child: fn(),
+    /// Judges the child's output; `Err` says what is wrong.
+    pub check: fn(&Output) -> Result<(), String>,
 }
 
 /// The `main` of a `harness = false` test binary. With `child_var` set (to
@@ -37,7 +36,7 @@ pub(crate) struct Scenario {
 /// command line in a child process, allowed `limit` to exit, and prints
 /// libtest's `running N tests`, `test NAME ... ok` / `FAILED` and summary
 /// lines; it fails if any scenario did.
-pub(crate) fn run_scenarios(child_var: &str, limit: Duration, scenarios: &[Scenario]) -> ExitCode {
+pub fn run_scenarios(child_var: &str, limit: Duration, scenarios: &[Scenario]) -> ExitCode {
     if let Ok(mode) = std::env::var(child_var) {
         let scenario = scenarios
             .iter()
@@ -86,11 +85,23 @@ pub(crate) fn run_scenarios(child_var: &str, limit: Duration, scenarios: &[Scena
 }
 
 /// How a child process ended and what it printed.
-pub(crate) struct Output {
-    pub(crate) success: bool,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-    pub(crate) elapsed: Duration,
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Whether it exited with a success status.
+    pub success: bool,
+    /// Everything it wrote to stdout.
+    pub stdout: String,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
+    /// From its start to its exit.
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// How many lines of stdout are `line`, once trimmed.
+    pub fn lines_equal_to(&self, line: &str) -> usize {
+        self.stdout.lines().filter(|l| l.trim() == line).count()
+    }
 }
 
 impl std::fmt::Display for Output {
@@ -111,7 +122,7 @@ impl std::fmt::Display for Output {
 /// are read while the child runs, so that it never blocks on a full one.
 /// A child still running after `limit` is killed, and that is an error
 /// (with what it had printed).
-pub(crate) fn run_child(
+pub fn run_child(
     child_var: &str,
     name: &str,
     args: &[&str],
@@ -165,7 +176,7 @@ fn read_all(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
 }
 
 /// `lines` occur in `text`, each after the previous one.
-pub(crate) fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
+pub fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
     let all: Vec<&str> = text.lines().collect();
     let mut from = 0;
     for line in lines {
@@ -178,17 +189,48 @@ pub(crate) fn in_order(text: &str, lines: &[&str]) -> Result<(), String> {
 }
 
 /// The line index of `line` in `text`.
-pub(crate) fn line_index(text: &str, line: &str) -> Result<usize, String> {
+pub fn line_index(text: &str, line: &str) -> Result<usize, String> {
     text.lines()
         .position(|l| l == line)
         .ok_or_else(|| format!("missing: {line:?}"))
 }
 
 /// `Ok` if `condition` holds, else the error `why`.
-pub(crate) fn ensure(condition: bool, why: &str) -> Result<(), String> {
+pub fn ensure(condition: bool, why: &str) -> Result<(), String> {
     if condition {
         Ok(())
     } else {
         Err(why.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_found_in_order_only() {
+        let text = "a\nb\nc\n";
+        assert_eq!(in_order(text, &["a", "c"]), Ok(()));
+        assert_eq!(in_order(text, &[]), Ok(()));
+        assert!(in_order(text, &["c", "a"]).unwrap_err().contains("\"a\""));
+        // Whole lines, not parts of them.
+        assert!(in_order("ab\n", &["a"]).is_err());
+        assert_eq!(line_index(text, "b"), Ok(1));
+        assert!(line_index(text, "d").unwrap_err().contains("\"d\""));
+        assert_eq!(ensure(true, "no"), Ok(()));
+        assert_eq!(ensure(false, "no"), Err("no".to_owned()));
+    }
+
+    #[test]
+    fn stdout_lines_are_counted_whole() {
+        let out = Output {
+            success: true,
+            stdout: "apple\n  apple \napples\n".to_owned(),
+            stderr: "apple\n".to_owned(),
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(out.lines_equal_to("apple"), 2);
+        assert_eq!(out.lines_equal_to("pear"), 0);
     }
 }
