@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Weak};
 
+use crate::excepthook;
 use crate::loom::StaticMutex;
 use crate::registry::get_ident;
 
@@ -14,7 +15,10 @@ use crate::registry::get_ident;
 /// Each thread that touches a `Local` gets its own value, made by
 /// `T::default()` (or the function given to [`with_init`](Self::with_init))
 /// on its first access. A thread's value is dropped when that thread exits;
-/// all values are dropped with the `Local`.
+/// all values are dropped with the `Local`. A value whose `Drop` panics is
+/// reported through the [excepthook](crate::set_excepthook) (as Python
+/// reports an exception raised in `__del__`) and the other values are
+/// dropped all the same: a thread always finishes.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -123,6 +127,18 @@ impl<T: Send> fmt::Debug for Local<T> {
     }
 }
 
+impl<T> Drop for Slots<T> {
+    fn drop(&mut self) {
+        // One value's panicking Drop must not leak (or abort on) the others.
+        for (_, value) in std::mem::take(self.by_thread.get_mut()) {
+            excepthook::drop_reporting(LOCAL_DROP, value);
+        }
+    }
+}
+
+/// How the excepthook names a panic raised by a value's `Drop`.
+const LOCAL_DROP: &str = "a Local value's drop panicked";
+
 /// Type-erased access to a `Local`'s table, for the exit cleanup.
 trait ThreadSlots: Send + Sync {
     fn remove_thread(&self, ident: u64);
@@ -132,7 +148,7 @@ impl<T: Send> ThreadSlots for Slots<T> {
     fn remove_thread(&self, ident: u64) {
         let value = self.by_thread.lock().remove(&ident);
         // Dropped outside the table's lock: T::drop may touch this Local.
-        drop(value);
+        excepthook::drop_reporting(LOCAL_DROP, value);
     }
 }
 
@@ -153,6 +169,9 @@ impl ExitCleanup {
 }
 
 impl Drop for ExitCleanup {
+    /// Runs at a thread's finish or as a thread-local destructor, where a
+    /// panic would keep `join()` waiting or abort the process: every value
+    /// goes through `drop_reporting`, which catches and reports.
     fn drop(&mut self) {
         for local in self.locals.drain(..) {
             if let Some(local) = local.upgrade() {
@@ -165,7 +184,7 @@ impl Drop for ExitCleanup {
 /// Drops the calling thread's values in every `Local` now, rather than when
 /// its thread-locals are destroyed: a started thread calls this as it
 /// finishes, so that `join()` returning means its values are gone, as in
-/// Python.
+/// Python. Never panics: a panicking value is reported.
 pub(crate) fn drop_current_thread_values() {
     let cleanup = EXIT_CLEANUP.try_with(|cleanup| std::mem::take(&mut *cleanup.borrow_mut()));
     // Dropping it removes the values (outside the RefCell's borrow, in case a

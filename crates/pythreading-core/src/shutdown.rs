@@ -179,13 +179,12 @@ fn run_atexit_hooks() {
         }
         for hook in hooks.into_iter().rev() {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(hook)) {
+                let message = excepthook::payload_message(payload.as_ref());
+                excepthook::drop_payload(payload);
                 let me = crate::current_thread();
                 excepthook::report(&ExceptHookArgs {
                     thread_name: me.name(),
-                    message: format!(
-                        "atexit hook panicked: {}",
-                        excepthook::payload_message(payload.as_ref())
-                    ),
+                    message: format!("atexit hook panicked: {message}"),
                     location: None,
                     backtrace: None,
                     thread: Some(me),

@@ -100,7 +100,12 @@ impl<T: Send + 'static> Thread<T> {
             builder = builder.stack_size(size);
         }
         let shared = Arc::clone(&self.shared);
-        match builder.spawn(move || run(&shared, ident)) {
+        match builder.spawn(move || {
+            run(&shared, ident);
+            // If every handle is gone, the result is dropped here, after the
+            // finish: a panicking Drop of it is reported, not unwound.
+            excepthook::drop_reporting("the thread's result's drop panicked", shared);
+        }) {
             // Detached: joining goes through the lifecycle, not the OS handle.
             Ok(_) => Ok(()),
             Err(error) => {
@@ -267,7 +272,8 @@ struct FinishOnDrop<'a> {
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
         // The thread's Local values go before join() can return (Python
-        // frees them with the thread state). Then leave the registry: after
+        // frees them with the thread state); this never unwinds, a value
+        // whose Drop panics is reported. Then leave the registry: after
         // join() returns, enumerate() no longer lists the thread.
         crate::local::drop_current_thread_values();
         registry::unregister(self.ident);
