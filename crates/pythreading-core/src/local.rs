@@ -2,7 +2,7 @@
 //! copy of.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, hash_map};
 use std::fmt;
 use std::sync::{Arc, Weak};
 
@@ -39,11 +39,19 @@ pub struct Local<T: Send> {
 
 struct Slots<T> {
     init: Box<dyn Fn() -> T + Send + Sync>,
-    by_thread: StaticMutex<HashMap<u64, Arc<StaticMutex<T>>>>,
+    by_thread: StaticMutex<HashMap<u64, PerThread<T>>>,
 }
 
-/// Returned by [`Local::try_with`] when the calling thread is already inside
-/// `with` on the same `Local` (its value is borrowed mutably there).
+enum PerThread<T> {
+    /// The thread is running the initializer: a use of the `Local` from
+    /// inside it is a nested use.
+    Initializing,
+    Ready(Arc<StaticMutex<T>>),
+}
+
+/// Returned by [`Local::try_with`] when the calling thread is already using
+/// the same `Local`: inside `with` on it (its value is borrowed mutably
+/// there), or inside the initializer making its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("this thread's value of the Local is already borrowed (nested with() on the same Local)")]
 #[non_exhaustive]
@@ -65,7 +73,11 @@ impl<T: Send + Default + 'static> Default for Local<T> {
 impl<T: Send + 'static> Local<T> {
     /// A `Local` whose per-thread values are made by `init`, called once in
     /// each thread on its first access (like the `__init__` of a Python
-    /// `threading.local` subclass).
+    /// `threading.local` subclass). Inside `init`, the same `Local` is
+    /// already in use: [`try_with`](Self::try_with) on it returns
+    /// [`LocalBorrowError`] and [`with`](Self::with) panics. If `init`
+    /// panics, the thread has no value yet and the next access calls it
+    /// again.
     pub fn with_init(init: impl Fn() -> T + Send + Sync + 'static) -> Self {
         Self {
             shared: Arc::new(Slots {
@@ -79,8 +91,9 @@ impl<T: Send + 'static> Local<T> {
     ///
     /// # Panics
     /// If called inside `f` on the same `Local` (the value is already
-    /// borrowed), like `RefCell::borrow_mut`; [`try_with`](Self::try_with)
-    /// returns an error instead.
+    /// borrowed), or inside the `Local`'s initializer, like
+    /// `RefCell::borrow_mut`; [`try_with`](Self::try_with) returns an error
+    /// instead.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         match self.try_with(f) {
             Ok(value) => value,
@@ -88,34 +101,61 @@ impl<T: Send + 'static> Local<T> {
         }
     }
 
-    /// Like [`with`](Self::with), but a nested call on the same `Local` is
+    /// Like [`with`](Self::with), but a nested use of the same `Local` is
     /// an error rather than a panic.
     pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, LocalBorrowError> {
-        let slot = self.slot();
+        let slot = self.slot()?;
         let mut value = slot.try_lock().ok_or(LocalBorrowError)?;
         Ok(f(&mut value))
     }
 
     /// The calling thread's slot, made on first use.
-    fn slot(&self) -> Arc<StaticMutex<T>> {
+    fn slot(&self) -> Result<Arc<StaticMutex<T>>, LocalBorrowError> {
         let ident = get_ident();
-        if let Some(slot) = self.shared.by_thread.lock().get(&ident) {
-            return Arc::clone(slot);
+        let table = &self.shared;
+        match table.by_thread.lock().entry(ident) {
+            hash_map::Entry::Occupied(entry) => {
+                return match entry.get() {
+                    PerThread::Ready(slot) => Ok(Arc::clone(slot)),
+                    PerThread::Initializing => Err(LocalBorrowError),
+                };
+            }
+            hash_map::Entry::Vacant(entry) => {
+                entry.insert(PerThread::Initializing);
+            }
         }
-        // Run the user's init without holding the table.
-        let fresh = Arc::new(StaticMutex::new((self.shared.init)()));
-        let slot = Arc::clone(
-            self.shared
-                .by_thread
-                .lock()
-                .entry(ident)
-                .or_insert_with(|| fresh),
-        );
-        let weak: Weak<dyn ThreadSlots> = Arc::downgrade(&self.shared) as Weak<dyn ThreadSlots>;
+        // Run the user's init without holding the table; if it panics, the
+        // guard takes the marker away again.
+        let guard = InitGuard { table, ident };
+        let slot = Arc::new(StaticMutex::new((table.init)()));
+        guard.ready(Arc::clone(&slot));
+        let weak: Weak<dyn ThreadSlots> = Arc::downgrade(table) as Weak<dyn ThreadSlots>;
         // A thread whose locals are already being destroyed keeps its value
         // until the Local is dropped.
         let _ = EXIT_CLEANUP.try_with(|cleanup| cleanup.borrow_mut().push(ident, weak));
-        slot
+        Ok(slot)
+    }
+}
+
+/// Removes a thread's `Initializing` marker unless its value was made.
+struct InitGuard<'a, T> {
+    table: &'a Slots<T>,
+    ident: u64,
+}
+
+impl<T> InitGuard<'_, T> {
+    fn ready(self, slot: Arc<StaticMutex<T>>) {
+        self.table
+            .by_thread
+            .lock()
+            .insert(self.ident, PerThread::Ready(slot));
+        std::mem::forget(self);
+    }
+}
+
+impl<T> Drop for InitGuard<'_, T> {
+    fn drop(&mut self) {
+        self.table.by_thread.lock().remove(&self.ident);
     }
 }
 
@@ -199,6 +239,7 @@ thread_local! {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
@@ -250,6 +291,45 @@ mod tests {
         local.with(|v| *v += 1);
         assert_eq!(local.with(|v| *v), 8);
         assert_eq!(INITS.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn init_using_its_own_local_gets_the_borrow_error() {
+        static SELF_READING: OnceLock<Local<Option<Result<u8, LocalBorrowError>>>> =
+            OnceLock::new();
+        let local = SELF_READING
+            .get_or_init(|| Local::with_init(|| Some(SELF_READING.get().unwrap().try_with(|_| 1))));
+        assert_eq!(local.with(|v| v.clone()), Some(Err(LocalBorrowError)));
+
+        // Through another Local's init too (a cycle of initializers).
+        static FIRST: OnceLock<Local<u8>> = OnceLock::new();
+        static SECOND: OnceLock<Local<u8>> = OnceLock::new();
+        let first = FIRST.get_or_init(|| Local::with_init(|| SECOND.get().unwrap().with(|v| *v)));
+        SECOND.get_or_init(|| {
+            Local::with_init(|| match FIRST.get().unwrap().try_with(|v| *v) {
+                Err(LocalBorrowError) => 9,
+                Ok(_) => 0,
+            })
+        });
+        assert_eq!(first.with(|v| *v), 9);
+    }
+
+    #[test]
+    fn init_panicking_or_using_with_leaves_no_value_behind() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        static LOCAL: OnceLock<Local<u32>> = OnceLock::new();
+        let local = LOCAL.get_or_init(|| {
+            Local::with_init(|| match CALLS.fetch_add(1, Ordering::SeqCst) {
+                // `with` inside the init panics, as a nested with() does.
+                0 => LOCAL.get().unwrap().with(|v| *v),
+                _ => 5,
+            })
+        });
+        let nested = crate::catch_panic(|| local.with(|v| *v)).unwrap_err();
+        assert_eq!(nested.message, LocalBorrowError.to_string());
+        // No half-made value is left: the next access runs init again.
+        assert_eq!(local.try_with(|v| *v), Ok(5));
+        assert_eq!(CALLS.load(Ordering::SeqCst), 2);
     }
 
     #[test]
