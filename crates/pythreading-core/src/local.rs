@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, hash_map};
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::excepthook;
 use crate::loom::StaticMutex;
@@ -33,12 +33,46 @@ use crate::registry::get_ident;
 /// assert_eq!(t.into_result().unwrap(), 1); // its own value, from 0
 /// assert_eq!(counter.with(|n| *n), 10);    // ours is untouched
 /// ```
+///
+/// [`Local::new`] is a `const fn`, so a `Local` can be a `static`, as a
+/// `threading.local()` is often made at the top of a Python module. For a
+/// start value other than the type's default in a `static`, give the value
+/// a type of its own with that `Default`.
+///
+/// ```
+/// use pythreading_core::{Local, Thread};
+///
+/// static REQUESTS_SEEN: Local<u32> = Local::new();
+///
+/// let workers: Vec<Thread<u32>> = (1..=3)
+///     .map(|n| Thread::new(move || {
+///         for _ in 0..n {
+///             REQUESTS_SEEN.with(|seen| *seen += 1);
+///         }
+///         REQUESTS_SEEN.with(|seen| *seen)
+///     }))
+///     .collect();
+/// for w in &workers {
+///     w.start().unwrap();
+/// }
+/// let counts: Vec<u32> = workers.into_iter().map(|w| w.into_result().unwrap()).collect();
+/// assert_eq!(counts, [1, 2, 3]); // each thread counted its own
+/// assert_eq!(REQUESTS_SEEN.with(|seen| *seen), 0);
+/// ```
 pub struct Local<T: Send> {
-    shared: Arc<Slots<T>>,
+    init: Init<T>,
+    /// Made on first access, so that `new` can be `const`.
+    table: OnceLock<Arc<Slots<T>>>,
 }
 
+/// How a thread's first value is made.
+enum Init<T> {
+    Default(fn() -> T),
+    With(Box<dyn Fn() -> T + Send + Sync>),
+}
+
+/// The values of one `Local`, by thread ident.
 struct Slots<T> {
-    init: Box<dyn Fn() -> T + Send + Sync>,
     by_thread: StaticMutex<HashMap<u64, PerThread<T>>>,
 }
 
@@ -58,9 +92,13 @@ enum PerThread<T> {
 pub struct LocalBorrowError;
 
 impl<T: Send + Default + 'static> Local<T> {
-    /// A `Local` whose per-thread values start as `T::default()`.
-    pub fn new() -> Self {
-        Self::with_init(T::default)
+    /// A `Local` whose per-thread values start as `T::default()`. A `const
+    /// fn`: usable for a `static`.
+    pub const fn new() -> Self {
+        Self {
+            init: Init::Default(T::default),
+            table: OnceLock::new(),
+        }
     }
 }
 
@@ -80,10 +118,8 @@ impl<T: Send + 'static> Local<T> {
     /// again.
     pub fn with_init(init: impl Fn() -> T + Send + Sync + 'static) -> Self {
         Self {
-            shared: Arc::new(Slots {
-                init: Box::new(init),
-                by_thread: StaticMutex::new(HashMap::new()),
-            }),
+            init: Init::With(Box::new(init)),
+            table: OnceLock::new(),
         }
     }
 
@@ -109,10 +145,18 @@ impl<T: Send + 'static> Local<T> {
         Ok(f(&mut value))
     }
 
+    fn table(&self) -> &Arc<Slots<T>> {
+        self.table.get_or_init(|| {
+            Arc::new(Slots {
+                by_thread: StaticMutex::new(HashMap::new()),
+            })
+        })
+    }
+
     /// The calling thread's slot, made on first use.
     fn slot(&self) -> Result<Arc<StaticMutex<T>>, LocalBorrowError> {
         let ident = get_ident();
-        let table = &self.shared;
+        let table = self.table();
         match table.by_thread.lock().entry(ident) {
             hash_map::Entry::Occupied(entry) => {
                 return match entry.get() {
@@ -127,7 +171,10 @@ impl<T: Send + 'static> Local<T> {
         // Run the user's init without holding the table; if it panics, the
         // guard takes the marker away again.
         let guard = InitGuard { table, ident };
-        let slot = Arc::new(StaticMutex::new((table.init)()));
+        let slot = Arc::new(StaticMutex::new(match &self.init {
+            Init::Default(init) => init(),
+            Init::With(init) => init(),
+        }));
         guard.ready(Arc::clone(&slot));
         let weak: Weak<dyn ThreadSlots> = Arc::downgrade(table) as Weak<dyn ThreadSlots>;
         // A thread whose locals are already being destroyed keeps its value
@@ -161,8 +208,12 @@ impl<T> Drop for InitGuard<'_, T> {
 
 impl<T: Send> fmt::Debug for Local<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let threads = self
+            .table
+            .get()
+            .map_or(0, |table| table.by_thread.lock().len());
         f.debug_struct("Local")
-            .field("threads", &self.shared.by_thread.lock().len())
+            .field("threads", &threads)
             .finish_non_exhaustive()
     }
 }
@@ -242,6 +293,18 @@ mod tests {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// Counts its drops in `DROPS[N]`: a counter for each test.
+    #[derive(Default)]
+    struct Counted<const N: usize>(u32);
+
+    static DROPS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+    impl<const N: usize> Drop for Counted<N> {
+        fn drop(&mut self) {
+            DROPS[N].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     #[test]
     fn bounds() {
         fn send_sync<X: Send + Sync>() {}
@@ -251,15 +314,7 @@ mod tests {
 
     #[test]
     fn values_are_per_thread_and_dropped_at_thread_exit() {
-        static DROPS: AtomicUsize = AtomicUsize::new(0);
-        #[derive(Default)]
-        struct Counted(u32);
-        impl Drop for Counted {
-            fn drop(&mut self) {
-                DROPS.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let local = Arc::new(Local::<Counted>::new());
+        let local = Arc::new(Local::<Counted<0>>::new());
         local.with(|c| c.0 = 5);
         let other = Arc::clone(&local);
         std::thread::spawn(move || {
@@ -271,13 +326,17 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(
-            DROPS.load(Ordering::SeqCst),
+            DROPS[0].load(Ordering::SeqCst),
             1,
             "the exited thread's value is dropped"
         );
         assert_eq!(local.with(|c| c.0), 5);
         drop(local);
-        assert_eq!(DROPS.load(Ordering::SeqCst), 2, "ours goes with the Local");
+        assert_eq!(
+            DROPS[0].load(Ordering::SeqCst),
+            2,
+            "ours goes with the Local"
+        );
     }
 
     #[test]
@@ -330,6 +389,33 @@ mod tests {
         // No half-made value is left: the next access runs init again.
         assert_eq!(local.try_with(|v| *v), Ok(5));
         assert_eq!(CALLS.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_static_local_drops_each_threads_value_at_its_exit() {
+        static PER_THREAD: Local<Counted<1>> = Local::new();
+        let threads: Vec<crate::Thread<u32>> = (1..=4)
+            .map(|n| {
+                crate::Thread::new(move || {
+                    PER_THREAD.with(|c| c.0 += n);
+                    PER_THREAD.with(|c| c.0)
+                })
+            })
+            .collect();
+        for t in &threads {
+            t.start().unwrap();
+        }
+        let seen: Vec<u32> = threads
+            .into_iter()
+            .map(|t| t.into_result().unwrap())
+            .collect();
+        assert_eq!(seen, [1, 2, 3, 4]);
+        assert_eq!(
+            DROPS[1].load(Ordering::SeqCst),
+            4,
+            "each at its thread's exit"
+        );
+        assert_eq!(PER_THREAD.with(|c| c.0), 0);
     }
 
     #[test]
