@@ -278,6 +278,7 @@ impl Drop for FinishOnDrop<'_> {
         crate::local::drop_current_thread_values();
         registry::unregister(self.ident);
         self.thread.0.life.finish();
+        crate::shutdown::thread_finished();
     }
 }
 
