@@ -74,6 +74,15 @@ impl Thread {
 impl<T: Send + 'static> Thread<T> {
     /// A thread that will run `target` once started; named `Thread-N`,
     /// daemon if the creating thread is.
+    ///
+    /// Nothing runs until [`start`](Self::start): a thread made and never
+    /// started is a warning (`unused_must_use`).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// pythreading_core::Thread::new(|| println!("never printed"));
+    /// ```
+    #[must_use = "a thread does nothing until start() is called"]
     pub fn new<F: FnOnce() -> T + Send + 'static>(target: F) -> Self {
         ThreadBuilder::new().build(target)
     }
@@ -325,7 +334,14 @@ impl ThreadBuilder {
         self
     }
 
-    /// Creates the thread, not started.
+    /// Creates the thread, not started: a thread built and never started is
+    /// a warning (`unused_must_use`).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// pythreading_core::Thread::builder().name("idle").build(|| ());
+    /// ```
+    #[must_use = "a thread does nothing until start() is called"]
     pub fn build<T, F>(self, target: F) -> Thread<T>
     where
         T: Send + 'static,
