@@ -234,10 +234,10 @@ mod waiting {
                 .iter()
                 .find(|call| call.id == id)
                 .expect("a call is listed until it returns");
-            !registry::enumerate().into_iter().any(|t| {
+            // A started thread is listed from start() until its finish.
+            !registry::any_thread(|t| {
                 t.kind() == Kind::Started
                     && !t.is_daemon()
-                    && t.is_alive()
                     && !t.ident().is_some_and(|ident| call.excused.contains(&ident))
             })
         }
