@@ -32,6 +32,9 @@ pub struct ExceptHookArgs {
     /// The thread's name at the time of the panic.
     pub thread_name: String,
     /// The panic message (`"Box<dyn Any>"` if the payload was not a string).
+    /// A panic that did not come from a target says first where it came
+    /// from: `atexit hook panicked: …`, `a Local value's drop panicked: …`,
+    /// `the thread's result's drop panicked: …`.
     pub message: String,
     /// Where the panic happened (`file:line:column`), when known.
     pub location: Option<String>,
