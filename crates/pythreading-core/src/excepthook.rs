@@ -32,6 +32,9 @@ pub struct ExceptHookArgs {
     /// The thread's name at the time of the panic.
     pub thread_name: String,
     /// The panic message (`"Box<dyn Any>"` if the payload was not a string).
+    /// A panic that did not come from a target says first where it came
+    /// from: `atexit hook panicked: …`, `a Local value's drop panicked: …`,
+    /// `the thread's result's drop panicked: …`.
     pub message: String,
     /// Where the panic happened (`file:line:column`), when known.
     pub location: Option<String>,
@@ -139,13 +142,17 @@ pub fn excepthook(args: &ExceptHookArgs) {
 /// ```
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ExceptHookArgs> {
     install_panic_hook();
-    let was_in_target = IN_TARGET.with(|flag| flag.replace(true));
+    // `try_with`: this also runs in thread-local destructors (a Local's
+    // values), where Rust's own hook then prints the panic instead.
+    let was_in_target = IN_TARGET.try_with(|flag| flag.replace(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-    IN_TARGET.with(|flag| flag.set(was_in_target));
+    if let Ok(was_in_target) = was_in_target {
+        let _ = IN_TARGET.try_with(|flag| flag.set(was_in_target));
+    }
     outcome.map_err(|payload| {
         let record = take_record();
         let message = payload_message(payload.as_ref());
-        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        drop_payload(payload);
         let me = crate::current_thread();
         ExceptHookArgs {
             thread_name: me.name(),
@@ -155,6 +162,24 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ExceptHookArgs> {
             thread: Some(me),
         }
     })
+}
+
+/// Drops `value`, reporting a panic of its `Drop` through the excepthook
+/// (as Python reports an exception in `__del__`: "Exception ignored in")
+/// instead of letting it unwind: for the drops pythreading does on a
+/// thread's way out, where unwinding would skip the thread's finish (and
+/// `join()` would wait forever) or abort the process (in a thread-local
+/// destructor). `what` starts the report's message.
+pub(crate) fn drop_reporting<V>(what: &str, value: V) {
+    if let Err(mut args) = catch_panic(move || drop(value)) {
+        args.message = format!("{what}: {}", args.message);
+        report(&args);
+    }
+}
+
+/// Drops a caught panic's payload, whose own `Drop` may panic in turn.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
 }
 
 fn take_record() -> PanicRecord {
@@ -175,6 +200,7 @@ pub(crate) fn report(args: &ExceptHookArgs) {
     };
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(args))) {
         let message = payload_message(payload.as_ref());
+        drop_payload(payload);
         let _ = writeln!(
             std::io::stderr().lock(),
             "Exception in threading.excepthook: {message}"
@@ -229,7 +255,7 @@ pub(crate) fn run_target<T>(target: impl FnOnce() -> T) -> Result<T, (String, Pa
         let record = take_record();
         let message = payload_message(payload.as_ref());
         // Dropping a payload can panic in turn; keep that inside the thread.
-        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        drop_payload(payload);
         (message, record)
     })
 }

@@ -362,6 +362,13 @@ pub fn enumerate() -> Vec<ThreadRef> {
     REGISTRY.lock().values().cloned().collect()
 }
 
+/// Whether any listed thread satisfies `test`, checked under the registry's
+/// lock without copying it (for `shutdown()`, which asks at every thread's
+/// finish). `test` must not touch the registry.
+pub(crate) fn any_thread(test: impl FnMut(&ThreadRef) -> bool) -> bool {
+    REGISTRY.lock().values().any(test)
+}
+
 /// The number of alive threads, main thread included (Python's
 /// `threading.active_count()`); equal to `enumerate().len()`.
 pub fn active_count() -> usize {

@@ -9,7 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::excepthook::{self, ExceptHookArgs};
 use crate::loom::StaticMutex;
-use crate::registry::{self, Kind, ThreadRef};
+use crate::registry;
 
 type AtExit = Box<dyn FnOnce() + Send + 'static>;
 
@@ -42,25 +42,52 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) {
 /// first (so a thread that joins the main thread can go on, as in Python):
 /// it is meant for the end of `main`. Called elsewhere, it skips the calling
 /// thread. It may be called more than once.
+///
+/// Any number of threads may call it at once (two [`ShutdownGuard`]s
+/// dropped together, a thread calling it while `main` does), and no call
+/// waits for another: a call does not wait for a thread that was itself
+/// inside `shutdown()` at some time during the call. Each call returns once
+/// every other non-daemon thread has finished, those excepted. Each atexit
+/// hook runs once, in whichever call takes it first; the other calls do not
+/// wait for the hooks a call runs.
+///
+/// ```
+/// use pythreading_core::{shutdown, Thread};
+///
+/// // Two non-daemon threads that both end with shutdown(): neither waits
+/// // for the other, both return once `worker` has finished.
+/// let worker = Thread::builder().daemon(false).spawn(|| ())?;
+/// let enders: Vec<Thread<bool>> = (0..2)
+///     .map(|_| Thread::builder().daemon(false).build(move || {
+///         shutdown();
+///         true
+///     }))
+///     .collect();
+/// for ender in &enders {
+///     ender.start()?;
+/// }
+/// for ender in enders {
+///     assert!(ender.into_result()?);
+/// }
+/// assert!(!worker.is_alive());
+/// # Ok::<(), pythreading_core::ThreadError>(())
+/// ```
 pub fn shutdown() {
     let me = registry::get_ident();
+    // From here on the other calls do not wait for this thread: one of the
+    // hooks may wait for them (a pool joining its workers).
+    let call = waiting::Call::enter(me);
     run_atexit_hooks();
     if me == registry::main_thread().ident().unwrap_or_default() {
         registry::finish_main_thread();
     }
-    loop {
-        let waiting: Vec<ThreadRef> = registry::enumerate()
-            .into_iter()
-            .filter(|t| t.kind() == Kind::Started && !t.is_daemon() && t.ident() != Some(me))
-            .collect();
-        if waiting.is_empty() && !blockers::wait_for_others() {
-            break;
-        }
-        for thread in waiting {
-            // Errors cannot happen here: the thread is started and not us.
-            let _ = thread.join();
-        }
-    }
+    call.wait();
+}
+
+/// Called by every started thread once it is finished: wakes the
+/// `shutdown()` calls, which look again at who is left.
+pub(crate) fn thread_finished() {
+    waiting::changed();
 }
 
 /// Work that [`shutdown`] waits for although no thread of its own runs it:
@@ -96,7 +123,7 @@ pub struct ShutdownBlocker {
 impl ShutdownBlocker {
     /// Makes [`shutdown`] wait until this blocker is dropped.
     pub fn new() -> Self {
-        *blockers::STATE.lock() += 1;
+        waiting::STATE.lock().blockers += 1;
         Self { _private: () }
     }
 
@@ -120,10 +147,9 @@ impl Default for ShutdownBlocker {
 
 impl Drop for ShutdownBlocker {
     fn drop(&mut self) {
-        let mut count = blockers::STATE.lock();
-        *count -= 1;
+        waiting::STATE.lock().blockers -= 1;
         // Each waiter compares the count with its own share: all recheck.
-        blockers::CHANGED.notify_all();
+        waiting::CHANGED.notify_all();
     }
 }
 
@@ -145,28 +171,121 @@ impl Drop for BlockerScope<'_> {
 mod blockers {
     use std::cell::Cell;
 
-    use crate::loom::StaticMutex;
-
-    /// How many [`ShutdownBlocker`](super::ShutdownBlocker)s are alive.
-    pub(super) static STATE: StaticMutex<usize> = StaticMutex::new(0);
-    pub(super) static CHANGED: parking_lot::Condvar = parking_lot::Condvar::new();
-
     thread_local! {
-        /// How many of them this thread is running (see `enter`).
+        /// How many [`ShutdownBlocker`](super::ShutdownBlocker)s' work this
+        /// thread is running (see `enter`).
         pub(super) static MINE: Cell<usize> = const { Cell::new(0) };
     }
+}
 
-    /// Waits until the only live blockers are the calling thread's own.
-    /// Returns whether it had to wait (then new threads may have started).
-    pub(super) fn wait_for_others() -> bool {
-        let mine = MINE.try_with(Cell::get).unwrap_or(0);
-        let mut count = STATE.lock();
-        let mut waited = false;
-        while *count > mine {
-            waited = true;
-            CHANGED.wait(&mut count);
+/// The `shutdown()` calls in progress and the live blockers, under one lock
+/// with one condition variable: every change a call waits for (a thread
+/// finishing, another thread entering `shutdown()`, a blocker dropped) is
+/// made or announced under that lock, so no wake-up is missed.
+mod waiting {
+    use std::cell::Cell;
+
+    use super::blockers;
+    use crate::loom::StaticMutex;
+    use crate::registry::{self, Kind};
+
+    pub(super) struct State {
+        calls: Vec<Caller>,
+        next_id: u64,
+        /// How many [`ShutdownBlocker`](super::ShutdownBlocker)s are alive.
+        pub(super) blockers: usize,
+    }
+
+    struct Caller {
+        id: u64,
+        ident: u64,
+        /// The threads this call does not wait for: every thread that was
+        /// inside `shutdown()` at some time during this call, the caller
+        /// included. Once excused, always: a thread whose call returned and
+        /// that runs on (perhaps waiting for this caller) stays excused.
+        excused: Vec<u64>,
+    }
+
+    pub(super) static STATE: StaticMutex<State> = StaticMutex::new(State {
+        calls: Vec::new(),
+        next_id: 0,
+        blockers: 0,
+    });
+    pub(super) static CHANGED: parking_lot::Condvar = parking_lot::Condvar::new();
+
+    /// Wakes the waiting calls after a change they may wait for.
+    pub(super) fn changed() {
+        // Taking the lock orders the change before or after a call's check:
+        // a call either sees it or is already waiting, and is woken.
+        drop(STATE.lock());
+        CHANGED.notify_all();
+    }
+
+    impl State {
+        /// Whether the call `id` is done: no non-daemon started thread it
+        /// has not excused is alive, and the only live blockers are the
+        /// caller's own (`mine`).
+        fn done(&self, id: u64, mine: usize) -> bool {
+            if self.blockers > mine {
+                return false;
+            }
+            let call = self
+                .calls
+                .iter()
+                .find(|call| call.id == id)
+                .expect("a call is listed until it returns");
+            // A started thread is listed from start() until its finish.
+            !registry::any_thread(|t| {
+                t.kind() == Kind::Started
+                    && !t.is_daemon()
+                    && !t.ident().is_some_and(|ident| call.excused.contains(&ident))
+            })
         }
-        waited
+    }
+
+    /// One `shutdown()` call, listed while it runs.
+    pub(super) struct Call {
+        id: u64,
+    }
+
+    impl Call {
+        /// Lists a call by the thread `ident`; from now on no other call
+        /// waits for this thread, nor this call for the threads in one.
+        pub(super) fn enter(ident: u64) -> Self {
+            let mut state = STATE.lock();
+            let id = state.next_id;
+            state.next_id += 1;
+            let mut excused = vec![ident];
+            for call in &mut state.calls {
+                if !call.excused.contains(&ident) {
+                    call.excused.push(ident);
+                }
+                if !excused.contains(&call.ident) {
+                    excused.push(call.ident);
+                }
+            }
+            state.calls.push(Caller { id, ident, excused });
+            drop(state);
+            // A call waiting for this thread may be done now.
+            CHANGED.notify_all();
+            Self { id }
+        }
+
+        /// Waits until this call is done (see `State::done`).
+        pub(super) fn wait(&self) {
+            let mine = blockers::MINE.try_with(Cell::get).unwrap_or(0);
+            let mut state = STATE.lock();
+            while !state.done(self.id, mine) {
+                CHANGED.wait(&mut state);
+            }
+        }
+    }
+
+    impl Drop for Call {
+        fn drop(&mut self) {
+            // The others keep this thread excused: nobody to wake.
+            STATE.lock().calls.retain(|call| call.id != self.id);
+        }
     }
 }
 
@@ -179,13 +298,12 @@ fn run_atexit_hooks() {
         }
         for hook in hooks.into_iter().rev() {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(hook)) {
+                let message = excepthook::payload_message(payload.as_ref());
+                excepthook::drop_payload(payload);
                 let me = crate::current_thread();
                 excepthook::report(&ExceptHookArgs {
                     thread_name: me.name(),
-                    message: format!(
-                        "atexit hook panicked: {}",
-                        excepthook::payload_message(payload.as_ref())
-                    ),
+                    message: format!("atexit hook panicked: {message}"),
                     location: None,
                     backtrace: None,
                     thread: Some(me),

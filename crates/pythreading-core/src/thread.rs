@@ -74,6 +74,15 @@ impl Thread {
 impl<T: Send + 'static> Thread<T> {
     /// A thread that will run `target` once started; named `Thread-N`,
     /// daemon if the creating thread is.
+    ///
+    /// Nothing runs until [`start`](Self::start): a thread made and never
+    /// started is a warning (`unused_must_use`).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// pythreading_core::Thread::new(|| println!("never printed"));
+    /// ```
+    #[must_use = "a thread does nothing until start() is called"]
     pub fn new<F: FnOnce() -> T + Send + 'static>(target: F) -> Self {
         ThreadBuilder::new().build(target)
     }
@@ -100,7 +109,12 @@ impl<T: Send + 'static> Thread<T> {
             builder = builder.stack_size(size);
         }
         let shared = Arc::clone(&self.shared);
-        match builder.spawn(move || run(&shared, ident)) {
+        match builder.spawn(move || {
+            run(&shared, ident);
+            // If every handle is gone, the result is dropped here, after the
+            // finish: a panicking Drop of it is reported, not unwound.
+            excepthook::drop_reporting("the thread's result's drop panicked", shared);
+        }) {
             // Detached: joining goes through the lifecycle, not the OS handle.
             Ok(_) => Ok(()),
             Err(error) => {
@@ -267,11 +281,13 @@ struct FinishOnDrop<'a> {
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {
         // The thread's Local values go before join() can return (Python
-        // frees them with the thread state). Then leave the registry: after
+        // frees them with the thread state); this never unwinds, a value
+        // whose Drop panics is reported. Then leave the registry: after
         // join() returns, enumerate() no longer lists the thread.
         crate::local::drop_current_thread_values();
         registry::unregister(self.ident);
         self.thread.0.life.finish();
+        crate::shutdown::thread_finished();
     }
 }
 
@@ -318,7 +334,14 @@ impl ThreadBuilder {
         self
     }
 
-    /// Creates the thread, not started.
+    /// Creates the thread, not started: a thread built and never started is
+    /// a warning (`unused_must_use`).
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// pythreading_core::Thread::builder().name("idle").build(|| ());
+    /// ```
+    #[must_use = "a thread does nothing until start() is called"]
     pub fn build<T, F>(self, target: F) -> Thread<T>
     where
         T: Send + 'static,

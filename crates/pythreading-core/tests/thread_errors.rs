@@ -2,10 +2,13 @@
 //! Also pins the error's Display texts (close to Python's messages) and its
 //! traits.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use pythreading_core::{Thread, ThreadError, current_thread, main_thread};
+use pythreading_core::{
+    Thread, ThreadError, current_thread, default_excepthook, main_thread, reset_excepthook,
+    set_excepthook,
+};
 
 const BOUND: Duration = Duration::from_secs(60);
 
@@ -100,12 +103,32 @@ fn into_result_twice_is_result_taken() {
     ));
 }
 
+/// Restores the default excepthook when dropped (also when the test fails).
+struct DefaultHookAfter;
+
+impl Drop for DefaultHookAfter {
+    fn drop(&mut self) {
+        reset_excepthook();
+    }
+}
+
 #[test]
 fn panicking_target_joins_ok_and_keeps_the_message() {
-    // The default excepthook prints one report to stderr; that is expected.
+    // The only test here that sets the excepthook: it records the report
+    // about its own thread (which the default hook would print, with a
+    // backtrace under RUST_BACKTRACE=1) and passes any other to the default.
     let t = Thread::builder()
         .name("panicker")
         .build(|| -> u8 { panic!("kaboom {}", 7) });
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let _restore = DefaultHookAfter;
+    {
+        let (reports, me) = (Arc::clone(&reports), t.handle());
+        set_excepthook(move |args| match &args.thread {
+            Some(thread) if *thread == me => reports.lock().unwrap().push(args.clone()),
+            _ => default_excepthook(args),
+        });
+    }
     t.start().unwrap();
     assert!(t.join().is_ok());
     match t.clone().into_result() {
@@ -113,6 +136,13 @@ fn panicking_target_joins_ok_and_keeps_the_message() {
         other => panic!("expected Panicked, got {other:?}"),
     }
     assert!(matches!(t.into_result(), Err(ThreadError::ResultTaken)));
+    // Reported once, before join() returned, naming the thread.
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].thread_name, "panicker");
+    assert_eq!(reports[0].message, "kaboom 7");
+    let location = reports[0].location.as_deref().unwrap_or_default();
+    assert!(location.contains("thread_errors.rs"), "{location:?}");
 }
 
 #[test]
