@@ -44,12 +44,16 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) {
 /// thread. It may be called more than once.
 ///
 /// Any number of threads may call it at once (two [`ShutdownGuard`]s
-/// dropped together, a thread calling it while `main` does), and no call
-/// waits for another: a call does not wait for a thread that was itself
-/// inside `shutdown()` at some time during the call. Each call returns once
-/// every other non-daemon thread has finished, those excepted. Each atexit
-/// hook runs once, in whichever call takes it first; the other calls do not
-/// wait for the hooks a call runs.
+/// dropped together, a thread calling it while `main` does), and no two
+/// calls wait for each other. A call made on the main thread waits for
+/// every other non-daemon thread, callers of `shutdown()` included: the
+/// process ends when `main` returns, so nothing may be left running. A call
+/// made on any other thread does not wait for a thread that was itself
+/// inside `shutdown()` at some time during the call (two such calls would
+/// otherwise wait for each other forever); it returns once every other
+/// non-daemon thread has finished, those excepted. Each atexit hook runs
+/// once, in whichever call takes it first; the other calls do not wait for
+/// the hooks a call runs.
 ///
 /// ```
 /// use pythreading_core::{shutdown, Thread};
@@ -74,11 +78,12 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) {
 /// ```
 pub fn shutdown() {
     let me = registry::get_ident();
+    let on_main = me == registry::main_thread().ident().unwrap_or_default();
     // From here on the other calls do not wait for this thread: one of the
     // hooks may wait for them (a pool joining its workers).
-    let call = waiting::Call::enter(me);
+    let call = waiting::Call::enter(me, on_main);
     run_atexit_hooks();
-    if me == registry::main_thread().ident().unwrap_or_default() {
+    if on_main {
         registry::finish_main_thread();
     }
     call.wait();
@@ -199,6 +204,10 @@ mod waiting {
     struct Caller {
         id: u64,
         ident: u64,
+        /// Made on the main thread: it excuses nobody but itself, since
+        /// the process ends when it returns. No other call waits for the
+        /// main thread (it is not a started thread), so no cycle forms.
+        on_main: bool,
         /// The threads this call does not wait for: every thread that was
         /// inside `shutdown()` at some time during this call, the caller
         /// included. Once excused, always: a thread whose call returned and
@@ -250,21 +259,27 @@ mod waiting {
 
     impl Call {
         /// Lists a call by the thread `ident`; from now on no other call
-        /// waits for this thread, nor this call for the threads in one.
-        pub(super) fn enter(ident: u64) -> Self {
+        /// made off the main thread waits for this thread, nor this call
+        /// (unless `on_main`) for the threads in one.
+        pub(super) fn enter(ident: u64, on_main: bool) -> Self {
             let mut state = STATE.lock();
             let id = state.next_id;
             state.next_id += 1;
             let mut excused = vec![ident];
             for call in &mut state.calls {
-                if !call.excused.contains(&ident) {
+                if !call.on_main && !call.excused.contains(&ident) {
                     call.excused.push(ident);
                 }
-                if !excused.contains(&call.ident) {
+                if !on_main && !excused.contains(&call.ident) {
                     excused.push(call.ident);
                 }
             }
-            state.calls.push(Caller { id, ident, excused });
+            state.calls.push(Caller {
+                id,
+                ident,
+                on_main,
+                excused,
+            });
             drop(state);
             // A call waiting for this thread may be done now.
             CHANGED.notify_all();

@@ -51,6 +51,11 @@ const SCENARIOS: &[Scenario] = &[
         child: child_early_return,
         check: check_early_return,
     },
+    Scenario {
+        name: "main_waits_for_a_thread_that_called_shutdown_too",
+        child: child_main_and_thread_in_shutdown,
+        check: check_main_and_thread_in_shutdown,
+    },
 ];
 
 fn main() -> ExitCode {
@@ -277,5 +282,44 @@ fn check_atexit(out: &Output) -> Result<(), String> {
     ensure(
         out.stdout.matches("atexit: first registered").count() == 1,
         "a hook ran twice",
+    )
+}
+
+// --- scenario 6 ------------------------------------------------------------
+
+fn child_main_and_thread_in_shutdown() {
+    // A non-daemon thread calls shutdown() while main does, then runs on.
+    // The two calls do not wait for each other's hooks, but main's call is
+    // the process's exit: it must still wait for the thread to finish.
+    let (release, held) = mpsc::channel::<()>();
+    // Keeps the ender's call waiting until main's call has begun.
+    let worker = Thread::builder().daemon(false).build(move || {
+        held.recv().unwrap();
+    });
+    worker.start().unwrap();
+    let (in_shutdown, wait_in_shutdown) = mpsc::channel::<()>();
+    let ender = Thread::builder().daemon(false).build(move || {
+        register_atexit(move || in_shutdown.send(()).unwrap());
+        shutdown();
+        sleep(Duration::from_millis(300));
+        println!("ender: finished after its shutdown()");
+    });
+    ender.start().unwrap();
+    // The ender's call ran the hook: it is inside shutdown(), waiting for
+    // the worker, which only main's own hook lets go.
+    wait_in_shutdown.recv().unwrap();
+    register_atexit(move || release.send(()).unwrap());
+    shutdown();
+    println!("main: shutdown returned");
+}
+
+fn check_main_and_thread_in_shutdown(out: &Output) -> Result<(), String> {
+    ensure(out.success, "the child failed")?;
+    in_order(
+        &out.stdout,
+        &[
+            "ender: finished after its shutdown()",
+            "main: shutdown returned",
+        ],
     )
 }
