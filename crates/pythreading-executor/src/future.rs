@@ -6,6 +6,10 @@
 //! hear of it (done callbacks, `wait` and `as_completed` calls) live under
 //! one small mutex.
 //!
+//! Whoever lets go of a task last (the future's owner or the worker) drops
+//! what is left in it, a panic in `Drop` caught and reported (see
+//! [`crate::report`]).
+//!
 //! ```text
 //! Pending --start()--> Running --finish()--> Finished
 //!    \
@@ -16,12 +20,12 @@
 //! state with the mutex held before they sleep, so no wake-up is lost.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
-use std::sync::Arc;
-
 use crate::loom::{AtomicU8, Condvar, Mutex, Ordering};
+use crate::report::{drop_reporting, run_callback};
 use crate::wait::Watch;
 
 const PENDING: u8 = 0;
@@ -54,7 +58,7 @@ impl FutureState {
     }
 }
 
-type Callback = Box<dyn FnOnce() + Send + 'static>;
+pub(crate) type Callback = Box<dyn FnOnce() + Send + 'static>;
 
 /// What the mutex of a future guards.
 struct Slot<T> {
@@ -130,48 +134,82 @@ impl<T> Header<T> {
     /// Pending → Cancelled, waking everyone waiting; `true` if it is
     /// cancelled now (also when it was already).
     pub(crate) fn cancel(&self) -> bool {
-        self.complete_from(PENDING, CANCELLED, Err(TaskError::Cancelled))
+        self.complete_from(PENDING, CANCELLED, Err(Box::new(TaskError::Cancelled)))
             || self.state.load(Ordering::Acquire) == CANCELLED
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
-    /// `before_completing` and completes the future.
+    /// `before_completing` and completes the future. A panic is kept in the
+    /// future, not printed: as in Python, the caller sees it when it asks
+    /// for the result.
     pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
         if self.start() {
-            let outcome = run_task(task);
+            let outcome = pythreading_core::catch_panic(task)
+                .map_err(|report| Box::new(TaskError::Panicked(report.message)));
             before_completing();
-            self.finish(outcome);
+            self.complete_from(RUNNING, FINISHED, outcome);
+        } else {
+            drop_reporting(task, "a cancelled task");
         }
     }
 
-    /// Running → Finished with `outcome`.
+    /// Running → Finished with `outcome`, for models that play the worker.
+    #[cfg(loom)]
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
-        self.complete_from(RUNNING, FINISHED, outcome);
+        self.complete_from(RUNNING, FINISHED, outcome.map_err(Box::new));
     }
 
-    /// Pending → Finished with `error`, for a task the pool could not run
-    /// (it broke); `false` if the task was no longer pending.
-    pub(crate) fn fail_pending(&self, error: TaskError) -> bool {
-        self.complete_from(PENDING, FINISHED, Err(error))
+    /// Pending → done without running the task: Cancelled when `error` is
+    /// `None` (a shutdown cancels it), else Finished with `error` (the pool
+    /// broke). Watchers are told at once; the done callbacks are handed
+    /// back, for the caller to run once it holds no lock. `None` if the
+    /// task was no longer pending.
+    pub(crate) fn settle_pending(&self, error: Option<TaskError>) -> Option<Vec<Callback>> {
+        match error {
+            None => self.settle(PENDING, CANCELLED, Err(Box::new(TaskError::Cancelled))),
+            Some(error) => self.settle(PENDING, FINISHED, Err(Box::new(error))),
+        }
+    }
+
+    /// Completes the future and runs its callbacks; `false` if it was not
+    /// in state `from`.
+    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<TaskError>>) -> bool {
+        match self.settle(from, to, outcome) {
+            Some(callbacks) => {
+                run_callbacks(callbacks);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The one way to become done: under the mutex, so waiters that saw the
     /// state not done are asleep on the condvar (or will see it done).
-    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, TaskError>) -> bool {
+    /// Watchers are told here; the callbacks come back, to run after them
+    /// (as in Python), or `None` if the future was not in state `from`.
+    fn settle(
+        &self,
+        from: u8,
+        to: u8,
+        outcome: Result<T, Box<TaskError>>,
+    ) -> Option<Vec<Callback>> {
         let mut slot = self.slot.lock();
         if self
             .state
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            return false;
+            drop(slot);
+            // Only the outcome of a task that did not start, or its error,
+            // gets here: no value of the user's.
+            drop(outcome);
+            return None;
         }
-        slot.outcome = Some(outcome.map_err(Box::new));
+        slot.outcome = Some(outcome);
         let failed = self.failed(&slot);
         let waiters = std::mem::take(&mut slot.waiters).into_vec();
         drop(slot);
         self.done.notify_all();
-        // As in Python: waiters are told first, then callbacks run.
         let mut callbacks = Vec::new();
         for waiter in waiters {
             match waiter {
@@ -179,10 +217,7 @@ impl<T> Header<T> {
                 Waiter::Callback(callback) => callbacks.push(callback),
             }
         }
-        for callback in callbacks {
-            run_callback(callback);
-        }
-        true
+        Some(callbacks)
     }
 
     /// Waits until done or until `deadline`; `true` if done.
@@ -268,11 +303,29 @@ impl<T> Header<T> {
     }
 }
 
-/// A done callback that panics is reported through the excepthook and
-/// does not stop the others (Python logs it and goes on).
-fn run_callback(callback: Callback) {
-    if let Err(report) = pythreading_core::catch_panic(callback) {
-        pythreading_core::excepthook(&report);
+/// Runs done callbacks in order: one that panics is reported through the
+/// excepthook and does not stop the others (Python logs it and goes on).
+pub(crate) fn run_callbacks(callbacks: Vec<Callback>) {
+    for callback in callbacks {
+        run_callback(callback);
+    }
+}
+
+impl<T> Drop for Header<T> {
+    /// The last owner of the task lets go: whatever is left is dropped
+    /// here, a panic in its `Drop` reported.
+    fn drop(&mut self) {
+        let (outcome, waiters) = {
+            let mut slot = self.slot.lock();
+            (slot.outcome.take(), std::mem::take(&mut slot.waiters))
+        };
+        if let Some(Ok(value)) = outcome {
+            drop_reporting(value, "a task's result");
+        }
+        // Only a future that was never done still has waiters.
+        if waiters.0.is_some() {
+            drop_reporting(waiters, "a done callback never run");
+        }
     }
 }
 
@@ -283,15 +336,21 @@ pub(crate) trait Cell<T>: Send + Sync {
     fn cancel(&self) -> bool;
 }
 
+/// What is left to do for a task ended without running: its done callbacks
+/// to run and its closure to drop, both user code, done once the pool's
+/// lock is released.
+pub(crate) type Leftovers = Box<dyn FnOnce() + Send>;
+
 /// Something the pool runs or gives up on, whatever its result type.
 pub(crate) trait Run: Send + Sync {
     /// Runs the task unless it was cancelled, calls `before_completing`,
     /// then completes the future.
     fn run(&self, before_completing: &mut dyn FnMut());
-    /// The pool is going away: cancels a pending task.
-    fn cancel(&self);
-    /// The pool broke: fails a pending task with `error`.
-    fn fail(&self, error: TaskError);
+    /// Ends a pending task without running it: cancels it (`error` is
+    /// `None`: a shutdown cancels it) or fails it with `error` (the pool
+    /// broke). Its future is done when this returns; what is left to do
+    /// comes back. `None` if the task was no longer pending.
+    fn settle(&self, error: Option<TaskError>) -> Option<Leftovers>;
 }
 
 /// A task and its future in one allocation.
@@ -323,6 +382,17 @@ where
     }
 }
 
+impl<T, F> TaskCell<T, F> {
+    /// Drops the task if it is still there (it was not run), a panic in
+    /// its `Drop` reported as ignored in dropping `what`.
+    fn drop_task(&self, what: &str) {
+        let task = self.task.lock().take();
+        if let Some(task) = task {
+            drop_reporting(task, what);
+        }
+    }
+}
+
 impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
     fn header(&self) -> &Header<T> {
         &self.header
@@ -331,13 +401,17 @@ impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
     fn cancel(&self) -> bool {
         let cancelled = self.header.cancel();
         if cancelled {
-            drop(self.task.lock().take());
+            self.drop_task("a cancelled task");
         }
         cancelled
     }
 }
 
-impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
+impl<T, F> Run for TaskCell<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     fn run(&self, before_completing: &mut dyn FnMut()) {
         // `None` only once cancelled, and then the header would not start.
         let task = self.task.lock().take();
@@ -346,22 +420,29 @@ impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
         }
     }
 
-    fn cancel(&self) {
-        Cell::cancel(self);
-    }
-
-    fn fail(&self, error: TaskError) {
-        if self.header.fail_pending(error) {
-            drop(self.task.lock().take());
-        }
+    fn settle(&self, error: Option<TaskError>) -> Option<Leftovers> {
+        let what = if error.is_none() {
+            "a cancelled task"
+        } else {
+            "a task never run (the pool broke)"
+        };
+        let callbacks = self.header.settle_pending(error)?;
+        let task = self.task.lock().take();
+        Some(Box::new(move || {
+            run_callbacks(callbacks);
+            if let Some(task) = task {
+                drop_reporting(task, what);
+            }
+        }))
     }
 }
 
-/// Runs a task, turning a panic into `TaskError::Panicked`. The panic is
-/// kept in the future, not printed: as in Python, the caller sees it when
-/// it asks for the result.
-pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
-    pythreading_core::catch_panic(task).map_err(|report| TaskError::Panicked(report.message))
+impl<T, F> Drop for TaskCell<T, F> {
+    /// A task neither run nor cancelled: one no thread could be started
+    /// for.
+    fn drop(&mut self) {
+        self.drop_task("a task never run");
+    }
 }
 
 /// The result of a task submitted to a
@@ -372,6 +453,11 @@ pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
 /// was cancelled; [`result`](Self::result) waits for that and hands the
 /// value over, or says why there is none. A panic never kills a worker: it
 /// ends up here, as [`TaskError::Panicked`].
+///
+/// A value left in a dropped future is dropped by whoever lets go of the
+/// task last (this thread or the worker); a panic in its `Drop` is reported
+/// through [`pythreading_core::excepthook`] (`Exception ignored in drop of
+/// a task's result: …`) and goes no further.
 ///
 /// ```
 /// use pythreading_executor::{FutureState, TaskError, ThreadPoolExecutor};
@@ -552,6 +638,50 @@ pub(crate) mod loom_tests {
             });
             worker.join().unwrap();
             assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Counts its drops.
+    struct Dropped(Arc<loom::sync::atomic::AtomicUsize>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A shutdown settling a pending task races its owner cancelling it,
+    /// while the owner waits: both see it cancelled, its closure is dropped
+    /// exactly once by one of them, the callback runs once, and the waiter
+    /// wakes.
+    #[test]
+    fn loom_shutdown_settle_races_cancel() {
+        use loom::sync::atomic::AtomicUsize;
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let held = Dropped(Arc::clone(&drops));
+            let cell = TaskCell::new(move || {
+                let _held = &held;
+                1u32
+            });
+            let future = Future::from_cell(Arc::clone(&cell) as Arc<dyn Cell<u32>>);
+            let calls = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&calls);
+            future.add_done_callback(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            let work = cell as Arc<dyn Run>;
+            let shutdown = loom::thread::spawn(move || {
+                if let Some(leftovers) = work.settle(None) {
+                    leftovers();
+                }
+            });
+            future.wait();
+            assert!(future.cancel());
+            shutdown.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            assert_eq!(future.result(), Err(TaskError::Cancelled));
         });
     }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::Future;
+use crate::report::drop_reporting;
 
 /// Python's keyword arguments of `Executor.map`: a `timeout` and (new in
 /// Python 3.14) a `buffersize`.
@@ -179,6 +180,9 @@ where
 /// Dropped after its first result was taken, it cancels the tasks that
 /// have not started (Python closes its generator the same way); dropped
 /// before, it leaves them all to run, and a buffered map submits no more.
+/// The results it drops are dropped as a dropped [`Future`] drops them (a
+/// panic in a value's `Drop` is reported through the excepthook), and so
+/// is a buffered map's input.
 #[must_use = "the results of the tasks, panics included, are lost unless read"]
 pub struct MapResults<T> {
     pending: VecDeque<Future<T>>,
@@ -217,9 +221,16 @@ impl<T> MapResults<T> {
             Some(Ok(future)) => self.pending.push_back(future),
             Some(Err(error)) => {
                 self.not_submitted = Some(error.into());
-                self.refill = None;
+                self.stop_refilling();
             }
-            None => self.refill = None,
+            None => self.stop_refilling(),
+        }
+    }
+
+    /// Drops a buffered map's input (a panic in its `Drop` is reported).
+    fn stop_refilling(&mut self) {
+        if let Some(refill) = self.refill.take() {
+            drop_reporting(refill, "a map's input");
         }
     }
 
@@ -227,7 +238,7 @@ impl<T> MapResults<T> {
         for future in self.pending.drain(..) {
             future.cancel();
         }
-        self.refill = None;
+        self.stop_refilling();
     }
 }
 
@@ -241,6 +252,7 @@ impl<T> Iterator for MapResults<T> {
         self.started = true;
         let Some(future) = self.pending.pop_front() else {
             self.ended = true;
+            self.stop_refilling();
             return self.not_submitted.take().map(Err);
         };
         self.refill();
@@ -271,6 +283,7 @@ impl<T> Drop for MapResults<T> {
         if self.started {
             self.cancel_pending();
         }
+        self.stop_refilling();
     }
 }
 
