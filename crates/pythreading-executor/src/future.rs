@@ -7,7 +7,8 @@
 //! one small mutex.
 //!
 //! Whoever lets go of a task last (the future's owner or the worker) drops
-//! what is left in it, a panic in `Drop` caught and reported (see
+//! what is left in it, a panic in `Drop` caught and reported; and a task's
+//! panic that nobody took with [`Future::result`] is reported then (see
 //! [`crate::report`]).
 //!
 //! ```text
@@ -23,9 +24,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pythreading_core::ExceptHookArgs;
+
 use crate::error::TaskError;
 use crate::loom::{AtomicU8, Condvar, Mutex, Ordering};
-use crate::report::{drop_reporting, run_callback};
+use crate::report::{self, drop_reporting, run_callback};
 use crate::wait::Watch;
 
 const PENDING: u8 = 0;
@@ -65,7 +68,7 @@ struct Slot<T> {
     /// `Some` once done, until [`Future::result`] takes it.
     /// The error is boxed to keep every task's allocation small: the
     /// common case is a value.
-    outcome: Option<Result<T, Box<TaskError>>>,
+    outcome: Option<Result<T, Box<Failure>>>,
     /// Told once, when the future is done. One list for both kinds keeps
     /// the shared allocation of every task small.
     waiters: Waiters,
@@ -84,6 +87,28 @@ impl Waiters {
 
     fn into_vec(self) -> Vec<Waiter> {
         self.0.map(|waiters| *waiters).unwrap_or_default()
+    }
+}
+
+/// Why a done future holds no value.
+struct Failure {
+    /// What [`Future::result`] hands over.
+    error: TaskError,
+    /// A panic as it was caught on the worker (its thread, location and
+    /// backtrace): reported if the future is dropped without it being read.
+    panic: Option<ExceptHookArgs>,
+}
+
+impl Failure {
+    fn boxed(error: TaskError) -> Box<Self> {
+        Box::new(Self { error, panic: None })
+    }
+
+    fn panicked(report: ExceptHookArgs) -> Box<Self> {
+        Box::new(Self {
+            error: TaskError::Panicked(report.message.clone()),
+            panic: Some(report),
+        })
     }
 }
 
@@ -134,18 +159,20 @@ impl<T> Header<T> {
     /// Pending → Cancelled, waking everyone waiting; `true` if it is
     /// cancelled now (also when it was already).
     pub(crate) fn cancel(&self) -> bool {
-        self.complete_from(PENDING, CANCELLED, Err(Box::new(TaskError::Cancelled)))
-            || self.state.load(Ordering::Acquire) == CANCELLED
+        self.complete_from(
+            PENDING,
+            CANCELLED,
+            Err(Failure::boxed(TaskError::Cancelled)),
+        ) || self.state.load(Ordering::Acquire) == CANCELLED
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
     /// `before_completing` and completes the future. A panic is kept in the
     /// future, not printed: as in Python, the caller sees it when it asks
-    /// for the result.
+    /// for the result (and it is reported if nobody ever does).
     pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
         if self.start() {
-            let outcome = pythreading_core::catch_panic(task)
-                .map_err(|report| Box::new(TaskError::Panicked(report.message)));
+            let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
             before_completing();
             self.complete_from(RUNNING, FINISHED, outcome);
         } else {
@@ -156,7 +183,7 @@ impl<T> Header<T> {
     /// Running → Finished with `outcome`, for models that play the worker.
     #[cfg(loom)]
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
-        self.complete_from(RUNNING, FINISHED, outcome.map_err(Box::new));
+        self.complete_from(RUNNING, FINISHED, outcome.map_err(Failure::boxed));
     }
 
     /// Pending → done without running the task: Cancelled when `error` is
@@ -166,14 +193,18 @@ impl<T> Header<T> {
     /// task was no longer pending.
     pub(crate) fn settle_pending(&self, error: Option<TaskError>) -> Option<Vec<Callback>> {
         match error {
-            None => self.settle(PENDING, CANCELLED, Err(Box::new(TaskError::Cancelled))),
-            Some(error) => self.settle(PENDING, FINISHED, Err(Box::new(error))),
+            None => self.settle(
+                PENDING,
+                CANCELLED,
+                Err(Failure::boxed(TaskError::Cancelled)),
+            ),
+            Some(error) => self.settle(PENDING, FINISHED, Err(Failure::boxed(error))),
         }
     }
 
     /// Completes the future and runs its callbacks; `false` if it was not
     /// in state `from`.
-    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<TaskError>>) -> bool {
+    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> bool {
         match self.settle(from, to, outcome) {
             Some(callbacks) => {
                 run_callbacks(callbacks);
@@ -187,12 +218,7 @@ impl<T> Header<T> {
     /// state not done are asleep on the condvar (or will see it done).
     /// Watchers are told here; the callbacks come back, to run after them
     /// (as in Python), or `None` if the future was not in state `from`.
-    fn settle(
-        &self,
-        from: u8,
-        to: u8,
-        outcome: Result<T, Box<TaskError>>,
-    ) -> Option<Vec<Callback>> {
+    fn settle(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> Option<Vec<Callback>> {
         let mut slot = self.slot.lock();
         if self
             .state
@@ -256,15 +282,15 @@ impl<T> Header<T> {
         true
     }
 
-    /// Takes the outcome of a done future (it is there exactly once).
+    /// Takes the outcome of a done future (it is there exactly once). A
+    /// panic taken here is read: it will not be reported.
     pub(crate) fn take_outcome(&self) -> Result<T, TaskError> {
-        self.slot
-            .lock()
-            .outcome
-            .take()
-            .map_or(Err(TaskError::Cancelled), |outcome| {
-                outcome.map_err(|error| *error)
-            })
+        let outcome = self.slot.lock().outcome.take();
+        match outcome {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(failure)) => Err(failure.error),
+            None => Err(TaskError::Cancelled),
+        }
     }
 
     pub(crate) fn add_done_callback(&self, callback: Callback) {
@@ -313,14 +339,21 @@ pub(crate) fn run_callbacks(callbacks: Vec<Callback>) {
 
 impl<T> Drop for Header<T> {
     /// The last owner of the task lets go: whatever is left is dropped
-    /// here, a panic in its `Drop` reported.
+    /// here, a panic in its `Drop` reported, and a panic nobody read is
+    /// reported.
     fn drop(&mut self) {
         let (outcome, waiters) = {
             let mut slot = self.slot.lock();
             (slot.outcome.take(), std::mem::take(&mut slot.waiters))
         };
-        if let Some(Ok(value)) = outcome {
-            drop_reporting(value, "a task's result");
+        match outcome {
+            Some(Ok(value)) => drop_reporting(value, "a task's result"),
+            Some(Err(failure)) => {
+                if let Some(panic) = failure.panic {
+                    report::unread_panic(panic);
+                }
+            }
+            None => {}
         }
         // Only a future that was never done still has waiters.
         if waiters.0.is_some() {
@@ -454,10 +487,18 @@ impl<T, F> Drop for TaskCell<T, F> {
 /// value over, or says why there is none. A panic never kills a worker: it
 /// ends up here, as [`TaskError::Panicked`].
 ///
+/// Panics are never lost. [`result`](Self::result) is the one way to take
+/// a task's panic: a future dropped without it (even after
+/// [`wait`](Self::wait), [`state`](Self::state) or
+/// [`wait`](crate::wait()) saw it done) reports the panic through
+/// [`pythreading_core::excepthook`] once nobody holds the task any more, as
+/// the thread it ran on would have: its name, where it panicked, the
+/// message (`A task's panic was never retrieved (its future was dropped):
+/// …`). So a fire-and-forget `let _ = pool.submit(..)` loses no panic.
 /// A value left in a dropped future is dropped by whoever lets go of the
 /// task last (this thread or the worker); a panic in its `Drop` is reported
-/// through [`pythreading_core::excepthook`] (`Exception ignored in drop of
-/// a task's result: …`) and goes no further.
+/// the same way (`Exception ignored in drop of a task's result: …`) and
+/// goes no further.
 ///
 /// ```
 /// use pythreading_executor::{FutureState, TaskError, ThreadPoolExecutor};
@@ -470,6 +511,7 @@ impl<T, F> Drop for TaskCell<T, F> {
 /// assert_eq!(answer.result(), Ok(42));
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
+#[must_use = "a future dropped unread loses the task's value (a panic is reported)"]
 pub struct Future<T> {
     cell: Arc<dyn Cell<T>>,
 }
@@ -491,8 +533,8 @@ impl<T> Future<T> {
 
     /// Waits until the future is done, then returns the task's value, or
     /// why there is none: [`TaskError::Cancelled`],
-    /// [`TaskError::Panicked`] (the panic message) or
-    /// [`TaskError::BrokenPool`].
+    /// [`TaskError::Panicked`] (the panic message: the panic is read, and
+    /// will not be reported) or [`TaskError::BrokenPool`].
     pub fn result(self) -> Result<T, TaskError> {
         self.header().wait_deadline(None);
         self.header().take_outcome()

@@ -181,8 +181,8 @@ where
 /// have not started (Python closes its generator the same way); dropped
 /// before, it leaves them all to run, and a buffered map submits no more.
 /// The results it drops are dropped as a dropped [`Future`] drops them (a
-/// panic in a value's `Drop` is reported through the excepthook), and so
-/// is a buffered map's input.
+/// panic nobody read, or one in a value's `Drop`, is reported through the
+/// excepthook), and so is a buffered map's input.
 #[must_use = "the results of the tasks, panics included, are lost unless read"]
 pub struct MapResults<T> {
     pending: VecDeque<Future<T>>,

@@ -8,6 +8,11 @@
 //! panic is caught, reported through [`pythreading_core::excepthook`] with
 //! the name of the thread that dropped the value and what the value was,
 //! and goes no further.
+//!
+//! A task's panic kept in a future nobody reads (the future was dropped
+//! without [`Future::result`](crate::Future::result)) is reported the same
+//! way when the future's last owner lets go of it, as asyncio reports a
+//! "Task exception was never retrieved".
 
 use pythreading_core::ExceptHookArgs;
 
@@ -34,5 +39,15 @@ pub(crate) fn run_callback(callback: impl FnOnce()) {
 /// not raise anywhere: `Exception ignored in {place}: {message}`.
 fn ignored(mut report: ExceptHookArgs, place: &str) {
     report.message = format!("Exception ignored in {place}: {}", report.message);
+    pythreading_core::excepthook(&report);
+}
+
+/// Reports a task's panic that nobody took from its future: `report` is the
+/// panic as caught on the worker (its thread, location and backtrace).
+pub(crate) fn unread_panic(mut report: ExceptHookArgs) {
+    report.message = format!(
+        "A task's panic was never retrieved (its future was dropped): {}",
+        report.message
+    );
     pythreading_core::excepthook(&report);
 }

@@ -51,7 +51,7 @@ impl ThreadPoolExecutor {
     /// let mut lengths = vec![0; words.len()];
     /// pool.scope(|s| {
     ///     for (word, length) in words.iter().zip(lengths.iter_mut()) {
-    ///         s.submit(move || *length = word.len()).unwrap();
+    ///         let _ = s.submit(move || *length = word.len()).unwrap();
     ///     }
     /// });
     /// assert_eq!(lengths, [5, 4, 5]);

@@ -206,6 +206,10 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
 /// The iterator of [`as_completed`]: `Ok(future)` for each done future in
 /// completion order; `Err(TaskError::Timeout)` once if the timeout passes
 /// first, then `None`.
+///
+/// Dropping it drops the futures it has not yielded, as dropping them
+/// would: their values are lost, and a panic in one is reported.
+#[must_use = "the futures, with their values and panics, are dropped unless iterated"]
 pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,

@@ -269,7 +269,7 @@ fn submit_returns_the_tasks_value() {
 #[test]
 fn submit_after_shutdown_is_refused() {
     let waited = pool(2);
-    waited.submit(|| ()).unwrap();
+    let _ = waited.submit(|| ()).unwrap();
     waited.shutdown(true, false);
     assert!(matches!(waited.submit(|| 1), Err(ExecutorError::ShutDown)));
     assert!(matches!(
@@ -1704,13 +1704,14 @@ fn scoped_tasks_borrow_from_the_stack_and_fill_disjoint_slices() {
     let returned = pool.scope(|s| {
         for (chunk_in, chunk_out) in input.chunks(100).zip(output.chunks_mut(100)) {
             let label = &label;
-            s.submit(move || {
-                for (x, y) in chunk_in.iter().zip(chunk_out.iter_mut()) {
-                    *y = x * x;
-                }
-                label.len()
-            })
-            .unwrap();
+            let _ = s
+                .submit(move || {
+                    for (x, y) in chunk_in.iter().zip(chunk_out.iter_mut()) {
+                        *y = x * x;
+                    }
+                    label.len()
+                })
+                .unwrap();
         }
         "closure value"
     });
@@ -1768,19 +1769,20 @@ fn scope_runs_at_most_max_workers_tasks_at_once() {
     let names = Mutex::new(BTreeSet::new());
     pool.scope(|s| {
         for _ in 0..12 {
-            s.submit(|| {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                names
-                    .lock()
-                    .unwrap()
-                    .insert(thread::current().name().map(str::to_owned));
-                for _ in 0..50 {
-                    thread::yield_now();
-                }
-                running.fetch_sub(1, Ordering::SeqCst);
-            })
-            .unwrap();
+            let _ = s
+                .submit(|| {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    names
+                        .lock()
+                        .unwrap()
+                        .insert(thread::current().name().map(str::to_owned));
+                    for _ in 0..50 {
+                        thread::yield_now();
+                    }
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .unwrap();
         }
     });
     let most = most.load(Ordering::SeqCst);

@@ -1,8 +1,8 @@
 //! Panics that reach no caller: in the `Drop` of what users hand the
 //! executor (results, closures, done callbacks, initializers, a map's
-//! input). Each is reported once through the excepthook, naming the thread
-//! and what was dropped, as Python prints `Exception ignored in …`; nothing
-//! else is affected.
+//! input), and in tasks whose futures nobody reads. Each is reported once
+//! through the excepthook, naming the thread and what was dropped, as
+//! Python prints `Exception ignored in …`; nothing else is affected.
 //!
 //! The excepthook is shared by the whole test binary: each test looks only
 //! for reports carrying messages of its own.
@@ -17,7 +17,9 @@ use common::{
     Bomb, PATIENCE, Reports, bounded, capture_excepthook, gate, named_pool, outcome,
     reports_containing, submit_gated, wait_running,
 };
-use pythreading_executor::{Future, FutureState, MapOptions, TaskError, ThreadPoolExecutor};
+use pythreading_executor::{
+    Future, FutureState, MapOptions, ReturnWhen, TaskError, ThreadPoolExecutor, as_completed, wait,
+};
 use pythreading_sync::Event;
 
 /// The one report whose message contains `text`: its thread's name and
@@ -453,6 +455,144 @@ fn dropping_the_executor_drops_its_initializer_in_a_catch() {
             this_thread(),
             "Exception ignored in drop of the pool's initializer: initializer capture bomb"
                 .to_string()
+        )
+    );
+}
+
+// ------------------------------------------------------- unread panics
+
+const UNREAD: &str = "A task's panic was never retrieved (its future was dropped): ";
+
+#[test]
+fn a_fire_and_forget_panic_is_reported_once() {
+    let reports = capture_excepthook();
+    let pool = named_pool(1, "forgotten");
+    let _ = pool.submit(|| panic!("forgotten panic"));
+    drop(pool);
+    assert_eq!(
+        the_report(reports, "forgotten panic"),
+        (
+            "forgotten_0".to_string(),
+            format!("{UNREAD}forgotten panic")
+        )
+    );
+}
+
+#[test]
+fn a_panic_taken_by_result_is_not_reported() {
+    let reports = capture_excepthook();
+    let pool = named_pool(1, "read");
+    let future = pool
+        .submit(|| -> u8 { panic!("panic read by result") })
+        .unwrap();
+    assert_eq!(
+        outcome(future),
+        Err(TaskError::Panicked("panic read by result".into()))
+    );
+    drop(pool);
+    assert!(reports_containing(reports, "panic read by result").is_empty());
+}
+
+#[test]
+fn a_panic_seen_only_through_wait_and_state_is_still_reported() {
+    let reports = capture_excepthook();
+    let pool = named_pool(1, "seen");
+    let futures = [pool
+        .submit(|| -> u8 { panic!("panic seen by wait") })
+        .unwrap()];
+    let waited = wait(&futures, Some(PATIENCE), ReturnWhen::FirstException);
+    assert_eq!(waited.done, [0]);
+    assert_eq!(futures[0].state(), FutureState::Finished);
+    // Nobody can take the message any more: it is reported, by whichever
+    // of this thread and the worker lets go of the task last.
+    drop(futures);
+    drop(pool);
+    assert_eq!(
+        the_report(reports, "panic seen by wait"),
+        ("seen_0".to_string(), format!("{UNREAD}panic seen by wait"))
+    );
+}
+
+#[test]
+fn unread_panics_of_map_and_as_completed_are_reported_once() {
+    let reports = capture_excepthook();
+    let pool = named_pool(2, "unread-iter");
+    let mapped = pool
+        .map(
+            |n: u8| {
+                if n == 1 {
+                    panic!("panic in an unread map");
+                }
+                n
+            },
+            0..3,
+        )
+        .unwrap();
+    let futures = vec![
+        pool.submit(|| -> u8 { panic!("panic yielded by as_completed") })
+            .unwrap(),
+    ];
+    for done in as_completed(futures, Some(PATIENCE)) {
+        // Yielded, never read.
+        assert!(done.unwrap().done());
+    }
+    drop(mapped);
+    drop(pool);
+    for text in ["panic in an unread map", "panic yielded by as_completed"] {
+        assert_eq!(the_report(reports, text).1, format!("{UNREAD}{text}"));
+    }
+}
+
+#[test]
+fn an_unread_panic_in_a_scope_is_reported_once() {
+    let reports = capture_excepthook();
+    let pool = named_pool(1, "scope-unread");
+    pool.scope(|s| {
+        let _ = s.submit(|| panic!("unread scoped panic"));
+    });
+    assert_eq!(
+        the_report(reports, "unread scoped panic"),
+        (
+            "scope-unread_scope_0".to_string(),
+            format!("{UNREAD}unread scoped panic")
+        )
+    );
+}
+
+#[test]
+fn shutdowns_and_the_pools_drop_report_an_unread_panic_once() {
+    let reports = capture_excepthook();
+    let pool = Arc::new(named_pool(1, "shut-unread"));
+    let gate = gate();
+    let failing = {
+        let gate = Arc::clone(&gate);
+        pool.submit(move || -> u8 {
+            gate.wait_timeout(PATIENCE);
+            panic!("unread panic across shutdowns")
+        })
+        .unwrap()
+    };
+    wait_running(&failing);
+    let cancelled = submit_gated(&pool, &gate);
+    let others: Vec<_> = (0..2)
+        .map(|_| {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || pool.shutdown(false, true))
+        })
+        .collect();
+    for other in others {
+        other.join().unwrap();
+    }
+    gate.set();
+    drop(failing);
+    drop(cancelled);
+    let last = Arc::try_unwrap(pool).expect("the shutdown threads let go of the pool");
+    bounded("dropping the executor", move || drop(last));
+    assert_eq!(
+        the_report(reports, "unread panic across shutdowns"),
+        (
+            "shut-unread_0".to_string(),
+            format!("{UNREAD}unread panic across shutdowns")
         )
     );
 }

@@ -273,7 +273,9 @@ pub(crate) fn successful_future() -> Future<i64> {
 
 /// CPython's `EXCEPTION_FUTURE` (which raised `OSError()`): finished by a
 /// panic with the message `"OSError"`.
+/// Tests drop it unread, so its panic is reported: to the recording hook.
 pub(crate) fn exception_future() -> Future<i64> {
+    capture_reports();
     let executor = Executor::new(1);
     let future = executor
         .submit(|| -> i64 { panic!("OSError") })
