@@ -1693,6 +1693,69 @@ fn a_lazy_map_whose_executor_shuts_down_yields_not_submitted_then_ends() {
     assert_eq!(results.next(), None);
 }
 
+/// `0..`, panicking when asked for `at`: a user's input that fails.
+fn input_panicking_at(at: u32, message: &'static str) -> impl Iterator<Item = u32> + Send {
+    (0..).map(move |n| if n == at { panic!("{message}") } else { n })
+}
+
+#[test]
+fn a_buffered_map_whose_input_panics_loses_no_result() {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let mut results = pool
+        .map_with(
+            move |n| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                n * 10
+            },
+            input_panicking_at(4, "the buffered input broke"),
+            MapOptions::new().buffersize(2),
+        )
+        .unwrap();
+    assert_eq!(results.next(), Some(Ok(0))); // pulls 2
+    assert_eq!(results.next(), Some(Ok(10))); // pulls 3
+    // Pulling 4 panics: the panic leaves `next` before any result is taken.
+    let caught = pythreading_core::catch_panic(|| results.next()).unwrap_err();
+    assert_eq!(caught.message, "the buffered input broke");
+    // The results of 2 and 3 follow, in their places; then the end, and
+    // the input is asked for nothing more.
+    assert_eq!(results.next(), Some(Ok(20)));
+    assert_eq!(results.next(), Some(Ok(30)));
+    assert_eq!(results.next(), None);
+    assert_eq!(results.next(), None);
+    assert_eq!(ran.load(Ordering::SeqCst), 4);
+}
+
+/// A map (with `options`, or plain `map` without) over an input panicking
+/// at item `at` before `map` returns: the panic leaves the call, and the
+/// `at` tasks submitted before it still run.
+fn check_input_panic_at_the_call(options: Option<MapOptions>, at: u32) {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let task = move |_| counter.fetch_add(1, Ordering::SeqCst);
+    let input = input_panicking_at(at, "the input broke at the call");
+    let caught = pythreading_core::catch_panic(|| match options {
+        Some(options) => pool.map_with(task, input, options),
+        None => pool.map(task, input),
+    })
+    .unwrap_err();
+    assert_eq!(caught.message, "the input broke at the call");
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(Ordering::SeqCst), at as usize);
+}
+
+#[test]
+fn a_buffered_map_whose_input_panics_in_the_first_fill_panics_at_the_call() {
+    check_input_panic_at_the_call(Some(MapOptions::new().buffersize(5)), 2);
+}
+
+#[test]
+fn a_map_whose_input_panics_panics_at_the_call_and_runs_what_it_submitted() {
+    check_input_panic_at_the_call(None, 3);
+}
+
 // ------------------------------------------------------------------ scope
 
 #[test]
