@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use pythreading_core::ExceptHookArgs;
 
 use crate::error::TaskError;
-use crate::loom::{AtomicU8, Condvar, Mutex, Ordering};
+use crate::loom::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
 use crate::report::{self, drop_reporting, run_callback};
 use crate::wait::Watch;
 
@@ -123,6 +123,9 @@ enum Waiter {
 /// The state, outcome and waiters of one future: everything but the task.
 pub(crate) struct Header<T> {
     state: AtomicU8,
+    /// Threads asleep in [`wait_deadline`](Self::wait_deadline); changed
+    /// only with `slot` locked. Beside `state`, it takes no room of its own.
+    sleepers: AtomicU32,
     slot: Mutex<Slot<T>>,
     done: Condvar,
 }
@@ -131,6 +134,7 @@ impl<T> Header<T> {
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicU8::new(PENDING),
+            sleepers: AtomicU32::new(0),
             slot: Mutex::new(Slot {
                 outcome: None,
                 waiters: Waiters::default(),
@@ -267,19 +271,17 @@ impl<T> Header<T> {
             }
         }
         let mut slot = self.slot.lock();
-        while !self.is_done() {
-            match deadline {
-                None => slot = self.done.wait(slot),
-                Some(deadline) => {
-                    let (back, timed_out) = self.done.wait_until(slot, deadline);
-                    slot = back;
-                    if timed_out {
-                        return self.is_done();
-                    }
-                }
-            }
+        if self.is_done() {
+            return true;
         }
-        true
+        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        let mut timed_out = false;
+        while !self.is_done() && !timed_out {
+            (slot, timed_out) = self.done.wait_deadline(slot, deadline);
+        }
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+        drop(slot);
+        self.is_done()
     }
 
     /// Takes the outcome of a done future (it is there exactly once). A
@@ -291,6 +293,19 @@ impl<T> Header<T> {
             Some(Err(failure)) => Err(failure.error),
             None => Err(TaskError::Cancelled),
         }
+    }
+
+    /// Threads asleep waiting for the future, and `wait` or `as_completed`
+    /// calls watching it.
+    pub(crate) fn waiting(&self) -> usize {
+        let slot = self.slot.lock();
+        let watches = slot.waiters.0.as_deref().map_or(0, |waiters| {
+            waiters
+                .iter()
+                .filter(|waiter| matches!(waiter, Waiter::Watch(_)))
+                .count()
+        });
+        watches + self.sleepers.load(Ordering::Relaxed) as usize
     }
 
     pub(crate) fn add_done_callback(&self, callback: Callback) {
@@ -596,6 +611,37 @@ impl<T> Future<T> {
         self.header().state()
     }
 
+    /// How many are waiting for the future now: threads blocked in
+    /// [`result`](Self::result), [`wait`](Self::wait) or
+    /// [`wait_timeout`](Self::wait_timeout), and [`wait`](crate::wait()) or
+    /// [`as_completed`](crate::as_completed) calls watching it (an
+    /// [`AsCompleted`](crate::AsCompleted) watches each future until it
+    /// yields it). Done callbacks do not count. Each is woken, or told,
+    /// the moment the future is done; for tests and diagnostics, as
+    /// Python's `Future._waiters`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pythreading_executor::ThreadPoolExecutor;
+    /// use pythreading_sync::Event;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let gate = Arc::new(Event::new());
+    /// let opener = Arc::clone(&gate);
+    /// let task = Arc::new(pool.submit(move || opener.wait())?);
+    /// let waiter = { let task = Arc::clone(&task); std::thread::spawn(move || task.wait()) };
+    /// while task.waiting() == 0 {
+    ///     std::thread::yield_now(); // until the waiter is blocked on it
+    /// }
+    /// gate.set();
+    /// waiter.join().unwrap();
+    /// assert_eq!(task.waiting(), 0);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn waiting(&self) -> usize {
+        self.header().waiting()
+    }
+
     /// Runs `callback` once the future is done, on the thread that makes it
     /// done (the worker, or the canceller); at once on this thread if it is
     /// done already. Callbacks run in the order they were added; one that
@@ -695,7 +741,7 @@ pub(crate) mod loom_tests {
     /// A shutdown settling a pending task races its owner cancelling it,
     /// while the owner waits: both see it cancelled, its closure is dropped
     /// exactly once by one of them, the callback runs once, and the waiter
-    /// wakes.
+    /// wakes and is no longer counted.
     #[test]
     fn loom_shutdown_settle_races_cancel() {
         use loom::sync::atomic::AtomicUsize;
@@ -723,6 +769,7 @@ pub(crate) mod loom_tests {
             shutdown.join().unwrap();
             assert_eq!(drops.load(Ordering::SeqCst), 1);
             assert_eq!(calls.load(Ordering::SeqCst), 1);
+            assert_eq!(future.waiting(), 0);
             assert_eq!(future.result(), Err(TaskError::Cancelled));
         });
     }

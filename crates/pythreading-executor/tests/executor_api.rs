@@ -897,15 +897,13 @@ fn shutdown_with_wait_returns_once_every_task_ran() {
     let finished = Arc::new(AtomicUsize::new(0));
     let queued = submit_counting(&pool, 5, &finished);
     wait_running(&running);
-    let (shutting_down, opener_gate) = (Arc::new(Event::new()), Arc::clone(&gate));
-    let signal = Arc::clone(&shutting_down);
+    let (probe, opener_gate) = (Arc::clone(&pool), Arc::clone(&gate));
     let opener = thread::spawn(move || {
-        signal.wait_timeout(PATIENCE);
-        // Give shutdown a moment to be blocked; correct either way.
-        thread::sleep(Duration::from_millis(20));
+        // A refused submit: the shutdown has begun, with the running task
+        // still at its gate, so the shutdown cannot return before it opens.
+        wait_until("the shutdown begins", || probe.submit(|| ()).is_err());
         opener_gate.set();
     });
-    shutting_down.set();
     let waiter = Arc::clone(&pool);
     bounded("shutdown(wait: true)", move || waiter.shutdown(true, false));
     assert!(
@@ -1041,10 +1039,12 @@ fn dropping_the_executor_waits_for_queued_work() {
     let finished = Arc::new(AtomicUsize::new(0));
     let queued = submit_counting(&pool, 20, &finished);
     wait_running(&running);
-    let opener_gate = Arc::clone(&gate);
+    // The last owner drops the executor: once no other is left (the drop
+    // has begun), the running task is still at its gate, its work queued.
+    let pool = Arc::new(pool);
+    let (watch, opener_gate) = (Arc::downgrade(&pool), Arc::clone(&gate));
     let opener = thread::spawn(move || {
-        // Let the drop begin first; correct either way.
-        thread::sleep(Duration::from_millis(20));
+        wait_until("the drop begins", || watch.strong_count() == 0);
         opener_gate.set();
     });
     bounded("dropping the executor", move || drop(pool));

@@ -11,7 +11,6 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Duration;
 
 use common::{
     Bomb, PATIENCE, bounded, capture_excepthook, gate, outcome, reports_containing, wait_until,
@@ -361,8 +360,10 @@ fn many_waiters_on_shared_futures_all_wake() {
             })
         })
         .collect();
-    // Let the waiters register first, most of the time; correct either way.
-    thread::sleep(Duration::from_millis(10));
+    // Every waiter watches every future before any is done.
+    wait_until("the waiters watch every future", || {
+        futures.iter().all(|future| future.waiting() == 8)
+    });
     gate.set();
     wait_until("the waiters return", || {
         waiters.iter().all(|w| w.is_finished())
