@@ -137,7 +137,7 @@ fn batch(c: &mut Criterion) {
             let mut slots = [0u64; SCOPED as usize];
             pool.scope(|s| {
                 for (i, slot) in (0..SCOPED).zip(slots.iter_mut()) {
-                    s.submit(move || *slot = i).expect("pool running");
+                    let _ = s.submit(move || *slot = i).expect("pool running");
                 }
             });
             assert_eq!(slots.iter().sum::<u64>(), triangle(SCOPED));

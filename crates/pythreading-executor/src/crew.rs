@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
 
 use crate::error::ExecutorError;
 use crate::loom::Ordering;
+use crate::report::drop_reporting;
 
 /// The receiving end of a job queue, with the idle credits of its workers.
 ///
@@ -99,7 +100,7 @@ impl<J> Crew<J> {
             Err(error) if running == 0 => {
                 // No worker ever ran, so the job just queued is the only
                 // one: take it back rather than leave it to no one.
-                drop(self.receiver.try_recv());
+                drop_reporting(self.receiver.try_recv(), "a task never run");
                 Err(ExecutorError::Spawn(error))
             }
             // Fewer workers than wanted, but the running ones will take it.

@@ -18,6 +18,12 @@
 //! `cancel_futures`) or is refused. It is held for a few nanoseconds per
 //! submit. Shutting down drops the channel's sender, so workers run what is
 //! queued and then see the channel closed and exit.
+//!
+//! The tasks a shutdown cancels (or a broken pool fails) are taken from the
+//! queue and made done under that mutex, so a second shutdown racing the
+//! first returns only once all of them are done; their callbacks and
+//! closures, user code, run after it is released. Nothing the pool drops
+//! lets a panic out (see [`crate::report`]).
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -29,8 +35,9 @@ use pythreading_core::{Thread, ThreadError};
 
 use crate::crew::Crew;
 use crate::error::{ExecutorError, TaskError};
-use crate::future::{Future, Run, TaskCell};
+use crate::future::{Future, Leftovers, Run, TaskCell};
 use crate::loom::{Ordering, PoolMutex};
+use crate::report::drop_reporting;
 
 /// A task in the queue: its future's cell, seen as something to run.
 pub(crate) type Work = Arc<dyn Run>;
@@ -223,7 +230,14 @@ impl ThreadPoolExecutor {
     /// started yet (their futures are done at once, as
     /// [`TaskError::Cancelled`]); the others still run. With `wait`,
     /// returns once every worker has finished; without, at once while the
-    /// work goes on. Calling it again is harmless.
+    /// work goes on. Calling it again, or from several threads at once, is
+    /// harmless: each call returns with every task it or another call
+    /// cancelled done.
+    ///
+    /// The done callbacks of the cancelled futures run on the calling
+    /// thread, and their closures are dropped there; a panic in one of them
+    /// is reported through the excepthook and the others are still
+    /// cancelled.
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
         self.pool.shutdown(wait, cancel_futures);
     }
@@ -259,6 +273,12 @@ impl Default for ThreadPoolExecutor {
 impl Drop for ThreadPoolExecutor {
     fn drop(&mut self) {
         self.pool.shutdown(true, false);
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        drop_reporting(self.initializer.take(), "the pool's initializer");
     }
 }
 
@@ -367,36 +387,49 @@ impl Pool {
 
     /// An initializer panicked: refuse new tasks and fail the queued ones.
     fn break_pool(&self, reason: String) {
-        {
+        let failed = {
             let mut control = self.control.lock();
             control.broken.get_or_insert_with(|| reason.clone());
             control.sender = None;
-        }
-        for work in self.crew.drain() {
-            work.fail(TaskError::BrokenPool(reason.clone()));
-        }
+            self.settle_queued(Some(TaskError::BrokenPool(reason)))
+        };
+        finish_settled(failed);
     }
 
     pub(crate) fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let workers = {
+        let (workers, cancelled) = {
             let mut control = self.control.lock();
             control.sender = None;
-            if wait {
+            let cancelled = if cancel_futures {
+                self.settle_queued(None)
+            } else {
+                Vec::new()
+            };
+            let workers = if wait {
                 control.workers.clone()
             } else {
                 Vec::new()
-            }
+            };
+            (workers, cancelled)
         };
-        if cancel_futures {
-            // Callbacks of the cancelled futures run here, without the lock.
-            for work in self.crew.drain() {
-                work.cancel();
-            }
-        }
+        finish_settled(cancelled);
         for worker in workers {
             // JoinSelf when a task shuts its own pool down: skip ourselves.
             let _ = worker.join();
         }
+    }
+
+    /// Takes every queued task and ends it without running it, cancelled
+    /// (`error` is `None`) or failed with `error`: called with the control
+    /// lock held, it runs no user code; [`finish_settled`] does the rest.
+    fn settle_queued(&self, error: Option<TaskError>) -> Vec<(Work, Option<Leftovers>)> {
+        self.crew
+            .drain()
+            .map(|work| {
+                let leftovers = work.settle(error.clone());
+                (work, leftovers)
+            })
+            .collect()
     }
 
     fn stats(&self) -> ExecutorStats {
@@ -406,6 +439,17 @@ impl Pool {
             queued_tasks: self.crew.queued(),
             completed_tasks: self.counters.completed.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Runs the callbacks of tasks ended by [`Pool::settle_queued`] and drops
+/// their closures, without the control lock; a panic in either is reported.
+fn finish_settled(settled: Vec<(Work, Option<Leftovers>)>) {
+    for (work, leftovers) in settled {
+        if let Some(leftovers) = leftovers {
+            leftovers();
+        }
+        drop(work);
     }
 }
 

@@ -6,6 +6,11 @@
 //! hear of it (done callbacks, `wait` and `as_completed` calls) live under
 //! one small mutex.
 //!
+//! Whoever lets go of a task last (the future's owner or the worker) drops
+//! what is left in it, a panic in `Drop` caught and reported; and a task's
+//! panic that nobody took with [`Future::result`] is reported then (see
+//! [`crate::report`]).
+//!
 //! ```text
 //! Pending --start()--> Running --finish()--> Finished
 //!    \
@@ -16,12 +21,14 @@
 //! state with the mutex held before they sleep, so no wake-up is lost.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::TaskError;
-use std::sync::Arc;
+use pythreading_core::ExceptHookArgs;
 
-use crate::loom::{AtomicU8, Condvar, Mutex, Ordering};
+use crate::error::TaskError;
+use crate::loom::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
+use crate::report::{self, drop_reporting, run_callback};
 use crate::wait::Watch;
 
 const PENDING: u8 = 0;
@@ -54,14 +61,14 @@ impl FutureState {
     }
 }
 
-type Callback = Box<dyn FnOnce() + Send + 'static>;
+pub(crate) type Callback = Box<dyn FnOnce() + Send + 'static>;
 
 /// What the mutex of a future guards.
 struct Slot<T> {
     /// `Some` once done, until [`Future::result`] takes it.
     /// The error is boxed to keep every task's allocation small: the
     /// common case is a value.
-    outcome: Option<Result<T, Box<TaskError>>>,
+    outcome: Option<Result<T, Box<Failure>>>,
     /// Told once, when the future is done. One list for both kinds keeps
     /// the shared allocation of every task small.
     waiters: Waiters,
@@ -83,6 +90,28 @@ impl Waiters {
     }
 }
 
+/// Why a done future holds no value.
+struct Failure {
+    /// What [`Future::result`] hands over.
+    error: TaskError,
+    /// A panic as it was caught on the worker (its thread, location and
+    /// backtrace): reported if the future is dropped without it being read.
+    panic: Option<ExceptHookArgs>,
+}
+
+impl Failure {
+    fn boxed(error: TaskError) -> Box<Self> {
+        Box::new(Self { error, panic: None })
+    }
+
+    fn panicked(report: ExceptHookArgs) -> Box<Self> {
+        Box::new(Self {
+            error: TaskError::Panicked(report.message.clone()),
+            panic: Some(report),
+        })
+    }
+}
+
 /// Someone to tell when a future is done.
 enum Waiter {
     /// A done callback, run after the watchers are told.
@@ -94,6 +123,9 @@ enum Waiter {
 /// The state, outcome and waiters of one future: everything but the task.
 pub(crate) struct Header<T> {
     state: AtomicU8,
+    /// Threads asleep in [`wait_deadline`](Self::wait_deadline); changed
+    /// only with `slot` locked. Beside `state`, it takes no room of its own.
+    sleepers: AtomicU32,
     slot: Mutex<Slot<T>>,
     done: Condvar,
 }
@@ -102,6 +134,7 @@ impl<T> Header<T> {
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicU8::new(PENDING),
+            sleepers: AtomicU32::new(0),
             slot: Mutex::new(Slot {
                 outcome: None,
                 waiters: Waiters::default(),
@@ -130,48 +163,83 @@ impl<T> Header<T> {
     /// Pending → Cancelled, waking everyone waiting; `true` if it is
     /// cancelled now (also when it was already).
     pub(crate) fn cancel(&self) -> bool {
-        self.complete_from(PENDING, CANCELLED, Err(TaskError::Cancelled))
-            || self.state.load(Ordering::Acquire) == CANCELLED
+        self.complete_from(
+            PENDING,
+            CANCELLED,
+            Err(Failure::boxed(TaskError::Cancelled)),
+        ) || self.state.load(Ordering::Acquire) == CANCELLED
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
-    /// `before_completing` and completes the future.
+    /// `before_completing` and completes the future. A panic is kept in the
+    /// future, not printed: as in Python, the caller sees it when it asks
+    /// for the result (and it is reported if nobody ever does).
     pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
         if self.start() {
-            let outcome = run_task(task);
+            let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
             before_completing();
-            self.finish(outcome);
+            self.complete_from(RUNNING, FINISHED, outcome);
+        } else {
+            drop_reporting(task, "a cancelled task");
         }
     }
 
-    /// Running → Finished with `outcome`.
+    /// Running → Finished with `outcome`, for models that play the worker.
+    #[cfg(loom)]
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
-        self.complete_from(RUNNING, FINISHED, outcome);
+        self.complete_from(RUNNING, FINISHED, outcome.map_err(Failure::boxed));
     }
 
-    /// Pending → Finished with `error`, for a task the pool could not run
-    /// (it broke); `false` if the task was no longer pending.
-    pub(crate) fn fail_pending(&self, error: TaskError) -> bool {
-        self.complete_from(PENDING, FINISHED, Err(error))
+    /// Pending → done without running the task: Cancelled when `error` is
+    /// `None` (a shutdown cancels it), else Finished with `error` (the pool
+    /// broke). Watchers are told at once; the done callbacks are handed
+    /// back, for the caller to run once it holds no lock. `None` if the
+    /// task was no longer pending.
+    pub(crate) fn settle_pending(&self, error: Option<TaskError>) -> Option<Vec<Callback>> {
+        match error {
+            None => self.settle(
+                PENDING,
+                CANCELLED,
+                Err(Failure::boxed(TaskError::Cancelled)),
+            ),
+            Some(error) => self.settle(PENDING, FINISHED, Err(Failure::boxed(error))),
+        }
+    }
+
+    /// Completes the future and runs its callbacks; `false` if it was not
+    /// in state `from`.
+    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> bool {
+        match self.settle(from, to, outcome) {
+            Some(callbacks) => {
+                run_callbacks(callbacks);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The one way to become done: under the mutex, so waiters that saw the
     /// state not done are asleep on the condvar (or will see it done).
-    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, TaskError>) -> bool {
+    /// Watchers are told here; the callbacks come back, to run after them
+    /// (as in Python), or `None` if the future was not in state `from`.
+    fn settle(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> Option<Vec<Callback>> {
         let mut slot = self.slot.lock();
         if self
             .state
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            return false;
+            drop(slot);
+            // Only the outcome of a task that did not start, or its error,
+            // gets here: no value of the user's.
+            drop(outcome);
+            return None;
         }
-        slot.outcome = Some(outcome.map_err(Box::new));
+        slot.outcome = Some(outcome);
         let failed = self.failed(&slot);
         let waiters = std::mem::take(&mut slot.waiters).into_vec();
         drop(slot);
         self.done.notify_all();
-        // As in Python: waiters are told first, then callbacks run.
         let mut callbacks = Vec::new();
         for waiter in waiters {
             match waiter {
@@ -179,10 +247,7 @@ impl<T> Header<T> {
                 Waiter::Callback(callback) => callbacks.push(callback),
             }
         }
-        for callback in callbacks {
-            run_callback(callback);
-        }
-        true
+        Some(callbacks)
     }
 
     /// Waits until done or until `deadline`; `true` if done.
@@ -206,30 +271,41 @@ impl<T> Header<T> {
             }
         }
         let mut slot = self.slot.lock();
-        while !self.is_done() {
-            match deadline {
-                None => slot = self.done.wait(slot),
-                Some(deadline) => {
-                    let (back, timed_out) = self.done.wait_until(slot, deadline);
-                    slot = back;
-                    if timed_out {
-                        return self.is_done();
-                    }
-                }
-            }
+        if self.is_done() {
+            return true;
         }
-        true
+        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        let mut timed_out = false;
+        while !self.is_done() && !timed_out {
+            (slot, timed_out) = self.done.wait_deadline(slot, deadline);
+        }
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+        drop(slot);
+        self.is_done()
     }
 
-    /// Takes the outcome of a done future (it is there exactly once).
+    /// Takes the outcome of a done future (it is there exactly once). A
+    /// panic taken here is read: it will not be reported.
     pub(crate) fn take_outcome(&self) -> Result<T, TaskError> {
-        self.slot
-            .lock()
-            .outcome
-            .take()
-            .map_or(Err(TaskError::Cancelled), |outcome| {
-                outcome.map_err(|error| *error)
-            })
+        let outcome = self.slot.lock().outcome.take();
+        match outcome {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(failure)) => Err(failure.error),
+            None => Err(TaskError::Cancelled),
+        }
+    }
+
+    /// Threads asleep waiting for the future, and `wait` or `as_completed`
+    /// calls watching it.
+    pub(crate) fn waiting(&self) -> usize {
+        let slot = self.slot.lock();
+        let watches = slot.waiters.0.as_deref().map_or(0, |waiters| {
+            waiters
+                .iter()
+                .filter(|waiter| matches!(waiter, Waiter::Watch(_)))
+                .count()
+        });
+        watches + self.sleepers.load(Ordering::Relaxed) as usize
     }
 
     pub(crate) fn add_done_callback(&self, callback: Callback) {
@@ -268,11 +344,36 @@ impl<T> Header<T> {
     }
 }
 
-/// A done callback that panics is reported through the excepthook and
-/// does not stop the others (Python logs it and goes on).
-fn run_callback(callback: Callback) {
-    if let Err(report) = pythreading_core::catch_panic(callback) {
-        pythreading_core::excepthook(&report);
+/// Runs done callbacks in order: one that panics is reported through the
+/// excepthook and does not stop the others (Python logs it and goes on).
+pub(crate) fn run_callbacks(callbacks: Vec<Callback>) {
+    for callback in callbacks {
+        run_callback(callback);
+    }
+}
+
+impl<T> Drop for Header<T> {
+    /// The last owner of the task lets go: whatever is left is dropped
+    /// here, a panic in its `Drop` reported, and a panic nobody read is
+    /// reported.
+    fn drop(&mut self) {
+        let (outcome, waiters) = {
+            let mut slot = self.slot.lock();
+            (slot.outcome.take(), std::mem::take(&mut slot.waiters))
+        };
+        match outcome {
+            Some(Ok(value)) => drop_reporting(value, "a task's result"),
+            Some(Err(failure)) => {
+                if let Some(panic) = failure.panic {
+                    report::unread_panic(panic);
+                }
+            }
+            None => {}
+        }
+        // Only a future that was never done still has waiters.
+        if waiters.0.is_some() {
+            drop_reporting(waiters, "a done callback never run");
+        }
     }
 }
 
@@ -283,15 +384,21 @@ pub(crate) trait Cell<T>: Send + Sync {
     fn cancel(&self) -> bool;
 }
 
+/// What is left to do for a task ended without running: its done callbacks
+/// to run and its closure to drop, both user code, done once the pool's
+/// lock is released.
+pub(crate) type Leftovers = Box<dyn FnOnce() + Send>;
+
 /// Something the pool runs or gives up on, whatever its result type.
 pub(crate) trait Run: Send + Sync {
     /// Runs the task unless it was cancelled, calls `before_completing`,
     /// then completes the future.
     fn run(&self, before_completing: &mut dyn FnMut());
-    /// The pool is going away: cancels a pending task.
-    fn cancel(&self);
-    /// The pool broke: fails a pending task with `error`.
-    fn fail(&self, error: TaskError);
+    /// Ends a pending task without running it: cancels it (`error` is
+    /// `None`: a shutdown cancels it) or fails it with `error` (the pool
+    /// broke). Its future is done when this returns; what is left to do
+    /// comes back. `None` if the task was no longer pending.
+    fn settle(&self, error: Option<TaskError>) -> Option<Leftovers>;
 }
 
 /// A task and its future in one allocation.
@@ -323,6 +430,17 @@ where
     }
 }
 
+impl<T, F> TaskCell<T, F> {
+    /// Drops the task if it is still there (it was not run), a panic in
+    /// its `Drop` reported as ignored in dropping `what`.
+    fn drop_task(&self, what: &str) {
+        let task = self.task.lock().take();
+        if let Some(task) = task {
+            drop_reporting(task, what);
+        }
+    }
+}
+
 impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
     fn header(&self) -> &Header<T> {
         &self.header
@@ -331,13 +449,17 @@ impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
     fn cancel(&self) -> bool {
         let cancelled = self.header.cancel();
         if cancelled {
-            drop(self.task.lock().take());
+            self.drop_task("a cancelled task");
         }
         cancelled
     }
 }
 
-impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
+impl<T, F> Run for TaskCell<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     fn run(&self, before_completing: &mut dyn FnMut()) {
         // `None` only once cancelled, and then the header would not start.
         let task = self.task.lock().take();
@@ -346,22 +468,29 @@ impl<T: Send, F: FnOnce() -> T + Send> Run for TaskCell<T, F> {
         }
     }
 
-    fn cancel(&self) {
-        Cell::cancel(self);
-    }
-
-    fn fail(&self, error: TaskError) {
-        if self.header.fail_pending(error) {
-            drop(self.task.lock().take());
-        }
+    fn settle(&self, error: Option<TaskError>) -> Option<Leftovers> {
+        let what = if error.is_none() {
+            "a cancelled task"
+        } else {
+            "a task never run (the pool broke)"
+        };
+        let callbacks = self.header.settle_pending(error)?;
+        let task = self.task.lock().take();
+        Some(Box::new(move || {
+            run_callbacks(callbacks);
+            if let Some(task) = task {
+                drop_reporting(task, what);
+            }
+        }))
     }
 }
 
-/// Runs a task, turning a panic into `TaskError::Panicked`. The panic is
-/// kept in the future, not printed: as in Python, the caller sees it when
-/// it asks for the result.
-pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
-    pythreading_core::catch_panic(task).map_err(|report| TaskError::Panicked(report.message))
+impl<T, F> Drop for TaskCell<T, F> {
+    /// A task neither run nor cancelled: one no thread could be started
+    /// for.
+    fn drop(&mut self) {
+        self.drop_task("a task never run");
+    }
 }
 
 /// The result of a task submitted to a
@@ -372,6 +501,19 @@ pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
 /// was cancelled; [`result`](Self::result) waits for that and hands the
 /// value over, or says why there is none. A panic never kills a worker: it
 /// ends up here, as [`TaskError::Panicked`].
+///
+/// Panics are never lost. [`result`](Self::result) is the one way to take
+/// a task's panic: a future dropped without it (even after
+/// [`wait`](Self::wait), [`state`](Self::state) or
+/// [`wait`](crate::wait()) saw it done) reports the panic through
+/// [`pythreading_core::excepthook`] once nobody holds the task any more, as
+/// the thread it ran on would have: its name, where it panicked, the
+/// message (`A task's panic was never retrieved (its future was dropped):
+/// …`). So a fire-and-forget `let _ = pool.submit(..)` loses no panic.
+/// A value left in a dropped future is dropped by whoever lets go of the
+/// task last (this thread or the worker); a panic in its `Drop` is reported
+/// the same way (`Exception ignored in drop of a task's result: …`) and
+/// goes no further.
 ///
 /// ```
 /// use pythreading_executor::{FutureState, TaskError, ThreadPoolExecutor};
@@ -384,6 +526,7 @@ pub(crate) fn run_task<T>(task: impl FnOnce() -> T) -> Result<T, TaskError> {
 /// assert_eq!(answer.result(), Ok(42));
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
+#[must_use = "a future dropped unread loses the task's value (a panic is reported)"]
 pub struct Future<T> {
     cell: Arc<dyn Cell<T>>,
 }
@@ -405,8 +548,8 @@ impl<T> Future<T> {
 
     /// Waits until the future is done, then returns the task's value, or
     /// why there is none: [`TaskError::Cancelled`],
-    /// [`TaskError::Panicked`] (the panic message) or
-    /// [`TaskError::BrokenPool`].
+    /// [`TaskError::Panicked`] (the panic message: the panic is read, and
+    /// will not be reported) or [`TaskError::BrokenPool`].
     pub fn result(self) -> Result<T, TaskError> {
         self.header().wait_deadline(None);
         self.header().take_outcome()
@@ -466,6 +609,37 @@ impl<T> Future<T> {
     /// Where the task is: pending, running, cancelled or finished.
     pub fn state(&self) -> FutureState {
         self.header().state()
+    }
+
+    /// How many are waiting for the future now: threads blocked in
+    /// [`result`](Self::result), [`wait`](Self::wait) or
+    /// [`wait_timeout`](Self::wait_timeout), and [`wait`](crate::wait()) or
+    /// [`as_completed`](crate::as_completed) calls watching it (an
+    /// [`AsCompleted`](crate::AsCompleted) watches each future until it
+    /// yields it). Done callbacks do not count. Each is woken, or told,
+    /// the moment the future is done; for tests and diagnostics, as
+    /// Python's `Future._waiters`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pythreading_executor::ThreadPoolExecutor;
+    /// use pythreading_sync::Event;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let gate = Arc::new(Event::new());
+    /// let opener = Arc::clone(&gate);
+    /// let task = Arc::new(pool.submit(move || opener.wait())?);
+    /// let waiter = { let task = Arc::clone(&task); std::thread::spawn(move || task.wait()) };
+    /// while task.waiting() == 0 {
+    ///     std::thread::yield_now(); // until the waiter is blocked on it
+    /// }
+    /// gate.set();
+    /// waiter.join().unwrap();
+    /// assert_eq!(task.waiting(), 0);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn waiting(&self) -> usize {
+        self.header().waiting()
     }
 
     /// Runs `callback` once the future is done, on the thread that makes it
@@ -552,6 +726,51 @@ pub(crate) mod loom_tests {
             });
             worker.join().unwrap();
             assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Counts its drops.
+    struct Dropped(Arc<loom::sync::atomic::AtomicUsize>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A shutdown settling a pending task races its owner cancelling it,
+    /// while the owner waits: both see it cancelled, its closure is dropped
+    /// exactly once by one of them, the callback runs once, and the waiter
+    /// wakes and is no longer counted.
+    #[test]
+    fn loom_shutdown_settle_races_cancel() {
+        use loom::sync::atomic::AtomicUsize;
+        loom::model(|| {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let held = Dropped(Arc::clone(&drops));
+            let cell = TaskCell::new(move || {
+                let _held = &held;
+                1u32
+            });
+            let future = Future::from_cell(Arc::clone(&cell) as Arc<dyn Cell<u32>>);
+            let calls = Arc::new(AtomicUsize::new(0));
+            let counter = Arc::clone(&calls);
+            future.add_done_callback(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+            let work = cell as Arc<dyn Run>;
+            let shutdown = loom::thread::spawn(move || {
+                if let Some(leftovers) = work.settle(None) {
+                    leftovers();
+                }
+            });
+            future.wait();
+            assert!(future.cancel());
+            shutdown.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            assert_eq!(future.waiting(), 0);
+            assert_eq!(future.result(), Err(TaskError::Cancelled));
         });
     }
 }

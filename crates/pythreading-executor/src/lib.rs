@@ -18,7 +18,12 @@
 //! count as done at once (CPython's `wait` hangs on them).
 //!
 //! A panicking task never takes its worker down: the panic lands in its
-//! future as [`TaskError::Panicked`], and the pool goes on.
+//! future as [`TaskError::Panicked`], and the pool goes on. No panic is
+//! lost: one nobody takes with [`Future::result`] is reported through
+//! [`pythreading_core::excepthook`] when its future is dropped, and so is a
+//! panic in the `Drop` of anything the pool drops for you (a result nobody
+//! took, a cancelled closure, a done callback, the initializer), as Python
+//! prints `Exception ignored in …` and goes on.
 //!
 //! ```
 //! use pythreading_executor::{as_completed, TaskError, ThreadPoolExecutor};
@@ -49,6 +54,7 @@ mod executor;
 mod future;
 mod loom;
 mod map;
+mod report;
 mod scope;
 mod wait;
 

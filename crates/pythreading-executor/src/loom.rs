@@ -12,7 +12,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::AtomicU8;
+    pub(crate) use std::sync::atomic::{AtomicU8, AtomicU32};
 
     /// Whether spinning before parking is worth it (never under loom).
     pub(crate) const SPIN: bool = true;
@@ -22,7 +22,7 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::AtomicU8;
+    pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU32};
 
     pub(crate) const SPIN: bool = false;
 

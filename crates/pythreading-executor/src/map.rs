@@ -4,12 +4,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::Future;
+use crate::report::drop_reporting;
 
 /// Python's keyword arguments of `Executor.map`: a `timeout` and (new in
 /// Python 3.14) a `buffersize`.
@@ -48,6 +50,9 @@ impl MapOptions {
     /// tasks are submitted beyond the results taken, and `n + 1` while
     /// [`next`](Iterator::next) waits. 0 is refused with
     /// [`ExecutorError::InvalidBufferSize`].
+    ///
+    /// An input that panics while `next` pulls an item from it: see
+    /// [`ThreadPoolExecutor::map_with`].
     pub fn buffersize(mut self, n: usize) -> Self {
         self.buffersize = Some(n);
         self
@@ -78,6 +83,11 @@ impl ThreadPoolExecutor {
     /// that leaves every task to run (fire and forget). Refused with
     /// [`ExecutorError::ShutDown`] or [`ExecutorError::BrokenPool`] if an
     /// item cannot be submitted (those submitted before it still run).
+    ///
+    /// If `items` panics, the panic leaves `map` itself (as Python's
+    /// exception leaves `executor.map`, which consumes its input at once)
+    /// and the tasks submitted before it still run; a panic among them,
+    /// which nobody can read any more, is reported through the excepthook.
     ///
     /// ```
     /// use pythreading_executor::ThreadPoolExecutor;
@@ -111,6 +121,29 @@ impl ThreadPoolExecutor {
     /// With a buffer, an item that cannot be submitted later (the executor
     /// was shut down or broke) yields `Err(TaskError::NotSubmitted)` in
     /// its place after the earlier results, and the iterator ends.
+    ///
+    /// With a buffer, the input is pulled from inside
+    /// [`next`](Iterator::next), one item before each result is taken. If
+    /// it panics there, the panic leaves that call to `next` before it
+    /// takes any result (as Python 3.14's exception leaves its results
+    /// iterator after the results already yielded), and nothing is lost:
+    /// the input is dropped and pulled no more, and calling `next` again
+    /// yields the results of the items submitted before the panic, in
+    /// order, then `None`. A panic while the first `buffersize` items are
+    /// pulled leaves `map_with` itself, as with [`map`](Self::map).
+    ///
+    /// ```
+    /// use pythreading_executor::{MapOptions, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let items = (1..).map(|n: u32| if n == 4 { panic!("bad input") } else { n });
+    /// let mut tens = pool.map_with(|n| n * 10, items, MapOptions::new().buffersize(2))?;
+    /// assert_eq!(tens.next(), Some(Ok(10))); // pulls 3
+    /// let panicked = pythreading_core::catch_panic(|| tens.next()).unwrap_err(); // pulls 4
+    /// assert_eq!(panicked.message, "bad input");
+    /// assert_eq!(tens.collect::<Vec<_>>(), [Ok(20), Ok(30)]);
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
     ///
     /// ```
     /// use pythreading_executor::{MapOptions, ThreadPoolExecutor};
@@ -179,6 +212,9 @@ where
 /// Dropped after its first result was taken, it cancels the tasks that
 /// have not started (Python closes its generator the same way); dropped
 /// before, it leaves them all to run, and a buffered map submits no more.
+/// The results it drops are dropped as a dropped [`Future`] drops them (a
+/// panic nobody read, or one in a value's `Drop`, is reported through the
+/// excepthook), and so is a buffered map's input.
 #[must_use = "the results of the tasks, panics included, are lost unless read"]
 pub struct MapResults<T> {
     pending: VecDeque<Future<T>>,
@@ -208,18 +244,30 @@ impl<T> MapResults<T> {
         }
     }
 
-    /// Submits one more item of a buffered map.
+    /// Submits one more item of a buffered map. A panic of the input
+    /// leaves here, with the input dropped and every result in place.
     fn refill(&mut self) {
         let Some(refill) = self.refill.as_mut() else {
             return;
         };
-        match refill() {
-            Some(Ok(future)) => self.pending.push_back(future),
-            Some(Err(error)) => {
+        match catch_unwind(AssertUnwindSafe(refill)) {
+            Ok(Some(Ok(future))) => self.pending.push_back(future),
+            Ok(Some(Err(error))) => {
                 self.not_submitted = Some(error.into());
-                self.refill = None;
+                self.stop_refilling();
             }
-            None => self.refill = None,
+            Ok(None) => self.stop_refilling(),
+            Err(panic) => {
+                self.stop_refilling();
+                resume_unwind(panic);
+            }
+        }
+    }
+
+    /// Drops a buffered map's input (a panic in its `Drop` is reported).
+    fn stop_refilling(&mut self) {
+        if let Some(refill) = self.refill.take() {
+            drop_reporting(refill, "a map's input");
         }
     }
 
@@ -227,7 +275,7 @@ impl<T> MapResults<T> {
         for future in self.pending.drain(..) {
             future.cancel();
         }
-        self.refill = None;
+        self.stop_refilling();
     }
 }
 
@@ -239,11 +287,15 @@ impl<T> Iterator for MapResults<T> {
             return None;
         }
         self.started = true;
-        let Some(future) = self.pending.pop_front() else {
+        if self.pending.is_empty() {
             self.ended = true;
+            self.stop_refilling();
             return self.not_submitted.take().map(Err);
-        };
+        }
+        // Before the front result is taken: should the input panic, the
+        // panic leaves with that result still first in line.
         self.refill();
+        let future = self.pending.pop_front()?;
         if !future.header().wait_deadline(self.deadline) {
             future.cancel();
             self.cancel_pending();
@@ -271,6 +323,7 @@ impl<T> Drop for MapResults<T> {
         if self.started {
             self.cancel_pending();
         }
+        self.stop_refilling();
     }
 }
 

@@ -8,6 +8,11 @@
 //! so a scope runs its tasks on threads of its own (at most the executor's
 //! `max_workers`, started lazily and reused the same way, named
 //! `{prefix}_scope_{i}`), built on [`std::thread::scope`].
+//!
+//! As on the pool's workers, nothing a scope's thread drops lets a panic
+//! out (a result nobody took, a cancelled task's closure): it is reported
+//! through the excepthook, so the scope never fails with "a scoped thread
+//! panicked".
 
 use std::fmt;
 use std::sync::Arc;
@@ -46,7 +51,7 @@ impl ThreadPoolExecutor {
     /// let mut lengths = vec![0; words.len()];
     /// pool.scope(|s| {
     ///     for (word, length) in words.iter().zip(lengths.iter_mut()) {
-    ///         s.submit(move || *length = word.len()).unwrap();
+    ///         let _ = s.submit(move || *length = word.len()).unwrap();
     ///     }
     /// });
     /// assert_eq!(lengths, [5, 4, 5]);
@@ -104,12 +109,13 @@ impl<'scope> Scope<'scope, '_> {
 
     fn start_thread(&self, index: usize) -> std::io::Result<()> {
         let crew = Arc::clone(&self.crew);
+        let name = format!("{}_scope_{index}", self.executor.thread_name_prefix());
         std::thread::Builder::new()
-            .name(format!(
-                "{}_scope_{index}",
-                self.executor.thread_name_prefix()
-            ))
+            .name(name.clone())
             .spawn_scoped(self.threads, move || {
+                // What its tasks see as `current_thread()`, and the name
+                // the excepthook is told of a panic it reports.
+                pythreading_core::current_thread().set_name(name);
                 crew.serve(None, |job, before_completing| job(before_completing));
             })?;
         Ok(())

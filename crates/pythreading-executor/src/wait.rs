@@ -132,16 +132,23 @@ fn watch_all<'a, T: 'a>(futures: impl Iterator<Item = (usize, &'a Future<T>)>) -
 /// `concurrent.futures.wait`. Cancelled futures count as done at once.
 ///
 /// ```
+/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use pythreading_executor::{wait, ReturnWhen, ThreadPoolExecutor};
+/// use pythreading_sync::Event;
 ///
 /// let pool = ThreadPoolExecutor::new(2)?;
-/// let quick = pool.submit(|| 1)?;
-/// let slow = pool.submit(|| std::thread::sleep(Duration::from_millis(200)))?;
-/// let quick_done = wait(std::slice::from_ref(&quick), None, ReturnWhen::AllCompleted);
-/// assert_eq!(quick_done.done, vec![0]);
-/// let none_yet = wait(&[slow], Some(Duration::ZERO), ReturnWhen::FirstCompleted);
-/// assert_eq!(none_yet.not_done, vec![0]);
+/// let gate = Arc::new(Event::new());
+/// let opener = Arc::clone(&gate);
+/// let futures = [pool.submit(|| ())?, pool.submit(move || { opener.wait(); })?];
+/// // The second task waits at the gate: the first is done first, for sure.
+/// let first = wait(&futures, None, ReturnWhen::FirstCompleted);
+/// assert_eq!((first.done, first.not_done), (vec![0], vec![1]));
+/// let none_more = wait(&futures[1..], Some(Duration::ZERO), ReturnWhen::AllCompleted);
+/// assert_eq!(none_more.not_done, vec![0]);
+/// gate.set();
+/// let all = wait(&futures, None, ReturnWhen::AllCompleted);
+/// assert_eq!(all.done, vec![0, 1]);
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
 pub fn wait<T>(
@@ -206,6 +213,10 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
 /// The iterator of [`as_completed`]: `Ok(future)` for each done future in
 /// completion order; `Err(TaskError::Timeout)` once if the timeout passes
 /// first, then `None`.
+///
+/// Dropping it drops the futures it has not yielded, as dropping them
+/// would: their values are lost, and a panic in one is reported.
+#[must_use = "the futures, with their values and panics, are dropped unless iterated"]
 pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,

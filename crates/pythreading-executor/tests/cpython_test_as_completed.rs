@@ -24,7 +24,7 @@
 //! (`as_completed` hangs on futures cancelled by
 //! `shutdown(cancel_futures=True)` while a worker is busy),
 //! `test_as_completed_on_futures_cancelled_by_shutdown` and
-//! `test_as_completed_blocked_before_shutdown_cancels_its_futures`.
+//! `test_as_completed_started_before_shutdown_cancels_its_futures`.
 //!
 //! ## Left out, and why
 //!
@@ -295,12 +295,14 @@ mod thread_pool_as_completed_test {
     }
 
     #[test]
-    fn test_as_completed_blocked_before_shutdown_cancels_its_futures() {
+    fn test_as_completed_started_before_shutdown_cancels_its_futures() {
         let (busy, running) = Busy::new();
         let pending: Vec<Future<i64>> = (0..10).map(|_| busy.pending()).collect();
-        let consumer = thread::spawn(move || outcomes(as_completed(pending, Some(LONG))));
-        // Let the consumer block first (either way, it must finish).
-        thread::sleep(Duration::from_millis(50));
+        // `as_completed` watches the futures from the call on: the shutdown
+        // cancels futures it already watches, whether the consumer is
+        // asleep in `next` by then or about to be.
+        let completed = as_completed(pending, Some(LONG));
+        let consumer = thread::spawn(move || outcomes(completed));
         busy.executor().shutdown(false, true);
         let yielded = join_within(consumer);
         assert_eq!(yielded, vec![Some(Err(TaskError::Cancelled)); 10]);

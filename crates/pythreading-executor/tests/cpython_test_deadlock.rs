@@ -26,9 +26,10 @@
 //!   raises `SystemExit` out of `result()` in a thread pool; the nearest
 //!   Rust failure a thread can survive is a panic with a payload that is not
 //!   a string (`std::panic::panic_any`), which must be caught as well.
-//! - `test_shutdown_deadlock`: a task that fails 0.1 s after
-//!   `shutdown(wait=True)` was called; the shutdown returns and the future
-//!   holds the failure.
+//! - `test_shutdown_deadlock`: a task that fails once
+//!   `shutdown(wait=True)` has begun (CPython's sleeps 0.1 s, hoping the
+//!   shutdown is called by then; ours waits at a gate opened once a submit
+//!   is refused); the shutdown returns and the future holds the failure.
 //! - `test_shutdown_deadlock_pickle`: a task that fails after
 //!   `shutdown(wait=False)` (CPython's fails at pickling); its future
 //!   holds the failure and the workers end.
@@ -66,13 +67,12 @@ mod cpython_util;
 
 mod executor_deadlock_test {
     use std::collections::HashSet;
-    use std::thread;
-    use std::time::Duration;
 
-    use pythreading_executor::{MapOptions, TaskError, ThreadPoolExecutor};
+    use pythreading_executor::{Future, MapOptions, TaskError, ThreadPoolExecutor};
 
     use crate::cpython_util::{
-        Executor, Gate, LONG, await_done, join_threads, pass, threads_named, within,
+        Executor, Gate, LONG, await_done, gated_panic, join_threads, join_within, pass,
+        threads_named, within,
     };
 
     /// CPython's `support.PIPE_MAX_SIZE` (4 MiB + 1).
@@ -114,13 +114,18 @@ mod executor_deadlock_test {
     #[test]
     fn test_shutdown_deadlock() {
         let executor = Executor::new(2);
-        let f = executor
-            .submit(|| -> i32 {
-                thread::sleep(Duration::from_millis(100));
-                panic!("crash")
+        let gate = Gate::new();
+        let f: Future<i32> = gated_panic(&executor, &gate, "crash");
+        // The task fails only once the shutdown has begun (a submit is
+        // refused), as CPython's fails 0.1 s into `shutdown(wait=True)`.
+        let opener = {
+            let executor = executor.shared();
+            gate.open_when("the shutdown begins", move || {
+                executor.submit(|| 0).is_err()
             })
-            .unwrap();
+        };
         executor.shutdown_within(true, false);
+        join_within(opener);
         assert!(
             f.done(),
             "shutdown(wait=True) returned before the task ended"
@@ -139,15 +144,7 @@ mod executor_deadlock_test {
 
         // A task that fails, and a shutdown without waiting.
         let gate = Gate::new();
-        let f = {
-            let gate = gate.handle();
-            executor
-                .submit(move || -> i32 {
-                    pass(&gate);
-                    panic!("PicklingError: Error in pickle")
-                })
-                .unwrap()
-        };
+        let f: Future<i32> = gated_panic(&executor, &gate, "PicklingError: Error in pickle");
         executor.shutdown_within(false, false);
         gate.open();
         await_done(&f);

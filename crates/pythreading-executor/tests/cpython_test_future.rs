@@ -58,8 +58,9 @@
 //!   capturing stderr, and look for their own message.
 //! - `test_repr`: `Debug` shows the state only, not the outcome's type.
 //! - No wait is unbounded: Python's timeouts of 5 s and `SHORT_TIMEOUT`
-//!   are `LONG` (30 s); the helper threads sleep 0.1 s instead of 1 s
-//!   before completing or cancelling the future.
+//!   are `LONG` (30 s). Where CPython's helper threads sleep 1 s before
+//!   completing or cancelling the future, ours wait until the test's thread
+//!   waits for it (`Future::waiting`), then do it.
 
 mod cpython_util;
 
@@ -73,7 +74,7 @@ mod future_tests {
 
     use crate::cpython_util::{
         Busy, Executor, Gate, LONG, await_done, cancelled_future, capture_reports,
-        exception_future, join_within, pass, reported, successful_future,
+        exception_future, gated_panic, join_within, pass, reported, successful_future, wait_until,
     };
 
     /// What a done callback saw: the state of its future, each time it ran.
@@ -102,6 +103,14 @@ mod future_tests {
     /// The future back from its `Arc` (the callbacks hold only a `Weak`).
     fn unwrap(future: Arc<Future<i64>>) -> Future<i64> {
         Arc::try_unwrap(future).expect("nothing else holds the future")
+    }
+
+    /// Opens `gate` from a helper thread once a thread waits for `future`.
+    fn open_when_waited(gate: &Gate, future: &Arc<Future<i64>>) -> thread::JoinHandle<()> {
+        let future = Arc::clone(future);
+        gate.open_when("the test waits for the future", move || {
+            future.waiting() == 1
+        })
     }
 
     /// A future on `executor` that returns 5 once `gate` opens.
@@ -139,17 +148,7 @@ mod future_tests {
     fn test_done_callback_with_exception() {
         let executor = Executor::new(1);
         let gate = Gate::new();
-        let future = {
-            let gate = gate.handle();
-            Arc::new(
-                executor
-                    .submit(move || -> i64 {
-                        pass(&gate);
-                        panic!("test")
-                    })
-                    .unwrap(),
-            )
-        };
+        let future = Arc::new(gated_panic::<i64>(&executor, &gate, "test"));
         let (log, called) = (Seen::default(), Arc::new(Event::new()));
         future.add_done_callback(recorder(&future, &log, &called));
 
@@ -365,10 +364,10 @@ mod future_tests {
         let gate = Gate::new();
         let f1 = gated_five(&executor, &gate);
         // The notifier completes the future while this thread waits for it.
-        let notifier = gate.open_later(Duration::from_millis(100));
+        let notifier = open_when_waited(&gate, &f1);
         assert!(f1.wait_timeout(LONG));
-        assert_eq!(unwrap(f1).result(), Ok(5));
         join_within(notifier);
+        assert_eq!(unwrap(f1).result(), Ok(5));
     }
 
     #[test]
@@ -378,7 +377,7 @@ mod future_tests {
         let notifier = {
             let f1 = Arc::clone(&f1);
             thread::spawn(move || {
-                thread::sleep(Duration::from_millis(100));
+                wait_until("the test waits for the future", || f1.waiting() == 1);
                 f1.cancel()
             })
         };
@@ -408,21 +407,13 @@ mod future_tests {
     fn test_exception_with_success() {
         let executor = Executor::new(1);
         let gate = Gate::new();
-        let f1 = {
-            let gate = gate.handle();
-            executor
-                .submit(move || -> i64 {
-                    pass(&gate);
-                    panic!("OSError")
-                })
-                .unwrap()
-        };
-        let notifier = gate.open_later(Duration::from_millis(100));
+        let f1 = Arc::new(gated_panic(&executor, &gate, "OSError"));
+        let notifier = open_when_waited(&gate, &f1);
         assert!(f1.wait_timeout(LONG));
+        join_within(notifier);
         assert_eq!(
-            f1.result().err(),
+            unwrap(f1).result().err(),
             Some(TaskError::Panicked("OSError".into()))
         );
-        join_within(notifier);
     }
 }

@@ -226,7 +226,7 @@ mod thread_pool_shutdown_test {
             let gate = Gate::new();
             for _ in 0..3 {
                 let gate = gate.handle();
-                executor.submit(move || pass(&gate)).unwrap();
+                let _ = executor.submit(move || pass(&gate)).unwrap();
             }
             let started = executor.stats().workers_started;
             assert_eq!(

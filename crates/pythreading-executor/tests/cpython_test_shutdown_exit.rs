@@ -106,11 +106,12 @@ mod thread_pool_shutdown_test {
             let t = ThreadPoolExecutor::new(5).unwrap();
             {
                 let printed = Arc::clone(&printed);
-                t.submit(move || {
-                    sleep_and_print(Duration::from_millis(200), "apple");
-                    printed.store(true, Ordering::SeqCst);
-                })
-                .unwrap();
+                let _ = t
+                    .submit(move || {
+                        sleep_and_print(Duration::from_millis(200), "apple");
+                        printed.store(true, Ordering::SeqCst);
+                    })
+                    .unwrap();
             }
             // The interpreter exits with the executor still alive.
             pythreading_core::shutdown();
@@ -163,7 +164,8 @@ mod thread_pool_shutdown_test {
         const TEST: &str = "thread_pool_shutdown_test::test_hang_gh83386";
         if is_child(TEST) {
             let t = ThreadPoolExecutor::new(3).unwrap();
-            t.submit(|| sleep_and_print(Duration::from_millis(200), "apple"))
+            let _ = t
+                .submit(|| sleep_and_print(Duration::from_millis(200), "apple"))
                 .unwrap();
             t.shutdown(false, false);
             pythreading_core::shutdown();
@@ -180,7 +182,8 @@ mod thread_pool_shutdown_test {
         const TEST: &str = "thread_pool_shutdown_test::test_cancel_futures_wait_false";
         if is_child(TEST) {
             let t = ThreadPoolExecutor::default();
-            t.submit(|| sleep_and_print(Duration::from_millis(100), "apple"))
+            let _ = t
+                .submit(|| sleep_and_print(Duration::from_millis(100), "apple"))
                 .unwrap();
             t.shutdown(false, true);
             pythreading_core::shutdown();

@@ -93,7 +93,9 @@
 //!   results unconsumed (`test_map_submits_without_iteration`,
 //!   `test_shutdown_race_issue12456`, `test_map_buffersize_when_buffer_is_full`)
 //!   keep them alive until the shutdown has returned; `test_map_close`
-//!   drops them where Python calls `close()`.
+//!   drops them where Python calls `close()`, and also checks that the
+//!   panic of the call still running then, which Python drops silently, is
+//!   reported through the excepthook.
 //! - `weakref` and `gc_collect()` become `Arc` and `Weak`
 //!   (`test_no_stale_references`, `test_free_reference`).
 //! - `len(executor._threads)` is `stats().workers_started`.
@@ -124,8 +126,8 @@ mod thread_pool_executor_test {
     use pythreading_sync::{Event, Semaphore};
 
     use crate::cpython_util::{
-        Executor, Gate, LONG, WORKER_COUNT, await_done, divmod, mul, on_drop, pass, pow,
-        submit_acquires, wait_until,
+        Executor, Gate, LONG, WORKER_COUNT, await_done, capture_reports, divmod, mul, on_drop,
+        pass, pow, reported, submit_acquires, wait_until,
     };
 
     fn executor() -> Executor {
@@ -267,6 +269,7 @@ mod thread_pool_executor_test {
 
     #[test]
     fn test_map_close() {
+        capture_reports();
         let executor = Executor::new(1);
         let gate = Gate::new();
         let second = gate.handle();
@@ -295,6 +298,12 @@ mod thread_pool_executor_test {
         gate.open();
         executor.shutdown_within(true, false);
         assert_eq!(*ran.lock().unwrap(), [0, 1]);
+        // The call that was running when the iterator closed failed with
+        // nobody left to read it (Python drops that exception silently).
+        assert_eq!(
+            reported("never retrieved (its future was dropped): attempt to divide by zero").len(),
+            1
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@
 //! - `time.sleep(1.5)` / `time.sleep(3)` futures, which CPython needs to be
 //!   still running when `wait` returns, wait at a gate opened at the end of
 //!   the test; `sleep_and_raise(1.5)` waits at a gate opened by a helper
-//!   thread once `wait` has most likely started, then panics. `divmod(x, 0)`
+//!   thread once `wait` watches it (`Future::waiting`), then panics. `divmod(x, 0)`
 //!   panics (Rust's division by zero) where Python raises
 //!   `ZeroDivisionError`.
 //! - Waits CPython leaves unbounded get a timeout of `LONG` (30 s); running
@@ -76,7 +76,7 @@ mod thread_pool_wait_tests {
 
     use crate::cpython_util::{
         Busy, Executor, Gate, LONG, WORKER_COUNT, await_done, cancelled_future, divmod,
-        exception_future, join_within, mul, pass, successful_future,
+        exception_future, gated_panic, join_within, mul, pass, successful_future, wait_until,
     };
 
     /// A task on `executor` that stays running until `gate` opens (CPython's
@@ -93,13 +93,7 @@ mod thread_pool_wait_tests {
 
     /// CPython's `sleep_and_raise`: waits for `gate`, then panics.
     fn sleep_and_raise(executor: &Executor, gate: &Gate) -> Future<i64> {
-        let gate = gate.handle();
-        executor
-            .submit(move || -> i64 {
-                pass(&gate);
-                panic!("this is an exception")
-            })
-            .unwrap()
+        gated_panic(executor, gate, "this is an exception")
     }
 
     #[test]
@@ -145,13 +139,16 @@ mod thread_pool_wait_tests {
         // CPython's future1 is done long before future2 raises (1.5 s).
         await_done(&future1);
 
-        let raiser = raise_gate.open_later(Duration::from_millis(50));
-        let futures = [future1, future2, future3];
-        let result = wait(&futures, Some(LONG), ReturnWhen::FirstException);
+        let futures = Arc::new([future1, future2, future3]);
+        let raiser = {
+            let futures = Arc::clone(&futures);
+            raise_gate.open_when("the test waits", move || futures[1].waiting() == 1)
+        };
+        let result = wait(&*futures, Some(LONG), ReturnWhen::FirstException);
         join_within(raiser);
         assert_eq!(result.done, [0, 1]);
         assert_eq!(result.not_done, [2]);
-        let [_, future2, _] = futures;
+        let [_, future2, _] = Arc::into_inner(futures).expect("the raiser is gone");
         assert_eq!(
             future2.result(),
             Err(TaskError::Panicked("this is an exception".into()))
@@ -288,8 +285,10 @@ mod thread_pool_wait_tests {
             let pending = Arc::clone(&pending);
             thread::spawn(move || wait(&pending, Some(LONG), ReturnWhen::AllCompleted))
         };
-        // Let the waiter block first (either way, it must return).
-        thread::sleep(Duration::from_millis(50));
+        // The waiter is in `wait`, watching every future.
+        wait_until("the waiter watches the futures", || {
+            pending.iter().all(|future| future.waiting() == 1)
+        });
         busy.executor().shutdown(false, true);
         let result = join_within(waiter);
         assert_eq!(result.done, (0..10).collect::<Vec<_>>());

@@ -16,8 +16,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    PATIENCE, SHORT, bounded, capture_excepthook, gate, outcome, reports_containing, submit_gated,
-    wait_done, wait_running, wait_until,
+    PATIENCE, SHORT, bounded, capture_excepthook, gate, named_pool, outcome, reports_containing,
+    submit_gated, wait_done, wait_running, wait_until,
 };
 use pythreading_executor::{
     AsCompleted, ExecutorBuilder, ExecutorError, ExecutorStats, Future, FutureState, MapOptions,
@@ -27,14 +27,6 @@ use pythreading_sync::{Barrier, Event};
 
 fn pool(max_workers: usize) -> ThreadPoolExecutor {
     ThreadPoolExecutor::new(max_workers).expect("a valid pool size")
-}
-
-fn named_pool(max_workers: usize, prefix: &str) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(max_workers)
-        .thread_name_prefix(prefix)
-        .build()
-        .expect("a valid pool size")
 }
 
 /// Python's default pool size.
@@ -277,7 +269,7 @@ fn submit_returns_the_tasks_value() {
 #[test]
 fn submit_after_shutdown_is_refused() {
     let waited = pool(2);
-    waited.submit(|| ()).unwrap();
+    let _ = waited.submit(|| ()).unwrap();
     waited.shutdown(true, false);
     assert!(matches!(waited.submit(|| 1), Err(ExecutorError::ShutDown)));
     assert!(matches!(
@@ -843,7 +835,7 @@ fn a_panicking_callback_does_not_stop_the_others() {
         reports_containing(reports, "callback boom on a worker"),
         [(
             "callback-panic_0".to_string(),
-            "callback boom on a worker".to_string()
+            "Exception ignored in a done callback: callback boom on a worker".to_string()
         )]
     );
 
@@ -905,15 +897,13 @@ fn shutdown_with_wait_returns_once_every_task_ran() {
     let finished = Arc::new(AtomicUsize::new(0));
     let queued = submit_counting(&pool, 5, &finished);
     wait_running(&running);
-    let (shutting_down, opener_gate) = (Arc::new(Event::new()), Arc::clone(&gate));
-    let signal = Arc::clone(&shutting_down);
+    let (probe, opener_gate) = (Arc::clone(&pool), Arc::clone(&gate));
     let opener = thread::spawn(move || {
-        signal.wait_timeout(PATIENCE);
-        // Give shutdown a moment to be blocked; correct either way.
-        thread::sleep(Duration::from_millis(20));
+        // A refused submit: the shutdown has begun, with the running task
+        // still at its gate, so the shutdown cannot return before it opens.
+        wait_until("the shutdown begins", || probe.submit(|| ()).is_err());
         opener_gate.set();
     });
-    shutting_down.set();
     let waiter = Arc::clone(&pool);
     bounded("shutdown(wait: true)", move || waiter.shutdown(true, false));
     assert!(
@@ -1049,10 +1039,12 @@ fn dropping_the_executor_waits_for_queued_work() {
     let finished = Arc::new(AtomicUsize::new(0));
     let queued = submit_counting(&pool, 20, &finished);
     wait_running(&running);
-    let opener_gate = Arc::clone(&gate);
+    // The last owner drops the executor: once no other is left (the drop
+    // has begun), the running task is still at its gate, its work queued.
+    let pool = Arc::new(pool);
+    let (watch, opener_gate) = (Arc::downgrade(&pool), Arc::clone(&gate));
     let opener = thread::spawn(move || {
-        // Let the drop begin first; correct either way.
-        thread::sleep(Duration::from_millis(20));
+        wait_until("the drop begins", || watch.strong_count() == 0);
         opener_gate.set();
     });
     bounded("dropping the executor", move || drop(pool));
@@ -1701,6 +1693,69 @@ fn a_lazy_map_whose_executor_shuts_down_yields_not_submitted_then_ends() {
     assert_eq!(results.next(), None);
 }
 
+/// `0..`, panicking when asked for `at`: a user's input that fails.
+fn input_panicking_at(at: u32, message: &'static str) -> impl Iterator<Item = u32> + Send {
+    (0..).map(move |n| if n == at { panic!("{message}") } else { n })
+}
+
+#[test]
+fn a_buffered_map_whose_input_panics_loses_no_result() {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let mut results = pool
+        .map_with(
+            move |n| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                n * 10
+            },
+            input_panicking_at(4, "the buffered input broke"),
+            MapOptions::new().buffersize(2),
+        )
+        .unwrap();
+    assert_eq!(results.next(), Some(Ok(0))); // pulls 2
+    assert_eq!(results.next(), Some(Ok(10))); // pulls 3
+    // Pulling 4 panics: the panic leaves `next` before any result is taken.
+    let caught = pythreading_core::catch_panic(|| results.next()).unwrap_err();
+    assert_eq!(caught.message, "the buffered input broke");
+    // The results of 2 and 3 follow, in their places; then the end, and
+    // the input is asked for nothing more.
+    assert_eq!(results.next(), Some(Ok(20)));
+    assert_eq!(results.next(), Some(Ok(30)));
+    assert_eq!(results.next(), None);
+    assert_eq!(results.next(), None);
+    assert_eq!(ran.load(Ordering::SeqCst), 4);
+}
+
+/// A map (with `options`, or plain `map` without) over an input panicking
+/// at item `at` before `map` returns: the panic leaves the call, and the
+/// `at` tasks submitted before it still run.
+fn check_input_panic_at_the_call(options: Option<MapOptions>, at: u32) {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let task = move |_| counter.fetch_add(1, Ordering::SeqCst);
+    let input = input_panicking_at(at, "the input broke at the call");
+    let caught = pythreading_core::catch_panic(|| match options {
+        Some(options) => pool.map_with(task, input, options),
+        None => pool.map(task, input),
+    })
+    .unwrap_err();
+    assert_eq!(caught.message, "the input broke at the call");
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(Ordering::SeqCst), at as usize);
+}
+
+#[test]
+fn a_buffered_map_whose_input_panics_in_the_first_fill_panics_at_the_call() {
+    check_input_panic_at_the_call(Some(MapOptions::new().buffersize(5)), 2);
+}
+
+#[test]
+fn a_map_whose_input_panics_panics_at_the_call_and_runs_what_it_submitted() {
+    check_input_panic_at_the_call(None, 3);
+}
+
 // ------------------------------------------------------------------ scope
 
 #[test]
@@ -1712,13 +1767,14 @@ fn scoped_tasks_borrow_from_the_stack_and_fill_disjoint_slices() {
     let returned = pool.scope(|s| {
         for (chunk_in, chunk_out) in input.chunks(100).zip(output.chunks_mut(100)) {
             let label = &label;
-            s.submit(move || {
-                for (x, y) in chunk_in.iter().zip(chunk_out.iter_mut()) {
-                    *y = x * x;
-                }
-                label.len()
-            })
-            .unwrap();
+            let _ = s
+                .submit(move || {
+                    for (x, y) in chunk_in.iter().zip(chunk_out.iter_mut()) {
+                        *y = x * x;
+                    }
+                    label.len()
+                })
+                .unwrap();
         }
         "closure value"
     });
@@ -1776,19 +1832,20 @@ fn scope_runs_at_most_max_workers_tasks_at_once() {
     let names = Mutex::new(BTreeSet::new());
     pool.scope(|s| {
         for _ in 0..12 {
-            s.submit(|| {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                names
-                    .lock()
-                    .unwrap()
-                    .insert(thread::current().name().map(str::to_owned));
-                for _ in 0..50 {
-                    thread::yield_now();
-                }
-                running.fetch_sub(1, Ordering::SeqCst);
-            })
-            .unwrap();
+            let _ = s
+                .submit(|| {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    names
+                        .lock()
+                        .unwrap()
+                        .insert(thread::current().name().map(str::to_owned));
+                    for _ in 0..50 {
+                        thread::yield_now();
+                    }
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .unwrap();
         }
     });
     let most = most.load(Ordering::SeqCst);

@@ -11,9 +11,10 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Duration;
 
-use common::{PATIENCE, gate, outcome, wait_until};
+use common::{
+    Bomb, PATIENCE, bounded, capture_excepthook, gate, outcome, reports_containing, wait_until,
+};
 use pythreading_executor::{
     ExecutorError, Future, FutureState, MapOptions, ReturnWhen, TaskError, ThreadPoolExecutor,
     as_completed, wait,
@@ -221,6 +222,96 @@ fn a_shutdown_racing_with_submitters_loses_nothing() {
     }
 }
 
+/// Submitters race one or two `shutdown(cancel_futures: true)` calls with
+/// closures that panic if dropped unrun: every future is done when a
+/// shutdown returns, each closure cancelled (or refused at submit) is
+/// reported exactly once, the ones that ran are not, and nothing hangs.
+#[test]
+fn cancelling_shutdowns_racing_submits_of_closures_that_panic_in_drop() {
+    const SUBMITTERS: usize = 3;
+    // Each report captures a backtrace under RUST_BACKTRACE=1: a few
+    // hundred tasks per round.
+    const MOST: usize = 200;
+    let reports = capture_excepthook();
+    for round in 0..10 {
+        let pool = ThreadPoolExecutor::new(2).unwrap();
+        let submitted = AtomicUsize::new(0);
+        let label = move |n: usize| format!("racing drop bomb {round}/{n}.");
+        let going = || submitted.load(Ordering::SeqCst) >= 60;
+        let (per_thread, refused) = thread::scope(|s| {
+            let handles: Vec<_> = (0..SUBMITTERS)
+                .map(|_| {
+                    let (pool, submitted) = (&pool, &submitted);
+                    s.spawn(move || {
+                        let mut futures = Vec::new();
+                        while futures.len() < MOST {
+                            let n = submitted.fetch_add(1, Ordering::SeqCst);
+                            let bomb = Bomb::new(label(n));
+                            // Slower than a submit: some are queued at the shutdown.
+                            let task = move || {
+                                (0..20).for_each(|_| thread::yield_now());
+                                bomb.defuse();
+                            };
+                            match pool.submit(task) {
+                                Ok(future) => futures.push((n, future)),
+                                Err(ExecutorError::ShutDown) => return (futures, Some(n)),
+                                Err(other) => panic!("round {round}: refused with {other:?}"),
+                            }
+                        }
+                        (futures, None)
+                    })
+                })
+                .collect();
+            let twin = (round % 2 == 1).then(|| {
+                s.spawn(|| {
+                    wait_until("the submitters get going", going);
+                    pool.shutdown(false, true);
+                })
+            });
+            wait_until("the submitters get going", going);
+            pool.shutdown(false, true);
+            join_scoped(twin.into_iter().collect());
+            let (per_thread, refused): (Vec<_>, Vec<_>) = join_scoped(handles).into_iter().unzip();
+            (per_thread, refused)
+        });
+        bounded("shutdown(wait: true)", move || drop(pool));
+        let mut told = std::collections::HashMap::<usize, Vec<String>>::new();
+        let prefix = format!("racing drop bomb {round}/");
+        for (_, message) in reports_containing(reports, &prefix) {
+            let n = message.rsplit('/').next().unwrap().trim_end_matches('.');
+            told.entry(n.parse().unwrap()).or_default().push(message);
+        }
+        for n in refused.into_iter().flatten() {
+            assert_eq!(
+                told.remove(&n),
+                Some(vec![format!(
+                    "Exception ignored in drop of a task never run: {}",
+                    label(n)
+                )]),
+                "round {round}: the refused task {n}"
+            );
+        }
+        for (n, future) in per_thread.into_iter().flatten() {
+            match future.state() {
+                FutureState::Finished => assert_eq!(future.result(), Ok(())),
+                FutureState::Cancelled => assert_eq!(
+                    told.remove(&n),
+                    Some(vec![format!(
+                        "Exception ignored in drop of a cancelled task: {}",
+                        label(n)
+                    )]),
+                    "round {round}: the cancelled task {n}"
+                ),
+                other => panic!("round {round}: task {n} is {other:?} after the shutdown"),
+            }
+        }
+        assert!(
+            told.is_empty(),
+            "round {round}: reports of tasks that ran: {told:?}"
+        );
+    }
+}
+
 #[test]
 fn as_completed_yields_every_future_exactly_once_under_load() {
     let pool = ThreadPoolExecutor::new(4).unwrap();
@@ -269,8 +360,10 @@ fn many_waiters_on_shared_futures_all_wake() {
             })
         })
         .collect();
-    // Let the waiters register first, most of the time; correct either way.
-    thread::sleep(Duration::from_millis(10));
+    // Every waiter watches every future before any is done.
+    wait_until("the waiters watch every future", || {
+        futures.iter().all(|future| future.waiting() == 8)
+    });
     gate.set();
     wait_until("the waiters return", || {
         waiters.iter().all(|w| w.is_finished())

@@ -62,6 +62,15 @@ pub(crate) fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Sen
     }
 }
 
+/// A pool of `max_workers` whose workers are named `{prefix}_{i}`.
+pub(crate) fn named_pool(max_workers: usize, prefix: &str) -> ThreadPoolExecutor {
+    ThreadPoolExecutor::builder()
+        .max_workers(max_workers)
+        .thread_name_prefix(prefix)
+        .build()
+        .expect("a valid pool size")
+}
+
 /// A closed gate for tasks to wait on.
 pub(crate) fn gate() -> Arc<Event> {
     Arc::new(Event::new())
@@ -125,4 +134,33 @@ pub(crate) fn reports_containing(reports: &Reports, text: &str) -> Vec<(String, 
         .filter(|(_, message)| message.contains(text))
         .cloned()
         .collect()
+}
+
+/// A value whose `Drop` panics with its message unless it was defused: what
+/// a user's result, closure or callback may hold.
+pub(crate) struct Bomb {
+    message: String,
+    armed: bool,
+}
+
+impl Bomb {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            armed: true,
+        }
+    }
+
+    /// Drops it quietly.
+    pub(crate) fn defuse(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.armed {
+            panic!("{}", self.message);
+        }
+    }
 }

@@ -92,12 +92,17 @@ impl Gate {
         self.0.set();
     }
 
-    /// Opens the gate from another thread after `delay`, so that whoever
-    /// waits for what is behind it is most likely already waiting.
-    pub(crate) fn open_later(&self, delay: Duration) -> JoinHandle<()> {
+    /// Opens the gate from another thread once `waited` holds (within
+    /// [`LONG`]): typically once a thread waits for the future behind the
+    /// gate ([`Future::waiting`]), so that it is woken by the opening.
+    pub(crate) fn open_when(
+        &self,
+        what: &'static str,
+        waited: impl FnMut() -> bool + Send + 'static,
+    ) -> JoinHandle<()> {
         let gate = self.handle();
         thread::spawn(move || {
-            thread::sleep(delay);
+            wait_until(what, waited);
             gate.set();
         })
     }
@@ -107,6 +112,22 @@ impl Drop for Gate {
     fn drop(&mut self) {
         self.0.set();
     }
+}
+
+/// A task on `executor` that waits at `gate`, then panics with `message`
+/// (CPython's `sleep_and_raise`, `_crash` after a delay, …).
+pub(crate) fn gated_panic<T: Send + 'static>(
+    executor: &ThreadPoolExecutor,
+    gate: &Gate,
+    message: &'static str,
+) -> Future<T> {
+    let gate = gate.handle();
+    executor
+        .submit(move || -> T {
+            pass(&gate);
+            panic!("{message}")
+        })
+        .expect("the executor takes tasks")
 }
 
 /// Runs a closure when dropped: to undo a test's blocking set-up (release
@@ -273,7 +294,9 @@ pub(crate) fn successful_future() -> Future<i64> {
 
 /// CPython's `EXCEPTION_FUTURE` (which raised `OSError()`): finished by a
 /// panic with the message `"OSError"`.
+/// Tests drop it unread, so its panic is reported: to the recording hook.
 pub(crate) fn exception_future() -> Future<i64> {
+    capture_reports();
     let executor = Executor::new(1);
     let future = executor
         .submit(|| -> i64 { panic!("OSError") })

@@ -1,0 +1,53 @@
+//! Panics no caller will ever see, reported through the excepthook.
+//!
+//! A worker drops what users hand it (a task's closure, its result, a done
+//! callback, an initializer) when nobody can take it any more, and any of
+//! those may panic in `Drop`. Such a panic must not take the worker (or the
+//! caller of `cancel` or `shutdown`) down: as Python prints
+//! `Exception ignored in: …` for an exception raised in `__del__`, the
+//! panic is caught, reported through [`pythreading_core::excepthook`] with
+//! the name of the thread that dropped the value and what the value was,
+//! and goes no further.
+//!
+//! A task's panic kept in a future nobody reads (the future was dropped
+//! without [`Future::result`](crate::Future::result)) is reported the same
+//! way when the future's last owner lets go of it, as asyncio reports a
+//! "Task exception was never retrieved".
+
+use pythreading_core::ExceptHookArgs;
+
+/// Drops `value`; a panic in its `Drop` is reported as ignored while
+/// dropping `what` ("a task's result", …) and goes no further.
+pub(crate) fn drop_reporting<V>(value: V, what: &str) {
+    if !std::mem::needs_drop::<V>() {
+        return;
+    }
+    if let Err(report) = pythreading_core::catch_panic(move || drop(value)) {
+        ignored(report, &format!("drop of {what}"));
+    }
+}
+
+/// Runs a done callback; a panic in it (or in dropping what it captured)
+/// is reported and does not stop the callbacks after it.
+pub(crate) fn run_callback(callback: impl FnOnce()) {
+    if let Err(report) = pythreading_core::catch_panic(callback) {
+        ignored(report, "a done callback");
+    }
+}
+
+/// Reports the panic in `report` as Python reports an exception it could
+/// not raise anywhere: `Exception ignored in {place}: {message}`.
+fn ignored(mut report: ExceptHookArgs, place: &str) {
+    report.message = format!("Exception ignored in {place}: {}", report.message);
+    pythreading_core::excepthook(&report);
+}
+
+/// Reports a task's panic that nobody took from its future: `report` is the
+/// panic as caught on the worker (its thread, location and backtrace).
+pub(crate) fn unread_panic(mut report: ExceptHookArgs) {
+    report.message = format!(
+        "A task's panic was never retrieved (its future was dropped): {}",
+        report.message
+    );
+    pythreading_core::excepthook(&report);
+}
