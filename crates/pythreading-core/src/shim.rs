@@ -41,6 +41,11 @@ mod imp {
         pub fn lock(&self) -> MutexGuard<'_, T> {
             self.0.lock()
         }
+
+        /// The value, through a unique borrow: no locking needed.
+        pub fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut()
+        }
     }
 
     /// A condition variable working with [`Mutex`].
@@ -104,6 +109,11 @@ mod imp {
             // loom's mutex poisons only if a model thread panicked, which
             // already fails the model.
             self.0.lock().expect("loom mutex poisoned")
+        }
+
+        /// The value, through a unique borrow: no locking needed.
+        pub fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().expect("loom mutex poisoned")
         }
     }
 

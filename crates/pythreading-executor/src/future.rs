@@ -357,10 +357,8 @@ impl<T> Drop for Header<T> {
     /// here, a panic in its `Drop` reported, and a panic nobody read is
     /// reported.
     fn drop(&mut self) {
-        let (outcome, waiters) = {
-            let mut slot = self.slot.lock();
-            (slot.outcome.take(), std::mem::take(&mut slot.waiters))
-        };
+        let slot = self.slot.get_mut();
+        let (outcome, waiters) = (slot.outcome.take(), std::mem::take(&mut slot.waiters));
         match outcome {
             Some(Ok(value)) => drop_reporting(value, "a task's result"),
             Some(Err(failure)) => {
@@ -489,7 +487,9 @@ impl<T, F> Drop for TaskCell<T, F> {
     /// A task neither run nor cancelled: one no thread could be started
     /// for.
     fn drop(&mut self) {
-        self.drop_task("a task never run");
+        if let Some(task) = self.task.get_mut().take() {
+            drop_reporting(task, "a task never run");
+        }
     }
 }
 
