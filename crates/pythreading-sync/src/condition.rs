@@ -98,6 +98,7 @@ impl Condition {
     }
 
     /// Acquires the lock if possible without blocking.
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.lock.try_acquire()
     }

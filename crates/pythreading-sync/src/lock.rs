@@ -94,6 +94,7 @@ impl Lock {
     /// Acquires the lock if it is free, without blocking
     /// (`lock.acquire(blocking=False)`).
     #[inline]
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.raw.acquire_tracked(&self.track, Wait::No)
     }

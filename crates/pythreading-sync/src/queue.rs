@@ -510,6 +510,8 @@ macro_rules! queue_api {
             /// **returned** (in the order `get` would have given them;
             /// Python discards them), each counting as done, so `join`
             /// returns unless items already taken are still unfinished.
+            #[must_use = "an immediate shutdown hands the removed items back here; \
+                          dropping the Vec drops them"]
             pub fn shutdown(&self, immediate: bool) -> Vec<T> {
                 self.inner.shutdown(immediate)
             }

@@ -65,6 +65,7 @@ impl RawLock {
 
     /// Takes the lock if it is free; never blocks.
     #[inline]
+    #[must_use]
     pub(crate) fn try_acquire(&self) -> bool {
         self.state
             .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)

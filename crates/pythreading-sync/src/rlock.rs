@@ -101,6 +101,7 @@ impl RLock {
     }
 
     /// Acquires the lock if it is free or already this thread's; never blocks.
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.acquire_with(Wait::No)
     }

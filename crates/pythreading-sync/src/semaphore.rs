@@ -60,6 +60,7 @@ impl RawSemaphore {
 
     /// Takes a unit if one is available now, telling the tracker.
     #[inline]
+    #[must_use]
     fn try_acquire(&self) -> bool {
         let taken = self.try_take();
         if taken {
@@ -70,6 +71,7 @@ impl RawSemaphore {
 
     /// Takes a unit if one is available now.
     #[inline]
+    #[must_use]
     fn try_take(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
         while state >= ONE {
@@ -198,6 +200,7 @@ macro_rules! acquire_methods {
 
         /// Takes a unit if one is available now; never blocks.
         #[inline]
+        #[must_use = "if it returns true a unit is taken and must be released"]
         pub fn try_acquire(&self) -> bool {
             self.raw.try_acquire()
         }

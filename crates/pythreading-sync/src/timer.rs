@@ -187,6 +187,7 @@ impl Timer {
     /// A timer that will call `f` once, `interval` after [`start`](Self::start)
     /// (Python's `Timer(interval, function)`). Not started; daemon if the
     /// creating thread is.
+    #[must_use = "a Timer does nothing until it is started"]
     pub fn new(interval: Duration, f: impl FnOnce() + Send + 'static) -> Self {
         let daemon = pythreading_core::current_thread().is_daemon();
         Self {

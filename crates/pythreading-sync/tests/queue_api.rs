@@ -259,7 +259,7 @@ fn shutdown_wakes_every_blocked_getter_and_putter() {
         })
         .collect();
     thread::sleep(Duration::from_millis(100));
-    empty.shutdown(false);
+    assert!(empty.shutdown(false).is_empty());
     let drained = full.shutdown(true);
     let deadline = Instant::now() + PATIENCE;
     for g in getters {
@@ -300,7 +300,7 @@ fn debug_text() {
         "Queue { maxsize: 2, qsize: 1, shutdown: false }"
     );
     let q: PriorityQueue<u8> = PriorityQueue::new(0);
-    q.shutdown(false);
+    assert!(q.shutdown(false).is_empty());
     assert_eq!(
         format!("{q:?}"),
         "PriorityQueue { maxsize: 0, qsize: 0, shutdown: true }"
