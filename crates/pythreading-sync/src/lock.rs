@@ -204,6 +204,30 @@ mod tests {
         send_sync::<LockGuard<'_>>();
     }
 
+    /// A zero or tiny timeout on a held lock is a plain try: it neither
+    /// marks the lock contended (which would make the holder's release take
+    /// the parking mutex) nor waits.
+    #[test]
+    fn zero_and_tiny_timeouts_are_plain_tries() {
+        let lock = Lock::new();
+        lock.acquire();
+        assert!(!lock.acquire_timeout(Duration::ZERO));
+        assert!(
+            !lock.raw.is_contended(),
+            "a zero timeout marked it contended"
+        );
+        assert!(lock.guard_timeout(Duration::ZERO).is_none());
+        assert!(!lock.raw.is_contended());
+        assert!(!lock.acquire_timeout(Duration::from_nanos(1)));
+        assert!(
+            !lock.raw.is_contended(),
+            "a 1 ns timeout marked it contended"
+        );
+        lock.release().unwrap();
+        assert!(lock.acquire_timeout(Duration::ZERO));
+        lock.release().unwrap();
+    }
+
     #[test]
     fn debug_is_pythons_repr() {
         let lock = Lock::new();

@@ -29,8 +29,8 @@
 use std::time::Instant;
 
 use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
-use crate::spin::SpinWait;
 pub(crate) use crate::spin::Wait;
+use crate::spin::{SpinWait, passed};
 use crate::track::Tracker;
 
 const UNLOCKED: u32 = 0;
@@ -102,12 +102,21 @@ impl RawLock {
             if state == CONTENDED || !spin.spin() {
                 break;
             }
+            if passed(deadline) {
+                return self.try_acquire();
+            }
+        }
+        // A wait whose time is up before it parks ends with a plain try: it
+        // has taken no wake-up, so it need not mark the lock contended (which
+        // would make the holder's release take the parking mutex).
+        if passed(deadline) {
+            return self.try_acquire();
         }
         loop {
             if self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
                 return true;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if passed(deadline) {
                 return false;
             }
             let mut parking = self.parking.lock();
@@ -146,5 +155,12 @@ impl RawLock {
     #[inline]
     pub(crate) fn is_locked(&self) -> bool {
         self.state.load(Ordering::Relaxed) != UNLOCKED
+    }
+
+    /// Whether the lock is marked as having a parked waiter (its release
+    /// will take the parking mutex).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn is_contended(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == CONTENDED
     }
 }

@@ -284,6 +284,40 @@ mod tests {
         assert_eq!(lock.release(), Err(SyncError::NotOwner));
     }
 
+    /// A zero timeout on an RLock held by another thread (and so on a
+    /// Condition's lock) is a plain try: the lock is not marked contended.
+    #[test]
+    fn zero_timeout_is_a_plain_try() {
+        let lock = RLock::new();
+        let cond = crate::Condition::new();
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        let seen = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _a = lock.guard();
+                let _b = cond.guard();
+                held.wait();
+                release.wait();
+            });
+            held.wait();
+            // Looked at before asserting, so that a failure cannot leave
+            // the other thread waiting for ever.
+            let seen = [
+                !lock.acquire_timeout(Duration::ZERO),
+                !lock.raw.is_contended(),
+                !cond.acquire_timeout(Duration::ZERO),
+                !cond.lock().raw.is_contended(),
+            ];
+            release.wait();
+            seen
+        });
+        assert_eq!(
+            seen, [true; 4],
+            "refused, uncontended; refused, uncontended"
+        );
+        assert!(lock.acquire_timeout(Duration::ZERO));
+        lock.release().unwrap();
+    }
+
     #[test]
     fn debug_is_pythons_repr() {
         let lock = RLock::new();

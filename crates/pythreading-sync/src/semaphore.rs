@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::SyncError;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::spin::{SpinWait, Wait};
+use crate::spin::{SpinWait, Wait, passed};
 use crate::track::{Kind, Tracker};
 
 /// The counter and parking place shared by both semaphores.
@@ -108,8 +108,11 @@ impl RawSemaphore {
             if self.try_take() {
                 return true;
             }
+            if passed(deadline) {
+                break;
+            }
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if passed(deadline) {
             return self.try_take();
         }
         let mut parking = self.parking.lock();
