@@ -172,7 +172,7 @@ impl Condition {
             thread: thread::current(),
         });
         self.waiters.lock().push_back(Arc::clone(&me));
-        let depth = self.lock.release_all()?;
+        let saved = self.lock.release_all()?;
         let notified = loop {
             if me.notified.load(Ordering::Acquire) {
                 break true;
@@ -192,7 +192,7 @@ impl Condition {
                 }
             }
         };
-        self.lock.acquire_restore(depth);
+        self.lock.acquire_restore(saved);
         Ok(notified)
     }
 

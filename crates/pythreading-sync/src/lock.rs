@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::SyncError;
-use crate::raw_lock::{RawLock, Wait};
+use crate::raw_lock::{Hold, RawLock, Wait};
 use crate::track::{Kind, Tracker};
 
 /// A lock that any thread may release: Python's `threading.Lock`.
@@ -88,7 +88,7 @@ impl Lock {
     /// Blocks until the lock is acquired (`lock.acquire()`).
     #[inline]
     pub fn acquire(&self) {
-        self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
     }
 
     /// Acquires the lock if it is free, without blocking
@@ -96,7 +96,7 @@ impl Lock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.raw.acquire_tracked(&self.track, Wait::No)
+        self.raw.acquire_tracked(&self.track, Wait::No).is_some()
     }
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
@@ -105,10 +105,15 @@ impl Lock {
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.raw
             .acquire_tracked(&self.track, Wait::Timeout(timeout))
+            .is_some()
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an
     /// unlocked lock is [`SyncError::ReleaseUnlocked`] and changes nothing.
+    ///
+    /// Releasing by hand a lock that a [`LockGuard`] holds ends the guard's
+    /// hold: the guard then does nothing when it is dropped, so it never
+    /// releases a hold taken later, by this thread or another.
     #[inline]
     pub fn release(&self) -> Result<(), SyncError> {
         self.track.released(1);
@@ -128,21 +133,26 @@ impl Lock {
     /// Acquires the lock and returns a guard that releases it when dropped.
     #[inline]
     pub fn guard(&self) -> LockGuard<'_> {
-        self.acquire();
-        LockGuard { lock: self }
+        self.guard_with(Wait::Until(None))
+            .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
     }
 
     /// [`guard`](Self::guard) if the lock is free now, without blocking.
     #[inline]
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then(|| LockGuard { lock: self })
+        self.guard_with(Wait::No)
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
     #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .then(|| LockGuard { lock: self })
+        self.guard_with(Wait::Timeout(timeout))
+    }
+
+    #[inline]
+    fn guard_with(&self, wait: Wait) -> Option<LockGuard<'_>> {
+        let hold = self.raw.acquire_tracked(&self.track, wait)?;
+        Some(LockGuard { lock: self, hold })
     }
 }
 
@@ -164,10 +174,29 @@ impl fmt::Debug for Lock {
 ///
 /// The lock has no owner, so the guard may be sent to another thread and
 /// dropped there.
+///
+/// A guard releases only the hold it took. If the lock was released by
+/// hand ([`Lock::release`], from any thread) while the guard was alive, its
+/// hold is over: dropping it then does nothing, even if the lock has been
+/// taken again since (Python's `with lock:` would release that new holder's
+/// lock).
+///
+/// ```
+/// use pythreading_sync::Lock;
+///
+/// let lock = Lock::new();
+/// let guard = lock.guard();
+/// lock.release()?; // ends the guard's hold
+/// lock.acquire(); // a new hold
+/// drop(guard); // not the guard's: left alone
+/// assert!(lock.locked());
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
 #[must_use = "if unused the Lock will immediately release"]
 #[clippy::has_significant_drop]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
+    hold: Hold,
 }
 
 impl LockGuard<'_> {
@@ -188,8 +217,11 @@ impl fmt::Debug for LockGuard<'_> {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        // Err only if the lock was released by hand meanwhile: nothing to do.
-        let _ = self.lock.release();
+        // Not in this guard's hold any more: released by hand meanwhile.
+        if self.lock.raw.in_hold(self.hold) {
+            self.lock.track.released(1);
+            self.lock.raw.release_hold(self.hold);
+        }
     }
 }
 

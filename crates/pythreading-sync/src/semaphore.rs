@@ -414,6 +414,32 @@ impl fmt::Debug for BoundedSemaphore {
 
 /// Holds one unit of a [`Semaphore`] or [`BoundedSemaphore`]; gives it back
 /// when dropped, also while unwinding. Any thread may drop it.
+///
+/// Units are alike, so a release by hand while a guard is alive does not end
+/// the guard's hold: it gives back one more unit, and the guard still gives
+/// back its own when dropped. For a [`Semaphore`] the count then ends one
+/// higher, as in Python. A [`BoundedSemaphore`] never passes its bound: if
+/// the hand release used up the room, the guard's release is refused
+/// (silently, as a drop cannot fail), and the hand release stands for it.
+/// Unlike a lock's guard, a semaphore's guard cannot tell that a hand release
+/// was meant for its unit: keep hand releases for hand acquisitions.
+///
+/// ```
+/// use pythreading_sync::{BoundedSemaphore, Semaphore};
+///
+/// let pool = Semaphore::new(1);
+/// let unit = pool.guard();
+/// pool.release(); // one more unit
+/// drop(unit); // and the guard's own
+/// assert_eq!(pool.value(), 2);
+///
+/// let slots = BoundedSemaphore::new(1);
+/// let unit = slots.guard();
+/// slots.release()?; // gives back the only unit taken
+/// drop(unit); // would pass the bound: refused
+/// assert_eq!(slots.value(), 1);
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
 #[must_use = "if unused the unit is given back at once"]
 #[clippy::has_significant_drop]
 pub struct SemaphoreGuard<'a> {

@@ -188,6 +188,36 @@ fn lock_guard_may_be_dropped_on_another_thread() {
     assert!(!LOCK.locked());
 }
 
+/// A guard whose hold was ended by hand (`release()`) does nothing when
+/// dropped: it never releases a later hold, whoever took it.
+#[test]
+fn lock_guard_releases_only_the_hold_it_took() {
+    let lock = Arc::new(Lock::new());
+    let guard = lock.guard();
+    lock.release().unwrap();
+    let other = Arc::clone(&lock);
+    bounded(move || other.acquire());
+    drop(guard);
+    assert!(lock.locked(), "the guard released another thread's hold");
+    lock.release().unwrap();
+
+    // The same on one thread, and with a guard taken in between.
+    let guard = lock.guard();
+    lock.release().unwrap();
+    lock.acquire();
+    drop(guard);
+    assert!(lock.locked(), "the guard released a later hold");
+    lock.release().unwrap();
+    let stale = lock.guard();
+    lock.release().unwrap();
+    let fresh = lock.try_guard().expect("free");
+    drop(stale);
+    assert!(lock.locked(), "a stale guard released a fresh guard's hold");
+    drop(fresh);
+    assert!(!lock.locked());
+    assert_eq!(lock.release(), Err(SyncError::ReleaseUnlocked));
+}
+
 #[test]
 fn lock_mutual_exclusion_under_contention() {
     let lock = Arc::new(Lock::new());
@@ -286,7 +316,57 @@ fn rlock_guards() {
     assert!(!lock.locked());
 }
 
+/// An RLock guard releases its level only while the hold it was taken in
+/// lasts: once the lock was released by hand down to free, the guard does
+/// nothing when dropped.
+#[test]
+fn rlock_guard_releases_only_the_hold_it_took() {
+    let lock = RLock::new();
+    let guard = lock.guard();
+    lock.release().unwrap();
+    assert!(!lock.locked());
+    lock.acquire();
+    drop(guard);
+    assert_eq!(lock.recursion_count(), 1, "the guard released a later hold");
+    lock.release().unwrap();
+    assert!(!lock.locked());
+
+    // Within one hold, levels are alike: a level released by hand and the
+    // guards' drops add up to what was taken.
+    let outer = lock.guard();
+    let inner = lock.guard();
+    lock.release().unwrap();
+    drop(inner);
+    assert!(!lock.locked());
+    drop(outer);
+    assert!(!lock.locked());
+    assert_eq!(lock.release(), Err(SyncError::NotOwner));
+}
+
 // ------------------------------------------------------------- Condition
+
+/// A Condition's guard outlives `wait` (which releases and retakes the
+/// lock) and still releases, but a stale one never releases a later hold.
+#[test]
+fn condition_guard_survives_wait_and_releases_only_its_hold() {
+    let cond = Condition::new();
+    {
+        let _held = cond.guard();
+        assert_eq!(cond.wait_timeout(Duration::from_millis(1)), Ok(false));
+        assert!(cond.is_owned());
+    }
+    assert!(
+        !cond.lock().locked(),
+        "the guard no longer released after wait"
+    );
+    let guard = cond.guard();
+    cond.release().unwrap();
+    cond.acquire();
+    drop(guard);
+    assert!(cond.is_owned(), "the guard released a later hold");
+    cond.release().unwrap();
+    assert!(!cond.lock().locked());
+}
 
 #[test]
 fn condition_without_the_lock_is_not_owner() {
@@ -496,6 +576,26 @@ fn semaphore_guards() {
     assert_eq!(s.value(), 1);
     assert!(s.try_guard().is_some());
     assert!(s.guard_timeout(SHORT).is_some());
+}
+
+/// Units are alike: a release by hand while a guard is alive gives back
+/// one more unit (it does not end the guard's), and the guard still gives
+/// its own back; a bounded semaphore refuses the one that would pass its
+/// bound.
+#[test]
+fn semaphore_guard_with_a_release_by_hand() {
+    let s = Semaphore::new(1);
+    let guard = s.guard();
+    s.release();
+    assert_eq!(s.value(), 1);
+    drop(guard);
+    assert_eq!(s.value(), 2, "a plain Semaphore counts both releases");
+
+    let b = BoundedSemaphore::new(1);
+    let guard = b.guard();
+    b.release().unwrap();
+    drop(guard);
+    assert_eq!(b.value(), 1, "never above the bound");
 }
 
 #[test]
