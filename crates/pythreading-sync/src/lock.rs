@@ -130,6 +130,14 @@ impl Lock {
         self.raw.is_locked()
     }
 
+    /// Whether a thread blocked in an acquire has marked the lock as waited
+    /// for: it does so once it stops spinning, just before it sleeps, and
+    /// the next release clears the mark (and wakes it). A snapshot, for
+    /// tests and diagnostics: it says that a thread is blocked on the lock.
+    pub fn contended(&self) -> bool {
+        self.raw.is_contended()
+    }
+
     /// Acquires the lock and returns a guard that releases it when dropped.
     #[inline]
     pub fn guard(&self) -> LockGuard<'_> {

@@ -644,6 +644,26 @@ macro_rules! queue_api {
             pub fn is_shutdown(&self) -> bool {
                 self.inner.is_shutdown()
             }
+
+            /// How many threads are blocked in `get` now, waiting for an
+            /// item (a snapshot, for tests and diagnostics; Python keeps
+            /// them in `not_empty._waiters`). A getter counts once it has
+            /// stopped spinning and sleeps: a `put` then wakes it.
+            pub fn waiting_getters(&self) -> usize {
+                self.inner.lock_state().getters
+            }
+
+            /// How many threads are blocked in `put` now, waiting for room
+            /// (a snapshot, for tests and diagnostics).
+            pub fn waiting_putters(&self) -> usize {
+                self.inner.lock_state().putters
+            }
+
+            /// How many threads are blocked in `join` now (a snapshot, for
+            /// tests and diagnostics).
+            pub fn waiting_joiners(&self) -> usize {
+                self.inner.lock_state().joiners
+            }
         }
 
         impl<T $($bound)*> fmt::Debug for $name<T> {

@@ -222,7 +222,6 @@ impl RawLock {
 
     /// Whether the lock is marked as having a parked waiter (its release
     /// will take the parking mutex).
-    #[cfg(all(test, not(loom)))]
     pub(crate) fn is_contended(&self) -> bool {
         self.state.load(Ordering::Relaxed) & CONTENDED != 0
     }

@@ -232,6 +232,13 @@ macro_rules! acquire_methods {
             self.acquire_timeout(timeout)
                 .then(|| SemaphoreGuard { raw: &self.raw })
         }
+
+        /// How many threads are blocked in an acquire now, waiting for a
+        /// unit (a snapshot, for tests and diagnostics). A thread counts
+        /// once it has stopped spinning: a release then wakes it.
+        pub fn waiting(&self) -> usize {
+            *self.raw.parking.lock()
+        }
     };
 }
 

@@ -170,6 +170,8 @@ struct State {
     daemon: bool,
     /// A non-daemon timer's hold on `shutdown()`, from start to finish.
     blocker: Option<ShutdownBlocker>,
+    /// Threads blocked in `join`.
+    joiners: usize,
 }
 
 /// Initial → Pending → Running → Fired, or Initial/Pending → Cancelled.
@@ -334,6 +336,13 @@ impl Timer {
         self.inner.interval
     }
 
+    /// How many threads are blocked in [`join`](Self::join) or
+    /// [`join_timeout`](Self::join_timeout) now (a snapshot, for tests and
+    /// diagnostics).
+    pub fn waiting_joiners(&self) -> usize {
+        self.inner.state.lock().joiners
+    }
+
     /// How many times, in this process, the OS refused a thread to run timer
     /// callbacks (each refusal is retried; see the module source). For tests
     /// and diagnostics.
@@ -375,6 +384,7 @@ impl Inner {
                 callback: Some(callback),
                 daemon,
                 blocker: None,
+                joiners: 0,
             }),
             finished: Condvar::new(),
         }
@@ -415,8 +425,10 @@ impl Inner {
                 Phase::Fired | Phase::Cancelled => return Ok(true),
                 Phase::Pending { .. } | Phase::Running { .. } => {}
             }
+            state.joiners += 1;
             let (guard, timed_out) = self.finished.wait_deadline(state, deadline);
             state = guard;
+            state.joiners -= 1;
             if timed_out {
                 return Ok(matches!(state.phase, Phase::Fired | Phase::Cancelled));
             }

@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::wait_until;
+
 use pythreading_sync::{
     Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError,
 };
@@ -149,7 +152,7 @@ fn lock_blocked_acquire_wakes_on_release() {
         let lock = Arc::clone(&lock);
         thread::spawn(move || lock.acquire_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the waiter blocks", || lock.contended());
     lock.release().unwrap();
     assert!(waiter.join().unwrap());
     assert!(lock.locked());
@@ -471,7 +474,9 @@ fn condition_notify_n_wakes_exactly_n() {
         assert!(Instant::now() < deadline);
         thread::sleep(Duration::from_millis(1));
     }
-    thread::sleep(SHORT);
+    // notify takes the waiters it wakes out of the queue: the other three
+    // are still in it, so none of them was woken.
+    assert_eq!(cond.waiting(), 3);
     assert_eq!(
         woken.load(Ordering::SeqCst),
         2,
@@ -536,7 +541,7 @@ fn semaphore_zero_blocks_until_release_from_another_thread() {
         let s = Arc::clone(&s);
         thread::spawn(move || s.acquire_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the waiter blocks", || s.waiting() == 1);
     s.release();
     assert!(waiter.join().unwrap());
     assert_eq!(s.value(), 0);
@@ -551,7 +556,7 @@ fn semaphore_release_n_wakes_n_waiters() {
             thread::spawn(move || s.acquire_timeout(PATIENCE))
         })
         .collect();
-    thread::sleep(SHORT);
+    wait_until("three waiters block", || s.waiting() == 3);
     s.release_n(3);
     for w in waiters {
         assert!(w.join().unwrap());
@@ -656,6 +661,7 @@ fn event_set_clear_is_set() {
     let e = Event::default();
     assert!(!e.is_set());
     assert!(!e.wait_timeout(SHORT));
+    assert_eq!(e.waiting(), 0, "a timed-out waiter leaves");
     e.set();
     assert!(e.is_set());
     e.set();
@@ -665,6 +671,7 @@ fn event_set_clear_is_set() {
     e.clear();
     assert!(!e.is_set());
     assert!(!e.wait_timeout(Duration::ZERO));
+    assert_eq!(e.waiting(), 0);
 }
 
 #[test]
@@ -676,7 +683,7 @@ fn event_set_wakes_every_waiter() {
             thread::spawn(move || e.wait_timeout(PATIENCE))
         })
         .collect();
-    thread::sleep(SHORT);
+    wait_until("six waiters block", || e.waiting() == 6);
     e.set();
     for w in waiters {
         assert!(w.join().unwrap());
@@ -690,7 +697,7 @@ fn event_waiter_present_at_set_returns_true_even_if_cleared() {
         let e = Arc::clone(&e);
         thread::spawn(move || e.wait_timeout(PATIENCE))
     };
-    thread::sleep(Duration::from_millis(200));
+    wait_until("the waiter blocks", || e.waiting() == 1);
     e.set();
     e.clear();
     // Python returns True here too: the waiter was signalled.
@@ -704,7 +711,7 @@ fn event_blocking_wait_returns_after_set() {
     let setter = {
         let e = Arc::clone(&e);
         thread::spawn(move || {
-            thread::sleep(SHORT);
+            wait_until("the waiter blocks", || e.waiting() == 1);
             e.set();
         })
     };
