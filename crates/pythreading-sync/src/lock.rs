@@ -332,6 +332,29 @@ mod loom_tests {
         });
     }
 
+    /// A guard dropped while another thread releases its hold by hand and
+    /// takes the lock: whatever the interleaving, the guard never releases
+    /// that thread's hold.
+    #[test]
+    fn loom_guard_never_releases_a_later_hold() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            let guard = lock.guard();
+            let other = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    let _ = lock.release();
+                    lock.acquire();
+                })
+            };
+            drop(guard);
+            other.join().unwrap();
+            assert!(lock.locked(), "the guard released the other thread's hold");
+            lock.release().unwrap();
+            assert!(!lock.locked());
+        });
+    }
+
     /// A timed acquire that gives up does not swallow the wake-up meant for
     /// another waiter.
     #[test]

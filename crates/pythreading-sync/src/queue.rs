@@ -502,22 +502,19 @@ impl<S> Inner<S> {
         // panics below; they run only once the lock is free.
         self.not_empty.notify_all();
         self.not_full.notify_all();
-        let drained = if immediate {
-            // If an Ord panics, nothing is removed and the panic goes on:
-            // the queue is shut down, with its items still there to get.
-            let drained = panic::catch_unwind(AssertUnwindSafe(|| state.items.drain_all()))
-                .unwrap_or_else(|panic| panic::resume_unwind(panic));
-            self.len.store(0, Ordering::Relaxed);
-            // Each removed item counts as done, as in Python: join() is
-            // released unless items already taken are still unfinished.
-            state.unfinished = state.unfinished.saturating_sub(drained.len());
-            if state.unfinished == 0 {
-                self.all_done.notify_all();
-            }
-            drained
-        } else {
-            Vec::new()
-        };
+        if !immediate {
+            return Vec::new();
+        }
+        // If a PriorityQueue's Ord panics, nothing is removed and the panic
+        // goes on: the queue is shut down, with its items still there to get.
+        let drained = state.items.drain_all();
+        self.len.store(0, Ordering::Relaxed);
+        // Each removed item counts as done, as in Python: join() is
+        // released unless items already taken are still unfinished.
+        state.unfinished = state.unfinished.saturating_sub(drained.len());
+        if state.unfinished == 0 {
+            self.all_done.notify_all();
+        }
         drained
     }
 
