@@ -154,7 +154,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let producer = match producer {
         Ok(producer) => producer,
         Err(e) => {
-            queue.shutdown(false);
+            // Not immediate: nothing is removed, so nothing comes back.
+            let _ = queue.shutdown(false);
             return Err(e.into());
         }
     };
@@ -165,7 +166,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Once the producer has finished, nothing more will be put: shut the
     // queue down so that the consumer stops when it has taken the rest.
     let produced = producer.into_result();
-    queue.shutdown(false);
+    let _ = queue.shutdown(false);
     let consumed = consumer.into_result()?;
     let produced = produced??;
 

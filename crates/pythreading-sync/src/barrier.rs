@@ -85,9 +85,13 @@ use crate::spin::{SpinWait, deadline_after};
 ///   deadlocks). Threads arriving for the next round while it runs wait
 ///   until it has finished, as in Python, so actions never overlap.
 /// - A timeout is honoured even while the action runs (Python cannot time
-///   out then: the action holds the barrier's lock). The waiter gives up and
-///   breaks the barrier; the thread running the action then gets
-///   `BrokenBarrier` when the action returns.
+///   out then: the action holds the barrier's lock). A waiter of that round
+///   gives up and breaks it; the thread running the action then gets
+///   `BrokenBarrier` when the action returns. A thread that arrived for the
+///   *next* round gives up without failing the full one: it gets
+///   `BrokenBarrier`, the full round passes, and the barrier is broken from
+///   the next round on (as the newcomer's timeout would have broken it in
+///   Python), until a [`reset`](Barrier::reset).
 /// - Python keeps newcomers out until every thread of the finished round has
 ///   left ("draining"); here the next round starts at once, and each thread
 ///   learns its own round's outcome however late it wakes up.
@@ -125,6 +129,17 @@ struct State {
     count: usize,
     /// Threads waiting on the condition variable (of any round).
     parked: usize,
+    /// A thread that came for the next round while `current`, full, ran its
+    /// action gave up: the next round starts broken.
+    break_next: bool,
+}
+
+impl State {
+    /// Whether the barrier is broken: its current round is, or the next one
+    /// will be.
+    fn broken(&self) -> bool {
+        self.break_next || self.current.outcome() == BROKEN
+    }
 }
 
 /// One round of a barrier, shared by the threads that wait in it.
@@ -180,6 +195,7 @@ impl Barrier {
                 current: Round::new(),
                 count: 0,
                 parked: 0,
+                break_next: false,
             }),
             wakeup: Condvar::new(),
         })
@@ -228,6 +244,7 @@ impl Barrier {
             old.decide(BROKEN);
         }
         state.count = 0;
+        state.break_next = false;
         self.wake_parked(&state);
     }
 
@@ -259,7 +276,7 @@ impl Barrier {
 
     /// Whether the barrier is broken (see [`Barrier`]).
     pub fn broken(&self) -> bool {
-        self.state.lock().current.outcome() == BROKEN
+        self.state.lock().broken()
     }
 
     /// The one wait routine: `deadline` `None` waits for ever.
@@ -267,10 +284,17 @@ impl Barrier {
         let mut state = self.state.lock();
         // The last round's action is still running: wait until it is decided.
         while state.count == self.parties && state.current.outcome() == PENDING {
+            if state.break_next {
+                return Err(SyncError::BrokenBarrier);
+            }
             let timed_out;
             (state, timed_out) = self.park(state, deadline);
-            if timed_out && state.count == self.parties {
-                self.break_current(&mut state);
+            if timed_out && state.count == self.parties && state.current.outcome() == PENDING {
+                // Every party of that round has arrived: it must not fail
+                // (Python never fails a full round). Break the round this
+                // thread came for instead, which starts when that one passes.
+                state.break_next = true;
+                return Err(SyncError::BrokenBarrier);
             }
         }
         if state.current.outcome() == BROKEN {
@@ -340,11 +364,15 @@ impl Barrier {
         }
     }
 
-    /// Lets the current round pass and opens the next one.
+    /// Lets the current round pass and opens the next one (broken already
+    /// if a thread gave up waiting for it).
     fn pass(&self, state: &mut State) {
         state.current.decide(PASSED);
         state.current = Round::new();
         state.count = 0;
+        if std::mem::take(&mut state.break_next) {
+            state.current.decide(BROKEN);
+        }
         self.wake_parked(state);
     }
 
@@ -382,7 +410,7 @@ impl fmt::Debug for Barrier {
     /// `<Barrier: broken>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.lock();
-        if state.current.outcome() == BROKEN {
+        if state.broken() {
             write!(f, "<Barrier: broken>")
         } else {
             write!(f, "<Barrier: waiters={}/{}>", state.count, self.parties)

@@ -98,6 +98,7 @@ impl Condition {
     }
 
     /// Acquires the lock if possible without blocking.
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.lock.try_acquire()
     }
@@ -171,7 +172,7 @@ impl Condition {
             thread: thread::current(),
         });
         self.waiters.lock().push_back(Arc::clone(&me));
-        let depth = self.lock.release_all()?;
+        let saved = self.lock.release_all()?;
         let notified = loop {
             if me.notified.load(Ordering::Acquire) {
                 break true;
@@ -191,7 +192,7 @@ impl Condition {
                 }
             }
         };
-        self.lock.acquire_restore(depth);
+        self.lock.acquire_restore(saved);
         Ok(notified)
     }
 

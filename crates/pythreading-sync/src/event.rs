@@ -35,13 +35,21 @@ use crate::spin::deadline_after;
 /// ```
 //
 // `flag` is the truth for `is_set` (no lock to read it). Changes happen
-// under `sets`, which also counts every set: a waiter remembers the count
+// under `state`, which also counts every set: a waiter remembers the count
 // when it starts waiting and returns `true` once it moved, so a set followed
 // by a clear still wakes it, as in Python.
 pub struct Event {
     flag: AtomicBool,
-    sets: Mutex<u64>,
+    state: Mutex<State>,
     changed: Condvar,
+}
+
+/// What an [`Event`]'s mutex guards.
+struct State {
+    /// How many times the flag was raised.
+    sets: u64,
+    /// Threads blocked in `wait`.
+    waiting: usize,
 }
 
 impl Event {
@@ -49,7 +57,10 @@ impl Event {
     pub fn new() -> Self {
         Self {
             flag: AtomicBool::new(false),
-            sets: Mutex::new(0),
+            state: Mutex::new(State {
+                sets: 0,
+                waiting: 0,
+            }),
             changed: Condvar::new(),
         }
     }
@@ -62,17 +73,19 @@ impl Event {
 
     /// Sets the flag and wakes every waiting thread.
     pub fn set(&self) {
-        let mut sets = self.sets.lock();
+        let mut state = self.state.lock();
         if !self.flag.load(Ordering::Relaxed) {
             self.flag.store(true, Ordering::Release);
-            *sets += 1;
-            self.changed.notify_all();
+            state.sets += 1;
+            if state.waiting > 0 {
+                self.changed.notify_all();
+            }
         }
     }
 
     /// Clears the flag: later waits block until the next [`set`](Self::set).
     pub fn clear(&self) {
-        let _sets = self.sets.lock();
+        let _state = self.state.lock();
         self.flag.store(false, Ordering::Release);
     }
 
@@ -91,18 +104,27 @@ impl Event {
         if self.is_set() {
             return true;
         }
-        let mut sets = self.sets.lock();
-        let seen = *sets;
+        let mut state = self.state.lock();
+        let seen = state.sets;
         loop {
-            if self.flag.load(Ordering::Relaxed) || *sets != seen {
+            if self.flag.load(Ordering::Relaxed) || state.sets != seen {
                 return true;
             }
-            let (guard, timed_out) = self.changed.wait_deadline(sets, deadline);
-            sets = guard;
+            state.waiting += 1;
+            let (guard, timed_out) = self.changed.wait_deadline(state, deadline);
+            state = guard;
+            state.waiting -= 1;
             if timed_out {
-                return self.flag.load(Ordering::Relaxed) || *sets != seen;
+                return self.flag.load(Ordering::Relaxed) || state.sets != seen;
             }
         }
+    }
+
+    /// How many threads are blocked in [`wait`](Self::wait) or
+    /// [`wait_timeout`](Self::wait_timeout) now (a snapshot, for tests and
+    /// diagnostics; see [`Condition::waiting`](crate::Condition::waiting)).
+    pub fn waiting(&self) -> usize {
+        self.state.lock().waiting
     }
 }
 

@@ -48,6 +48,80 @@
 #[doc = include_str!("../README.md")]
 pub mod readme {}
 
+/// What `#[must_use]` catches: each of these fails to compile, because it
+/// drops a result that must be looked at.
+///
+/// A `try_acquire` that succeeded holds the lock, or a unit:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::Lock::new().try_acquire();
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::RLock::new().try_acquire();
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::Condition::new().try_acquire();
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::Semaphore::new(1).try_acquire();
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::BoundedSemaphore::new(1).try_acquire();
+/// ```
+///
+/// A timer that is never started never fires:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::Timer::new(std::time::Duration::ZERO, || ());
+/// ```
+///
+/// An immediate shutdown hands the removed items back:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::queue::Queue::<u8>::new(0).shutdown(true);
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::queue::LifoQueue::<u8>::new(0).shutdown(true);
+/// ```
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// pythreading_sync::queue::PriorityQueue::<u8>::new(0).shutdown(true);
+/// ```
+///
+/// The same calls with their results used compile:
+///
+/// ```
+/// #![deny(unused_must_use)]
+/// use pythreading_sync::queue::{LifoQueue, PriorityQueue, Queue};
+/// use pythreading_sync::{BoundedSemaphore, Condition, Lock, RLock, Semaphore, Timer};
+///
+/// assert!(Lock::new().try_acquire());
+/// assert!(RLock::new().try_acquire());
+/// assert!(Condition::new().try_acquire());
+/// assert!(Semaphore::new(1).try_acquire());
+/// assert!(BoundedSemaphore::new(1).try_acquire());
+/// let _timer = Timer::new(std::time::Duration::ZERO, || ());
+/// assert!(Queue::<u8>::new(0).shutdown(true).is_empty());
+/// assert!(LifoQueue::<u8>::new(0).shutdown(true).is_empty());
+/// assert!(PriorityQueue::<u8>::new(0).shutdown(true).is_empty());
+/// ```
+#[cfg(doctest)]
+pub mod must_use {}
+
 mod barrier;
 mod condition;
 #[cfg(feature = "deadlock-detection")]

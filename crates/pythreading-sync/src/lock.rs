@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::SyncError;
-use crate::raw_lock::{RawLock, Wait};
+use crate::raw_lock::{Hold, RawLock, Wait};
 use crate::track::{Kind, Tracker};
 
 /// A lock that any thread may release: Python's `threading.Lock`.
@@ -88,14 +88,15 @@ impl Lock {
     /// Blocks until the lock is acquired (`lock.acquire()`).
     #[inline]
     pub fn acquire(&self) {
-        self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
     }
 
     /// Acquires the lock if it is free, without blocking
     /// (`lock.acquire(blocking=False)`).
     #[inline]
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.raw.acquire_tracked(&self.track, Wait::No)
+        self.raw.acquire_tracked(&self.track, Wait::No).is_some()
     }
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
@@ -104,10 +105,15 @@ impl Lock {
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.raw
             .acquire_tracked(&self.track, Wait::Timeout(timeout))
+            .is_some()
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an
     /// unlocked lock is [`SyncError::ReleaseUnlocked`] and changes nothing.
+    ///
+    /// Releasing by hand a lock that a [`LockGuard`] holds ends the guard's
+    /// hold: the guard then does nothing when it is dropped, so it never
+    /// releases a hold taken later, by this thread or another.
     #[inline]
     pub fn release(&self) -> Result<(), SyncError> {
         if self.track.release(1, || self.raw.release()) {
@@ -123,24 +129,37 @@ impl Lock {
         self.raw.is_locked()
     }
 
+    /// Whether a thread blocked in an acquire has marked the lock as waited
+    /// for: it does so once it stops spinning, just before it sleeps, and
+    /// the next release clears the mark (and wakes it). A snapshot, for
+    /// tests and diagnostics: it says that a thread is blocked on the lock.
+    pub fn contended(&self) -> bool {
+        self.raw.is_contended()
+    }
+
     /// Acquires the lock and returns a guard that releases it when dropped.
     #[inline]
     pub fn guard(&self) -> LockGuard<'_> {
-        self.acquire();
-        LockGuard { lock: self }
+        self.guard_with(Wait::Until(None))
+            .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
     }
 
     /// [`guard`](Self::guard) if the lock is free now, without blocking.
     #[inline]
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then(|| LockGuard { lock: self })
+        self.guard_with(Wait::No)
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
     #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .then(|| LockGuard { lock: self })
+        self.guard_with(Wait::Timeout(timeout))
+    }
+
+    #[inline]
+    fn guard_with(&self, wait: Wait) -> Option<LockGuard<'_>> {
+        let hold = self.raw.acquire_tracked(&self.track, wait)?;
+        Some(LockGuard { lock: self, hold })
     }
 }
 
@@ -162,10 +181,29 @@ impl fmt::Debug for Lock {
 ///
 /// The lock has no owner, so the guard may be sent to another thread and
 /// dropped there.
+///
+/// A guard releases only the hold it took. If the lock was released by
+/// hand ([`Lock::release`], from any thread) while the guard was alive, its
+/// hold is over: dropping it then does nothing, even if the lock has been
+/// taken again since (Python's `with lock:` would release that new holder's
+/// lock).
+///
+/// ```
+/// use pythreading_sync::Lock;
+///
+/// let lock = Lock::new();
+/// let guard = lock.guard();
+/// lock.release()?; // ends the guard's hold
+/// lock.acquire(); // a new hold
+/// drop(guard); // not the guard's: left alone
+/// assert!(lock.locked());
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
 #[must_use = "if unused the Lock will immediately release"]
 #[clippy::has_significant_drop]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
+    hold: Hold,
 }
 
 impl LockGuard<'_> {
@@ -186,8 +224,10 @@ impl fmt::Debug for LockGuard<'_> {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        // Err only if the lock was released by hand meanwhile: nothing to do.
-        let _ = self.lock.release();
+        // Nothing happens if the hold is over (released by hand meanwhile):
+        // the real release, and so its record, only in this guard's hold.
+        let (raw, hold) = (&self.lock.raw, self.hold);
+        self.lock.track.release(1, || raw.release_hold(hold));
     }
 }
 
@@ -200,6 +240,30 @@ mod tests {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<Lock>();
         send_sync::<LockGuard<'_>>();
+    }
+
+    /// A zero or tiny timeout on a held lock is a plain try: it neither
+    /// marks the lock contended (which would make the holder's release take
+    /// the parking mutex) nor waits.
+    #[test]
+    fn zero_and_tiny_timeouts_are_plain_tries() {
+        let lock = Lock::new();
+        lock.acquire();
+        assert!(!lock.acquire_timeout(Duration::ZERO));
+        assert!(
+            !lock.raw.is_contended(),
+            "a zero timeout marked it contended"
+        );
+        assert!(lock.guard_timeout(Duration::ZERO).is_none());
+        assert!(!lock.raw.is_contended());
+        assert!(!lock.acquire_timeout(Duration::from_nanos(1)));
+        assert!(
+            !lock.raw.is_contended(),
+            "a 1 ns timeout marked it contended"
+        );
+        lock.release().unwrap();
+        assert!(lock.acquire_timeout(Duration::ZERO));
+        lock.release().unwrap();
     }
 
     #[test]
@@ -262,6 +326,29 @@ mod loom_tests {
             };
             releaser.join().unwrap();
             waiter.join().unwrap();
+            assert!(!lock.locked());
+        });
+    }
+
+    /// A guard dropped while another thread releases its hold by hand and
+    /// takes the lock: whatever the interleaving, the guard never releases
+    /// that thread's hold.
+    #[test]
+    fn loom_guard_never_releases_a_later_hold() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            let guard = lock.guard();
+            let other = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    let _ = lock.release();
+                    lock.acquire();
+                })
+            };
+            drop(guard);
+            other.join().unwrap();
+            assert!(lock.locked(), "the guard released the other thread's hold");
+            lock.release().unwrap();
             assert!(!lock.locked());
         });
     }

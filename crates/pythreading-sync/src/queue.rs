@@ -49,9 +49,9 @@
 // on an atomic copy of the length outside the lock: a producer and a
 // consumer running on two cores then hand items over without ever parking.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::error::SyncError;
@@ -182,18 +182,111 @@ impl<T> Store<T> for Lifo<T> {
     }
 }
 
+/// A binary min-heap (the smallest item at the root, as Python's `heapq`)
+/// that moves items only by swapping them, so that a panicking `Ord` can
+/// never lose one: at every step the vector holds each item exactly once.
+/// A comparison that panics may leave the heap out of order; `disordered`
+/// says so, and the next operation rebuilds it first (and if that panics
+/// too, it stays disordered, still holding everything).
 #[derive(Debug)]
-struct Heap<T: Ord>(BinaryHeap<Reverse<T>>);
+struct Heap<T> {
+    items: Vec<T>,
+    disordered: bool,
+}
+
+impl<T: Ord> Heap<T> {
+    fn new() -> Self {
+        Self {
+            items: Vec::new(),
+            disordered: false,
+        }
+    }
+
+    /// Runs `reorder`, which may panic half-way: the heap counts as
+    /// disordered until it returns.
+    fn reorder(&mut self, reorder: impl FnOnce(&mut Self)) {
+        self.disordered = true;
+        reorder(self);
+        self.disordered = false;
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        self.items[a].cmp(&self.items[b]).is_lt()
+    }
+
+    fn sift_up(&mut self, mut at: usize) {
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if !self.less(at, parent) {
+                break;
+            }
+            self.items.swap(at, parent);
+            at = parent;
+        }
+    }
+
+    /// Sifts `items[at]` down within `items[..end]`.
+    fn sift_down(&mut self, mut at: usize, end: usize) {
+        loop {
+            let left = 2 * at + 1;
+            if left >= end {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < end && self.less(right, left) {
+                right
+            } else {
+                left
+            };
+            if !self.less(child, at) {
+                break;
+            }
+            self.items.swap(at, child);
+            at = child;
+        }
+    }
+
+    fn rebuild(&mut self) {
+        let end = self.items.len();
+        for at in (0..end / 2).rev() {
+            self.sift_down(at, end);
+        }
+    }
+}
 
 impl<T: Ord> Store<T> for Heap<T> {
     fn push(&mut self, item: T) {
-        self.0.push(Reverse(item));
+        // Held from here on, whatever the comparisons do.
+        self.items.push(item);
+        if self.disordered {
+            self.reorder(Self::rebuild);
+        } else {
+            let last = self.items.len() - 1;
+            self.reorder(|heap| heap.sift_up(last));
+        }
     }
+
     fn pop(&mut self) -> Option<T> {
-        self.0.pop().map(|Reverse(item)| item)
+        if self.disordered {
+            self.reorder(Self::rebuild);
+        }
+        let last = self.items.len().checked_sub(1)?;
+        // The smallest goes to the end, and leaves only once the rest is in
+        // order again.
+        self.items.swap(0, last);
+        self.reorder(|heap| heap.sift_down(0, last));
+        self.items.pop()
     }
+
     fn len(&self) -> usize {
-        self.0.len()
+        self.items.len()
+    }
+
+    fn drain_all(&mut self) -> Vec<T> {
+        // A sorted vector is a heap too; if a comparison panics, the sort
+        // leaves every item in the vector (as every slice sort does).
+        self.reorder(|heap| heap.items.sort());
+        std::mem::take(&mut self.items)
     }
 }
 
@@ -271,11 +364,24 @@ impl<S> Inner<S> {
                 return Err(PutError::ShutDown(item));
             }
             if self.has_room(state.items.len()) {
-                state.items.push(item);
-                self.len.store(state.items.len(), Ordering::Relaxed);
-                state.unfinished += 1;
-                if state.getters > 0 {
-                    self.not_empty.notify_one();
+                let held = state.items.len();
+                // A PriorityQueue's Ord may panic: the panic goes on to the
+                // caller, once the counters match what the store holds.
+                let pushed = panic::catch_unwind(AssertUnwindSafe(|| state.items.push(item)));
+                if state.items.len() > held {
+                    // In, even if the push stopped half-way: counted.
+                    self.len.store(state.items.len(), Ordering::Relaxed);
+                    state.unfinished += 1;
+                    if state.getters > 0 {
+                        self.not_empty.notify_one();
+                    }
+                } else if state.putters > 0 {
+                    // Not in: the room this thread may have been woken for
+                    // is still free.
+                    self.not_full.notify_one();
+                }
+                if let Err(panic) = pushed {
+                    panic::resume_unwind(panic);
                 }
                 return Ok(());
             }
@@ -315,7 +421,20 @@ impl<S> Inner<S> {
         let mut spun = false;
         let mut state = self.state.lock();
         loop {
-            if let Some(item) = state.items.pop() {
+            let popped = match panic::catch_unwind(AssertUnwindSafe(|| state.items.pop())) {
+                Ok(popped) => popped,
+                Err(panic) => {
+                    // A PriorityQueue's Ord panicked: nothing was taken. This
+                    // thread may have been woken for the items still there:
+                    // pass the wake-up on, then let the panic go on.
+                    self.len.store(state.items.len(), Ordering::Relaxed);
+                    if state.getters > 0 {
+                        self.not_empty.notify_one();
+                    }
+                    panic::resume_unwind(panic);
+                }
+            };
+            if let Some(item) = popped {
                 self.len.store(state.items.len(), Ordering::Relaxed);
                 if state.putters > 0 {
                     self.not_full.notify_one();
@@ -379,21 +498,23 @@ impl<S> Inner<S> {
     {
         let mut state = self.state.lock();
         state.shutdown = true;
-        let drained = if immediate {
-            let drained = state.items.drain_all();
-            self.len.store(0, Ordering::Relaxed);
-            // Each removed item counts as done, as in Python: join() is
-            // released unless items already taken are still unfinished.
-            state.unfinished = state.unfinished.saturating_sub(drained.len());
-            if state.unfinished == 0 {
-                self.all_done.notify_all();
-            }
-            drained
-        } else {
-            Vec::new()
-        };
+        // Woken first, so that they are woken even if a PriorityQueue's Ord
+        // panics below; they run only once the lock is free.
         self.not_empty.notify_all();
         self.not_full.notify_all();
+        if !immediate {
+            return Vec::new();
+        }
+        // If a PriorityQueue's Ord panics, nothing is removed and the panic
+        // goes on: the queue is shut down, with its items still there to get.
+        let drained = state.items.drain_all();
+        self.len.store(0, Ordering::Relaxed);
+        // Each removed item counts as done, as in Python: join() is
+        // released unless items already taken are still unfinished.
+        state.unfinished = state.unfinished.saturating_sub(drained.len());
+        if state.unfinished == 0 {
+            self.all_done.notify_all();
+        }
         drained
     }
 
@@ -510,6 +631,8 @@ macro_rules! queue_api {
             /// **returned** (in the order `get` would have given them;
             /// Python discards them), each counting as done, so `join`
             /// returns unless items already taken are still unfinished.
+            #[must_use = "an immediate shutdown hands the removed items back here; \
+                          dropping the Vec drops them"]
             pub fn shutdown(&self, immediate: bool) -> Vec<T> {
                 self.inner.shutdown(immediate)
             }
@@ -517,6 +640,26 @@ macro_rules! queue_api {
             /// Whether [`shutdown`](Self::shutdown) was called.
             pub fn is_shutdown(&self) -> bool {
                 self.inner.is_shutdown()
+            }
+
+            /// How many threads are blocked in `get` now, waiting for an
+            /// item (a snapshot, for tests and diagnostics; Python keeps
+            /// them in `not_empty._waiters`). A getter counts once it has
+            /// stopped spinning and sleeps: a `put` then wakes it.
+            pub fn waiting_getters(&self) -> usize {
+                self.inner.lock_state().getters
+            }
+
+            /// How many threads are blocked in `put` now, waiting for room
+            /// (a snapshot, for tests and diagnostics).
+            pub fn waiting_putters(&self) -> usize {
+                self.inner.lock_state().putters
+            }
+
+            /// How many threads are blocked in `join` now (a snapshot, for
+            /// tests and diagnostics).
+            pub fn waiting_joiners(&self) -> usize {
+                self.inner.lock_state().joiners
             }
         }
 
@@ -609,6 +752,12 @@ queue_api!(LifoQueue,);
 /// particular order (as with Python's `heapq`); put `(priority, sequence,
 /// item)` tuples for a stable order.
 ///
+/// If the items' `Ord` panics, the panic reaches the caller of `put`, `get`
+/// or `shutdown` (as Python's `__lt__` raising does), and nothing is lost:
+/// an item that a panicking `put` was comparing is in the queue and counted
+/// (`qsize`, `unfinished_tasks`), a panicking `get` or immediate `shutdown`
+/// removes nothing, and once the items compare again they come out in order.
+///
 /// ```
 /// use pythreading_sync::queue::PriorityQueue;
 ///
@@ -626,7 +775,7 @@ impl<T: Ord> PriorityQueue<T> {
     /// A priority queue holding at most `maxsize` items (0: unbounded).
     pub fn new(maxsize: usize) -> Self {
         Self {
-            inner: Inner::new(maxsize, Heap(BinaryHeap::new())),
+            inner: Inner::new(maxsize, Heap::new()),
         }
     }
 }

@@ -4,38 +4,56 @@
 //! a `parking_lot::Mutex` (whose guard is the only way to unlock without
 //! `unsafe`). It is the classic three-state futex mutex, with a mutex and
 //! condition variable as the parking place so that it needs no `unsafe` and
-//! runs under loom:
+//! runs under loom, plus a count of holds in the same word:
 //!
 //! ```text
-//! state 0: unlocked
-//! state 1: locked, nobody parked
-//! state 2: locked, a thread may be parked
+//! bit 0       LOCKED: some thread holds the lock
+//! bit 1       CONTENDED: (only with LOCKED) a thread may be parked
+//! bits 2..32  the hold: how many times the lock was released, wrapping
 //! ```
 //!
-//! - acquire: CAS 0 → 1 (the fast path: one atomic operation). Otherwise
-//!   spin a little retrying the CAS, then announce a waiter with
-//!   `swap(2)`: if that returns 0 the lock is ours (with state 2, which only
-//!   costs a needless wake-up later). If not, park: under the parking mutex,
-//!   wait on the condition variable while the state is still 2.
-//! - release: `swap(0)`; if it was 2, take the parking mutex and wake one
-//!   parked thread, which retries `swap(2)`.
+//! - acquire: `fetch_or(LOCKED)`; the lock is ours if LOCKED was clear (the
+//!   fast path: one atomic operation, and the hold comes back with it).
+//!   Otherwise spin a little, then announce a waiter with
+//!   `fetch_or(LOCKED | CONTENDED)`: if LOCKED was clear the lock is ours
+//!   (marked contended, which only costs a needless wake-up later). If not,
+//!   park: under the parking mutex, wait on the condition variable while
+//!   the lock is still locked and contended.
+//! - release: one CAS clears both flags and counts the hold; if CONTENDED
+//!   was set, take the parking mutex and wake one parked thread, which
+//!   announces itself again.
 //!
 //! No wake-up is lost: a waiter checks the state under the parking mutex and
 //! the releaser notifies under it after changing the state, so either the
 //! waiter sees the released state or it is already waiting when notified. A
-//! waiter that gives up at its deadline makes one last `swap(2)`, so a
-//! notification it may have taken is passed on by the next release.
+//! waiter that gives up at its deadline makes one last
+//! `fetch_or(LOCKED | CONTENDED)`, so a notification it may have taken is
+//! passed on by the next release.
+//!
+//! The hold is what lets a guard release only the hold it took: it keeps the
+//! hold it acquired and releases the lock only if the word still shows that
+//! hold ([`release_hold`](RawLock::release_hold)). Once the lock was released
+//! by hand, the count has moved on and the guard does nothing. (The count
+//! wraps after 2^30 releases; a guard outliving exactly a multiple of that
+//! many releases of its lock is the one case it cannot tell.)
 
 use std::time::Instant;
 
 use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
-use crate::spin::SpinWait;
 pub(crate) use crate::spin::Wait;
+use crate::spin::{SpinWait, passed};
 use crate::track::Tracker;
 
-const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 const CONTENDED: u32 = 2;
+const FLAGS: u32 = LOCKED | CONTENDED;
+/// One more release in the hold count.
+const RELEASED_ONCE: u32 = 4;
+
+/// Which hold of a [`RawLock`] a thread took: the count of releases when it
+/// acquired it. Only that hold's own release changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hold(u32);
 
 #[derive(Debug, Default)]
 pub(crate) struct RawLock {
@@ -48,7 +66,7 @@ impl RawLock {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
         Self {
-            state: AtomicU32::new(UNLOCKED),
+            state: AtomicU32::new(0),
             parking: Mutex::new(()),
             parked: Condvar::new(),
         }
@@ -57,83 +75,131 @@ impl RawLock {
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         Self {
-            state: AtomicU32::new(UNLOCKED),
+            state: AtomicU32::new(0),
             parking: Mutex::new(()),
             parked: Condvar::new(),
         }
     }
 
-    /// Takes the lock if it is free; never blocks.
+    /// Takes the lock if it is free; never blocks. The hold it took, if it did.
     #[inline]
-    pub(crate) fn try_acquire(&self) -> bool {
-        self.state
-            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+    #[must_use]
+    pub(crate) fn try_acquire(&self) -> Option<Hold> {
+        Self::taken(self.state.fetch_or(LOCKED, Ordering::Acquire))
+    }
+
+    /// The hold taken by an RMW that set LOCKED in a word that was `before`,
+    /// or `None` if it was locked already.
+    #[inline]
+    fn taken(before: u32) -> Option<Hold> {
+        (before & LOCKED == 0).then_some(Hold(before & !FLAGS))
     }
 
     /// Takes the lock as `wait` allows, telling `track` (the deadlock
-    /// detector's hooks, nothing without that feature). Returns whether it
-    /// was taken.
+    /// detector's hooks, nothing without that feature). Returns the hold
+    /// taken, if it was taken.
     #[inline]
-    pub(crate) fn acquire_tracked(&self, track: &Tracker, wait: Wait) -> bool {
-        if self.try_acquire() {
+    pub(crate) fn acquire_tracked(&self, track: &Tracker, wait: Wait) -> Option<Hold> {
+        if let Some(hold) = self.try_acquire() {
             track.acquired();
-            return true;
+            return Some(hold);
         }
-        let Some(deadline) = wait.deadline() else {
-            return false;
-        };
-        track.blocking(|| self.acquire_slow(deadline))
+        let deadline = wait.deadline()?;
+        let mut hold = None;
+        track.blocking(|| {
+            hold = self.acquire_slow(deadline);
+            hold.is_some()
+        });
+        hold
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Option<Instant>) -> bool {
+    fn acquire_slow(&self, deadline: Option<Instant>) -> Option<Hold> {
         // Spin while nobody is parked: the holder is probably about to release.
         let mut spin = SpinWait::new();
         loop {
             let state = self.state.load(Ordering::Relaxed);
-            if state == UNLOCKED {
-                if self.try_acquire() {
-                    return true;
+            if state & LOCKED == 0 {
+                if let Some(hold) = self.try_acquire() {
+                    return Some(hold);
                 }
                 continue;
             }
-            if state == CONTENDED || !spin.spin() {
+            if state & CONTENDED != 0 || !spin.spin() {
                 break;
             }
+            if passed(deadline) {
+                return self.try_acquire();
+            }
+        }
+        // A wait whose time is up before it parks ends with a plain try: it
+        // has taken no wake-up, so it need not mark the lock contended (which
+        // would make the holder's release take the parking mutex).
+        if passed(deadline) {
+            return self.try_acquire();
         }
         loop {
-            if self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
-                return true;
+            if let Some(hold) = self.announce() {
+                return Some(hold);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return false;
+            if passed(deadline) {
+                return None;
             }
             let mut parking = self.parking.lock();
-            while self.state.load(Ordering::Relaxed) == CONTENDED {
+            while self.state.load(Ordering::Relaxed) & FLAGS == FLAGS {
                 let (guard, timed_out) = self.parked.wait_deadline(parking, deadline);
                 parking = guard;
                 if timed_out {
                     drop(parking);
                     // One last try, which also re-marks the lock as contended
                     // so that a wake-up this thread may have taken is passed on.
-                    return self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED;
+                    return self.announce();
                 }
             }
         }
     }
 
-    /// Releases the lock; `false` if it was not locked (nothing changes).
+    /// Marks the lock contended and takes it if it was free.
+    fn announce(&self) -> Option<Hold> {
+        Self::taken(self.state.fetch_or(FLAGS, Ordering::Acquire))
+    }
+
+    /// Releases the lock, whoever holds it; `false` if it was not locked
+    /// (nothing changes).
     #[inline]
     pub(crate) fn release(&self) -> bool {
-        match self.state.swap(UNLOCKED, Ordering::Release) {
-            UNLOCKED => false,
-            LOCKED => true,
-            _ => {
-                self.wake_one();
-                true
+        self.release_if(|_| true)
+    }
+
+    /// Releases the lock if `hold` is still the hold it is in; `false` (and
+    /// nothing changes) if that hold has ended already.
+    #[inline]
+    pub(crate) fn release_hold(&self, hold: Hold) -> bool {
+        self.release_if(|held| held == hold)
+    }
+
+    #[inline]
+    fn release_if(&self, mine: impl Fn(Hold) -> bool) -> bool {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state & LOCKED == 0 || !mine(Hold(state & !FLAGS)) {
+                return false;
+            }
+            let released = (state & !FLAGS).wrapping_add(RELEASED_ONCE);
+            match self.state.compare_exchange_weak(
+                state,
+                released,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
             }
         }
+        if state & CONTENDED != 0 {
+            self.wake_one();
+        }
+        true
     }
 
     #[cold]
@@ -144,6 +210,12 @@ impl RawLock {
 
     #[inline]
     pub(crate) fn is_locked(&self) -> bool {
-        self.state.load(Ordering::Relaxed) != UNLOCKED
+        self.state.load(Ordering::Relaxed) & LOCKED != 0
+    }
+
+    /// Whether the lock is marked as having a parked waiter (its release
+    /// will take the parking mutex).
+    pub(crate) fn is_contended(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & CONTENDED != 0
     }
 }

@@ -41,6 +41,14 @@ pub struct RLock {
     raw: RawLock,
     owner: AtomicU64,
     count: AtomicUsize,
+    /// Which hold the lock is in: a number new at every acquisition of the
+    /// free lock (from `holds`), kept across a Condition's wait (which
+    /// hands the lock over and takes it back in the same hold). A guard
+    /// releases its level only while the lock is in the hold it was taken
+    /// in. Only the owner writes either.
+    hold: AtomicU64,
+    /// The last number handed out to a hold.
+    holds: AtomicU64,
     track: Tracker,
 }
 
@@ -52,6 +60,8 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            hold: AtomicU64::new(0),
+            holds: AtomicU64::new(0),
             track: Tracker::new(Kind::RLock),
         }
     }
@@ -65,6 +75,8 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            hold: AtomicU64::new(0),
+            holds: AtomicU64::new(0),
             track: Tracker::new(Kind::RLock),
         }
     }
@@ -91,6 +103,8 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            hold: AtomicU64::new(0),
+            holds: AtomicU64::new(0),
             track,
         }
     }
@@ -101,6 +115,7 @@ impl RLock {
     }
 
     /// Acquires the lock if it is free or already this thread's; never blocks.
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.acquire_with(Wait::No)
     }
@@ -116,9 +131,14 @@ impl RLock {
             self.count.fetch_add(1, Ordering::Relaxed);
             return true;
         }
-        if !self.raw.acquire_tracked(&self.track, wait) {
+        if self.raw.acquire_tracked(&self.track, wait).is_none() {
             return false;
         }
+        // A new hold. The raw lock's hand-over orders these with the last
+        // owner's writes, so plain loads and stores suffice.
+        let hold = self.holds.load(Ordering::Relaxed).wrapping_add(1);
+        self.holds.store(hold, Ordering::Relaxed);
+        self.hold.store(hold, Ordering::Relaxed);
         self.owner.store(me, Ordering::Relaxed);
         self.count.store(1, Ordering::Relaxed);
         true
@@ -127,6 +147,11 @@ impl RLock {
     /// Releases one level; the lock is free again when the owner has released
     /// it as many times as it acquired it. From a thread that does not hold
     /// it: [`SyncError::NotOwner`].
+    ///
+    /// Releasing by hand the last level ends the hold: an [`RLockGuard`]
+    /// taken in it then does nothing when dropped, so it never releases a
+    /// level of a later hold. Within one hold levels are alike: a level
+    /// released by hand counts as any one of them.
     pub fn release(&self) -> Result<(), SyncError> {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
@@ -177,26 +202,39 @@ impl RLock {
         self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
     }
 
-    /// Releases every level held by the calling thread and returns how many
-    /// there were (Python's `_release_save`), for `Condition::wait`.
-    pub(crate) fn release_all(&self) -> Result<usize, SyncError> {
+    /// Releases every level held by the calling thread and returns what
+    /// [`acquire_restore`](Self::acquire_restore) needs to take them back
+    /// (Python's `_release_save`), for `Condition::wait`.
+    pub(crate) fn release_all(&self) -> Result<Saved, SyncError> {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        let depth = self.count.swap(0, Ordering::Relaxed);
+        let saved = Saved {
+            depth: self.count.swap(0, Ordering::Relaxed),
+            hold: self.hold.load(Ordering::Relaxed),
+        };
         self.track.release(1, || {
             self.owner.store(0, Ordering::Relaxed);
             self.raw.release()
         });
-        Ok(depth)
+        Ok(saved)
     }
 
-    /// Re-acquires the lock at `depth` levels (Python's `_acquire_restore`).
-    pub(crate) fn acquire_restore(&self, depth: usize) {
-        self.raw.acquire_tracked(&self.track, Wait::Until(None));
+    /// Re-acquires the lock at the saved depth, in the same hold as before
+    /// (Python's `_acquire_restore`): the guards taken before stay valid.
+    pub(crate) fn acquire_restore(&self, saved: Saved) {
+        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        self.hold.store(saved.hold, Ordering::Relaxed);
         self.owner.store(thread_token(), Ordering::Relaxed);
-        self.count.store(depth, Ordering::Relaxed);
+        self.count.store(saved.depth, Ordering::Relaxed);
     }
+}
+
+/// What [`RLock::release_all`] released: its depth and its hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Saved {
+    pub(crate) depth: usize,
+    hold: u64,
 }
 
 impl Default for RLock {
@@ -222,17 +260,27 @@ impl fmt::Debug for RLock {
 
 /// Holds one level of an [`RLock`]; releases it when dropped, also while
 /// unwinding. Not `Send`: the level belongs to the thread that took it.
+///
+/// A guard releases a level only of the hold it was taken in: once the lock
+/// has been released by hand down to free ([`RLock::release`]), dropping the
+/// guard does nothing, even if this thread has taken the lock again since.
+/// A [`Condition`](crate::Condition)'s `wait` does not end the hold: the
+/// guard still releases after it.
 #[must_use = "if unused the RLock will immediately release"]
 #[clippy::has_significant_drop]
 pub struct RLockGuard<'a> {
     lock: &'a RLock,
+    /// The hold the lock was in when this guard was taken.
+    hold: u64,
     _not_send: PhantomData<*const ()>,
 }
 
 impl<'a> RLockGuard<'a> {
+    /// The guard of a level the calling thread has just taken.
     fn new(lock: &'a RLock) -> Self {
         Self {
             lock,
+            hold: lock.hold.load(Ordering::Relaxed),
             _not_send: PhantomData,
         }
     }
@@ -253,8 +301,10 @@ impl fmt::Debug for RLockGuard<'_> {
 
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
-        // Err only if the level was released by hand meanwhile.
-        let _ = self.lock.release();
+        // Nothing if the hold this guard was taken in was ended by hand.
+        if self.lock.is_owned() && self.lock.hold.load(Ordering::Relaxed) == self.hold {
+            let _ = self.lock.release();
+        }
     }
 }
 
@@ -274,15 +324,50 @@ mod tests {
         lock.acquire();
         lock.acquire();
         lock.acquire();
-        assert_eq!(lock.release_all(), Ok(3));
+        let saved = lock.release_all().unwrap();
+        assert_eq!(saved.depth, 3);
         assert!(!lock.locked());
         assert_eq!(lock.release_all(), Err(SyncError::NotOwner));
-        lock.acquire_restore(3);
+        lock.acquire_restore(saved);
         assert_eq!(lock.recursion_count(), 3);
         for _ in 0..3 {
             lock.release().unwrap();
         }
         assert_eq!(lock.release(), Err(SyncError::NotOwner));
+    }
+
+    /// A zero timeout on an RLock held by another thread (and so on a
+    /// Condition's lock) is a plain try: the lock is not marked contended.
+    #[test]
+    fn zero_timeout_is_a_plain_try() {
+        let lock = RLock::new();
+        let cond = crate::Condition::new();
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        let seen = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _a = lock.guard();
+                let _b = cond.guard();
+                held.wait();
+                release.wait();
+            });
+            held.wait();
+            // Looked at before asserting, so that a failure cannot leave
+            // the other thread waiting for ever.
+            let seen = [
+                !lock.acquire_timeout(Duration::ZERO),
+                !lock.raw.is_contended(),
+                !cond.acquire_timeout(Duration::ZERO),
+                !cond.lock().raw.is_contended(),
+            ];
+            release.wait();
+            seen
+        });
+        assert_eq!(
+            seen, [true; 4],
+            "refused, uncontended; refused, uncontended"
+        );
+        assert!(lock.acquire_timeout(Duration::ZERO));
+        lock.release().unwrap();
     }
 
     #[test]

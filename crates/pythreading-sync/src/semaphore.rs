@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::SyncError;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::spin::{SpinWait, Wait};
+use crate::spin::{SpinWait, Wait, passed};
 use crate::track::{Kind, Tracker};
 
 /// The counter and parking place shared by both semaphores.
@@ -57,6 +57,7 @@ impl RawSemaphore {
 
     /// Takes a unit if one is available now, telling the tracker.
     #[inline]
+    #[must_use]
     fn try_acquire(&self) -> bool {
         let taken = self.try_take();
         if taken {
@@ -67,6 +68,7 @@ impl RawSemaphore {
 
     /// Takes a unit if one is available now.
     #[inline]
+    #[must_use]
     fn try_take(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
         while state >= ONE {
@@ -103,8 +105,11 @@ impl RawSemaphore {
             if self.try_take() {
                 return true;
             }
+            if passed(deadline) {
+                break;
+            }
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if passed(deadline) {
             return self.try_take();
         }
         let mut parking = self.parking.lock();
@@ -200,6 +205,7 @@ macro_rules! acquire_methods {
 
         /// Takes a unit if one is available now; never blocks.
         #[inline]
+        #[must_use = "if it returns true a unit is taken and must be released"]
         pub fn try_acquire(&self) -> bool {
             self.raw.try_acquire()
         }
@@ -227,6 +233,13 @@ macro_rules! acquire_methods {
         pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
             self.acquire_timeout(timeout)
                 .then(|| SemaphoreGuard { raw: &self.raw })
+        }
+
+        /// How many threads are blocked in an acquire now, waiting for a
+        /// unit (a snapshot, for tests and diagnostics). A thread counts
+        /// once it has stopped spinning: a release then wakes it.
+        pub fn waiting(&self) -> usize {
+            *self.raw.parking.lock()
         }
     };
 }
@@ -410,6 +423,32 @@ impl fmt::Debug for BoundedSemaphore {
 
 /// Holds one unit of a [`Semaphore`] or [`BoundedSemaphore`]; gives it back
 /// when dropped, also while unwinding. Any thread may drop it.
+///
+/// Units are alike, so a release by hand while a guard is alive does not end
+/// the guard's hold: it gives back one more unit, and the guard still gives
+/// back its own when dropped. For a [`Semaphore`] the count then ends one
+/// higher, as in Python. A [`BoundedSemaphore`] never passes its bound: if
+/// the hand release used up the room, the guard's release is refused
+/// (silently, as a drop cannot fail), and the hand release stands for it.
+/// Unlike a lock's guard, a semaphore's guard cannot tell that a hand release
+/// was meant for its unit: keep hand releases for hand acquisitions.
+///
+/// ```
+/// use pythreading_sync::{BoundedSemaphore, Semaphore};
+///
+/// let pool = Semaphore::new(1);
+/// let unit = pool.guard();
+/// pool.release(); // one more unit
+/// drop(unit); // and the guard's own
+/// assert_eq!(pool.value(), 2);
+///
+/// let slots = BoundedSemaphore::new(1);
+/// let unit = slots.guard();
+/// slots.release()?; // gives back the only unit taken
+/// drop(unit); // would pass the bound: refused
+/// assert_eq!(slots.value(), 1);
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
 #[must_use = "if unused the unit is given back at once"]
 #[clippy::has_significant_drop]
 pub struct SemaphoreGuard<'a> {

@@ -55,12 +55,44 @@ pub(crate) enum Wait {
 
 impl Wait {
     /// The deadline of a wait that may block (`Some(None)`: for ever), or
-    /// `None` if it may not. Called once the fast path has failed.
+    /// `None` if it may not. Called once the fast path has failed. A zero
+    /// timeout may not block: it is a plain try, with no spinning, no
+    /// parking and no mark on the lock.
     pub(crate) fn deadline(self) -> Option<Option<std::time::Instant>> {
         match self {
             Wait::No => None,
             Wait::Until(deadline) => Some(deadline),
+            Wait::Timeout(timeout) if timeout.is_zero() => None,
             Wait::Timeout(timeout) => Some(deadline_after(timeout)),
         }
+    }
+}
+
+/// Whether `deadline` (`None`: never) has passed.
+#[inline]
+pub(crate) fn passed(deadline: Option<std::time::Instant>) -> bool {
+    deadline.is_some_and(|d| std::time::Instant::now() >= d)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A zero timeout never blocks: the acquire is a plain try, with no
+    /// spinning and no parking (every lock and semaphore goes through this).
+    #[test]
+    fn zero_timeout_is_no_wait() {
+        assert!(Wait::No.deadline().is_none());
+        assert!(Wait::Timeout(Duration::ZERO).deadline().is_none());
+        assert!(matches!(
+            Wait::Timeout(Duration::from_nanos(1)).deadline(),
+            Some(Some(_))
+        ));
+        assert!(matches!(
+            Wait::Timeout(Duration::MAX).deadline(),
+            Some(None)
+        ));
+        assert!(matches!(Wait::Until(None).deadline(), Some(None)));
     }
 }

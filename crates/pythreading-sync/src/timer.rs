@@ -15,6 +15,14 @@
 //!   thread creations), and one just before a deadline when none is alive
 //!   (`WARM_UP`), so creating it does not make the timer late.
 //!
+//! The scheduler never calls a callback, nor any other user code: if the OS
+//! refuses a runner thread, the due timers stay queued (a busy runner takes
+//! them once it is free), and the scheduler tries again after 10 ms, then
+//! after twice as long each time, up to a second. The first refusal of such
+//! a run is reported through the excepthook, by the next runner that takes
+//! a timer. So a callback that blocks, even one joining another timer, can
+//! hold up only its own runner, never the schedule.
+//!
 //! All of them are daemon threads, started on demand, and each exits after
 //! a second (`IDLE`) without work, so a program whose timers are all done
 //! has no timer thread left. Whether a thread exits is decided under the
@@ -31,7 +39,9 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use pythreading_core::{ShutdownBlocker, Thread, ThreadError, catch_panic, excepthook, get_ident};
+use pythreading_core::{
+    ExceptHookArgs, ShutdownBlocker, Thread, ThreadError, catch_panic, excepthook, get_ident,
+};
 
 use crate::loom::{
     Arc, Condvar, Mutex, Ordering, StaticAtomicUsize, StaticCondvar, StaticMutex, StaticMutexGuard,
@@ -160,6 +170,8 @@ struct State {
     daemon: bool,
     /// A non-daemon timer's hold on `shutdown()`, from start to finish.
     blocker: Option<ShutdownBlocker>,
+    /// Threads blocked in `join`.
+    joiners: usize,
 }
 
 /// Initial → Pending → Running → Fired, or Initial/Pending → Cancelled.
@@ -187,6 +199,7 @@ impl Timer {
     /// A timer that will call `f` once, `interval` after [`start`](Self::start)
     /// (Python's `Timer(interval, function)`). Not started; daemon if the
     /// creating thread is.
+    #[must_use = "a Timer does nothing until it is started"]
     pub fn new(interval: Duration, f: impl FnOnce() + Send + 'static) -> Self {
         let daemon = pythreading_core::current_thread().is_daemon();
         Self {
@@ -322,6 +335,21 @@ impl Timer {
     pub fn interval(&self) -> Duration {
         self.inner.interval
     }
+
+    /// How many threads are blocked in [`join`](Self::join) or
+    /// [`join_timeout`](Self::join_timeout) now (a snapshot, for tests and
+    /// diagnostics).
+    pub fn waiting_joiners(&self) -> usize {
+        self.inner.state.lock().joiners
+    }
+
+    /// How many times, in this process, the OS refused a thread to run timer
+    /// callbacks (each refusal is retried; see the module source). For tests
+    /// and diagnostics.
+    #[doc(hidden)]
+    pub fn refused_runners() -> usize {
+        service::refused_runners()
+    }
 }
 
 impl fmt::Debug for Timer {
@@ -356,6 +384,7 @@ impl Inner {
                 callback: Some(callback),
                 daemon,
                 blocker: None,
+                joiners: 0,
             }),
             finished: Condvar::new(),
         }
@@ -396,8 +425,10 @@ impl Inner {
                 Phase::Fired | Phase::Cancelled => return Ok(true),
                 Phase::Pending { .. } | Phase::Running { .. } => {}
             }
+            state.joiners += 1;
             let (guard, timed_out) = self.finished.wait_deadline(state, deadline);
             state = guard;
+            state.joiners -= 1;
             if timed_out {
                 return Ok(matches!(state.phase, Phase::Fired | Phase::Cancelled));
             }
@@ -427,6 +458,8 @@ mod service {
         /// Scheduler → runners. Sends happen under the service lock, so a
         /// runner that sees the channel empty under the lock may exit.
         channel: Option<(Sender<Due>, Receiver<Due>)>,
+        /// A runner that could not be started, for the excepthook.
+        unreported: Option<String>,
     }
 
     static SERVICE: StaticMutex<Service> = StaticMutex::new(Service {
@@ -436,7 +469,19 @@ mod service {
         runners: 0,
         slots: 0,
         channel: None,
+        unreported: None,
     });
+
+    /// 1 while `Service::unreported` holds a report: read by the runners
+    /// without the lock before each timer.
+    static UNREPORTED: StaticAtomicUsize = StaticAtomicUsize::new(0);
+
+    /// How many runner threads the OS refused, ever.
+    static REFUSED: StaticAtomicUsize = StaticAtomicUsize::new(0);
+
+    pub(super) fn refused_runners() -> usize {
+        REFUSED.load(Ordering::Relaxed)
+    }
 
     /// Due timers handed to runners and not yet done: those queued in the
     /// channel plus those being run, so `runners - BUSY` runners are free.
@@ -486,12 +531,11 @@ mod service {
 
     /// The scheduler thread: sleeps until the earliest deadline, queues due
     /// timers for the runners (starting runners when too few are free), and
-    /// exits after `IDLE` with an empty schedule.
+    /// exits after `IDLE` with an empty schedule and no timer waiting for a
+    /// runner. It never calls a callback itself.
     fn scheduler() {
         let mut service = SERVICE.lock();
-        // Whether starting a runner ahead of the next deadline failed: then
-        // wait for the deadline (where it is tried again) instead of retrying.
-        let mut warm_up_failed = false;
+        let mut retry = Retry::default();
         loop {
             let now = Instant::now();
             while let Some(entry) = service.schedule.first_entry() {
@@ -502,53 +546,126 @@ mod service {
                 // Cannot fail: the service keeps a receiver.
                 let _ = service.jobs().0.send(timer);
                 BUSY.fetch_add(1, Ordering::Relaxed);
-                warm_up_failed = false;
             }
+            let next = service
+                .schedule
+                .first_key_value()
+                .map(|(&(deadline, _), _)| deadline);
+            // No runner alive (the first timer, or after idling): start one
+            // just before the deadline, so the timer does not wait for it.
+            let warm_up = next
+                .filter(|_| service.runners == 0)
+                .map(|deadline| deadline.checked_sub(WARM_UP).unwrap_or(now));
             // Queued first, then a runner started if too few are free: one
             // per pass, so timers falling due meanwhile are queued between
             // thread creations instead of after all of them.
-            let busy = BUSY.load(Ordering::Relaxed);
-            if busy > service.runners && service.runners < MAX_RUNNERS {
-                service = start_runner(service);
+            let short =
+                BUSY.load(Ordering::Relaxed) > service.runners && service.runners < MAX_RUNNERS;
+            let wanted = short || warm_up.is_some_and(|ahead| now >= ahead);
+            if wanted && retry.allows(now) {
+                service = start_runner(service, &mut retry);
                 continue;
             }
-            let Some((&(deadline, _), _)) = service.schedule.first_key_value() else {
-                let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
-                if timed_out && service.schedule.is_empty() {
-                    service.scheduler = false;
-                    return;
+            // Sleep until the next deadline, the warm-up before it, or the
+            // next try at starting a runner that is still wanted.
+            let wake = [
+                next,
+                warm_up.filter(|&ahead| now < ahead),
+                retry.pending(wanted),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            match wake {
+                Some(wake) => {
+                    WAKE.wait_until(&mut service, wake);
                 }
-                continue;
-            };
-            // No runner alive (the first timer, or after idling): start one
-            // just before the deadline, so the timer does not wait for it.
-            if service.runners == 0 && !warm_up_failed {
-                match deadline.checked_sub(WARM_UP) {
-                    Some(ahead) if now < ahead => {
-                        WAKE.wait_until(&mut service, ahead);
-                    }
-                    _ => {
-                        service = start_runner(service);
-                        warm_up_failed = service.runners == 0;
+                None => {
+                    let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
+                    let waiting = BUSY.load(Ordering::Relaxed) > service.runners;
+                    if timed_out && service.schedule.is_empty() && !waiting {
+                        service.scheduler = false;
+                        return;
                     }
                 }
-                continue;
             }
-            WAKE.wait_until(&mut service, deadline);
         }
     }
 
-    /// Takes a runner slot and starts its thread (without the lock).
+    /// The first wait before trying again to start a runner that could not
+    /// be started, and the longest (the wait doubles at each failure).
+    const RETRY_FIRST: Duration = Duration::from_millis(10);
+    const RETRY_MOST: Duration = Duration::from_secs(1);
+
+    /// What the scheduler does when the OS refuses a runner thread: the due
+    /// timers stay queued (a busy runner takes them when it is free), and it
+    /// tries again after a wait that doubles up to `RETRY_MOST`. The first
+    /// failure of a run of them is reported through the excepthook, by the
+    /// next runner to take a timer: the scheduler never runs user code, a
+    /// hook included.
+    #[derive(Default)]
+    struct Retry {
+        /// No try before this.
+        at: Option<Instant>,
+        /// The wait after the next failure (0: none failed yet).
+        backoff: Duration,
+    }
+
+    impl Retry {
+        fn allows(&self, now: Instant) -> bool {
+            self.at.is_none_or(|at| now >= at)
+        }
+
+        /// When to try again, if a runner is `wanted` and a try must wait.
+        fn pending(&self, wanted: bool) -> Option<Instant> {
+            self.at.filter(|_| wanted)
+        }
+
+        fn failed(&mut self, service: &mut Service, error: &ThreadError) {
+            if self.backoff.is_zero() {
+                service.unreported = Some(format!(
+                    "cannot start a timer runner thread: {error}; due timers waited \
+                     for a runner, and starting one was retried"
+                ));
+                UNREPORTED.store(1, Ordering::Relaxed);
+                self.backoff = RETRY_FIRST;
+            } else {
+                self.backoff = (self.backoff * 2).min(RETRY_MOST);
+            }
+            self.at = Instant::now().checked_add(self.backoff);
+        }
+
+        fn succeeded(&mut self) {
+            *self = Self::default();
+        }
+    }
+
+    /// Takes a runner slot and starts its thread (without the lock); if the
+    /// OS refuses, gives the slot back and tells `retry`.
     fn start_runner(
         mut service: StaticMutexGuard<'static, Service>,
+        retry: &mut Retry,
     ) -> StaticMutexGuard<'static, Service> {
         let slot = service.slots.trailing_ones() as u8;
         service.slots |= 1 << slot;
         service.runners += 1;
         let jobs = service.jobs().1.clone();
         drop(service);
-        spawn_runner(slot, &jobs);
-        SERVICE.lock()
+        let spawned = Thread::builder()
+            .name(format!("{THREAD_NAME}-{}", slot + 1))
+            .daemon(true)
+            .spawn(move || runner(slot, &jobs));
+        let mut service = SERVICE.lock();
+        match spawned {
+            Ok(_) => retry.succeeded(),
+            Err(error) => {
+                service.runners -= 1;
+                service.slots &= !(1 << slot);
+                REFUSED.fetch_add(1, Ordering::Relaxed);
+                retry.failed(&mut service, &error);
+            }
+        }
+        service
     }
 
     impl Service {
@@ -558,24 +675,17 @@ mod service {
         }
     }
 
-    /// Starts runner `slot`. If the thread cannot be created, the scheduler
-    /// calls one queued callback itself, the one that wanted a new runner,
-    /// rather than leave it waiting for a busy runner (or for none).
-    fn spawn_runner(slot: u8, jobs: &Receiver<Due>) {
-        let mine = jobs.clone();
-        let spawned = Thread::builder()
-            .name(format!("{THREAD_NAME}-{}", slot + 1))
-            .daemon(true)
-            .spawn(move || runner(slot, &mine));
-        if spawned.is_err() {
-            {
-                let mut service = SERVICE.lock();
-                service.runners -= 1;
-                service.slots &= !(1 << slot);
-            }
-            if let Ok(timer) = jobs.try_recv() {
-                run(&timer);
-            }
+    /// Hands a refused runner thread to the excepthook (on a runner).
+    #[cold]
+    fn report_spawn_failure() {
+        let report = {
+            let mut service = SERVICE.lock();
+            UNREPORTED.store(0, Ordering::Relaxed);
+            service.unreported.take()
+        };
+        if let Some(message) = report {
+            // A hook that panics must not take the runner with it.
+            let _ = catch_panic(|| excepthook(&ExceptHookArgs::new(THREAD_NAME, message)));
         }
     }
 
@@ -598,6 +708,9 @@ mod service {
     }
 
     fn run(timer: &Inner) {
+        if UNREPORTED.load(Ordering::Relaxed) != 0 {
+            report_spawn_failure();
+        }
         timer.fire(get_ident());
         BUSY.fetch_sub(1, Ordering::Relaxed);
     }

@@ -387,6 +387,62 @@ fn timeout_during_the_action_breaks_the_round() {
     assert!(barrier.broken());
 }
 
+/// A thread arriving for the next round while the full round's action runs
+/// cannot break that round: every party of it has arrived (Python never
+/// fails a full round). Its timeout breaks the round it came for: the full
+/// round passes, and the barrier is broken after it, until a reset.
+#[test]
+fn newcomer_timing_out_during_the_action_does_not_break_the_full_round() {
+    let (in_action, finish) = (Arc::new(AtomicBool::new(false)), Gate::default());
+    let barrier = {
+        let (in_action, finish) = (Arc::clone(&in_action), finish.clone());
+        Arc::new(Barrier::new(2).unwrap().with_action(move || {
+            in_action.store(true, Ordering::SeqCst);
+            finish.wait();
+        }))
+    };
+    let first = {
+        let barrier = Arc::clone(&barrier);
+        thread::spawn(move || barrier.wait_timeout(GENEROUS))
+    };
+    wait_until("one thread waits", || barrier.n_waiting() == 1);
+    let last = {
+        let barrier = Arc::clone(&barrier);
+        thread::spawn(move || barrier.wait_timeout(GENEROUS))
+    };
+    wait_until("the action runs", || in_action.load(Ordering::SeqCst));
+    // The action waits until the newcomer has given up.
+    let newcomer = barrier.wait_timeout(Duration::from_millis(20));
+    finish.open();
+    assert_eq!(newcomer, Err(SyncError::BrokenBarrier));
+    assert_eq!(join_all(vec![first, last]), [Ok(0), Ok(1)]);
+    assert!(barrier.broken(), "the newcomer's round stays broken");
+    assert_eq!(
+        barrier.wait_timeout(GENEROUS),
+        Err(SyncError::BrokenBarrier)
+    );
+    barrier.reset();
+    assert_eq!(full_round(&barrier), [0, 1]);
+}
+
+/// A gate an action waits at (at most GENEROUS) until it is opened.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn wait(&self) {
+        let (open, opened) = &*self.0;
+        let guard = open.lock().unwrap();
+        let _ = opened.wait_timeout_while(guard, GENEROUS, |open| !*open);
+    }
+
+    fn open(&self) {
+        let (open, opened) = &*self.0;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
+}
+
 #[test]
 fn debug_shows_waiters_or_broken() {
     let barrier = Arc::new(Barrier::new(3).unwrap().with_timeout(GENEROUS));

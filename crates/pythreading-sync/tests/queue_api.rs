@@ -106,7 +106,7 @@ fn blocked_get_wakes_on_put() {
         let q = Arc::clone(&q);
         thread::spawn(move || q.get_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the getter blocks", || q.waiting_getters() == 1);
     q.put(42).unwrap();
     assert_eq!(getter.join().unwrap(), Ok(42));
 }
@@ -119,7 +119,7 @@ fn blocked_put_wakes_on_get() {
         let q = Arc::clone(&q);
         thread::spawn(move || q.put_timeout(2, PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the putter blocks", || q.waiting_putters() == 1);
     assert_eq!(q.get(), Ok(1));
     assert_eq!(putter.join().unwrap(), Ok(()));
     assert_eq!(q.get(), Ok(2));
@@ -137,7 +137,7 @@ fn blocked_put_takes_a_single_free_slot_of_a_large_queue() {
         let q = Arc::clone(&q);
         thread::spawn(move || q.put_timeout(64, PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the putter blocks", || q.waiting_putters() == 1);
     assert_eq!(q.get(), Ok(0));
     assert_eq!(putter.join().unwrap(), Ok(()));
     assert!(q.full());
@@ -172,7 +172,7 @@ fn task_done_and_join() {
     }
     q.task_done().unwrap();
     q.task_done().unwrap();
-    thread::sleep(SHORT);
+    wait_until("the joiner blocks", || q.waiting_joiners() == 1);
     assert!(
         !joined.load(Ordering::SeqCst),
         "join returned with a task unfinished"
@@ -233,7 +233,7 @@ fn immediate_shutdown_counts_removed_items_as_done() {
         let q = Arc::clone(&q);
         thread::spawn(move || q.join_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the joiner blocks", || q.waiting_joiners() == 1);
     assert_eq!(q.shutdown(true), [1, 2, 3]);
     // One item taken and not done: join still waits for it, as in Python.
     assert_eq!(q.unfinished_tasks(), 1);
@@ -258,8 +258,10 @@ fn shutdown_wakes_every_blocked_getter_and_putter() {
             thread::spawn(move || q.put(n))
         })
         .collect();
-    thread::sleep(Duration::from_millis(100));
-    empty.shutdown(false);
+    wait_until("every getter and putter blocks", || {
+        empty.waiting_getters() == 3 && full.waiting_putters() == 3
+    });
+    assert!(empty.shutdown(false).is_empty());
     let drained = full.shutdown(true);
     let deadline = Instant::now() + PATIENCE;
     for g in getters {
@@ -300,7 +302,7 @@ fn debug_text() {
         "Queue { maxsize: 2, qsize: 1, shutdown: false }"
     );
     let q: PriorityQueue<u8> = PriorityQueue::new(0);
-    q.shutdown(false);
+    assert!(q.shutdown(false).is_empty());
     assert_eq!(
         format!("{q:?}"),
         "PriorityQueue { maxsize: 0, qsize: 0, shutdown: true }"

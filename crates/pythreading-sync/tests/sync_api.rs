@@ -12,7 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pythreading_sync::{BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError};
+mod common;
+use common::wait_until;
+
+use pythreading_sync::{
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, SyncError,
+};
 
 /// Long enough that a correct primitive never hits it.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -42,9 +47,10 @@ fn errors_are_std_errors_with_pythons_messages() {
             "Semaphore released too many times",
         ),
         (SyncError::BrokenBarrier, "barrier is broken"),
+        // The error a Barrier of no parties really returns, not one built here.
         (
-            SyncError::InvalidArgument("parties must be >= 1".into()),
-            "parties must be >= 1",
+            Barrier::new(0).expect_err("0 parties is refused"),
+            "parties must be > 0",
         ),
         (
             SyncError::TaskDoneTooManyTimes,
@@ -146,7 +152,7 @@ fn lock_blocked_acquire_wakes_on_release() {
         let lock = Arc::clone(&lock);
         thread::spawn(move || lock.acquire_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the waiter blocks", || lock.contended());
     lock.release().unwrap();
     assert!(waiter.join().unwrap());
     assert!(lock.locked());
@@ -183,6 +189,36 @@ fn lock_guard_may_be_dropped_on_another_thread() {
         s.spawn(move || drop(guard));
     });
     assert!(!LOCK.locked());
+}
+
+/// A guard whose hold was ended by hand (`release()`) does nothing when
+/// dropped: it never releases a later hold, whoever took it.
+#[test]
+fn lock_guard_releases_only_the_hold_it_took() {
+    let lock = Arc::new(Lock::new());
+    let guard = lock.guard();
+    lock.release().unwrap();
+    let other = Arc::clone(&lock);
+    bounded(move || other.acquire());
+    drop(guard);
+    assert!(lock.locked(), "the guard released another thread's hold");
+    lock.release().unwrap();
+
+    // The same on one thread, and with a guard taken in between.
+    let guard = lock.guard();
+    lock.release().unwrap();
+    lock.acquire();
+    drop(guard);
+    assert!(lock.locked(), "the guard released a later hold");
+    lock.release().unwrap();
+    let stale = lock.guard();
+    lock.release().unwrap();
+    let fresh = lock.try_guard().expect("free");
+    drop(stale);
+    assert!(lock.locked(), "a stale guard released a fresh guard's hold");
+    drop(fresh);
+    assert!(!lock.locked());
+    assert_eq!(lock.release(), Err(SyncError::ReleaseUnlocked));
 }
 
 #[test]
@@ -283,7 +319,57 @@ fn rlock_guards() {
     assert!(!lock.locked());
 }
 
+/// An RLock guard releases its level only while the hold it was taken in
+/// lasts: once the lock was released by hand down to free, the guard does
+/// nothing when dropped.
+#[test]
+fn rlock_guard_releases_only_the_hold_it_took() {
+    let lock = RLock::new();
+    let guard = lock.guard();
+    lock.release().unwrap();
+    assert!(!lock.locked());
+    lock.acquire();
+    drop(guard);
+    assert_eq!(lock.recursion_count(), 1, "the guard released a later hold");
+    lock.release().unwrap();
+    assert!(!lock.locked());
+
+    // Within one hold, levels are alike: a level released by hand and the
+    // guards' drops add up to what was taken.
+    let outer = lock.guard();
+    let inner = lock.guard();
+    lock.release().unwrap();
+    drop(inner);
+    assert!(!lock.locked());
+    drop(outer);
+    assert!(!lock.locked());
+    assert_eq!(lock.release(), Err(SyncError::NotOwner));
+}
+
 // ------------------------------------------------------------- Condition
+
+/// A Condition's guard outlives `wait` (which releases and retakes the
+/// lock) and still releases, but a stale one never releases a later hold.
+#[test]
+fn condition_guard_survives_wait_and_releases_only_its_hold() {
+    let cond = Condition::new();
+    {
+        let _held = cond.guard();
+        assert_eq!(cond.wait_timeout(Duration::from_millis(1)), Ok(false));
+        assert!(cond.is_owned());
+    }
+    assert!(
+        !cond.lock().locked(),
+        "the guard no longer released after wait"
+    );
+    let guard = cond.guard();
+    cond.release().unwrap();
+    cond.acquire();
+    drop(guard);
+    assert!(cond.is_owned(), "the guard released a later hold");
+    cond.release().unwrap();
+    assert!(!cond.lock().locked());
+}
 
 #[test]
 fn condition_without_the_lock_is_not_owner() {
@@ -388,7 +474,9 @@ fn condition_notify_n_wakes_exactly_n() {
         assert!(Instant::now() < deadline);
         thread::sleep(Duration::from_millis(1));
     }
-    thread::sleep(SHORT);
+    // notify takes the waiters it wakes out of the queue: the other three
+    // are still in it, so none of them was woken.
+    assert_eq!(cond.waiting(), 3);
     assert_eq!(
         woken.load(Ordering::SeqCst),
         2,
@@ -453,7 +541,7 @@ fn semaphore_zero_blocks_until_release_from_another_thread() {
         let s = Arc::clone(&s);
         thread::spawn(move || s.acquire_timeout(PATIENCE))
     };
-    thread::sleep(SHORT);
+    wait_until("the waiter blocks", || s.waiting() == 1);
     s.release();
     assert!(waiter.join().unwrap());
     assert_eq!(s.value(), 0);
@@ -468,7 +556,7 @@ fn semaphore_release_n_wakes_n_waiters() {
             thread::spawn(move || s.acquire_timeout(PATIENCE))
         })
         .collect();
-    thread::sleep(SHORT);
+    wait_until("three waiters block", || s.waiting() == 3);
     s.release_n(3);
     for w in waiters {
         assert!(w.join().unwrap());
@@ -493,6 +581,26 @@ fn semaphore_guards() {
     assert_eq!(s.value(), 1);
     assert!(s.try_guard().is_some());
     assert!(s.guard_timeout(SHORT).is_some());
+}
+
+/// Units are alike: a release by hand while a guard is alive gives back
+/// one more unit (it does not end the guard's), and the guard still gives
+/// its own back; a bounded semaphore refuses the one that would pass its
+/// bound.
+#[test]
+fn semaphore_guard_with_a_release_by_hand() {
+    let s = Semaphore::new(1);
+    let guard = s.guard();
+    s.release();
+    assert_eq!(s.value(), 1);
+    drop(guard);
+    assert_eq!(s.value(), 2, "a plain Semaphore counts both releases");
+
+    let b = BoundedSemaphore::new(1);
+    let guard = b.guard();
+    b.release().unwrap();
+    drop(guard);
+    assert_eq!(b.value(), 1, "never above the bound");
 }
 
 #[test]
@@ -553,6 +661,7 @@ fn event_set_clear_is_set() {
     let e = Event::default();
     assert!(!e.is_set());
     assert!(!e.wait_timeout(SHORT));
+    assert_eq!(e.waiting(), 0, "a timed-out waiter leaves");
     e.set();
     assert!(e.is_set());
     e.set();
@@ -562,6 +671,7 @@ fn event_set_clear_is_set() {
     e.clear();
     assert!(!e.is_set());
     assert!(!e.wait_timeout(Duration::ZERO));
+    assert_eq!(e.waiting(), 0);
 }
 
 #[test]
@@ -573,7 +683,7 @@ fn event_set_wakes_every_waiter() {
             thread::spawn(move || e.wait_timeout(PATIENCE))
         })
         .collect();
-    thread::sleep(SHORT);
+    wait_until("six waiters block", || e.waiting() == 6);
     e.set();
     for w in waiters {
         assert!(w.join().unwrap());
@@ -587,7 +697,7 @@ fn event_waiter_present_at_set_returns_true_even_if_cleared() {
         let e = Arc::clone(&e);
         thread::spawn(move || e.wait_timeout(PATIENCE))
     };
-    thread::sleep(Duration::from_millis(200));
+    wait_until("the waiter blocks", || e.waiting() == 1);
     e.set();
     e.clear();
     // Python returns True here too: the waiter was signalled.
@@ -601,7 +711,7 @@ fn event_blocking_wait_returns_after_set() {
     let setter = {
         let e = Arc::clone(&e);
         thread::spawn(move || {
-            thread::sleep(SHORT);
+            wait_until("the waiter blocks", || e.waiting() == 1);
             e.set();
         })
     };

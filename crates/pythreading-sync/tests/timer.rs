@@ -207,7 +207,7 @@ fn cancel_while_pending_never_calls_and_finishes_at_once() {
         let timer = timer.clone();
         thread::spawn(move || joined_tx.send(timer.join()).unwrap())
     };
-    thread::sleep(SHORT);
+    wait_until("the joiner blocks", || timer.waiting_joiners() == 1);
     timer.cancel();
     // Well before the interval: the waiting joiner is released by cancel.
     joined.recv_timeout(PATIENCE).unwrap().unwrap();

@@ -1,23 +1,77 @@
-//! What a `Timer` does when the OS refuses a thread, in a binary of its own
-//! (it starts with no timer service, and it squeezes the whole process).
+//! What a `Timer` does when the OS refuses a thread.
 //!
 //! Thread creation is made to fail by lowering the soft address-space limit
 //! (`RLIMIT_AS`) to just above what the process maps already: a new thread's
 //! stack no longer fits. Small allocations still come from memory already
-//! mapped. The limit is restored before anything is asserted.
+//! mapped. The limit squeezes the whole process, so each test runs in a
+//! child process of its own: the test re-runs this binary with
+//! [`CHILD`] set and `--exact` its own name, and the child does the work
+//! (the harness and the other tests never share the limit, and the child
+//! starts with no timer service). The limit is restored before anything is
+//! asserted.
 
 #![cfg(target_os = "linux")]
 
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pythreading_core::{ThreadError, current_thread};
+use pythreading_core::{ThreadError, current_thread, set_excepthook};
 use pythreading_sync::Timer;
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Set in the child process: run the test's body instead of a child.
+const CHILD: &str = "PYTHREADING_TIMER_SPAWN_FAILURE_CHILD";
+
+/// Runs `body` in a child process (this binary, running only the test
+/// `name`), and fails if the child fails, hangs or did not run the test.
+fn in_child_process(name: &str, body: fn()) {
+    if std::env::var_os(CHILD).is_some() {
+        body();
+        return;
+    }
+    let dir = std::env::temp_dir();
+    let log = |stream: &str| dir.join(format!("{name}-{}.{stream}", std::process::id()));
+    let (out_path, err_path) = (log("out"), log("err"));
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + 3 * PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    let report = format!("stdout:\n{out}\nstderr:\n{err}");
+    let status = status.unwrap_or_else(|| panic!("the child process hung\n{report}"));
+    assert!(
+        status.success(),
+        "the child process failed: {status}\n{report}"
+    );
+    assert!(
+        out.contains("test result: ok. 1 passed"),
+        "the child process did not run {name}\n{report}"
+    );
+}
 
 /// The process's virtual size in bytes, from `/proc/self/status`.
 fn vm_size() -> u64 {
@@ -49,6 +103,23 @@ fn without_room_for_threads<T>(f: impl FnOnce() -> T) -> T {
 
 #[test]
 fn spawn_failures_lose_no_timer() {
+    in_child_process(
+        "spawn_failures_lose_no_timer",
+        spawn_failures_lose_no_timer_child,
+    );
+}
+
+fn spawn_failures_lose_no_timer_child() {
+    // What reaches the excepthook (the report of a refused runner).
+    let (hook_tx, reports) = mpsc::channel::<String>();
+    let hook_tx = Mutex::new(hook_tx);
+    set_excepthook(move |args| {
+        let _ = hook_tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(format!("{}: {}", args.thread_name, args.message));
+    });
+
     // 1. No service yet, and its scheduler cannot start: start() fails and
     //    the timer stays unstarted, ready to be started again.
     let (tx, rx) = mpsc::channel();
@@ -66,8 +137,9 @@ fn spawn_failures_lose_no_timer() {
     assert!(runner.starts_with("pythreading-timer-"), "{runner}");
 
     // 2. The scheduler runs, every runner is busy, and another runner
-    //    cannot start: the scheduler calls the due callback itself. (The
-    //    service may have started more than one runner: block them all.)
+    //    cannot start: the due timer waits, queued; the scheduler never
+    //    calls it itself. (The service may have started more than one
+    //    runner: block them all.)
     let gate = Gate::default();
     let entered = Arc::new(AtomicUsize::new(0));
     let mut blockers = Vec::new();
@@ -91,22 +163,53 @@ fn spawn_failures_lose_no_timer() {
     let second = Timer::new(Duration::from_millis(50), move || {
         tx.send(current_thread().name()).unwrap();
     });
-    let ran_on = without_room_for_threads(|| {
+    let refused_before = Timer::refused_runners();
+    let fired_while_refused = without_room_for_threads(|| {
         second.start().unwrap();
-        second
-            .join_timeout(PATIENCE)
-            .map(|done| done.then(|| rx.recv_timeout(PATIENCE).ok()).flatten())
+        // Until the scheduler has been refused a runner for it twice (so it
+        // retried), or a bounded wait ran out.
+        let deadline = Instant::now() + PATIENCE;
+        while Timer::refused_runners() < refused_before + 2
+            && !second.fired()
+            && Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
+        second.fired()
     });
+    assert!(
+        !fired_while_refused,
+        "the scheduler called the callback itself"
+    );
+    assert!(
+        Timer::refused_runners() >= refused_before + 2,
+        "the scheduler never tried again to start a runner"
+    );
+    // With room again, a retry starts a runner for it, while every other
+    // runner is still blocked.
+    let ran_on = rx.recv_timeout(PATIENCE);
     drop(opener);
     for blocker in &blockers {
         assert!(blocker.join_timeout(PATIENCE).unwrap());
     }
-    assert_eq!(
-        ran_on.unwrap().as_deref(),
-        Some("pythreading-timer"),
-        "run by the scheduler"
+    let ran_on = ran_on.expect("the queued timer fired once a runner could start");
+    assert!(
+        ran_on.starts_with("pythreading-timer-"),
+        "run by a runner, not the scheduler: {ran_on}"
     );
-    assert!(second.fired());
+    assert!(second.join_timeout(PATIENCE).unwrap() && second.fired());
+    // The refusal was reported once, through the excepthook, by a runner.
+    let report = reports
+        .recv_timeout(PATIENCE)
+        .expect("a report of the refusal");
+    assert!(
+        report.starts_with("pythreading-timer: cannot start a timer runner thread"),
+        "{report}"
+    );
+    assert!(
+        reports.try_recv().is_err(),
+        "one report for one run of refusals"
+    );
 }
 
 /// The runner threads alive now.

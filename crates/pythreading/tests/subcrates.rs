@@ -97,7 +97,7 @@ fn queue_items_through_every_path() {
     heap.put(3).unwrap();
     heap.put(1).unwrap();
     assert_eq!(heap.get(), Ok(1));
-    heap.shutdown(false);
+    assert!(heap.shutdown(false).is_empty());
     assert_eq!(heap.get(), Ok(3));
     assert_eq!(heap.get(), Err(GetError::ShutDown));
     assert!(matches!(heap.put(4), Err(PutError::ShutDown(4))));
