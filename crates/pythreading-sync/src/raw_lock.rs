@@ -55,6 +55,15 @@ const RELEASED_ONCE: u32 = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Hold(u32);
 
+impl Hold {
+    /// The hold's number (the count of releases before it), for a lock
+    /// built on the raw one that keeps a hold's identity itself.
+    #[inline]
+    pub(crate) fn number(self) -> u32 {
+        self.0
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct RawLock {
     state: AtomicU32,
@@ -168,19 +177,30 @@ impl RawLock {
     /// (nothing changes).
     #[inline]
     pub(crate) fn release(&self) -> bool {
-        self.release_if(|_| true)
+        self.release_if(self.state.load(Ordering::Relaxed), |_| true)
     }
 
     /// Releases the lock if `hold` is still the hold it is in; `false` (and
     /// nothing changes) if that hold has ended already.
     #[inline]
     pub(crate) fn release_hold(&self, hold: Hold) -> bool {
-        self.release_if(|held| held == hold)
+        // The common case, that hold and nobody parked, in one CAS (as
+        // parking_lot's unlock); anything else goes the general way.
+        match self.state.compare_exchange(
+            hold.0 | LOCKED,
+            hold.0.wrapping_add(RELEASED_ONCE),
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => true,
+            Err(state) => self.release_if(state, |held| held == hold),
+        }
     }
 
+    /// Releases the lock from the observed `state` if `mine` says the hold
+    /// it is in may be ended.
     #[inline]
-    fn release_if(&self, mine: impl Fn(Hold) -> bool) -> bool {
-        let mut state = self.state.load(Ordering::Relaxed);
+    fn release_if(&self, mut state: u32, mine: impl Fn(Hold) -> bool) -> bool {
         loop {
             if state & LOCKED == 0 || !mine(Hold(state & !FLAGS)) {
                 return false;

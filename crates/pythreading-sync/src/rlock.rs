@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::error::SyncError;
-use crate::loom::{AtomicU64, AtomicUsize, Ordering, thread_token};
+use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering, thread_token};
 use crate::raw_lock::{RawLock, Wait};
 use crate::track::{Kind, Tracker};
 
@@ -41,14 +41,12 @@ pub struct RLock {
     raw: RawLock,
     owner: AtomicU64,
     count: AtomicUsize,
-    /// Which hold the lock is in: a number new at every acquisition of the
-    /// free lock (from `holds`), kept across a Condition's wait (which
-    /// hands the lock over and takes it back in the same hold). A guard
-    /// releases its level only while the lock is in the hold it was taken
-    /// in. Only the owner writes either.
-    hold: AtomicU64,
-    /// The last number handed out to a hold.
-    holds: AtomicU64,
+    /// Which hold the lock is in: the raw lock's hold number when the free
+    /// lock was acquired (new at each such acquisition), kept across a
+    /// Condition's wait (which hands the lock over and takes it back in the
+    /// same hold). A guard releases its level only while the lock is in the
+    /// hold it was taken in. Only the owner writes it.
+    hold: AtomicU32,
     track: Tracker,
 }
 
@@ -60,8 +58,7 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
-            hold: AtomicU64::new(0),
-            holds: AtomicU64::new(0),
+            hold: AtomicU32::new(0),
             track: Tracker::new(Kind::RLock),
         }
     }
@@ -75,8 +72,7 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
-            hold: AtomicU64::new(0),
-            holds: AtomicU64::new(0),
+            hold: AtomicU32::new(0),
             track: Tracker::new(Kind::RLock),
         }
     }
@@ -103,8 +99,7 @@ impl RLock {
             raw: RawLock::new(),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
-            hold: AtomicU64::new(0),
-            holds: AtomicU64::new(0),
+            hold: AtomicU32::new(0),
             track,
         }
     }
@@ -128,17 +123,17 @@ impl RLock {
     fn acquire_with(&self, wait: Wait) -> bool {
         let me = thread_token();
         if self.owner.load(Ordering::Relaxed) == me {
-            self.count.fetch_add(1, Ordering::Relaxed);
+            // Only the owner writes the count: no read-modify-write needed.
+            let depth = self.count.load(Ordering::Relaxed);
+            self.count.store(depth + 1, Ordering::Relaxed);
             return true;
         }
-        if self.raw.acquire_tracked(&self.track, wait).is_none() {
+        let Some(hold) = self.raw.acquire_tracked(&self.track, wait) else {
             return false;
-        }
+        };
         // A new hold. The raw lock's hand-over orders these with the last
         // owner's writes, so plain loads and stores suffice.
-        let hold = self.holds.load(Ordering::Relaxed).wrapping_add(1);
-        self.holds.store(hold, Ordering::Relaxed);
-        self.hold.store(hold, Ordering::Relaxed);
+        self.hold.store(hold.number(), Ordering::Relaxed);
         self.owner.store(me, Ordering::Relaxed);
         self.count.store(1, Ordering::Relaxed);
         true
@@ -156,13 +151,22 @@ impl RLock {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        if self.count.fetch_sub(1, Ordering::Relaxed) == 1 {
+        self.release_owned();
+        Ok(())
+    }
+
+    /// Releases one level of a lock the calling thread owns.
+    #[inline]
+    fn release_owned(&self) {
+        // Only the owner writes the count: no read-modify-write needed.
+        let depth = self.count.load(Ordering::Relaxed);
+        self.count.store(depth - 1, Ordering::Relaxed);
+        if depth == 1 {
             self.track.release(1, || {
                 self.owner.store(0, Ordering::Relaxed);
                 self.raw.release()
             });
         }
-        Ok(())
     }
 
     /// Whether the calling thread holds the lock.
@@ -234,7 +238,7 @@ impl RLock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Saved {
     pub(crate) depth: usize,
-    hold: u64,
+    hold: u32,
 }
 
 impl Default for RLock {
@@ -271,7 +275,7 @@ impl fmt::Debug for RLock {
 pub struct RLockGuard<'a> {
     lock: &'a RLock,
     /// The hold the lock was in when this guard was taken.
-    hold: u64,
+    hold: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -302,8 +306,9 @@ impl fmt::Debug for RLockGuard<'_> {
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
         // Nothing if the hold this guard was taken in was ended by hand.
-        if self.lock.is_owned() && self.lock.hold.load(Ordering::Relaxed) == self.hold {
-            let _ = self.lock.release();
+        let lock = self.lock;
+        if lock.is_owned() && lock.hold.load(Ordering::Relaxed) == self.hold {
+            lock.release_owned();
         }
     }
 }
