@@ -23,6 +23,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::ci::{cargo, run_program};
+use crate::target_dir;
 
 /// The library crates, each with criterion benches of its own API under
 /// `benches/` (the facade only re-exports them and has none).
@@ -469,15 +470,6 @@ fn shown_command(options: &Options) -> String {
         command.push_str(" --no-python");
     }
     command
-}
-
-/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the
-/// workspace.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 /// The Python to run: `$PYTHON` if set, else `python3` if it answers

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{bench, examples, tidy};
+use crate::{bench, examples, target_dir, tidy};
 
 /// Crates whose `loom_*` tests (in `#[cfg(all(test, loom))]` modules) the `loom`
 /// step runs. Add a crate here once it has loom tests.
@@ -337,15 +337,6 @@ fn run_examples(ctx: &Ctx) -> Result<(), String> {
         &target_dir(&ctx.root).join("debug").join("examples"),
         &ctx.examples,
     )
-}
-
-/// Cargo's target directory: `$CARGO_TARGET_DIR`, or `target/` in the
-/// workspace at `root`.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 /// The cargo that runs us (`$CARGO`), or `cargo` from the `PATH`.

@@ -30,7 +30,8 @@ use std::path::Path;
 use std::process::Command;
 
 use super::metadata::{self, Member};
-use super::{cargo_program, shown, target_dir};
+use super::{cargo_program, shown};
+use crate::target_dir;
 
 /// The licence files every package must hold, as in the workspace root.
 const LICENSES: &[&str] = &["LICENSE-MIT", "LICENSE-APACHE"];
