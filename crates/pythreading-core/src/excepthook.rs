@@ -33,8 +33,10 @@ pub struct ExceptHookArgs {
     pub thread_name: String,
     /// The panic message (`"Box<dyn Any>"` if the payload was not a string).
     /// A panic that did not come from a target says first where it came
-    /// from: `atexit hook panicked: …`, `a Local value's drop panicked: …`,
-    /// `the thread's result's drop panicked: …`.
+    /// from: `atexit hook panicked: …`, and, as Python words an exception
+    /// it could raise nowhere, `Exception ignored in drop of a Local
+    /// value: …`, `Exception ignored in drop of a thread's result: …`
+    /// (pythreading-executor reports the values a pool drops alike).
     pub message: String,
     /// Where the panic happened (`file:line:column`), when known.
     pub location: Option<String>,

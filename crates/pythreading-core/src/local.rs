@@ -228,7 +228,7 @@ impl<T> Drop for Slots<T> {
 }
 
 /// How the excepthook names a panic raised by a value's `Drop`.
-const LOCAL_DROP: &str = "a Local value's drop panicked";
+const LOCAL_DROP: &str = "Exception ignored in drop of a Local value";
 
 /// Type-erased access to a `Local`'s table, for the exit cleanup.
 trait ThreadSlots: Send + Sync {

@@ -126,7 +126,7 @@ fn local_value_dropped_at_the_finish_is_reported_and_the_thread_finishes() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(
         seen[0].message,
-        "a Local value's drop panicked: bomb: at finish"
+        "Exception ignored in drop of a Local value: bomb: at finish"
     );
     assert_eq!(seen[0].thread_name, "bomb carrier");
     assert_eq!(seen[0].thread.as_ref(), Some(&t.handle()));
@@ -166,7 +166,7 @@ fn local_value_dropped_by_the_thread_local_destructor_is_reported() {
     assert!(outcome.is_ok(), "the thread did not panic");
     assert_eq!(
         reports.messages(),
-        ["a Local value's drop panicked: bomb: foreign thread"]
+        ["Exception ignored in drop of a Local value: bomb: foreign thread"]
     );
 
     // A started thread whose Local value makes a value of another Local as
@@ -189,7 +189,7 @@ fn local_value_dropped_by_the_thread_local_destructor_is_reported() {
     let seen = reports.wait_for(2);
     assert_eq!(
         seen[1].message,
-        "a Local value's drop panicked: bomb: made while finishing"
+        "Exception ignored in drop of a Local value: bomb: made while finishing"
     );
     assert_eq!(seen.len(), 2);
 }
@@ -216,7 +216,7 @@ fn dropping_a_local_reports_every_panicking_value() {
     drop(bombs);
     assert_eq!(
         reports.messages(),
-        ["a Local value's drop panicked: bomb: with the Local"; 2]
+        ["Exception ignored in drop of a Local value: bomb: with the Local"; 2]
     );
     release_tx.send(()).unwrap();
     join_bounded(&t);
@@ -240,7 +240,7 @@ fn result_dropped_after_the_last_handle_is_reported() {
     let seen = reports.wait_for(1);
     assert_eq!(
         seen[0].message,
-        "the thread's result's drop panicked: bomb: result"
+        "Exception ignored in drop of a thread's result: bomb: result"
     );
     assert_eq!(seen[0].thread_name, "bomb maker");
     assert_eq!(seen.len(), 1);
