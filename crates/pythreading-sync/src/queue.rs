@@ -136,6 +136,9 @@ pub enum GetError {
 
 /// How the three kinds of queue store their items.
 trait Store<T> {
+    /// Whether `push` and `pop` can panic (a user's `Ord`): only then do
+    /// `put` and `get` pay for catching it. Known when compiling.
+    const MAY_PANIC: bool = false;
     fn push(&mut self, item: T);
     fn pop(&mut self) -> Option<T>;
     fn len(&self) -> usize;
@@ -255,6 +258,7 @@ impl<T: Ord> Heap<T> {
 }
 
 impl<T: Ord> Store<T> for Heap<T> {
+    const MAY_PANIC: bool = true;
     fn push(&mut self, item: T) {
         // Held from here on, whatever the comparisons do.
         self.items.push(item);
@@ -367,7 +371,12 @@ impl<S> Inner<S> {
                 let held = state.items.len();
                 // A PriorityQueue's Ord may panic: the panic goes on to the
                 // caller, once the counters match what the store holds.
-                let pushed = panic::catch_unwind(AssertUnwindSafe(|| state.items.push(item)));
+                let pushed = if S::MAY_PANIC {
+                    panic::catch_unwind(AssertUnwindSafe(|| state.items.push(item)))
+                } else {
+                    state.items.push(item);
+                    Ok(())
+                };
                 if state.items.len() > held {
                     // In, even if the push stopped half-way: counted.
                     self.len.store(state.items.len(), Ordering::Relaxed);
@@ -421,18 +430,22 @@ impl<S> Inner<S> {
         let mut spun = false;
         let mut state = self.state.lock();
         loop {
-            let popped = match panic::catch_unwind(AssertUnwindSafe(|| state.items.pop())) {
-                Ok(popped) => popped,
-                Err(panic) => {
-                    // A PriorityQueue's Ord panicked: nothing was taken. This
-                    // thread may have been woken for the items still there:
-                    // pass the wake-up on, then let the panic go on.
-                    self.len.store(state.items.len(), Ordering::Relaxed);
-                    if state.getters > 0 {
-                        self.not_empty.notify_one();
+            let popped = if S::MAY_PANIC {
+                match panic::catch_unwind(AssertUnwindSafe(|| state.items.pop())) {
+                    Ok(popped) => popped,
+                    Err(panic) => {
+                        // A PriorityQueue's Ord panicked: nothing was taken
+                        // (the length is as it was). This thread may have
+                        // been woken for the items still there: pass the
+                        // wake-up on, then let the panic go on.
+                        if state.getters > 0 {
+                            self.not_empty.notify_one();
+                        }
+                        panic::resume_unwind(panic);
                     }
-                    panic::resume_unwind(panic);
                 }
+            } else {
+                state.items.pop()
             };
             if let Some(item) = popped {
                 self.len.store(state.items.len(), Ordering::Relaxed);
