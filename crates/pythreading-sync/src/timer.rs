@@ -215,6 +215,13 @@ impl Timer {
     /// [`ThreadError::Spawn`] if the service's thread could not be created
     /// (the timer then stays unstarted, and `start` may be tried again).
     pub fn start(&self) -> Result<(), ThreadError> {
+        let started = self.start_pending();
+        // Outside every lock: the report runs the user's excepthook.
+        service::report_refused_runner();
+        started
+    }
+
+    fn start_pending(&self) -> Result<(), ThreadError> {
         let mut state = self.inner.state.lock();
         match state.phase {
             Phase::Initial { cancelled: false } => {}
@@ -277,6 +284,7 @@ impl Timer {
     /// Errors: [`ThreadError::NotStarted`] before `start`;
     /// [`ThreadError::JoinSelf`] from inside the timer's own callback.
     pub fn join(&self) -> Result<(), ThreadError> {
+        service::report_refused_runner();
         self.inner.wait(None, get_ident()).map(|_| ())
     }
 
@@ -284,6 +292,7 @@ impl Timer {
     ///
     /// Errors as for [`join`](Self::join).
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
+        service::report_refused_runner();
         self.inner.wait(deadline_after(timeout), get_ident())
     }
 
@@ -566,6 +575,9 @@ mod service {
                 service = start_runner(service, &mut retry);
                 continue;
             }
+            if !wanted {
+                retry.succeeded();
+            }
             // Sleep until the next deadline, the warm-up before it, or the
             // next try at starting a runner that is still wanted.
             let wake = [
@@ -601,8 +613,11 @@ mod service {
     /// timers stay queued (a busy runner takes them when it is free), and it
     /// tries again after a wait that doubles up to `RETRY_MOST`. The first
     /// failure of a run of them is reported through the excepthook, by the
-    /// next runner to take a timer: the scheduler never runs user code, a
-    /// hook included.
+    /// next runner to take a timer or the next `Timer::start`, `join` or
+    /// `join_timeout`, whichever comes first (when no runner can start at
+    /// all, only a user's call is left to tell): the scheduler never runs
+    /// user code, a hook included. Once no runner is wanted any more, the
+    /// run of failures is over: the next refusal is reported again.
     #[derive(Default)]
     struct Retry {
         /// No try before this.
@@ -675,7 +690,16 @@ mod service {
         }
     }
 
-    /// Hands a refused runner thread to the excepthook (on a runner).
+    /// Hands a refused runner thread to the excepthook, if one is waiting
+    /// to be told; called without any lock held, on a runner or in the
+    /// user's own calls.
+    #[inline]
+    pub(super) fn report_refused_runner() {
+        if UNREPORTED.load(Ordering::Relaxed) != 0 {
+            report_spawn_failure();
+        }
+    }
+
     #[cold]
     fn report_spawn_failure() {
         let report = {
@@ -708,9 +732,7 @@ mod service {
     }
 
     fn run(timer: &Inner) {
-        if UNREPORTED.load(Ordering::Relaxed) != 0 {
-            report_spawn_failure();
-        }
+        report_refused_runner();
         timer.fire(get_ident());
         BUSY.fetch_sub(1, Ordering::Relaxed);
     }

@@ -212,6 +212,54 @@ fn spawn_failures_lose_no_timer_child() {
     );
 }
 
+#[test]
+fn a_refusal_with_no_runner_at_all_is_reported_by_the_users_call() {
+    in_child_process(
+        "a_refusal_with_no_runner_at_all_is_reported_by_the_users_call",
+        no_runner_at_all_child,
+    );
+}
+
+fn no_runner_at_all_child() {
+    let (hook_tx, reports) = mpsc::channel::<String>();
+    let hook_tx = Mutex::new(hook_tx);
+    set_excepthook(move |args| {
+        let _ = hook_tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(args.message.clone());
+    });
+    // The scheduler starts with room for it; the timer's first runner is
+    // started just before the deadline, when there is no room any more.
+    let (tx, fired) = mpsc::channel::<()>();
+    let timer = Timer::new(Duration::from_millis(300), move || {
+        tx.send(()).unwrap();
+    });
+    timer.start().unwrap();
+    let (finished, report) = without_room_for_threads(|| {
+        let deadline = Instant::now() + PATIENCE;
+        while Timer::refused_runners() == 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(runner_threads(), 0, "a runner started after all");
+        // No runner will ever tell: the user's own call does.
+        let finished = timer.join_timeout(Duration::from_millis(1));
+        (finished, reports.try_recv())
+    });
+    assert!(Timer::refused_runners() > 0, "no runner was refused");
+    assert!(!matches!(finished, Ok(true)), "fired with no runner");
+    let report = report.expect("the join reported the refusal");
+    assert!(
+        report.starts_with("cannot start a timer runner thread"),
+        "{report}"
+    );
+    // With room again, a retry starts a runner and the timer fires.
+    fired
+        .recv_timeout(PATIENCE)
+        .expect("fired once a runner could start");
+    assert!(timer.join_timeout(PATIENCE).unwrap());
+}
+
 /// The runner threads alive now.
 fn runner_threads() -> usize {
     pythreading_core::enumerate()
