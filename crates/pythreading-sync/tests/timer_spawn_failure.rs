@@ -229,16 +229,27 @@ fn no_runner_at_all_child() {
             .unwrap_or_else(PoisonError::into_inner)
             .send(args.message.clone());
     });
-    // The scheduler starts with room for it; the timer's first runner is
-    // started just before the deadline, when there is no room any more.
+    // The scheduler starts with room for it, kept alive by a timer far off,
+    // and is fully up (it has published its OS id) before the limit is
+    // set. No thread has exited in this process, so no cached stack can
+    // serve a runner. Then a timer whose first runner is started just
+    // before its deadline, when there is no room any more.
+    let keeper = Timer::new(Duration::from_secs(3600), || ());
+    keeper.set_daemon(true).unwrap();
+    keeper.start().unwrap();
+    let scheduler = pythreading_core::enumerate()
+        .into_iter()
+        .find(|t| t.name() == "pythreading-timer")
+        .expect("the scheduler thread");
+    assert!(scheduler.native_id().is_some());
     let (tx, fired) = mpsc::channel::<()>();
     let timer = Timer::new(Duration::from_millis(300), move || {
         tx.send(()).unwrap();
     });
-    timer.start().unwrap();
     let (finished, report) = without_room_for_threads(|| {
+        timer.start().unwrap();
         let deadline = Instant::now() + PATIENCE;
-        while Timer::refused_runners() == 0 && Instant::now() < deadline {
+        while Timer::refused_runners() == 0 && !timer.fired() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(runner_threads(), 0, "a runner started after all");
