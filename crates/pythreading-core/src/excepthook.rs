@@ -36,7 +36,8 @@ pub struct ExceptHookArgs {
     /// from: `atexit hook panicked: …`, and, as Python words an exception
     /// it could raise nowhere, `Exception ignored in drop of a Local
     /// value: …`, `Exception ignored in drop of a thread's result: …`
-    /// (pythreading-executor reports the values a pool drops alike).
+    /// ([`drop_reporting`]; pythreading-executor reports the values a pool
+    /// drops alike).
     pub message: String,
     /// Where the panic happened (`file:line:column`), when known.
     pub location: Option<String>,
@@ -166,15 +167,44 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, ExceptHookArgs> {
     })
 }
 
-/// Drops `value`, reporting a panic of its `Drop` through the excepthook
-/// (as Python reports an exception in `__del__`: "Exception ignored in")
-/// instead of letting it unwind: for the drops pythreading does on a
-/// thread's way out, where unwinding would skip the thread's finish (and
-/// `join()` would wait forever) or abort the process (in a thread-local
-/// destructor). `what` starts the report's message.
-pub(crate) fn drop_reporting<V>(what: &str, value: V) {
+/// Drops `value`; a panic in its `Drop` is caught and reported through the
+/// [excepthook](set_excepthook) as `Exception ignored in drop of {what}: …`
+/// (Python's words for an exception raised in `__del__`), and goes no
+/// further.
+///
+/// For code that drops values users handed it where unwinding would do harm:
+/// on a thread's way out (a panic there would keep `join()` waiting, or
+/// abort the process in a thread-local destructor), or on a worker that
+/// must go on serving. pythreading drops `Local` values, threads' results
+/// and everything a pool lets go of this way.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use pythreading_core::{drop_reporting, reset_excepthook, set_excepthook};
+///
+/// struct Grumpy;
+/// impl Drop for Grumpy {
+///     fn drop(&mut self) {
+///         panic!("cannot let go");
+///     }
+/// }
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&seen);
+/// set_excepthook(move |args| sink.lock().unwrap().push(args.message.clone()));
+/// drop_reporting(Grumpy, "a grumpy value"); // does not unwind
+/// reset_excepthook();
+/// assert_eq!(
+///     *seen.lock().unwrap(),
+///     ["Exception ignored in drop of a grumpy value: cannot let go"]
+/// );
+/// ```
+pub fn drop_reporting<V>(value: V, what: &str) {
+    if !std::mem::needs_drop::<V>() {
+        return;
+    }
     if let Err(mut args) = catch_panic(move || drop(value)) {
-        args.message = format!("{what}: {}", args.message);
+        args.message = format!("Exception ignored in drop of {what}: {}", args.message);
         report(&args);
     }
 }

@@ -52,7 +52,8 @@ mod thread;
 
 pub use error::ThreadError;
 pub use excepthook::{
-    ExceptHookArgs, catch_panic, default_excepthook, excepthook, reset_excepthook, set_excepthook,
+    ExceptHookArgs, catch_panic, default_excepthook, drop_reporting, excepthook, reset_excepthook,
+    set_excepthook,
 };
 pub use local::{Local, LocalBorrowError};
 pub use registry::{

@@ -222,13 +222,13 @@ impl<T> Drop for Slots<T> {
     fn drop(&mut self) {
         // One value's panicking Drop must not leak (or abort on) the others.
         for (_, value) in std::mem::take(self.by_thread.get_mut()) {
-            excepthook::drop_reporting(LOCAL_DROP, value);
+            excepthook::drop_reporting(value, LOCAL_DROP);
         }
     }
 }
 
 /// How the excepthook names a panic raised by a value's `Drop`.
-const LOCAL_DROP: &str = "Exception ignored in drop of a Local value";
+const LOCAL_DROP: &str = "a Local value";
 
 /// Type-erased access to a `Local`'s table, for the exit cleanup.
 trait ThreadSlots: Send + Sync {
@@ -239,7 +239,7 @@ impl<T: Send> ThreadSlots for Slots<T> {
     fn remove_thread(&self, ident: u64) {
         let value = self.by_thread.lock().remove(&ident);
         // Dropped outside the table's lock: T::drop may touch this Local.
-        excepthook::drop_reporting(LOCAL_DROP, value);
+        excepthook::drop_reporting(value, LOCAL_DROP);
     }
 }
 

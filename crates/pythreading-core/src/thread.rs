@@ -113,7 +113,7 @@ impl<T: Send + 'static> Thread<T> {
             run(&shared, ident);
             // If every handle is gone, the result is dropped here, after the
             // finish: a panicking Drop of it is reported, not unwound.
-            excepthook::drop_reporting("Exception ignored in drop of a thread's result", shared);
+            excepthook::drop_reporting(shared, "a thread's result");
         }) {
             // Detached: joining goes through the lifecycle, not the OS handle.
             Ok(_) => Ok(()),

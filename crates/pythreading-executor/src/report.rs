@@ -15,31 +15,15 @@
 //! "Task exception was never retrieved".
 
 use pythreading_core::ExceptHookArgs;
-
-/// Drops `value`; a panic in its `Drop` is reported as ignored while
-/// dropping `what` ("a task's result", …) and goes no further.
-pub(crate) fn drop_reporting<V>(value: V, what: &str) {
-    if !std::mem::needs_drop::<V>() {
-        return;
-    }
-    if let Err(report) = pythreading_core::catch_panic(move || drop(value)) {
-        ignored(report, &format!("drop of {what}"));
-    }
-}
+pub(crate) use pythreading_core::drop_reporting;
 
 /// Runs a done callback; a panic in it (or in dropping what it captured)
 /// is reported and does not stop the callbacks after it.
 pub(crate) fn run_callback(callback: impl FnOnce()) {
-    if let Err(report) = pythreading_core::catch_panic(callback) {
-        ignored(report, "a done callback");
+    if let Err(mut report) = pythreading_core::catch_panic(callback) {
+        report.message = format!("Exception ignored in a done callback: {}", report.message);
+        pythreading_core::excepthook(&report);
     }
-}
-
-/// Reports the panic in `report` as Python reports an exception it could
-/// not raise anywhere: `Exception ignored in {place}: {message}`.
-fn ignored(mut report: ExceptHookArgs, place: &str) {
-    report.message = format!("Exception ignored in {place}: {}", report.message);
-    pythreading_core::excepthook(&report);
 }
 
 /// Reports a task's panic that nobody took from its future: `report` is the
