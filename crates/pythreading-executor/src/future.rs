@@ -163,6 +163,12 @@ impl<T> Header<T> {
     /// Pending → Cancelled, waking everyone waiting; `true` if it is
     /// cancelled now (also when it was already).
     pub(crate) fn cancel(&self) -> bool {
+        // Most calls find the task started or done (a map's clean-up, a
+        // timed-out wait): no outcome to make then.
+        match self.state.load(Ordering::Acquire) {
+            PENDING => {}
+            state => return state == CANCELLED,
+        }
         self.complete_from(
             PENDING,
             CANCELLED,
@@ -368,9 +374,11 @@ impl<T> Drop for Header<T> {
             }
             None => {}
         }
-        // Only a future that was never done still has waiters.
-        if waiters.0.is_some() {
-            drop_reporting(waiters, "a done callback never run");
+        // Only a future that was never done still has waiters. Each goes
+        // alone: a second panicking drop while the first unwinds would
+        // abort the process.
+        for waiter in waiters.into_vec() {
+            drop_reporting(waiter, "a done callback never run");
         }
     }
 }
