@@ -13,7 +13,10 @@ use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
 
 use crate::error::ExecutorError;
 use crate::loom::Ordering;
-use crate::report::drop_reporting;
+
+/// Why a job could not be handed to any worker, and the job itself when
+/// the crew took it back.
+pub(crate) type Refused<J> = (ExecutorError, Option<J>);
 
 /// The receiving end of a job queue, with the idle credits of its workers.
 ///
@@ -84,7 +87,7 @@ impl<J> Crew<J> {
         running: usize,
         job: J,
         start: impl FnOnce() -> std::io::Result<()>,
-    ) -> Result<(), ExecutorError> {
+    ) -> Result<(), Refused<J>> {
         // Cannot fail: the crew holds a receiver.
         let _ = sender.send(job);
         if self.is_full() || self.take_credit() {
@@ -99,9 +102,10 @@ impl<J> Crew<J> {
             }
             Err(error) if running == 0 => {
                 // No worker ever ran, so the job just queued is the only
-                // one: take it back rather than leave it to no one.
-                drop_reporting(self.receiver.try_recv(), "a task never run");
-                Err(ExecutorError::Spawn(error))
+                // one: take it back rather than leave it to no one. The
+                // caller drops it once it holds no lock (its Drop may be
+                // the user's).
+                Err((ExecutorError::Spawn(error), self.receiver.try_recv().ok()))
             }
             // Fewer workers than wanted, but the running ones will take it.
             Err(_) => Ok(()),

@@ -342,8 +342,11 @@ impl Pool {
             return Err(control.refusal());
         };
         let workers = &mut control.workers;
+        // A job taken back is a second handle on the cell `submit` still
+        // holds: dropping it here drops nothing of the user's.
         self.crew
             .dispatch(sender, workers.len(), work, || self.start_worker(workers))
+            .map_err(|(error, _work)| error)
     }
 
     fn start_worker(self: &Arc<Self>, workers: &mut Vec<Thread>) -> std::io::Result<()> {

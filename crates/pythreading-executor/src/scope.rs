@@ -24,6 +24,7 @@ use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
 use crate::future::{Future, Header};
 use crate::loom::PoolMutex;
+use crate::report::drop_reporting;
 
 /// A scoped task: runs, calls its argument, then completes its future.
 type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;
@@ -99,11 +100,17 @@ impl<'scope> Scope<'scope, '_> {
             return Err(ExecutorError::ShutDown);
         };
         let running = *started;
-        self.crew.dispatch(sender, running, job, || {
+        let dispatched = self.crew.dispatch(sender, running, job, || {
             self.start_thread(running)?;
             *started += 1;
             Ok(())
-        })?;
+        });
+        drop(control);
+        if let Err((error, job)) = dispatched {
+            // The job holds the user's closure: dropped with no lock held.
+            drop_reporting(job, "a task never run");
+            return Err(error);
+        }
         Ok(Future::from_cell(header))
     }
 
