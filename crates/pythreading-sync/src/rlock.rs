@@ -214,9 +214,11 @@ impl RLock {
             return Err(SyncError::NotOwner);
         }
         let saved = Saved {
-            depth: self.count.swap(0, Ordering::Relaxed),
+            // Only the owner writes the count: no read-modify-write needed.
+            depth: self.count.load(Ordering::Relaxed),
             hold: self.hold.load(Ordering::Relaxed),
         };
+        self.count.store(0, Ordering::Relaxed);
         self.track.release(1, || {
             self.owner.store(0, Ordering::Relaxed);
             self.raw.release()

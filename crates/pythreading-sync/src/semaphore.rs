@@ -106,7 +106,7 @@ impl RawSemaphore {
                 return true;
             }
             if passed(deadline) {
-                break;
+                return self.try_take();
             }
         }
         if passed(deadline) {
