@@ -2,7 +2,13 @@
 //!
 //! 1. `cargo package` of every member that may be published (`publish` is
 //!    not `false`; they are packaged together, so that each finds the
-//!    others it depends on). Cargo builds each one from its `.crate`. Its
+//!    others it depends on). Cargo builds each one from its `.crate`,
+//!    taking the others from a local registry of the fresh packages, which
+//!    it unpacks under `$CARGO_HOME/registry/src/` and never unpacks again
+//!    while that copy exists: a run after a change would build against the
+//!    packages of an earlier run. The step removes those copies first
+//!    (only in local registries' directories, whose names start with `-`;
+//!    a crates.io copy is never touched). Its
 //!    warnings fail the step (a missing `description`, `repository`, …),
 //!    except its notes that a test left out of a package (`exclude`) is
 //!    dropped from the packaged manifest.
@@ -43,12 +49,43 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     if published.is_empty() {
         return Err("no workspace member may be published".to_owned());
     }
+    forget_unpacked_packages(&published)?;
     package(root, &published)?;
     let packages = target_dir(root).join("package");
     for member in &published {
         check_licenses(root, &packages.join(unpacked(member)), &member.name)?;
     }
     build_packaged_tests(root, &packages, &published)
+}
+
+/// Removes the copies of the `published` packages that an earlier
+/// `cargo package` unpacked from its local registry (see the module
+/// documentation): cargo would build this run's packages against them.
+fn forget_unpacked_packages(published: &[&Member]) -> Result<(), String> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => match std::env::var_os("HOME") {
+            Some(home) => Path::new(&home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(sources) = fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    for source in sources.flatten() {
+        // Local registries have no host name: `-<hash>`.
+        if !source.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for member in published {
+            let stale = source.path().join(unpacked(member));
+            if stale.exists() {
+                fs::remove_dir_all(&stale)
+                    .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The directory `cargo package` unpacks `member`'s `.crate` into.
