@@ -40,6 +40,7 @@
 
 mod error;
 mod excepthook;
+mod ident;
 mod lifecycle;
 mod local;
 mod loom;
@@ -49,6 +50,8 @@ mod registry;
 pub mod shim;
 mod shutdown;
 mod thread;
+#[doc(hidden)]
+pub mod wait;
 
 pub use error::ThreadError;
 pub use excepthook::{

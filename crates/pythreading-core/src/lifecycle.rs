@@ -5,9 +5,8 @@
 //! routine for all its public forms, and is model-checked with loom
 //! (`loom_*` tests below, run by `cargo xtask ci`).
 
-use std::time::Instant;
-
-use crate::loom::{Condvar, Mutex};
+use crate::loom::Mutex;
+use crate::wait::{self, Deadline, Key, Wake};
 
 /// Where a thread is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +28,8 @@ struct State {
 /// The lifecycle cell of one thread.
 #[derive(Debug)]
 pub(crate) struct Lifecycle {
+    /// Its waiters (joiners, readers of the native id) park on its address.
     state: Mutex<State>,
-    changed: Condvar,
 }
 
 /// What waiting for the end of a thread found.
@@ -58,7 +57,6 @@ impl Lifecycle {
     fn with_phase(phase: Phase, native_id: Option<u64>) -> Self {
         Self {
             state: Mutex::new(State { phase, native_id }),
-            changed: Condvar::new(),
         }
     }
 
@@ -94,19 +92,29 @@ impl Lifecycle {
         state.phase = Phase::Initial;
         state.native_id = None;
         drop(state);
-        self.changed.notify_all();
+        self.changed();
     }
 
     /// Called by the thread itself once it runs.
     pub(crate) fn publish_native_id(&self, id: u64) {
         self.state.lock().native_id = Some(id);
-        self.changed.notify_all();
+        self.changed();
     }
 
     /// Called by the thread itself when its target is done and its result stored.
     pub(crate) fn finish(&self) {
         self.state.lock().phase = Phase::Finished;
-        self.changed.notify_all();
+        self.changed();
+    }
+
+    /// Wakes everyone waiting for a change (after it was made, and the
+    /// state's lock released).
+    fn changed(&self) {
+        wait::unpark_all(self.key());
+    }
+
+    fn key(&self) -> Key {
+        Key::of(&self.state)
     }
 
     /// The OS id without waiting: `None` until the thread published it.
@@ -122,14 +130,17 @@ impl Lifecycle {
         loop {
             match (state.native_id, state.phase) {
                 (Some(id), _) => return Some(id),
-                (None, Phase::Started) => state = self.changed.wait(state),
+                (None, Phase::Started) => {
+                    let _ = wait::park_releasing(self.key(), state, Deadline::NEVER);
+                    state = self.state.lock();
+                }
                 (None, _) => return None,
             }
         }
     }
 
-    /// Waits until the thread finished, or until `deadline` (forever if `None`).
-    pub(crate) fn wait_finished(&self, deadline: Option<Instant>) -> WaitOutcome {
+    /// Waits until the thread finished, or until `deadline`.
+    pub(crate) fn wait_finished(&self, deadline: Deadline) -> WaitOutcome {
         let mut state = self.state.lock();
         loop {
             match state.phase {
@@ -137,9 +148,9 @@ impl Lifecycle {
                 Phase::Initial => return WaitOutcome::NotStarted,
                 Phase::Started => {}
             }
-            let (guard, timed_out) = self.changed.wait_deadline(state, deadline);
-            state = guard;
-            if timed_out && matches!(state.phase, Phase::Started) {
+            let wake = wait::park_releasing(self.key(), state, deadline);
+            state = self.state.lock();
+            if wake == Wake::TimedOut && matches!(state.phase, Phase::Started) {
                 return WaitOutcome::TimedOut;
             }
         }
@@ -150,7 +161,7 @@ impl Lifecycle {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn phases_move_forward_only_once() {
@@ -167,7 +178,7 @@ mod tests {
     #[test]
     fn wait_on_unstarted_returns_not_started() {
         let life = Lifecycle::new();
-        assert_eq!(life.wait_finished(None), WaitOutcome::NotStarted);
+        assert_eq!(life.wait_finished(Deadline::NEVER), WaitOutcome::NotStarted);
         assert_eq!(life.native_id_wait(), None);
     }
 
@@ -175,9 +186,15 @@ mod tests {
     fn timed_wait_times_out_then_sees_finish() {
         let life = Lifecycle::running(7);
         let deadline = Instant::now() + Duration::from_millis(20);
-        assert_eq!(life.wait_finished(Some(deadline)), WaitOutcome::TimedOut);
+        assert_eq!(
+            life.wait_finished(Deadline::at(deadline)),
+            WaitOutcome::TimedOut
+        );
         life.finish();
-        assert_eq!(life.wait_finished(Some(deadline)), WaitOutcome::Finished);
+        assert_eq!(
+            life.wait_finished(Deadline::at(deadline)),
+            WaitOutcome::Finished
+        );
         assert_eq!(life.native_id_wait(), Some(7));
     }
 
@@ -187,7 +204,7 @@ mod tests {
         assert!(life.begin_start());
         let waiter = {
             let life = Arc::clone(&life);
-            std::thread::spawn(move || life.wait_finished(None))
+            std::thread::spawn(move || life.wait_finished(Deadline::NEVER))
         };
         std::thread::sleep(Duration::from_millis(20));
         life.abort_start();
@@ -214,7 +231,7 @@ mod loom_models {
                     life.finish();
                 })
             };
-            assert_eq!(life.wait_finished(None), WaitOutcome::Finished);
+            assert_eq!(life.wait_finished(Deadline::NEVER), WaitOutcome::Finished);
             assert_eq!(life.native_id_now(), Some(42));
             worker.join().unwrap();
         });
@@ -228,7 +245,7 @@ mod loom_models {
             assert!(life.begin_start());
             let joiner = {
                 let life = Arc::clone(&life);
-                loom::thread::spawn(move || life.wait_finished(None))
+                loom::thread::spawn(move || life.wait_finished(Deadline::NEVER))
             };
             let worker = {
                 let life = Arc::clone(&life);
@@ -238,7 +255,7 @@ mod loom_models {
                 })
             };
             assert_eq!(life.native_id_wait(), Some(9));
-            assert_eq!(life.wait_finished(None), WaitOutcome::Finished);
+            assert_eq!(life.wait_finished(Deadline::NEVER), WaitOutcome::Finished);
             assert_eq!(joiner.join().unwrap(), WaitOutcome::Finished);
             worker.join().unwrap();
         });
@@ -252,7 +269,7 @@ mod loom_models {
             assert!(life.begin_start());
             let joiner = {
                 let life = Arc::clone(&life);
-                loom::thread::spawn(move || life.wait_finished(None))
+                loom::thread::spawn(move || life.wait_finished(Deadline::NEVER))
             };
             life.abort_start();
             assert_eq!(joiner.join().unwrap(), WaitOutcome::NotStarted);

@@ -1,5 +1,6 @@
 //! The one place this crate takes its blocking primitives from: the
-//! [`shim`](crate::shim)'s, which are loom's under `--cfg loom`.
+//! [`shim`](crate::shim)'s mutex, which is loom's under `--cfg loom`, and
+//! the [`wait`](crate::wait) module's parking table for every wait.
 //!
 //! Process-wide statics (the registry, the hook tables) are not modelled: they
 //! use [`StaticMutex`], which is `parking_lot` in every build.
@@ -7,4 +8,4 @@
 pub(crate) use parking_lot::Mutex as StaticMutex;
 pub(crate) use parking_lot::RwLock as StaticRwLock;
 
-pub(crate) use crate::shim::{Condvar, Mutex};
+pub(crate) use crate::shim::Mutex;

@@ -8,22 +8,22 @@
 //! us that called [`current_thread`] (registered then, removed by a
 //! thread-local destructor when they exit).
 
-use std::cell::{Cell, OnceCell};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::ThreadError;
+pub(crate) use crate::ident::next_ident;
+use crate::ident::{self, MAIN_IDENT};
 use crate::lifecycle::{Lifecycle, Phase, WaitOutcome};
 use crate::loom::StaticMutex;
 use crate::os;
+use crate::wait::Deadline;
 
-/// The ident of the main thread; other threads count up from 2.
-const MAIN_IDENT: u64 = 1;
-static NEXT_IDENT: AtomicU64 = AtomicU64::new(MAIN_IDENT + 1);
 /// Python's `_counter`: one sequence for `Thread-N` and `Dummy-N`.
 static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
 
@@ -31,7 +31,6 @@ static REGISTRY: StaticMutex<BTreeMap<u64, ThreadRef>> = StaticMutex::new(BTreeM
 static MAIN: OnceLock<ThreadRef> = OnceLock::new();
 
 thread_local! {
-    static IDENT: Cell<u64> = const { Cell::new(0) };
     static CURRENT: OnceCell<ThreadRef> = const { OnceCell::new() };
     static DUMMY_EXIT: OnceCell<DummyExit> = const { OnceCell::new() };
 }
@@ -145,7 +144,7 @@ impl ThreadRef {
     /// thread waits until it calls [`shutdown`](crate::shutdown); joining a
     /// thread started outside pythreading waits until it exits.
     pub fn join(&self) -> Result<(), ThreadError> {
-        self.join_deadline(None).map(|_| ())
+        self.join_deadline(Deadline::NEVER).map(|_| ())
     }
 
     /// Waits at most `timeout` for the thread to finish: `Ok(true)` if it did.
@@ -153,10 +152,10 @@ impl ThreadRef {
     /// Errors as for [`join`](Self::join).
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
         // A timeout too large to represent waits forever, as Python's does.
-        self.join_deadline(Instant::now().checked_add(timeout))
+        self.join_deadline(Deadline::after(timeout))
     }
 
-    pub(crate) fn join_deadline(&self, deadline: Option<Instant>) -> Result<bool, ThreadError> {
+    pub(crate) fn join_deadline(&self, deadline: Deadline) -> Result<bool, ThreadError> {
         if self.0.life.phase() == Phase::Initial {
             return Err(ThreadError::NotStarted);
         }
@@ -222,11 +221,6 @@ pub(crate) fn new_name(prefix: &str) -> String {
     format!("{prefix}-{}", NAME_COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A fresh ident for a thread being started.
-pub(crate) fn next_ident() -> u64 {
-    NEXT_IDENT.fetch_add(1, Ordering::Relaxed)
-}
-
 pub(crate) fn register(ident: u64, thread: ThreadRef) {
     REGISTRY.lock().insert(ident, thread);
 }
@@ -237,7 +231,7 @@ pub(crate) fn unregister(ident: u64) {
 
 /// Called first thing by a thread started with `Thread::start`.
 pub(crate) fn enter_started_thread(ident: u64, me: ThreadRef) {
-    IDENT.with(|cell| cell.set(ident));
+    ident::set_current(ident);
     CURRENT.with(|cell| {
         // A fresh OS thread: the cell is empty.
         let _ = cell.set(me);
@@ -250,22 +244,7 @@ pub(crate) fn enter_started_thread(ident: u64, me: ThreadRef) {
 /// for any thread, including threads not started by pythreading, without
 /// registering them (as in Python).
 pub fn get_ident() -> u64 {
-    IDENT
-        .try_with(|cell| match cell.get() {
-            0 => {
-                let ident = if os::is_main_thread() {
-                    MAIN_IDENT
-                } else {
-                    next_ident()
-                };
-                cell.set(ident);
-                ident
-            }
-            ident => ident,
-        })
-        // Thread-local storage is being torn down: this thread is exiting,
-        // and a fresh number is still unique.
-        .unwrap_or_else(|_| next_ident())
+    ident::current()
 }
 
 /// The operating system's id of the calling thread (Python's

@@ -2,12 +2,13 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::ThreadError;
 use crate::excepthook::{self, ExceptHookArgs};
 use crate::loom::StaticMutex;
 use crate::registry::{self, ThreadInner, ThreadRef};
+use crate::wait::Deadline;
 
 type Target<T> = Box<dyn FnOnce() -> T + Send + 'static>;
 
@@ -147,7 +148,7 @@ impl<T: Send + 'static> Thread<T> {
     /// [`ThreadError::ResultTaken`] if another handle took the result;
     /// [`ThreadError::NotStarted`] and [`ThreadError::JoinSelf`] as for `join`.
     pub fn into_result(self) -> Result<T, ThreadError> {
-        self.into_result_deadline(None)
+        self.into_result_deadline(Deadline::NEVER)
             .map(|result| result.expect("an untimed wait finishes"))
     }
 
@@ -155,10 +156,10 @@ impl<T: Send + 'static> Thread<T> {
     /// `Ok(None)` if the thread is still running (the handle is consumed,
     /// but the result stays available to the other handles).
     pub fn into_result_timeout(self, timeout: Duration) -> Result<Option<T>, ThreadError> {
-        self.into_result_deadline(Instant::now().checked_add(timeout))
+        self.into_result_deadline(Deadline::after(timeout))
     }
 
-    fn into_result_deadline(self, deadline: Option<Instant>) -> Result<Option<T>, ThreadError> {
+    fn into_result_deadline(self, deadline: Deadline) -> Result<Option<T>, ThreadError> {
         if !self.shared.thread.join_deadline(deadline)? {
             return Ok(None);
         }
