@@ -21,7 +21,7 @@ use std::io::Write;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::sync::{Arc, Once};
 
-use crate::loom::StaticRwLock;
+use crate::locks::StaticRwLock;
 use crate::registry::ThreadRef;
 
 /// What the excepthook is told about a panic that escaped a thread's target

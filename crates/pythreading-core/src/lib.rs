@@ -43,7 +43,7 @@ mod excepthook;
 mod ident;
 mod lifecycle;
 mod local;
-mod loom;
+mod locks;
 mod os;
 mod registry;
 #[doc(hidden)]

@@ -5,7 +5,7 @@
 //! routine for all its public forms, and is model-checked with loom
 //! (`loom_*` tests below, run by `cargo xtask ci`).
 
-use crate::loom::Mutex;
+use crate::locks::Mutex;
 use crate::wait::{self, Deadline, Key, Wake};
 
 /// Where a thread is in its life.

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::excepthook;
-use crate::loom::StaticMutex;
+use crate::locks::StaticMutex;
 use crate::registry::get_ident;
 
 /// Data with one value per thread (Python's `threading.local`).

@@ -20,7 +20,7 @@ use crate::error::ThreadError;
 pub(crate) use crate::ident::next_ident;
 use crate::ident::{self, MAIN_IDENT};
 use crate::lifecycle::{Lifecycle, Phase, WaitOutcome};
-use crate::loom::StaticMutex;
+use crate::locks::StaticMutex;
 use crate::os;
 use crate::wait::Deadline;
 

@@ -8,7 +8,7 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::excepthook::{self, ExceptHookArgs};
-use crate::loom::StaticMutex;
+use crate::locks::StaticMutex;
 use crate::registry;
 
 type AtExit = Box<dyn FnOnce() + Send + 'static>;
@@ -154,7 +154,7 @@ impl Drop for ShutdownBlocker {
     fn drop(&mut self) {
         waiting::STATE.lock().blockers -= 1;
         // Each waiter compares the count with its own share: all recheck.
-        waiting::CHANGED.notify_all();
+        waiting::wake_all();
     }
 }
 
@@ -184,15 +184,16 @@ mod blockers {
 }
 
 /// The `shutdown()` calls in progress and the live blockers, under one lock
-/// with one condition variable: every change a call waits for (a thread
+/// whose address the waiting calls park on: every change a call waits for (a thread
 /// finishing, another thread entering `shutdown()`, a blocker dropped) is
 /// made or announced under that lock, so no wake-up is missed.
 mod waiting {
     use std::cell::Cell;
 
     use super::blockers;
-    use crate::loom::StaticMutex;
+    use crate::locks::StaticMutex;
     use crate::registry::{self, Kind};
+    use crate::wait::{self, Deadline, Key};
 
     pub(super) struct State {
         calls: Vec<Caller>,
@@ -220,14 +221,23 @@ mod waiting {
         next_id: 0,
         blockers: 0,
     });
-    pub(super) static CHANGED: parking_lot::Condvar = parking_lot::Condvar::new();
+
+    /// What the waiting calls park on.
+    fn key() -> Key {
+        Key::of(&STATE)
+    }
 
     /// Wakes the waiting calls after a change they may wait for.
     pub(super) fn changed() {
         // Taking the lock orders the change before or after a call's check:
-        // a call either sees it or is already waiting, and is woken.
+        // a call either sees it or is already queued, and is woken.
         drop(STATE.lock());
-        CHANGED.notify_all();
+        wake_all();
+    }
+
+    /// Wakes the waiting calls after a change made under the lock.
+    pub(super) fn wake_all() {
+        wait::unpark_all(key());
     }
 
     impl State {
@@ -282,7 +292,7 @@ mod waiting {
             });
             drop(state);
             // A call waiting for this thread may be done now.
-            CHANGED.notify_all();
+            wake_all();
             Self { id }
         }
 
@@ -291,7 +301,8 @@ mod waiting {
             let mine = blockers::MINE.try_with(Cell::get).unwrap_or(0);
             let mut state = STATE.lock();
             while !state.done(self.id, mine) {
-                CHANGED.wait(&mut state);
+                let _ = wait::park_releasing(key(), state, Deadline::NEVER);
+                state = STATE.lock();
             }
         }
     }

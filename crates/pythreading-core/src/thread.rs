@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::error::ThreadError;
 use crate::excepthook::{self, ExceptHookArgs};
-use crate::loom::StaticMutex;
+use crate::locks::StaticMutex;
 use crate::registry::{self, ThreadInner, ThreadRef};
 use crate::wait::Deadline;
 

@@ -1,6 +1,6 @@
-//! The one place this crate takes its blocking primitives from: the
-//! [`shim`](crate::shim)'s mutex, which is loom's under `--cfg loom`, and
-//! the [`wait`](crate::wait) module's parking table for every wait.
+//! The mutexes of this crate, from one place: the [`shim`](crate::shim)'s,
+//! which is loom's under `--cfg loom`, for state that models explore. Every
+//! wait goes through the [`wait`](crate::wait) module's parking table.
 //!
 //! Process-wide statics (the registry, the hook tables) are not modelled: they
 //! use [`StaticMutex`], which is `parking_lot` in every build.
