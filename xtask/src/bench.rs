@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::ci::{cargo, run_program};
+use crate::process::{cargo, run_program};
 use crate::target_dir;
 
 /// The library crates, each with criterion benches of its own API under
