@@ -2,13 +2,16 @@
 //! every check CI runs, with nothing to install beyond the Rust toolchain.
 //!
 //! `main` parses the command line and hands over to `try_main`; each task is a
-//! function. The steps of `ci` live in `ci.rs`, the source checks in `tidy.rs`
-//! the table of example checks in `examples.rs`, and `cargo xtask bench` in
-//! `bench.rs`.
+//! function. The steps of `ci` live in `ci.rs`, the source checks in `tidy.rs`,
+//! the `examples` step in `examples.rs` (its table of checks in
+//! `examples/table.rs`), `cargo xtask bench` in `bench.rs`, and the
+//! running of cargo and other programs, which they all share, in
+//! `process.rs`.
 
 mod bench;
 mod ci;
 mod examples;
+mod process;
 mod tidy;
 
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cargo_output;
+use crate::process::cargo_output;
 
 /// One workspace member, as `cargo metadata` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

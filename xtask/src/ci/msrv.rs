@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::metadata::{self, Member};
-use super::run_output;
+use crate::process::run_output;
 
 /// Checks that every member declares the same `rust-version` and that the
 /// `rustc` cargo runs (`$RUSTC`, else `rustc`) is that version.

@@ -36,7 +36,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::metadata::{self, Member};
-use super::{cargo_program, shown};
+use crate::process::{self, cargo_program, shown};
 use crate::target_dir;
 
 /// The licence files every package must hold, as in the workspace root.
@@ -184,7 +184,7 @@ fn build_packaged_tests(root: &Path, packages: &Path, published: &[&Member]) -> 
     let target = check.join("target");
     let target = target.to_string_lossy();
     let envs = [("CARGO_TARGET_DIR", &*target)];
-    let cargo = |args: &[&str]| super::cargo(&check, args, &envs);
+    let cargo = |args: &[&str]| process::cargo(&check, args, &envs);
     cargo(&[
         "test",
         "--workspace",
