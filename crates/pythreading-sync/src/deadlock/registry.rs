@@ -44,8 +44,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::lock_kind::Kind;
 use crate::loom::{Mutex, MutexGuard};
-use crate::track::Kind;
 
 /// The calling thread's ident: pythreading's, or under loom the model
 /// thread's own token (loom's threads share one OS thread).
