@@ -15,12 +15,12 @@
 //! Without the `deadlock-detection` feature, `Tracker` is a zero-sized type
 //! whose methods are empty and inlined: the locks compile to exactly the code
 //! they had before the feature existed (`zero_cost` checks the sizes). With
-//! it, the calls go to [`crate::deadlock::registry`], which keeps the
-//! wait-for graph (under `--cfg loom` too, where its hand-offs are
-//! model-checked).
+//! it, the calls go to [`crate::deadlock::tracker`], which keeps the record
+//! the wait-for graph is read from (under `--cfg loom` too, where its
+//! hand-offs are model-checked).
 
 #[cfg(feature = "deadlock-detection")]
-pub(crate) use crate::deadlock::registry::Tracker;
+pub(crate) use crate::deadlock::tracker::Tracker;
 
 pub(crate) use crate::lock_kind::Kind;
 
