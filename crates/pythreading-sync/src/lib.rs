@@ -129,6 +129,7 @@ pub mod deadlock;
 mod error;
 mod event;
 mod lock;
+mod lock_kind;
 mod loom;
 pub mod queue;
 mod raw_lock;
@@ -137,6 +138,8 @@ mod semaphore;
 mod spin;
 mod timer;
 mod track;
+#[cfg(all(test, not(loom), not(feature = "deadlock-detection")))]
+mod zero_cost;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};

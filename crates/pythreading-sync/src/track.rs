@@ -14,44 +14,22 @@
 //!
 //! Without the `deadlock-detection` feature, `Tracker` is a zero-sized type
 //! whose methods are empty and inlined: the locks compile to exactly the code
-//! they had before the feature existed (a test checks the sizes). With it,
-//! the calls go to [`crate::deadlock::registry`], which keeps the wait-for
-//! graph (under `--cfg loom` too, where its hand-offs are model-checked).
+//! they had before the feature existed (`zero_cost` checks the sizes). With
+//! it, the calls go to [`crate::deadlock::tracker`], which keeps the record
+//! the wait-for graph is read from (under `--cfg loom` too, where its
+//! hand-offs are model-checked).
 
 #[cfg(feature = "deadlock-detection")]
-pub(crate) use crate::deadlock::registry::Tracker;
+pub(crate) use crate::deadlock::tracker::Tracker;
 
-/// What kind of lock a [`Tracker`] belongs to; an unnamed lock is shown as
-/// its kind and address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "deadlock-detection"), allow(dead_code))]
-pub(crate) enum Kind {
-    Lock,
-    RLock,
-    Condition,
-    Semaphore,
-    BoundedSemaphore,
-}
-
-impl Kind {
-    #[cfg_attr(not(feature = "deadlock-detection"), allow(dead_code))]
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Lock => "Lock",
-            Kind::RLock => "RLock",
-            Kind::Condition => "Condition",
-            Kind::Semaphore => "Semaphore",
-            Kind::BoundedSemaphore => "BoundedSemaphore",
-        }
-    }
-}
+pub(crate) use crate::lock_kind::Kind;
 
 #[cfg(not(feature = "deadlock-detection"))]
 pub(crate) use off::Tracker;
 
 #[cfg(not(feature = "deadlock-detection"))]
 mod off {
-    use super::Kind;
+    use crate::lock_kind::Kind;
 
     /// Without the `deadlock-detection` feature: nothing, at no cost.
     #[derive(Debug)]
@@ -85,19 +63,5 @@ mod off {
         pub(crate) fn release(&self, _units: usize, release: impl FnOnce() -> bool) -> bool {
             release()
         }
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    /// With the feature off the hooks take no room, so no lock grows.
-    #[cfg(not(feature = "deadlock-detection"))]
-    #[test]
-    fn off_is_zero_sized() {
-        assert_eq!(std::mem::size_of::<super::Tracker>(), 0);
-        assert_eq!(
-            std::mem::size_of::<crate::Lock>(),
-            std::mem::size_of::<crate::raw_lock::RawLock>()
-        );
     }
 }

@@ -73,7 +73,11 @@ use std::time::{Duration, Instant};
 
 use crate::loom::{StaticCondvar, StaticMutex, StaticMutexGuard};
 
-pub(crate) mod registry;
+mod cycles;
+mod lock_order;
+mod record;
+mod thread_names;
+pub(crate) mod tracker;
 
 /// One cycle of threads blocked on each other's locks.
 ///
@@ -94,7 +98,7 @@ pub struct Deadlock {
 }
 
 impl Deadlock {
-    fn from_cycle(cycle: Vec<registry::Member>, names: &registry::Names) -> Self {
+    fn from_cycle(cycle: Vec<cycles::Member>, names: &thread_names::Names) -> Self {
         let mut key: Vec<(u64, u64)> = cycle.iter().map(|m| (m.ident, m.episode)).collect();
         key.sort_unstable();
         Self {
@@ -174,11 +178,11 @@ impl fmt::Display for Deadlock {
 /// one-thread cycle for as long as it waits; [`start_watchdog`] reports only
 /// cycles that last.
 pub fn check() -> Vec<Deadlock> {
-    let cycles = registry::find_cycles();
+    let cycles = cycles::find_cycles();
     if cycles.is_empty() {
         return Vec::new();
     }
-    let names = registry::Names::now();
+    let names = thread_names::Names::now();
     cycles
         .into_iter()
         .map(|cycle| Deadlock::from_cycle(cycle, &names))
@@ -447,7 +451,7 @@ impl fmt::Display for LockOrderInversion {
 /// under a long-lived one leaves nothing behind. Inversions already found
 /// are kept when their locks are dropped (the first 1,024 such).
 pub fn potential() -> Vec<LockOrderInversion> {
-    registry::order::inversions()
+    lock_order::inversions()
         .into_iter()
         .map(|(forward, backward)| LockOrderInversion {
             first: forward.before,
@@ -476,7 +480,7 @@ pub struct RecordSizes {
 /// The sizes of the lock-order record now: for tests, not part of the API.
 #[doc(hidden)]
 pub fn record_sizes() -> RecordSizes {
-    let (pairs, retired, held, recorded) = registry::order::sizes();
+    let (pairs, retired, held, recorded) = lock_order::sizes();
     RecordSizes {
         pairs,
         retired,
