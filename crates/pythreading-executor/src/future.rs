@@ -796,3 +796,28 @@ mod tests {
         assert!(size + 16 <= 96, "a TaskCell<u64, _> takes {size} bytes");
     }
 }
+#[cfg(all(test, not(loom)))]
+mod size_probe {
+    #[test]
+    fn print_sizes() {
+        fn cell_size<F>(_: &F) -> usize {
+            std::mem::size_of::<super::TaskCell<u64, F>>()
+        }
+        let captured = 5u64;
+        eprintln!(
+            "SIZES Future<u64>={} Header<u64>={} TaskCell<u64,_>={} Slot<u64>={} Mutex<Slot<u64>>={}",
+            std::mem::size_of::<super::Future<u64>>(),
+            std::mem::size_of::<super::Header<u64>>(),
+            cell_size(&move || captured),
+            std::mem::size_of::<super::Slot<u64>>(),
+            std::mem::size_of::<crate::loom::Mutex<super::Slot<u64>>>()
+        );
+        eprintln!(
+            "SIZES Collector={} Watch={} AsCompleted<u64>={} MapResults<u64>={}",
+            std::mem::size_of::<crate::wait::Collector>(),
+            std::mem::size_of::<crate::wait::Watch>(),
+            std::mem::size_of::<crate::AsCompleted<u64>>(),
+            std::mem::size_of::<crate::MapResults<u64>>()
+        );
+    }
+}

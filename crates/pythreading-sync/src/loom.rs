@@ -111,7 +111,6 @@ mod imp {
 pub(crate) use imp::*;
 pub(crate) use pythreading_core::shim::{Condvar, Mutex, MutexGuard};
 
-pub(crate) use parking_lot::Condvar as StaticCondvar;
 pub(crate) use parking_lot::Mutex as StaticMutex;
 pub(crate) use parking_lot::MutexGuard as StaticMutexGuard;
 pub(crate) use std::sync::atomic::AtomicUsize as StaticAtomicUsize;

@@ -42,13 +42,13 @@ mod service;
 mod shared;
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pythreading_core::{ShutdownBlocker, ThreadError, get_ident};
 
 use self::shared::{Inner, Phase};
 use crate::loom::Arc;
-use crate::spin::deadline_after;
+use pythreading_core::wait::Deadline;
 
 /// A function called once after an interval, unless cancelled first:
 /// Python's `threading.Timer`.
@@ -172,7 +172,7 @@ impl Timer {
                 state.phase = Phase::Cancelled;
                 let callback = state.callback.take();
                 drop(state);
-                self.inner.finished.notify_all();
+                self.inner.finished();
                 drop(callback);
                 return Ok(());
             }
@@ -180,7 +180,7 @@ impl Timer {
         }
         // Held across the insertion: a runner that picks the timer up at
         // once waits for this lock, and then finds it Pending.
-        let key = match Instant::now().checked_add(self.inner.interval) {
+        let key = match Deadline::after(self.inner.interval).instant() {
             Some(deadline) => Some(service::schedule(&self.inner, deadline)?),
             None => None,
         };
@@ -215,7 +215,7 @@ impl Timer {
         let callback = state.callback.take();
         let blocker = state.blocker.take();
         drop(state);
-        self.inner.finished.notify_all();
+        self.inner.finished();
         // The callback's captures may do anything when dropped: no lock held.
         drop(callback);
         drop(blocker);
@@ -228,7 +228,7 @@ impl Timer {
     /// [`ThreadError::JoinSelf`] from inside the timer's own callback.
     pub fn join(&self) -> Result<(), ThreadError> {
         service::report_refused_runner();
-        self.inner.wait(None, get_ident()).map(|_| ())
+        self.inner.wait(Deadline::NEVER, get_ident()).map(|_| ())
     }
 
     /// Waits at most `timeout`: `Ok(true)` if the timer is finished.
@@ -236,7 +236,7 @@ impl Timer {
     /// Errors as for [`join`](Self::join).
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
         service::report_refused_runner();
-        self.inner.wait(deadline_after(timeout), get_ident())
+        self.inner.wait(Deadline::after(timeout), get_ident())
     }
 
     /// Whether the timer is started and not finished: pending, or its
@@ -419,7 +419,7 @@ mod loom_tests {
                 1 => assert_eq!(phase, Phase::Fired),
                 n => panic!("called {n} times"),
             }
-            assert_eq!(inner.wait(None, 2).unwrap(), true);
+            assert_eq!(inner.wait(Deadline::NEVER, 2).unwrap(), true);
         });
     }
 
@@ -431,7 +431,7 @@ mod loom_tests {
             let inner = pending(&calls);
             let joiner = {
                 let inner = Arc::clone(&inner);
-                loom::thread::spawn(move || inner.wait(None, 2).unwrap())
+                loom::thread::spawn(move || inner.wait(Deadline::NEVER, 2).unwrap())
             };
             inner.fire(1);
             assert!(joiner.join().unwrap());

@@ -66,9 +66,18 @@ impl Deadline {
 
     /// Whether the deadline has passed (never, for [`NEVER`](Self::NEVER),
     /// which reads no clock).
+    ///
+    /// Under loom there is no clock: this is always `false`, and only a
+    /// timed park reports a deadline, as [`Wake::TimedOut`](super::Wake),
+    /// at whatever moment the model picks. A caller must therefore act on
+    /// what the park returns, not on the clock, which also keeps models
+    /// deterministic.
     #[inline]
     pub fn passed(self) -> bool {
-        self.0.is_some_and(|deadline| Instant::now() >= deadline)
+        #[cfg(loom)]
+        return false;
+        #[cfg(not(loom))]
+        return self.0.is_some_and(|deadline| Instant::now() >= deadline);
     }
 
     /// The time left (zero once passed), or `None` for

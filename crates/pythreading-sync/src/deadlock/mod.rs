@@ -69,9 +69,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::loom::{StaticCondvar, StaticMutex, StaticMutexGuard};
+use pythreading_core::wait::{self, Deadline, Key, Wake};
+
+use crate::loom::{StaticMutex, StaticMutexGuard};
 
 mod cycles;
 mod lock_order;
@@ -225,7 +227,6 @@ pub fn start_watchdog(
                 running: true,
                 ident: None,
             }),
-            changed: StaticCondvar::new(),
         }),
     };
     let shared = Arc::clone(&watchdog.shared);
@@ -272,9 +273,9 @@ pub struct Watchdog {
 
 #[derive(Debug)]
 struct Shared {
+    /// Its address is what `stop` and the watchdog's sleep park on; they
+    /// are woken when `stopping` is set and when `running` is cleared.
     state: StaticMutex<State>,
-    /// Notified when `stopping` is set and when `running` is cleared.
-    changed: StaticCondvar,
 }
 
 #[derive(Debug)]
@@ -291,7 +292,7 @@ struct Finished<'a>(&'a Shared);
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
         self.0.state.lock().running = false;
-        self.0.changed.notify_all();
+        self.0.changed();
     }
 }
 
@@ -305,23 +306,22 @@ impl Watchdog {
     /// thread: it returns at once, and the watchdog finishes as soon as the
     /// callback returns, reporting nothing more.
     pub fn stop(&self) {
-        self.stop_until(None);
+        self.stop_until(Deadline::NEVER);
     }
 
     /// [`stop`](Self::stop), waiting at most `timeout` for the watchdog to
     /// finish (say, for a callback that blocks); `true` if it has. It stops
     /// in any case, as soon as it can. From `on_deadlock` itself: `false`.
     pub fn stop_timeout(&self, timeout: Duration) -> bool {
-        self.stop_until(crate::spin::deadline_after(timeout))
+        self.stop_until(Deadline::after(timeout))
     }
 
-    /// Stops, waiting until `deadline` (`None`: for ever); whether it has
-    /// finished.
-    fn stop_until(&self, deadline: Option<Instant>) -> bool {
+    /// Stops, waiting until `deadline`; whether it has finished.
+    fn stop_until(&self, deadline: Deadline) -> bool {
         let shared = &self.shared;
         let mut state = shared.state.lock();
         state.stopping = true;
-        shared.changed.notify_all();
+        shared.changed();
         if state.running && state.ident == Some(pythreading_core::get_ident()) {
             return false;
         }
@@ -340,30 +340,36 @@ impl Watchdog {
 impl Shared {
     /// Waits `interval`, or until stopped; whether it is stopped.
     fn wait_stopped(&self, interval: Duration) -> bool {
-        let deadline = crate::spin::deadline_after(interval);
+        let deadline = Deadline::after(interval);
         self.wait_while(self.state.lock(), deadline, |state| !state.stopping)
             .stopping
     }
 
-    /// Waits while `waiting` holds, at most until `deadline` (`None`: for
-    /// ever).
+    /// Waits while `waiting` holds, at most until `deadline`.
     fn wait_while<'a>(
-        &self,
+        &'a self,
         mut state: StaticMutexGuard<'a, State>,
-        deadline: Option<Instant>,
+        deadline: Deadline,
         waiting: impl Fn(&State) -> bool,
     ) -> StaticMutexGuard<'a, State> {
         while waiting(&state) {
-            match deadline {
-                None => self.changed.wait(&mut state),
-                Some(deadline) => {
-                    if self.changed.wait_until(&mut state, deadline).timed_out() {
-                        break;
-                    }
-                }
+            let wake = wait::park_releasing(self.key(), state, deadline);
+            state = self.state.lock();
+            if wake == Wake::TimedOut {
+                break;
             }
         }
         state
+    }
+
+    /// Wakes `stop` and the watchdog's sleep after a change of the state
+    /// (made under its lock).
+    fn changed(&self) {
+        wait::unpark_all(self.key());
+    }
+
+    fn key(&self) -> Key {
+        Key::of(&self.state)
     }
 
     fn stopping(&self) -> bool {

@@ -29,14 +29,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::lock_kind::Kind;
 use crate::loom::{Mutex, MutexGuard};
 
-/// The calling thread's ident: pythreading's, or under loom the model
-/// thread's own token (loom's threads share one OS thread).
-pub(super) fn get_ident() -> u64 {
-    #[cfg(not(loom))]
-    return pythreading_core::get_ident();
-    #[cfg(loom)]
-    return crate::loom::thread_token();
-}
+/// The calling thread's ident: pythreading's one per-thread identity
+/// (loom-aware: each model thread has its own).
+pub(super) use pythreading_core::get_ident;
 
 /// Lock ids, never reused (0 is never given).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -9,7 +9,9 @@ use crossbeam_channel::{Receiver, Sender};
 use pythreading_core::{ExceptHookArgs, Thread, ThreadError, catch_panic, excepthook, get_ident};
 
 use super::shared::{Inner, Key};
-use crate::loom::{Arc, Ordering, StaticAtomicUsize, StaticCondvar, StaticMutex, StaticMutexGuard};
+use pythreading_core::wait::{self, Deadline, Key as WaitKey, Wake};
+
+use crate::loom::{Arc, Ordering, StaticAtomicUsize, StaticMutex, StaticMutexGuard};
 
 /// How many runner threads the service starts at most: with the scheduler,
 /// at most eight timer threads in the process.
@@ -78,8 +80,10 @@ pub(super) fn refused_runners() -> usize {
 /// runner that is not needed).
 static BUSY: StaticAtomicUsize = StaticAtomicUsize::new(0);
 
-/// Wakes the scheduler: a new earliest deadline.
-static WAKE: StaticCondvar = StaticCondvar::new();
+/// What the scheduler sleeps on: the service's address.
+fn scheduler_key() -> WaitKey {
+    WaitKey::of(&SERVICE)
+}
 
 /// Puts `timer` into the schedule, starting the scheduler if none runs.
 pub(super) fn schedule(timer: &Arc<Inner>, deadline: Instant) -> Result<Key, ThreadError> {
@@ -101,7 +105,8 @@ pub(super) fn schedule(timer: &Arc<Inner>, deadline: Instant) -> Result<Key, Thr
         .is_none_or(|(k, _)| key < *k);
     service.schedule.insert(key, Arc::clone(timer));
     if earliest {
-        WAKE.notify_one();
+        // A new earliest deadline: wake the scheduler.
+        wait::unpark_one(scheduler_key());
     }
     Ok(key)
 }
@@ -168,10 +173,13 @@ fn scheduler() {
         .min();
         match wake {
             Some(wake) => {
-                WAKE.wait_until(&mut service, wake);
+                let _ = wait::park_releasing(scheduler_key(), service, Deadline::at(wake));
+                service = SERVICE.lock();
             }
             None => {
-                let timed_out = WAKE.wait_for(&mut service, IDLE).timed_out();
+                let wake = wait::park_releasing(scheduler_key(), service, Deadline::after(IDLE));
+                service = SERVICE.lock();
+                let timed_out = wake == Wake::TimedOut;
                 let waiting = BUSY.load(Ordering::Relaxed) > service.runners;
                 if timed_out && service.schedule.is_empty() && !waiting {
                     service.scheduler = false;
@@ -225,7 +233,7 @@ impl Retry {
         } else {
             self.backoff = (self.backoff * 2).min(RETRY_MOST);
         }
-        self.at = Instant::now().checked_add(self.backoff);
+        self.at = Deadline::after(self.backoff).instant();
     }
 
     fn succeeded(&mut self) {

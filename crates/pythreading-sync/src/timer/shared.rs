@@ -4,18 +4,19 @@
 
 use std::time::{Duration, Instant};
 
+use pythreading_core::wait::{self, Deadline, Key as WaitKey, Wake};
+
 use pythreading_core::{ShutdownBlocker, ThreadError, catch_panic, excepthook};
 
-use crate::loom::{Condvar, Mutex};
+use crate::loom::Mutex;
 
 type Callback = Box<dyn FnOnce() + Send + 'static>;
 
 /// What a timer handle shares with the schedule.
 pub(super) struct Inner {
     pub(super) interval: Duration,
+    /// Joiners park on its address until the timer finishes.
     pub(super) state: Mutex<State>,
-    /// Notified when the timer finishes (fired or cancelled).
-    pub(super) finished: Condvar,
 }
 
 pub(super) struct State {
@@ -61,7 +62,6 @@ impl Inner {
                 blocker: None,
                 joiners: 0,
             }),
-            finished: Condvar::new(),
         }
     }
 
@@ -84,14 +84,14 @@ impl Inner {
             }
         }
         self.state.lock().phase = Phase::Fired;
-        self.finished.notify_all();
+        self.finished();
         // After the phase change: once shutdown() returns, is_alive() is false.
         drop(blocker);
     }
 
     /// `join` for the thread `me`: `Ok(true)` once finished, `Ok(false)` at
     /// `deadline`.
-    pub(super) fn wait(&self, deadline: Option<Instant>, me: u64) -> Result<bool, ThreadError> {
+    pub(super) fn wait(&self, deadline: Deadline, me: u64) -> Result<bool, ThreadError> {
         let mut state = self.state.lock();
         loop {
             match state.phase {
@@ -101,12 +101,22 @@ impl Inner {
                 Phase::Pending { .. } | Phase::Running { .. } => {}
             }
             state.joiners += 1;
-            let (guard, timed_out) = self.finished.wait_deadline(state, deadline);
-            state = guard;
+            let wake = wait::park_releasing(self.joiners_key(), state, deadline);
+            state = self.state.lock();
             state.joiners -= 1;
-            if timed_out {
+            if wake == Wake::TimedOut {
                 return Ok(matches!(state.phase, Phase::Fired | Phase::Cancelled));
             }
         }
+    }
+
+    /// Wakes every joiner once the timer is finished (the phase changed,
+    /// the state's lock released).
+    pub(super) fn finished(&self) {
+        wait::unpark_all(self.joiners_key());
+    }
+
+    fn joiners_key(&self) -> WaitKey {
+        WaitKey::of(&self.state)
     }
 }
