@@ -4,9 +4,11 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use pythreading_core::wait::Wait;
+
 use crate::error::SyncError;
 use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering, thread_token};
-use crate::raw_lock::{RawLock, Wait};
+use crate::raw_lock::RawLock;
 use crate::track::{Kind, Tracker};
 
 /// A re-entrant lock: Python's `threading.RLock`.
@@ -106,7 +108,7 @@ impl RLock {
 
     /// Blocks until the lock is acquired; immediate if this thread holds it.
     pub fn acquire(&self) {
-        self.acquire_with(Wait::Until(None));
+        self.acquire_with(Wait::FOREVER);
     }
 
     /// Acquires the lock if it is free or already this thread's; never blocks.
@@ -229,7 +231,7 @@ impl RLock {
     /// Re-acquires the lock at the saved depth, in the same hold as before
     /// (Python's `_acquire_restore`): the guards taken before stay valid.
     pub(crate) fn acquire_restore(&self, saved: Saved) {
-        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        let _ = self.raw.acquire_tracked(&self.track, Wait::FOREVER);
         self.hold.store(saved.hold, Ordering::Relaxed);
         self.owner.store(thread_token(), Ordering::Relaxed);
         self.count.store(saved.depth, Ordering::Relaxed);
