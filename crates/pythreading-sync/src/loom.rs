@@ -47,24 +47,6 @@ mod imp {
 
     /// Whether spinning before parking is worth it (never under loom).
     pub(crate) const SPIN: bool = true;
-
-    /// A small number unique to the calling thread, never 0: who owns an RLock.
-    pub(crate) fn thread_token() -> u64 {
-        use std::cell::Cell;
-        use std::sync::atomic::Ordering;
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        thread_local! {
-            static TOKEN: Cell<u64> = const { Cell::new(0) };
-        }
-        TOKEN.with(|token| {
-            let mut value = token.get();
-            if value == 0 {
-                value = NEXT.fetch_add(1, Ordering::Relaxed);
-                token.set(value);
-            }
-            value
-        })
-    }
 }
 
 #[cfg(loom)]
@@ -90,6 +72,9 @@ mod imp {
 
     pub(crate) const SPIN: bool = false;
 
+    /// A number unique to the calling model thread, never 0 (only the
+    /// deadlock detector's records still use it).
+    #[cfg(feature = "deadlock-detection")]
     pub(crate) fn thread_token() -> u64 {
         use std::cell::Cell;
         use std::sync::atomic::Ordering;

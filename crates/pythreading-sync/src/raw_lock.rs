@@ -57,11 +57,21 @@ const RELEASED_ONCE: u32 = 4;
 pub(crate) struct Hold(u32);
 
 impl Hold {
+    /// A value that is never a hold's number (those have the flag bits
+    /// clear), for a lock built on the raw one to mean "in no hold".
+    pub(crate) const NONE: u32 = LOCKED;
+
     /// The hold's number (the count of releases before it), for a lock
     /// built on the raw one that keeps a hold's identity itself.
     #[inline]
     pub(crate) fn number(self) -> u32 {
         self.0
+    }
+
+    /// The hold numbered `number` (a [`number`](Self::number)).
+    #[inline]
+    pub(crate) fn from_number(number: u32) -> Self {
+        Self(number & !FLAGS)
     }
 }
 
@@ -182,6 +192,14 @@ impl RawLock {
     #[inline]
     pub(crate) fn release_hold(&self, hold: Hold) -> bool {
         self.release_expecting(hold, |held| held == hold)
+    }
+
+    /// Releases the lock, held by the caller, probably in hold `likely`: in
+    /// one CAS if it is, and nobody is parked (a lock that keeps a hold's
+    /// identity itself knows which hold that is, most of the time).
+    #[inline]
+    pub(crate) fn release_held(&self, likely: Hold) -> bool {
+        self.release_expecting(likely, |_| true)
     }
 
     /// Releases the lock in one CAS if it is in hold `expected` with nobody
