@@ -21,22 +21,9 @@ mod imp {
     pub(crate) use std::sync::Arc;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
-    /// Parking of one thread, for waiters that are woken one by one.
+    /// Giving up the time slice, in a busy wait.
     pub(crate) mod thread {
-        use std::time::Instant;
-
-        pub(crate) use std::thread::{Thread, current, park, yield_now};
-
-        /// Parks until unparked (or spuriously) or until `deadline`;
-        /// `true` once the deadline has passed.
-        pub(crate) fn park_until(deadline: Instant) -> bool {
-            let now = Instant::now();
-            if deadline <= now {
-                return true;
-            }
-            std::thread::park_timeout(deadline - now);
-            Instant::now() >= deadline
-        }
+        pub(crate) use std::thread::yield_now;
     }
 
     /// One step of a busy wait.
@@ -55,15 +42,7 @@ mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
     pub(crate) mod thread {
-        use std::time::Instant;
-
-        pub(crate) use loom::thread::{Thread, current, park, yield_now};
-
-        /// No clock under loom: the deadline is taken to pass at once.
-        pub(crate) fn park_until(_deadline: Instant) -> bool {
-            loom::thread::yield_now();
-            true
-        }
+        pub(crate) use loom::thread::yield_now;
     }
 
     pub(crate) fn spin_loop() {

@@ -259,4 +259,10 @@ impl RawLock {
     pub(crate) fn is_contended(&self) -> bool {
         self.state.load(Ordering::Relaxed) & CONTENDED != 0
     }
+
+    /// How many threads are parked on the word now (a snapshot, for tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn parked(&self) -> usize {
+        wait::parked(Key::of(&self.state))
+    }
 }

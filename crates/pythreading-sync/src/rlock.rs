@@ -236,20 +236,34 @@ impl RLock {
         })
     }
 
-    /// Releases every level held by the calling thread and returns what
-    /// [`acquire_restore`](Self::acquire_restore) needs to take them back
-    /// (Python's `_release_save`), for `Condition::wait`.
-    pub(crate) fn release_all(&self) -> Result<Saved, SyncError> {
+    /// What [`release_saved`](Self::release_saved) releases and
+    /// [`acquire_restore`](Self::acquire_restore) takes back: every level
+    /// the calling thread holds, and its hold (Python's `_release_save`,
+    /// in two steps so that a `Condition` can queue its waiter in between).
+    pub(crate) fn save(&self) -> Result<Saved, SyncError> {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        let saved = Saved {
-            // Only the owner writes the count: no read-modify-write needed.
+        Ok(Saved {
             depth: self.count.load(Ordering::Relaxed),
             hold: self.hold.load(Ordering::Relaxed),
-        };
+        })
+    }
+
+    /// Releases every level of the lock, which the calling thread owns and
+    /// has [`save`](Self::save)d.
+    pub(crate) fn release_saved(&self, saved: Saved) {
+        // Only the owner writes the count: no read-modify-write needed.
         self.count.store(0, Ordering::Relaxed);
         self.release_raw(saved.hold);
+    }
+
+    /// Releases every level held by the calling thread and returns what
+    /// [`acquire_restore`](Self::acquire_restore) needs to take them back.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn release_all(&self) -> Result<Saved, SyncError> {
+        let saved = self.save()?;
+        self.release_saved(saved);
         Ok(saved)
     }
 
@@ -263,7 +277,7 @@ impl RLock {
     }
 }
 
-/// What [`RLock::release_all`] released: its depth and its hold.
+/// What [`RLock::save`] saw: the owner's depth and its hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Saved {
     pub(crate) depth: usize,
@@ -396,6 +410,29 @@ mod tests {
         );
         assert!(lock.acquire_timeout(Duration::ZERO));
         lock.release().unwrap();
+    }
+
+    /// A Condition's waiters park on a key of their own, apart from the
+    /// threads parked on its lock's word: a thread blocked on the lock is
+    /// not one of the condition's waiters.
+    #[test]
+    fn lock_waiters_are_not_condition_waiters() {
+        let cond = crate::Condition::new();
+        let held = cond.guard();
+        let seen = std::thread::scope(|s| {
+            s.spawn(|| drop(cond.guard()));
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while cond.lock().raw.parked() == 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Looked at before asserting, so that a failure cannot leave
+            // the other thread waiting for ever.
+            let seen = (cond.lock().raw.parked(), cond.waiting());
+            drop(held);
+            seen
+        });
+        assert_eq!(seen, (1, 0), "(parked on the lock, condition waiters)");
+        assert!(!cond.lock().locked());
     }
 
     #[test]
