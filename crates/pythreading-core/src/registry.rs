@@ -243,6 +243,7 @@ pub(crate) fn enter_started_thread(ident: u64, me: ThreadRef) {
 /// Unique among the threads of this process and never reused. It is set
 /// for any thread, including threads not started by pythreading, without
 /// registering them (as in Python).
+#[inline]
 pub fn get_ident() -> u64 {
     ident::current()
 }

@@ -1,13 +1,13 @@
 //! [`Condition`]: Python's `threading.Condition`.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::{self, Deadline, Key, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{Arc, AtomicBool, Mutex, Ordering, thread};
+use crate::loom::{AtomicUsize, Ordering};
 use crate::rlock::{RLock, RLockGuard};
-use crate::spin::deadline_after;
 
 /// The guard of a [`Condition`]'s lock: one level of its [`RLock`].
 pub type ConditionGuard<'a> = RLockGuard<'a>;
@@ -49,22 +49,21 @@ pub type ConditionGuard<'a> = RLockGuard<'a>;
 /// # Ok::<(), pythreading_sync::SyncError>(())
 /// ```
 //
-// Waiting (Python's design, with thread parking instead of a lock per
-// waiter): a waiter queues a `Waiter` while it still holds the RLock, then
-// releases the RLock and parks until its `notified` flag is set. `notify(n)`
-// (run under the RLock) pops the n oldest waiters, sets their flags and
-// unparks them. A waiter that times out takes itself out of the queue, unless
-// a notifier already took it (then it counts as notified), so `notify(1)`
-// always reaches a thread that is still waiting.
+// Waiting (Python's design, on the parking table instead of a lock per
+// waiter): a waiter parks on the address of `waiters` and is queued there
+// while it still holds the RLock; only then (in `park`'s `before_sleep`)
+// does it release the RLock. `notify(n)` (run under the RLock) unparks the
+// n longest-parked waiters of that key. The table queues in order, and a
+// waiter whose deadline passes takes itself out of the queue unless a
+// notify took it first (then it counts as notified), so `notify(1)` always
+// reaches a thread that is still waiting.
 pub struct Condition {
     lock: RLock,
-    waiters: Mutex<VecDeque<Arc<Waiter>>>,
-}
-
-#[derive(Debug)]
-struct Waiter {
-    notified: AtomicBool,
-    thread: thread::Thread,
+    /// The threads in `wait` (queued, or woken and taking the lock back),
+    /// so that a notify with nobody waiting leaves the parking table alone.
+    /// Changed only under the lock, which orders it: plain loads and stores
+    /// suffice. Its address is the key the waiters park on.
+    waiters: AtomicUsize,
 }
 
 impl Condition {
@@ -83,8 +82,13 @@ impl Condition {
     fn with_lock(lock: RLock) -> Self {
         Self {
             lock,
-            waiters: Mutex::new(VecDeque::new()),
+            waiters: AtomicUsize::new(0),
         }
+    }
+
+    /// What the waiters park on.
+    fn key(&self) -> Key {
+        Key::of(&self.waiters)
     }
 
     /// The underlying re-entrant lock.
@@ -130,13 +134,13 @@ impl Condition {
     /// As with every condition variable, check the state you wait for in a
     /// loop, or use [`wait_for`](Self::wait_for).
     pub fn wait(&self) -> Result<(), SyncError> {
-        self.wait_until(None).map(|_| ())
+        self.wait_until(Deadline::NEVER).map(|_| ())
     }
 
     /// [`wait`](Self::wait) for at most `timeout`; `Ok(false)` if it timed
     /// out without being notified.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, SyncError> {
-        self.wait_until(deadline_after(timeout))
+        self.wait_until(Deadline::after(timeout))
     }
 
     /// Waits until `predicate()` is true, or until `timeout` (if any) has
@@ -151,49 +155,35 @@ impl Condition {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        let deadline = timeout.and_then(deadline_after);
+        let deadline = Deadline::from_timeout(timeout);
         loop {
             if predicate() {
                 return Ok(true);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline.passed() {
                 return Ok(false);
             }
             self.wait_until(deadline)?;
         }
     }
 
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<bool, SyncError> {
-        if !self.is_owned() {
-            return Err(SyncError::NotOwner);
-        }
-        let me = Arc::new(Waiter {
-            notified: AtomicBool::new(false),
-            thread: thread::current(),
-        });
-        self.waiters.lock().push_back(Arc::clone(&me));
-        let saved = self.lock.release_all()?;
-        let notified = loop {
-            if me.notified.load(Ordering::Acquire) {
-                break true;
-            }
-            match deadline {
-                None => thread::park(),
-                Some(deadline) => {
-                    if thread::park_until(deadline) {
-                        // Out of the queue, unless a notifier took us first.
-                        let mut waiters = self.waiters.lock();
-                        if me.notified.load(Ordering::Acquire) {
-                            break true;
-                        }
-                        waiters.retain(|w| !Arc::ptr_eq(w, &me));
-                        break false;
-                    }
-                }
-            }
-        };
+    fn wait_until(&self, deadline: Deadline) -> Result<bool, SyncError> {
+        let saved = self.lock.save()?;
+        // Under the lock, as every change of the count.
+        let waiters = self.waiters.load(Ordering::Relaxed);
+        self.waiters.store(waiters + 1, Ordering::Relaxed);
+        // Queued first, then the lock released: a notify, which takes the
+        // lock, cannot come between the two and miss this waiter.
+        let wake = wait::park(
+            self.key(),
+            || true,
+            || self.lock.release_saved(saved),
+            deadline,
+        );
         self.lock.acquire_restore(saved);
-        Ok(notified)
+        let waiters = self.waiters.load(Ordering::Relaxed);
+        self.waiters.store(waiters - 1, Ordering::Relaxed);
+        Ok(wake == Wake::Notified)
     }
 
     /// Wakes up to `n` threads waiting on this condition, oldest first.
@@ -206,26 +196,13 @@ impl Condition {
         Ok(())
     }
 
-    /// Takes up to `n` waiters out of the queue and wakes them; returns how
-    /// many it took. The caller holds the lock.
+    /// Wakes up to `n` waiters, longest-parked first; returns how many it
+    /// woke. The caller holds the lock.
     fn notify_waiters(&self, n: usize) -> usize {
-        let woken: Vec<Arc<Waiter>> = {
-            let mut waiters = self.waiters.lock();
-            let n = n.min(waiters.len());
-            // Flag them while the queue is still locked: a waiter whose
-            // deadline passes checks its flag under this lock, so once it is
-            // out of the queue it must already read as notified (flagged
-            // after the unlock, it could report a timeout and the
-            // notification would reach nobody).
-            waiters
-                .drain(..n)
-                .inspect(|waiter| waiter.notified.store(true, Ordering::Release))
-                .collect()
-        };
-        for waiter in &woken {
-            waiter.thread.unpark();
+        if self.waiters.load(Ordering::Relaxed) == 0 {
+            return 0;
         }
-        woken.len()
+        wait::unpark(self.key(), n)
     }
 
     /// Wakes every thread waiting on this condition. Without the lock:
@@ -234,9 +211,10 @@ impl Condition {
         self.notify(usize::MAX)
     }
 
-    /// How many threads are waiting now (for tests and diagnostics).
+    /// How many threads are waiting now (for tests and diagnostics): those
+    /// parked and not yet notified, as Python counts them.
     pub fn waiting(&self) -> usize {
-        self.waiters.lock().len()
+        wait::parked(self.key())
     }
 }
 
@@ -273,6 +251,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::loom::{Arc, AtomicBool};
 
     /// notify under the lock reaches a waiter however the two interleave,
     /// and the waiter comes back holding the lock at its old depth.

@@ -3,8 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::wait::Wait;
+
 use crate::error::SyncError;
-use crate::raw_lock::{Hold, RawLock, Wait};
+use crate::raw_lock::{Hold, RawLock};
 use crate::track::{Kind, Tracker};
 
 /// A lock that any thread may release: Python's `threading.Lock`.
@@ -88,7 +90,7 @@ impl Lock {
     /// Blocks until the lock is acquired (`lock.acquire()`).
     #[inline]
     pub fn acquire(&self) {
-        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        let _ = self.raw.acquire_tracked(&self.track, Wait::FOREVER);
     }
 
     /// Acquires the lock if it is free, without blocking
@@ -140,7 +142,7 @@ impl Lock {
     /// Acquires the lock and returns a guard that releases it when dropped.
     #[inline]
     pub fn guard(&self) -> LockGuard<'_> {
-        self.guard_with(Wait::Until(None))
+        self.guard_with(Wait::FOREVER)
             .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
     }
 
@@ -243,8 +245,8 @@ mod tests {
     }
 
     /// A zero or tiny timeout on a held lock is a plain try: it neither
-    /// marks the lock contended (which would make the holder's release take
-    /// the parking mutex) nor waits.
+    /// marks the lock contended (which would make the holder's release call
+    /// into the parking table) nor waits.
     #[test]
     fn zero_and_tiny_timeouts_are_plain_tries() {
         let lock = Lock::new();
@@ -354,7 +356,9 @@ mod loom_tests {
     }
 
     /// A timed acquire that gives up does not swallow the wake-up meant for
-    /// another waiter.
+    /// another waiter. (Under loom a timed park gives up at once, whatever
+    /// the timeout; an hour keeps the real clock, which the acquire also
+    /// reads, from deciding anything in the model.)
     #[test]
     fn loom_lock_timeout_passes_wakeup_on() {
         loom::model(|| {
@@ -363,7 +367,7 @@ mod loom_tests {
             let timed = {
                 let lock = Arc::clone(&lock);
                 loom::thread::spawn(move || {
-                    if lock.acquire_timeout(Duration::from_millis(1)) {
+                    if lock.acquire_timeout(Duration::from_secs(3600)) {
                         lock.release().unwrap();
                     }
                 })

@@ -21,22 +21,9 @@ mod imp {
     pub(crate) use std::sync::Arc;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
-    /// Parking of one thread, for waiters that are woken one by one.
+    /// Giving up the time slice, in a busy wait.
     pub(crate) mod thread {
-        use std::time::Instant;
-
-        pub(crate) use std::thread::{Thread, current, park, yield_now};
-
-        /// Parks until unparked (or spuriously) or until `deadline`;
-        /// `true` once the deadline has passed.
-        pub(crate) fn park_until(deadline: Instant) -> bool {
-            let now = Instant::now();
-            if deadline <= now {
-                return true;
-            }
-            std::thread::park_timeout(deadline - now);
-            Instant::now() >= deadline
-        }
+        pub(crate) use std::thread::yield_now;
     }
 
     /// One step of a busy wait.
@@ -47,24 +34,6 @@ mod imp {
 
     /// Whether spinning before parking is worth it (never under loom).
     pub(crate) const SPIN: bool = true;
-
-    /// A small number unique to the calling thread, never 0: who owns an RLock.
-    pub(crate) fn thread_token() -> u64 {
-        use std::cell::Cell;
-        use std::sync::atomic::Ordering;
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        thread_local! {
-            static TOKEN: Cell<u64> = const { Cell::new(0) };
-        }
-        TOKEN.with(|token| {
-            let mut value = token.get();
-            if value == 0 {
-                value = NEXT.fetch_add(1, Ordering::Relaxed);
-                token.set(value);
-            }
-            value
-        })
-    }
 }
 
 #[cfg(loom)]
@@ -73,15 +42,7 @@ mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 
     pub(crate) mod thread {
-        use std::time::Instant;
-
-        pub(crate) use loom::thread::{Thread, current, park, yield_now};
-
-        /// No clock under loom: the deadline is taken to pass at once.
-        pub(crate) fn park_until(_deadline: Instant) -> bool {
-            loom::thread::yield_now();
-            true
-        }
+        pub(crate) use loom::thread::yield_now;
     }
 
     pub(crate) fn spin_loop() {
@@ -90,6 +51,9 @@ mod imp {
 
     pub(crate) const SPIN: bool = false;
 
+    /// A number unique to the calling model thread, never 0 (only the
+    /// deadlock detector's records still use it).
+    #[cfg(feature = "deadlock-detection")]
     pub(crate) fn thread_token() -> u64 {
         use std::cell::Cell;
         use std::sync::atomic::Ordering;

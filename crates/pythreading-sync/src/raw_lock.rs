@@ -2,9 +2,10 @@
 //!
 //! A lock that any thread may release (Python's semantics), so it cannot be
 //! a `parking_lot::Mutex` (whose guard is the only way to unlock without
-//! `unsafe`). It is the classic three-state futex mutex, with a mutex and
-//! condition variable as the parking place so that it needs no `unsafe` and
-//! runs under loom, plus a count of holds in the same word:
+//! `unsafe`). It is the classic three-state futex mutex, one `u32` that
+//! parks its waiters in the process-wide parking table
+//! ([`pythreading_core::wait`]) on the word's own address, plus a count of
+//! holds in the same word:
 //!
 //! ```text
 //! bit 0       LOCKED: some thread holds the lock
@@ -14,21 +15,23 @@
 //!
 //! - acquire: `fetch_or(LOCKED)`; the lock is ours if LOCKED was clear (the
 //!   fast path: one atomic operation, and the hold comes back with it).
-//!   Otherwise spin a little, then announce a waiter with
-//!   `fetch_or(LOCKED | CONTENDED)`: if LOCKED was clear the lock is ours
-//!   (marked contended, which only costs a needless wake-up later). If not,
-//!   park: under the parking mutex, wait on the condition variable while
-//!   the lock is still locked and contended.
+//!   Otherwise spin a little while nobody is parked, then announce a waiter
+//!   with `fetch_or(LOCKED | CONTENDED)`: if LOCKED was clear the lock is
+//!   ours (marked contended, which only costs a needless unpark later). If
+//!   not, park on the word, provided it still shows `LOCKED | CONTENDED`
+//!   (checked under the table's bucket lock), and announce again when woken.
 //! - release: one CAS clears both flags and counts the hold; if CONTENDED
-//!   was set, take the parking mutex and wake one parked thread, which
-//!   announces itself again.
+//!   was set, unpark one waiter of the word, which announces itself again
+//!   (so the mark is back for the waiters still parked).
 //!
-//! No wake-up is lost: a waiter checks the state under the parking mutex and
-//! the releaser notifies under it after changing the state, so either the
-//! waiter sees the released state or it is already waiting when notified. A
-//! waiter that gives up at its deadline makes one last
-//! `fetch_or(LOCKED | CONTENDED)`, so a notification it may have taken is
-//! passed on by the next release.
+//! No wake-up is lost: a waiter checks the word under the bucket lock and
+//! is queued before that lock is released, and a releaser changes the word
+//! before it takes the bucket lock to unpark, so either the waiter sees the
+//! released word or it is queued when the releaser looks. A waiter woken
+//! after its deadline still announces itself once before it gives up, so
+//! the mark it was woken for is set again and the next release wakes the
+//! next waiter; a waiter that times out without being woken took no
+//! wake-up, and makes a plain last try.
 //!
 //! The hold is what lets a guard release only the hold it took: it keeps the
 //! hold it acquired and releases the lock only if the word still shows that
@@ -37,11 +40,9 @@
 //! wraps after 2^30 releases; a guard outliving exactly a multiple of that
 //! many releases of its lock is the one case it cannot tell.)
 
-use std::time::Instant;
+use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
-use crate::loom::{AtomicU32, Condvar, Mutex, Ordering};
-pub(crate) use crate::spin::Wait;
-use crate::spin::{SpinWait, passed};
+use crate::loom::{AtomicU32, Ordering};
 use crate::track::Tracker;
 
 const LOCKED: u32 = 1;
@@ -56,19 +57,28 @@ const RELEASED_ONCE: u32 = 4;
 pub(crate) struct Hold(u32);
 
 impl Hold {
+    /// A value that is never a hold's number (those have the flag bits
+    /// clear), for a lock built on the raw one to mean "in no hold".
+    pub(crate) const NONE: u32 = LOCKED;
+
     /// The hold's number (the count of releases before it), for a lock
     /// built on the raw one that keeps a hold's identity itself.
     #[inline]
     pub(crate) fn number(self) -> u32 {
         self.0
     }
+
+    /// The hold numbered `number` (a [`number`](Self::number)).
+    #[inline]
+    pub(crate) fn from_number(number: u32) -> Self {
+        Self(number & !FLAGS)
+    }
 }
 
+/// The lock word; waiters park on its address.
 #[derive(Debug, Default)]
 pub(crate) struct RawLock {
     state: AtomicU32,
-    parking: Mutex<()>,
-    parked: Condvar,
 }
 
 impl RawLock {
@@ -76,8 +86,6 @@ impl RawLock {
     pub(crate) const fn new() -> Self {
         Self {
             state: AtomicU32::new(0),
-            parking: Mutex::new(()),
-            parked: Condvar::new(),
         }
     }
 
@@ -85,8 +93,6 @@ impl RawLock {
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicU32::new(0),
-            parking: Mutex::new(()),
-            parked: Condvar::new(),
         }
     }
 
@@ -123,7 +129,7 @@ impl RawLock {
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Option<Instant>) -> Option<Hold> {
+    fn acquire_slow(&self, deadline: Deadline) -> Option<Hold> {
         // Spin while nobody is parked: the holder is probably about to release.
         let mut spin = SpinWait::new();
         loop {
@@ -137,33 +143,34 @@ impl RawLock {
             if state & CONTENDED != 0 || !spin.spin() {
                 break;
             }
-            if passed(deadline) {
+            if deadline.passed() {
                 return self.try_acquire();
             }
         }
         // A wait whose time is up before it parks ends with a plain try: it
         // has taken no wake-up, so it need not mark the lock contended (which
-        // would make the holder's release take the parking mutex).
-        if passed(deadline) {
+        // would make the holder's release call into the parking table).
+        if deadline.passed() {
             return self.try_acquire();
         }
         loop {
             if let Some(hold) = self.announce() {
                 return Some(hold);
             }
-            if passed(deadline) {
+            // Announced: a wake-up this thread was given (and does not use,
+            // if its time is up) is passed on by the next release.
+            if deadline.passed() {
                 return None;
             }
-            let mut parking = self.parking.lock();
-            while self.state.load(Ordering::Relaxed) & FLAGS == FLAGS {
-                let (guard, timed_out) = self.parked.wait_deadline(parking, deadline);
-                parking = guard;
-                if timed_out {
-                    drop(parking);
-                    // One last try, which also re-marks the lock as contended
-                    // so that a wake-up this thread may have taken is passed on.
-                    return self.announce();
-                }
+            let wake = wait::park(
+                Key::of(&self.state),
+                || self.state.load(Ordering::Relaxed) & FLAGS == FLAGS,
+                || {},
+                deadline,
+            );
+            if wake == Wake::TimedOut {
+                // Not woken, so no wake-up to pass on: a plain last try.
+                return self.try_acquire();
             }
         }
     }
@@ -184,16 +191,30 @@ impl RawLock {
     /// nothing changes) if that hold has ended already.
     #[inline]
     pub(crate) fn release_hold(&self, hold: Hold) -> bool {
-        // The common case, that hold and nobody parked, in one CAS (as
-        // parking_lot's unlock); anything else goes the general way.
+        self.release_expecting(hold, |held| held == hold)
+    }
+
+    /// Releases the lock, held by the caller, probably in hold `likely`: in
+    /// one CAS if it is, and nobody is parked (a lock that keeps a hold's
+    /// identity itself knows which hold that is, most of the time).
+    #[inline]
+    pub(crate) fn release_held(&self, likely: Hold) -> bool {
+        self.release_expecting(likely, |_| true)
+    }
+
+    /// Releases the lock in one CAS if it is in hold `expected` with nobody
+    /// parked (the common case, as parking_lot's unlock); otherwise the
+    /// general way, if `mine` says the hold it is in may be ended.
+    #[inline]
+    fn release_expecting(&self, expected: Hold, mine: impl Fn(Hold) -> bool) -> bool {
         match self.state.compare_exchange(
-            hold.0 | LOCKED,
-            hold.0.wrapping_add(RELEASED_ONCE),
+            expected.0 | LOCKED,
+            expected.0.wrapping_add(RELEASED_ONCE),
             Ordering::Release,
             Ordering::Relaxed,
         ) {
             Ok(_) => true,
-            Err(state) => self.release_if(state, |held| held == hold),
+            Err(state) => self.release_if(state, mine),
         }
     }
 
@@ -222,10 +243,10 @@ impl RawLock {
         true
     }
 
+    /// Wakes one parked waiter (the word has been released already).
     #[cold]
     fn wake_one(&self) {
-        let _parking = self.parking.lock();
-        self.parked.notify_one();
+        wait::unpark_one(Key::of(&self.state));
     }
 
     #[inline]
@@ -234,8 +255,14 @@ impl RawLock {
     }
 
     /// Whether the lock is marked as having a parked waiter (its release
-    /// will take the parking mutex).
+    /// will unpark one).
     pub(crate) fn is_contended(&self) -> bool {
         self.state.load(Ordering::Relaxed) & CONTENDED != 0
+    }
+
+    /// How many threads are parked on the word now (a snapshot, for tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn parked(&self) -> usize {
+        wait::parked(Key::of(&self.state))
     }
 }

@@ -4,9 +4,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use pythreading_core::get_ident;
+use pythreading_core::wait::Wait;
+
 use crate::error::SyncError;
-use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering, thread_token};
-use crate::raw_lock::{RawLock, Wait};
+use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::raw_lock::{Hold, RawLock};
 use crate::track::{Kind, Tracker};
 
 /// A re-entrant lock: Python's `threading.RLock`.
@@ -32,21 +35,27 @@ use crate::track::{Kind, Tracker};
 /// assert!(!lock.locked());
 /// ```
 //
-// Protocol (as std's `ReentrantLock`): `owner` is the token of the holding
-// thread or 0, `count` its depth. Only the holder writes either, and a
-// thread can only ever read its own token in `owner` if it wrote it itself,
-// so `Relaxed` suffices for them; the hand-over between threads is ordered
-// by the raw lock's Acquire/Release.
+// Protocol (as std's `ReentrantLock`): `owner` is the ident of the holding
+// thread (`pythreading_core::get_ident`, never 0) or 0, `count` its depth,
+// `hold` the hold it is in or `Hold::NONE`. Only the holder writes them,
+// and it clears `owner` and `hold` before it releases the raw lock. So a
+// thread reads its own ident in `owner`, or a hold it took in `hold`, only
+// while it is the holder: otherwise the last value it wrote there is 0 or
+// `Hold::NONE`, and a later one is another holder's ident, or a hold taken
+// by another thread (hold numbers are never reused, see `raw_lock`). That
+// is why `Relaxed` suffices for all three; the hand-over between threads is
+// ordered by the raw lock's Acquire/Release.
 pub struct RLock {
     raw: RawLock,
-    owner: AtomicU64,
-    count: AtomicUsize,
     /// Which hold the lock is in: the raw lock's hold number when the free
     /// lock was acquired (new at each such acquisition), kept across a
     /// Condition's wait (which hands the lock over and takes it back in the
-    /// same hold). A guard releases its level only while the lock is in the
-    /// hold it was taken in. Only the owner writes it.
+    /// same hold), and `Hold::NONE` while the lock is free. A guard
+    /// releases its level only while the lock is in the hold it was taken
+    /// in, which it tells from this alone.
     hold: AtomicU32,
+    owner: AtomicU64,
+    count: AtomicUsize,
     track: Tracker,
 }
 
@@ -56,9 +65,9 @@ impl RLock {
     pub const fn new() -> Self {
         Self {
             raw: RawLock::new(),
+            hold: AtomicU32::new(Hold::NONE),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
-            hold: AtomicU32::new(0),
             track: Tracker::new(Kind::RLock),
         }
     }
@@ -68,13 +77,7 @@ impl RLock {
 impl RLock {
     /// An unlocked re-entrant lock.
     pub fn new() -> Self {
-        Self {
-            raw: RawLock::new(),
-            owner: AtomicU64::new(0),
-            count: AtomicUsize::new(0),
-            hold: AtomicU32::new(0),
-            track: Tracker::new(Kind::RLock),
-        }
+        Self::with_tracker(Tracker::new(Kind::RLock))
     }
 }
 
@@ -97,46 +100,49 @@ impl RLock {
     fn with_tracker(track: Tracker) -> Self {
         Self {
             raw: RawLock::new(),
+            hold: AtomicU32::new(Hold::NONE),
             owner: AtomicU64::new(0),
             count: AtomicUsize::new(0),
-            hold: AtomicU32::new(0),
             track,
         }
     }
 
     /// Blocks until the lock is acquired; immediate if this thread holds it.
+    #[inline]
     pub fn acquire(&self) {
-        self.acquire_with(Wait::Until(None));
+        let _ = self.acquire_with(Wait::FOREVER);
     }
 
     /// Acquires the lock if it is free or already this thread's; never blocks.
+    #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.acquire_with(Wait::No)
+        self.acquire_with(Wait::No).is_some()
     }
 
     /// Waits at most `timeout` for the lock; `true` if it was acquired.
+    #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.acquire_with(Wait::Timeout(timeout))
+        self.acquire_with(Wait::Timeout(timeout)).is_some()
     }
 
-    fn acquire_with(&self, wait: Wait) -> bool {
-        let me = thread_token();
+    /// Takes one level as `wait` allows; the hold the lock is in, if taken.
+    #[inline]
+    fn acquire_with(&self, wait: Wait) -> Option<u32> {
+        let me = get_ident();
         if self.owner.load(Ordering::Relaxed) == me {
             // Only the owner writes the count: no read-modify-write needed.
             let depth = self.count.load(Ordering::Relaxed);
             self.count.store(depth + 1, Ordering::Relaxed);
-            return true;
+            return Some(self.hold.load(Ordering::Relaxed));
         }
-        let Some(hold) = self.raw.acquire_tracked(&self.track, wait) else {
-            return false;
-        };
+        let hold = self.raw.acquire_tracked(&self.track, wait)?.number();
         // A new hold. The raw lock's hand-over orders these with the last
         // owner's writes, so plain loads and stores suffice.
-        self.hold.store(hold.number(), Ordering::Relaxed);
+        self.hold.store(hold, Ordering::Relaxed);
         self.owner.store(me, Ordering::Relaxed);
         self.count.store(1, Ordering::Relaxed);
-        true
+        Some(hold)
     }
 
     /// Releases one level; the lock is free again when the owner has released
@@ -151,30 +157,41 @@ impl RLock {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        self.release_owned();
+        self.release_level(self.hold.load(Ordering::Relaxed));
         Ok(())
     }
 
-    /// Releases one level of a lock the calling thread owns.
+    /// Releases one level of a lock the calling thread owns, in `hold`.
     #[inline]
-    fn release_owned(&self) {
+    fn release_level(&self, hold: u32) {
         // Only the owner writes the count: no read-modify-write needed.
         let depth = self.count.load(Ordering::Relaxed);
         self.count.store(depth - 1, Ordering::Relaxed);
         if depth == 1 {
-            self.track.release(1, || {
-                self.owner.store(0, Ordering::Relaxed);
-                self.raw.release()
-            });
+            self.release_raw(hold);
         }
     }
 
+    /// Ends the calling thread's ownership, in `hold`, and releases the raw
+    /// lock (in one CAS unless a Condition's wait moved the raw lock on to
+    /// another hold, or someone is parked).
+    #[inline]
+    fn release_raw(&self, hold: u32) {
+        self.track.release(1, || {
+            self.owner.store(0, Ordering::Relaxed);
+            self.hold.store(Hold::NONE, Ordering::Relaxed);
+            self.raw.release_held(Hold::from_number(hold))
+        });
+    }
+
     /// Whether the calling thread holds the lock.
+    #[inline]
     pub fn is_owned(&self) -> bool {
-        self.owner.load(Ordering::Relaxed) == thread_token()
+        self.owner.load(Ordering::Relaxed) == get_ident()
     }
 
     /// Whether any thread holds the lock.
+    #[inline]
     pub fn locked(&self) -> bool {
         self.raw.is_locked()
     }
@@ -191,52 +208,76 @@ impl RLock {
 
     /// Acquires the lock and returns a guard that releases one level when
     /// dropped.
+    #[inline]
     pub fn guard(&self) -> RLockGuard<'_> {
-        self.acquire();
-        RLockGuard::new(self)
+        self.guard_with(Wait::FOREVER)
+            .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
     }
 
     /// [`guard`](Self::guard) if the lock can be taken now, without blocking.
+    #[inline]
     pub fn try_guard(&self) -> Option<RLockGuard<'_>> {
-        self.try_acquire().then(|| RLockGuard::new(self))
+        self.guard_with(Wait::No)
     }
 
     /// [`guard`](Self::guard), waiting at most `timeout`.
+    #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
-        self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
+        self.guard_with(Wait::Timeout(timeout))
     }
 
-    /// Releases every level held by the calling thread and returns what
-    /// [`acquire_restore`](Self::acquire_restore) needs to take them back
-    /// (Python's `_release_save`), for `Condition::wait`.
-    pub(crate) fn release_all(&self) -> Result<Saved, SyncError> {
+    #[inline]
+    fn guard_with(&self, wait: Wait) -> Option<RLockGuard<'_>> {
+        let hold = self.acquire_with(wait)?;
+        Some(RLockGuard {
+            lock: self,
+            hold,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// What [`release_saved`](Self::release_saved) releases and
+    /// [`acquire_restore`](Self::acquire_restore) takes back: every level
+    /// the calling thread holds, and its hold (Python's `_release_save`,
+    /// in two steps so that a `Condition` can queue its waiter in between).
+    pub(crate) fn save(&self) -> Result<Saved, SyncError> {
         if !self.is_owned() {
             return Err(SyncError::NotOwner);
         }
-        let saved = Saved {
-            // Only the owner writes the count: no read-modify-write needed.
+        Ok(Saved {
             depth: self.count.load(Ordering::Relaxed),
             hold: self.hold.load(Ordering::Relaxed),
-        };
+        })
+    }
+
+    /// Releases every level of the lock, which the calling thread owns and
+    /// has [`save`](Self::save)d.
+    pub(crate) fn release_saved(&self, saved: Saved) {
+        // Only the owner writes the count: no read-modify-write needed.
         self.count.store(0, Ordering::Relaxed);
-        self.track.release(1, || {
-            self.owner.store(0, Ordering::Relaxed);
-            self.raw.release()
-        });
+        self.release_raw(saved.hold);
+    }
+
+    /// Releases every level held by the calling thread and returns what
+    /// [`acquire_restore`](Self::acquire_restore) needs to take them back.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn release_all(&self) -> Result<Saved, SyncError> {
+        let saved = self.save()?;
+        self.release_saved(saved);
         Ok(saved)
     }
 
     /// Re-acquires the lock at the saved depth, in the same hold as before
     /// (Python's `_acquire_restore`): the guards taken before stay valid.
     pub(crate) fn acquire_restore(&self, saved: Saved) {
-        let _ = self.raw.acquire_tracked(&self.track, Wait::Until(None));
+        let _ = self.raw.acquire_tracked(&self.track, Wait::FOREVER);
         self.hold.store(saved.hold, Ordering::Relaxed);
-        self.owner.store(thread_token(), Ordering::Relaxed);
+        self.owner.store(get_ident(), Ordering::Relaxed);
         self.count.store(saved.depth, Ordering::Relaxed);
     }
 }
 
-/// What [`RLock::release_all`] released: its depth and its hold.
+/// What [`RLock::save`] saw: the owner's depth and its hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Saved {
     pub(crate) depth: usize,
@@ -281,16 +322,7 @@ pub struct RLockGuard<'a> {
     _not_send: PhantomData<*const ()>,
 }
 
-impl<'a> RLockGuard<'a> {
-    /// The guard of a level the calling thread has just taken.
-    fn new(lock: &'a RLock) -> Self {
-        Self {
-            lock,
-            hold: lock.hold.load(Ordering::Relaxed),
-            _not_send: PhantomData,
-        }
-    }
-
+impl RLockGuard<'_> {
     /// The lock this guard holds.
     pub fn lock(&self) -> &RLock {
         self.lock
@@ -306,11 +338,14 @@ impl fmt::Debug for RLockGuard<'_> {
 }
 
 impl Drop for RLockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Nothing if the hold this guard was taken in was ended by hand.
+        // The lock is in that hold only while this thread owns it (see the
+        // protocol on `RLock`): no ident needed to tell.
         let lock = self.lock;
-        if lock.is_owned() && lock.hold.load(Ordering::Relaxed) == self.hold {
-            lock.release_owned();
+        if lock.hold.load(Ordering::Relaxed) == self.hold {
+            lock.release_level(self.hold);
         }
     }
 }
@@ -377,6 +412,29 @@ mod tests {
         lock.release().unwrap();
     }
 
+    /// A Condition's waiters park on a key of their own, apart from the
+    /// threads parked on its lock's word: a thread blocked on the lock is
+    /// not one of the condition's waiters.
+    #[test]
+    fn lock_waiters_are_not_condition_waiters() {
+        let cond = crate::Condition::new();
+        let held = cond.guard();
+        let seen = std::thread::scope(|s| {
+            s.spawn(|| drop(cond.guard()));
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while cond.lock().raw.parked() == 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Looked at before asserting, so that a failure cannot leave
+            // the other thread waiting for ever.
+            let seen = (cond.lock().raw.parked(), cond.waiting());
+            drop(held);
+            seen
+        });
+        assert_eq!(seen, (1, 0), "(parked on the lock, condition waiters)");
+        assert!(!cond.lock().locked());
+    }
+
     #[test]
     fn debug_is_pythons_repr() {
         let lock = RLock::new();
@@ -422,6 +480,31 @@ mod loom_tests {
                 h.join().unwrap();
             }
             assert_eq!(counter.load(Ordering::Relaxed), 2);
+            assert!(!lock.locked());
+        });
+    }
+
+    /// A guard whose hold its thread ended by hand, dropped while another
+    /// thread takes the lock: the guard tells its hold from `hold` alone
+    /// (no ident), and whichever value of it the drop reads, it never
+    /// releases the other thread's level.
+    #[test]
+    fn loom_rlock_ended_guard_leaves_another_threads_hold() {
+        loom::model(|| {
+            let lock = Arc::new(RLock::new());
+            let guard = lock.guard();
+            lock.release().unwrap();
+            let other = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    lock.acquire();
+                    assert_eq!(lock.recursion_count(), 1);
+                    // Still its own: the ended guard released nothing.
+                    lock.release().unwrap();
+                })
+            };
+            drop(guard);
+            other.join().unwrap();
             assert!(!lock.locked());
         });
     }

@@ -45,8 +45,6 @@ pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<std::time::
 /// How long an acquire may wait.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Wait {
-    /// Not at all (`try_acquire`).
-    No,
     /// Until the deadline (`None`: for ever).
     Until(Option<std::time::Instant>),
     /// At most this long; the clock is read only when the fast path fails.
@@ -60,7 +58,6 @@ impl Wait {
     /// parking and no mark on the lock.
     pub(crate) fn deadline(self) -> Option<Option<std::time::Instant>> {
         match self {
-            Wait::No => None,
             Wait::Until(deadline) => Some(deadline),
             Wait::Timeout(timeout) if timeout.is_zero() => None,
             Wait::Timeout(timeout) => Some(deadline_after(timeout)),
@@ -83,7 +80,6 @@ mod tests {
     /// spinning and no parking (every lock and semaphore goes through this).
     #[test]
     fn zero_timeout_is_no_wait() {
-        assert!(Wait::No.deadline().is_none());
         assert!(Wait::Timeout(Duration::ZERO).deadline().is_none());
         assert!(matches!(
             Wait::Timeout(Duration::from_nanos(1)).deadline(),
