@@ -47,6 +47,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::wait::Wait;
+
 use crate::error::SyncError;
 
 mod error;
@@ -56,10 +58,9 @@ mod inner;
 mod models;
 mod store;
 
-use crate::spin::deadline_after;
 pub use error::{GetError, PutError};
 use heap::Heap;
-use inner::{Inner, Wait};
+use inner::Inner;
 use store::{Fifo, Lifo};
 
 macro_rules! queue_api {
@@ -69,38 +70,38 @@ macro_rules! queue_api {
             /// [`shutdown`](Self::shutdown): `Err(PutError::ShutDown(item))`,
             /// also for a put blocked when the shutdown happens.
             pub fn put(&self, item: T) -> Result<(), PutError<T>> {
-                self.inner.put(item, Wait::Until(None))
+                self.inner.put(item, Wait::FOREVER)
             }
 
             /// Puts `item`, waiting at most `timeout` for room:
             /// `Err(PutError::Full(item))` if there was none.
             pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-                self.inner.put(item, Wait::Until(deadline_after(timeout)))
+                self.inner.put(item, Wait::Timeout(timeout))
             }
 
             /// Puts `item` only if there is room now:
             /// `Err(PutError::Full(item))` otherwise.
             pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
-                self.inner.put(item, Wait::Never)
+                self.inner.put(item, Wait::No)
             }
 
             /// Removes and returns the next item, blocking while the queue
             /// is empty. After [`shutdown`](Self::shutdown) it still returns
             /// the items left, then `Err(GetError::ShutDown)`.
             pub fn get(&self) -> Result<T, GetError> {
-                self.inner.get(Wait::Until(None))
+                self.inner.get(Wait::FOREVER)
             }
 
             /// [`get`](Self::get), waiting at most `timeout`:
             /// `Err(GetError::Empty)` if no item came.
             pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-                self.inner.get(Wait::Until(deadline_after(timeout)))
+                self.inner.get(Wait::Timeout(timeout))
             }
 
             /// The next item if there is one now: `Err(GetError::Empty)`
             /// otherwise (`Err(GetError::ShutDown)` if shut down and empty).
             pub fn get_nowait(&self) -> Result<T, GetError> {
-                self.inner.get(Wait::Never)
+                self.inner.get(Wait::No)
             }
 
             /// How many items the queue holds (a snapshot, as in Python).
@@ -116,12 +117,12 @@ macro_rules! queue_api {
             /// Whether the queue is at its `maxsize` (never for an unbounded
             /// queue; a snapshot).
             pub fn full(&self) -> bool {
-                self.inner.maxsize > 0 && self.qsize() >= self.inner.maxsize
+                self.maxsize() > 0 && self.qsize() >= self.maxsize()
             }
 
             /// The bound given to `new` (0: unbounded).
             pub fn maxsize(&self) -> usize {
-                self.inner.maxsize
+                self.inner.maxsize()
             }
 
             /// Marks one item taken with `get` as processed. More calls than
@@ -134,13 +135,13 @@ macro_rules! queue_api {
             /// [`task_done`](Self::task_done) (items removed by an immediate
             /// shutdown count as done).
             pub fn join(&self) {
-                self.inner.join_until(None);
+                self.inner.join(Wait::FOREVER);
             }
 
             /// [`join`](Self::join), waiting at most `timeout`; `true` if all
             /// items were done.
             pub fn join_timeout(&self, timeout: Duration) -> bool {
-                self.inner.join_until(deadline_after(timeout))
+                self.inner.join(Wait::Timeout(timeout))
             }
 
             /// Items put and not yet marked done (Python's
@@ -172,21 +173,22 @@ macro_rules! queue_api {
             /// How many threads are blocked in `get` now, waiting for an
             /// item (a snapshot, for tests and diagnostics; Python keeps
             /// them in `not_empty._waiters`). A getter counts once it has
-            /// stopped spinning and sleeps: a `put` then wakes it.
+            /// stopped spinning and sleeps, until a `put` (or the shutdown)
+            /// wakes it or its timeout passes.
             pub fn waiting_getters(&self) -> usize {
-                self.inner.lock_state().getters
+                self.inner.waiting_getters()
             }
 
             /// How many threads are blocked in `put` now, waiting for room
             /// (a snapshot, for tests and diagnostics).
             pub fn waiting_putters(&self) -> usize {
-                self.inner.lock_state().putters
+                self.inner.waiting_putters()
             }
 
             /// How many threads are blocked in `join` now (a snapshot, for
             /// tests and diagnostics).
             pub fn waiting_joiners(&self) -> usize {
-                self.inner.lock_state().joiners
+                self.inner.waiting_joiners()
             }
         }
 
