@@ -336,14 +336,63 @@ mod tests {
         error::<GetError>();
     }
 
-    /// No queue got bigger than before its waits moved to the parking
-    /// table (the copy of the length keeps its own cache lines).
+    /// Each queue is 256 bytes: its state on one cache line, the copy of
+    /// the length that spinners watch on cache lines of its own.
     #[test]
     fn sizes() {
         use std::mem::size_of;
         assert_eq!(size_of::<Queue<u64>>(), 256);
         assert_eq!(size_of::<LifoQueue<u64>>(), 256);
         assert_eq!(size_of::<PriorityQueue<u64>>(), 256);
+    }
+
+    /// `Duration::MAX` waits for ever (no overflow, no panic), and a
+    /// blocked call with it is woken like any other.
+    #[test]
+    fn the_longest_timeouts_wait_for_ever() {
+        use std::sync::Arc;
+        use std::thread;
+        use std::time::{Duration, Instant};
+
+        fn until(what: &str, condition: impl Fn() -> bool) {
+            let start = Instant::now();
+            while !condition() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "never saw {what}"
+                );
+                thread::yield_now();
+            }
+        }
+
+        let q = Arc::new(Queue::new(1));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(Duration::MAX))
+        };
+        until("the getter blocked", || q.waiting_getters() == 1);
+        q.put(1).unwrap();
+        assert_eq!(getter.join().unwrap(), Ok(1));
+
+        q.put(2).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(3, Duration::MAX))
+        };
+        until("the putter blocked", || q.waiting_putters() == 1);
+        assert_eq!(q.get(), Ok(2));
+        assert_eq!(putter.join().unwrap(), Ok(()));
+
+        let joiner = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.join_timeout(Duration::MAX))
+        };
+        until("the joiner blocked", || q.waiting_joiners() == 1);
+        for _ in 0..3 {
+            q.task_done().unwrap();
+        }
+        assert!(joiner.join().unwrap());
+        assert_eq!(q.get_nowait(), Ok(3));
     }
 
     #[test]
