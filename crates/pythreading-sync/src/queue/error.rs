@@ -1,0 +1,80 @@
+//! Why a put or a get failed: Python's `queue.Full`, `queue.Empty` and
+//! `queue.ShutDown`, with the refused item handed back.
+
+use std::fmt;
+
+/// Why a put failed. The item always comes back: nothing is lost.
+///
+/// `Debug` prints `Full(..)` / `ShutDown(..)` without the item, so this is
+/// an `Error` for every `T`.
+///
+/// ```
+/// use pythreading_sync::queue::{PutError, Queue};
+///
+/// let q = Queue::new(1);
+/// q.put("first").unwrap();
+/// let err = q.put_nowait("second").unwrap_err();
+/// assert!(err.is_full());
+/// assert_eq!(err.to_string(), "queue is full");
+/// assert_eq!(err.into_inner(), "second"); // handed back
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum PutError<T> {
+    /// The queue was full (Python's `queue.Full`): from `put_nowait`, or
+    /// `put_timeout` when the timeout passed.
+    Full(T),
+    /// The queue was shut down (Python's `queue.ShutDown`).
+    ShutDown(T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full(item) | PutError::ShutDown(item) => item,
+        }
+    }
+
+    /// Whether the queue was full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, PutError::Full(_))
+    }
+
+    /// Whether the queue was shut down.
+    pub fn is_shut_down(&self) -> bool {
+        matches!(self, PutError::ShutDown(_))
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("Full(..)"),
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("queue is full"),
+            PutError::ShutDown(_) => f.write_str("queue is shut down"),
+        }
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
+
+/// Why a get failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum GetError {
+    /// The queue was empty (Python's `queue.Empty`): from `get_nowait`, or
+    /// `get_timeout` when the timeout passed.
+    #[error("queue is empty")]
+    Empty,
+    /// The queue was shut down and holds no more items (Python's
+    /// `queue.ShutDown`).
+    #[error("queue is shut down")]
+    ShutDown,
+}
