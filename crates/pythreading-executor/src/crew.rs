@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
 
 use crate::error::ExecutorError;
-use crate::loom::Ordering;
+use crate::sys::Ordering;
 
 /// Why a job could not be handed to any worker, and the job itself when
 /// the crew took it back.

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use pythreading_core::ExceptHookArgs;
 
 use crate::error::TaskError;
-use crate::loom::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
 use crate::report::{self, drop_reporting, run_callback};
+use crate::sys::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
 use crate::wait::Watch;
 
 const PENDING: u8 = 0;
@@ -266,10 +266,10 @@ impl<T> Header<T> {
         // and wake-up on both sides. No `yield_now` rounds: yielding here
         // was measured to delay the start of a second worker on 2 cores
         // (see BENCHMARKS.md).
-        if crate::loom::SPIN {
+        if crate::sys::SPIN {
             for round in 0..6u32 {
                 for _ in 0..(1u32 << round) {
-                    crate::loom::spin_loop();
+                    crate::sys::spin_loop();
                 }
                 if self.is_done() {
                     return true;

@@ -52,10 +52,10 @@ mod crew;
 mod error;
 mod executor;
 mod future;
-mod loom;
 mod map;
 mod report;
 mod scope;
+mod sys;
 mod wait;
 
 pub use error::{ExecutorError, TaskError};

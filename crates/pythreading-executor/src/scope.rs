@@ -23,8 +23,8 @@ use crate::crew::Crew;
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
 use crate::future::{Future, Header};
-use crate::loom::PoolMutex;
 use crate::report::drop_reporting;
+use crate::sys::PoolMutex;
 
 /// A scoped task: runs, calls its argument, then completes its future.
 type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;

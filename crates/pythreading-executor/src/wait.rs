@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
 use crate::future::Future;
-use crate::loom::{Condvar, Mutex, MutexGuard};
+use crate::sys::{Condvar, Mutex, MutexGuard};
 
 /// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
 /// `FIRST_EXCEPTION` and `ALL_COMPLETED`.

@@ -1,4 +1,5 @@
-//! The one place this crate takes the atomics and locks of its futures from.
+//! The one place this crate takes the atomics, locks and spin hint of its
+//! futures from (in every build: the name says what it holds, not when).
 //!
 //! Normal builds use `std` atomics and `parking_lot`; builds with
 //! `--cfg loom` use loom's model-checked versions, so the hand-offs of a
