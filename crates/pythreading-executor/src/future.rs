@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use pythreading_core::ExceptHookArgs;
 
+use crate::collector::Watch;
 use crate::error::TaskError;
 use crate::report::{self, drop_reporting, run_callback};
 use crate::sys::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
-use crate::wait::Watch;
 
 const PENDING: u8 = 0;
 const RUNNING: u8 = 1;

@@ -48,6 +48,7 @@
 
 #![forbid(unsafe_code)]
 
+mod collector;
 mod crew;
 mod error;
 mod executor;

@@ -10,15 +10,14 @@
 //! (python/cpython #92001, #109934, #87893); here a cancelled future counts
 //! as done at once.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::collector::{Collector, Watch};
 use crate::error::TaskError;
 use crate::future::Future;
-use crate::sys::{Condvar, Mutex, MutexGuard};
 
 /// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
 /// `FIRST_EXCEPTION` and `ALL_COMPLETED`.
@@ -45,84 +44,10 @@ pub struct WaitResult {
     pub not_done: Vec<usize>,
 }
 
-/// Futures that became done, in the order they did.
-#[derive(Default)]
-struct Collected {
-    done: VecDeque<usize>,
-    failed: bool,
-}
-
-/// Told by each watched future when it is done.
-pub(crate) struct Collector {
-    collected: Mutex<Collected>,
-    changed: Condvar,
-}
-
-impl Collector {
-    fn new() -> Arc<Self> {
-        Arc::new(Self {
-            collected: Mutex::new(Collected::default()),
-            changed: Condvar::new(),
-        })
-    }
-
-    fn id(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-
-    /// Waits while `keep_waiting` holds, at most until `deadline`; returns
-    /// the guard and whether the deadline passed first.
-    fn wait_while<'a>(
-        &'a self,
-        deadline: Option<Instant>,
-        mut keep_waiting: impl FnMut(&Collected) -> bool,
-    ) -> (MutexGuard<'a, Collected>, bool) {
-        let mut collected = self.collected.lock();
-        while keep_waiting(&collected) {
-            match deadline {
-                None => collected = self.changed.wait(collected),
-                Some(deadline) => {
-                    let (back, timed_out) = self.changed.wait_until(collected, deadline);
-                    collected = back;
-                    if timed_out && keep_waiting(&collected) {
-                        return (collected, true);
-                    }
-                }
-            }
-        }
-        (collected, false)
-    }
-}
-
-/// One future's registration with a collector.
-pub(crate) struct Watch {
-    collector: Arc<Collector>,
-    index: usize,
-}
-
-impl Watch {
-    /// Tells the collector that future `index` is done (`failed`: with an
-    /// error other than cancellation).
-    pub(crate) fn notify(self, failed: bool) {
-        let mut collected = self.collector.collected.lock();
-        collected.done.push_back(self.index);
-        collected.failed |= failed;
-        drop(collected);
-        self.collector.changed.notify_all();
-    }
-
-    pub(crate) fn id(&self) -> usize {
-        self.collector.id()
-    }
-}
-
 fn watch_all<'a, T: 'a>(futures: impl Iterator<Item = (usize, &'a Future<T>)>) -> Arc<Collector> {
     let collector = Collector::new();
     for (index, future) in futures {
-        future.header().watch(Watch {
-            collector: Arc::clone(&collector),
-            index,
-        });
+        future.header().watch(Watch::new(&collector, index));
     }
     collector
 }
