@@ -35,9 +35,10 @@ use pythreading_core::{Thread, ThreadError};
 
 use crate::crew::Crew;
 use crate::error::{ExecutorError, TaskError};
-use crate::future::{Future, Leftovers, Run, TaskCell};
+use crate::future::Future;
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
+use crate::task::{Leftovers, Run, TaskCell};
 
 /// A task in the queue: its future's cell, seen as something to run.
 pub(crate) type Work = Arc<dyn Run>;

@@ -22,7 +22,8 @@ use crossbeam_channel::Sender;
 use crate::crew::Crew;
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
-use crate::future::{Future, Header};
+use crate::future::Future;
+use crate::header::Header;
 use crate::report::drop_reporting;
 use crate::sys::PoolMutex;
 

@@ -224,8 +224,8 @@ impl<T> fmt::Debug for AsCompleted<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::future::Header;
     use crate::future::loom_tests::future_of;
+    use crate::header::Header;
 
     /// `wait` registering with a future while a worker finishes it returns
     /// with the future done, whichever comes first.
