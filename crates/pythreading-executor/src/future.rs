@@ -6,7 +6,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::Wait;
 
 use crate::error::TaskError;
 use crate::header::{FutureState, Header};
@@ -70,20 +72,19 @@ impl<T> Future<T> {
     /// [`TaskError::Panicked`] (the panic message: the panic is read, and
     /// will not be reported) or [`TaskError::BrokenPool`].
     pub fn result(self) -> Result<T, TaskError> {
-        self.header().wait_deadline(None);
+        self.header().wait(Wait::FOREVER);
         self.header().take_outcome()
     }
 
     /// Waits until the future is done (finished or cancelled).
     pub fn wait(&self) {
-        self.header().wait_deadline(None);
+        self.header().wait(Wait::FOREVER);
     }
 
     /// Waits until the future is done, at most `timeout`; `true` if it is
     /// done.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.header()
-            .wait_deadline(Instant::now().checked_add(timeout))
+        self.header().wait(Wait::Timeout(timeout))
     }
 
     /// Whether the task finished or the future was cancelled.
@@ -189,6 +190,16 @@ pub(crate) mod loom_tests {
         Future::from_cell(Arc::clone(header) as Arc<dyn Cell<u32>>)
     }
 
+    /// A started task's future, and the worker thread finishing it with
+    /// `value`.
+    pub(crate) fn finishing(value: u32) -> (Future<u32>, loom::thread::JoinHandle<()>) {
+        let header = Arc::new(Header::<u32>::new());
+        let future = future_of(&header);
+        assert!(header.start());
+        let worker = loom::thread::spawn(move || header.finish(Ok(value)));
+        (future, worker)
+    }
+
     /// A worker starting the task races a caller cancelling it: exactly one
     /// wins, and a waiter sees the winner's outcome.
     #[test]
@@ -222,10 +233,7 @@ pub(crate) mod loom_tests {
     #[test]
     fn loom_finish_wakes_waiter() {
         loom::model(|| {
-            let header = Arc::new(Header::<u32>::new());
-            let future = future_of(&header);
-            assert!(header.start());
-            let worker = loom::thread::spawn(move || header.finish(Ok(3)));
+            let (future, worker) = finishing(3);
             assert_eq!(future.result(), Ok(3));
             worker.join().unwrap();
         });
@@ -236,10 +244,7 @@ pub(crate) mod loom_tests {
     fn loom_callback_added_while_finishing_runs_once() {
         use loom::sync::atomic::AtomicUsize;
         loom::model(|| {
-            let header = Arc::new(Header::<u32>::new());
-            let future = future_of(&header);
-            assert!(header.start());
-            let worker = loom::thread::spawn(move || header.finish(Ok(1)));
+            let (future, worker) = finishing(1);
             let calls = Arc::new(AtomicUsize::new(0));
             let counter = Arc::clone(&calls);
             future.add_done_callback(move || {
@@ -247,6 +252,65 @@ pub(crate) mod loom_tests {
             });
             worker.join().unwrap();
             assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// A waiter parked while the task is still pending is woken when it
+    /// finishes: starting the task keeps the mark that someone is parked.
+    #[test]
+    fn loom_waiter_parked_before_start_is_woken() {
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = future_of(&header);
+            let worker = loom::thread::spawn(move || {
+                assert!(header.start());
+                header.finish(Ok(4));
+            });
+            assert_eq!(future.result(), Ok(4));
+            worker.join().unwrap();
+        });
+    }
+
+    /// A timed wait racing the finish says done only if it is; a waiter
+    /// that timed out leaves its mark behind, and a wait after it is still
+    /// woken by the finish. Nobody is left counted as waiting.
+    #[test]
+    fn loom_timed_wait_races_finish() {
+        loom::model(|| {
+            let (future, worker) = finishing(2);
+            if future.wait_timeout(Duration::from_secs(3600)) {
+                assert_eq!(future.state(), FutureState::Finished);
+            }
+            future.wait();
+            assert_eq!(future.waiting(), 0);
+            worker.join().unwrap();
+            assert_eq!(future.result(), Ok(2));
+        });
+    }
+
+    /// Two threads waiting on one future are both woken by its finish.
+    ///
+    /// The finish is played by the model's main thread: loom takes an
+    /// unpark that reaches a thread blocked in `join` (a real thread
+    /// keeps it for its next park, which the parking table's loop then
+    /// ignores) for the end of that join.
+    #[test]
+    fn loom_finish_wakes_every_waiter() {
+        loom::model(|| {
+            let header = Arc::new(Header::<u32>::new());
+            let future = Arc::new(future_of(&header));
+            assert!(header.start());
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let future = Arc::clone(&future);
+                    loom::thread::spawn(move || future.wait())
+                })
+                .collect();
+            header.finish(Ok(1));
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            assert_eq!(future.waiting(), 0);
         });
     }
 

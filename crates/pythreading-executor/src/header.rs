@@ -1,9 +1,10 @@
 //! The shared state of a future: its state word, its outcome and whoever
 //! waits to hear of it.
 //!
-//! The state word says where the task is; the outcome and whoever waits to
-//! hear of it (done callbacks, `wait` and `as_completed` calls) live under
-//! one small mutex.
+//! The state word says where the task is; the outcome and the waiters that
+//! are told (done callbacks, `wait` and `as_completed` calls) live under one
+//! small mutex. Threads blocked until the future is done park on the state
+//! word itself, in [`pythreading_core::wait`]'s table.
 //!
 //! ```text
 //! Pending --start()--> Running --finish()--> Finished
@@ -11,22 +12,33 @@
 //!     `--cancel()--> Cancelled          (both "done": waiters wake at once)
 //! ```
 //!
-//! A state becomes done only with the mutex held, and waiters check the
-//! state with the mutex held before they sleep, so no wake-up is lost.
-
-use std::time::Instant;
+//! A state becomes done only with the mutex held, and callbacks and watches
+//! are added with the mutex held after checking the state, so none is
+//! missed. A thread about to park sets the word's `PARKED` bit first (and
+//! parks only while it is still set and the future not done); the change to
+//! a done state clears the bit, and unparks only if it was set.
 
 use pythreading_core::ExceptHookArgs;
+use pythreading_core::wait::{self, Deadline, Key, Wait, Wake};
 
 use crate::collector::Watch;
 use crate::error::TaskError;
 use crate::report::{self, drop_reporting, run_callback};
-use crate::sys::{AtomicU8, AtomicU32, Condvar, Mutex, Ordering};
+use crate::sys::{self, AtomicU8, Mutex, Ordering};
 
 const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
 const CANCELLED: u8 = 2;
 const FINISHED: u8 = 3;
+/// The bits of the word that say where the task is.
+const PHASE: u8 = 0b11;
+/// Someone may be parked until the future is done. Never set in a done
+/// word: becoming done clears it.
+const PARKED: u8 = 0b100;
+
+fn is_done(word: u8) -> bool {
+    word & PHASE >= CANCELLED
+}
 
 /// Where a [`Future`](crate::Future)'s task is. Python's `_state`, without
 /// its internal `CANCELLED_AND_NOTIFIED` step.
@@ -44,7 +56,7 @@ pub enum FutureState {
 
 impl FutureState {
     fn from_word(word: u8) -> Self {
-        match word {
+        match word & PHASE {
             PENDING => Self::Pending,
             RUNNING => Self::Running,
             CANCELLED => Self::Cancelled,
@@ -114,24 +126,20 @@ enum Waiter {
 
 /// The state, outcome and waiters of one future: everything but the task.
 pub(crate) struct Header<T> {
+    /// Where the task is (`PHASE`), and the `PARKED` bit. Threads waiting
+    /// for the future to be done park on its address.
     state: AtomicU8,
-    /// Threads asleep in [`wait_deadline`](Self::wait_deadline); changed
-    /// only with `slot` locked. Beside `state`, it takes no room of its own.
-    sleepers: AtomicU32,
     slot: Mutex<Slot<T>>,
-    done: Condvar,
 }
 
 impl<T> Header<T> {
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicU8::new(PENDING),
-            sleepers: AtomicU32::new(0),
             slot: Mutex::new(Slot {
                 outcome: None,
                 waiters: Waiters::default(),
             }),
-            done: Condvar::new(),
         }
     }
 
@@ -140,16 +148,14 @@ impl<T> Header<T> {
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        self.state.load(Ordering::Acquire) >= CANCELLED
+        is_done(self.state.load(Ordering::Acquire))
     }
 
     /// Pending → Running: `true` if the task may run (it was not cancelled).
     /// Python's `set_running_or_notify_cancel`; the notifying part happened
     /// in `cancel` already.
     pub(crate) fn start(&self) -> bool {
-        self.state
-            .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.advance(PENDING, RUNNING).is_some()
     }
 
     /// Pending → Cancelled, waking everyone waiting; `true` if it is
@@ -157,15 +163,15 @@ impl<T> Header<T> {
     pub(crate) fn cancel(&self) -> bool {
         // Most calls find the task started or done (a map's clean-up, a
         // timed-out wait): no outcome to make then.
-        match self.state.load(Ordering::Acquire) {
+        match self.state.load(Ordering::Acquire) & PHASE {
             PENDING => {}
-            state => return state == CANCELLED,
+            phase => return phase == CANCELLED,
         }
         self.complete_from(
             PENDING,
             CANCELLED,
             Err(Failure::boxed(TaskError::Cancelled)),
-        ) || self.state.load(Ordering::Acquire) == CANCELLED
+        ) || self.state.load(Ordering::Acquire) & PHASE == CANCELLED
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
@@ -204,6 +210,29 @@ impl<T> Header<T> {
         }
     }
 
+    /// Moves the word from phase `from` to phase `to`; the word it found,
+    /// or `None` if the phase was not `from`. The `PARKED` bit is kept on
+    /// the way to Running and cleared on the way to done. One
+    /// compare-exchange when nobody waits, as before the bit existed.
+    fn advance(&self, from: u8, to: u8) -> Option<u8> {
+        let mut current = from;
+        loop {
+            let new = if is_done(to) {
+                to
+            } else {
+                to | (current & PARKED)
+            };
+            match self
+                .state
+                .compare_exchange(current, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Some(current),
+                Err(actual) if actual & PHASE == from => current = actual,
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// Completes the future and runs its callbacks; `false` if it was not
     /// in state `from`.
     fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> bool {
@@ -216,28 +245,26 @@ impl<T> Header<T> {
         }
     }
 
-    /// The one way to become done: under the mutex, so waiters that saw the
-    /// state not done are asleep on the condvar (or will see it done).
-    /// Watchers are told here; the callbacks come back, to run after them
+    /// The one way to become done: under the mutex, so that a callback or
+    /// watch added after it finds the future done. Parked threads are woken
+    /// and watchers told here; the callbacks come back, to run after them
     /// (as in Python), or `None` if the future was not in state `from`.
     fn settle(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> Option<Vec<Callback>> {
         let mut slot = self.slot.lock();
-        if self
-            .state
-            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        let Some(was) = self.advance(from, to) else {
             drop(slot);
             // Only the outcome of a task that did not start, or its error,
             // gets here: no value of the user's.
             drop(outcome);
             return None;
-        }
+        };
         slot.outcome = Some(outcome);
         let failed = self.failed(&slot);
         let waiters = std::mem::take(&mut slot.waiters).into_vec();
         drop(slot);
-        self.done.notify_all();
+        if was & PARKED != 0 {
+            wait::unpark_all(self.key());
+        }
         let mut callbacks = Vec::new();
         for waiter in waiters {
             match waiter {
@@ -248,38 +275,74 @@ impl<T> Header<T> {
         Some(callbacks)
     }
 
-    /// Waits until done or until `deadline`; `true` if done.
-    pub(crate) fn wait_deadline(&self, deadline: Option<Instant>) -> bool {
+    /// What threads waiting for the future to be done park on.
+    fn key(&self) -> Key {
+        Key::of(&self.state)
+    }
+
+    /// Waits until done, as long as `wait` allows; `true` if done.
+    pub(crate) fn wait(&self, wait: Wait) -> bool {
         if self.is_done() {
             return true;
         }
+        let Some(deadline) = wait.deadline() else {
+            return self.is_done();
+        };
         // A short task usually ends within a microsecond of its submitter
         // starting to wait: spin briefly rather than pay for a futex sleep
-        // and wake-up on both sides. No `yield_now` rounds: yielding here
-        // was measured to delay the start of a second worker on 2 cores
-        // (see BENCHMARKS.md).
-        if crate::sys::SPIN {
+        // and wake-up on both sides. No `yield_now` rounds (so not
+        // `SpinWait`'s schedule): yielding here was measured to delay the
+        // start of a second worker on 2 cores (see docs/performance-notes.md).
+        if sys::SPIN {
             for round in 0..6u32 {
                 for _ in 0..(1u32 << round) {
-                    crate::sys::spin_loop();
+                    sys::spin_loop();
                 }
                 if self.is_done() {
                     return true;
                 }
             }
         }
-        let mut slot = self.slot.lock();
-        if self.is_done() {
-            return true;
+        self.park_until_done(deadline)
+    }
+
+    /// The slow path of [`wait`](Self::wait): sets `PARKED` and parks
+    /// while the future is not done.
+    #[cold]
+    fn park_until_done(&self, deadline: Deadline) -> bool {
+        loop {
+            let word = self.state.load(Ordering::Acquire);
+            if is_done(word) {
+                return true;
+            }
+            if word & PARKED == 0
+                && self
+                    .state
+                    .compare_exchange_weak(
+                        word,
+                        word | PARKED,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_err()
+            {
+                continue;
+            }
+            let wake = wait::park(
+                self.key(),
+                || {
+                    let word = self.state.load(Ordering::Acquire);
+                    word & PARKED != 0 && !is_done(word)
+                },
+                || {},
+                deadline,
+            );
+            if wake == Wake::TimedOut {
+                // The bit stays: whoever completes the future finds nobody
+                // parked and unparks nobody.
+                return self.is_done();
+            }
         }
-        self.sleepers.fetch_add(1, Ordering::Relaxed);
-        let mut timed_out = false;
-        while !self.is_done() && !timed_out {
-            (slot, timed_out) = self.done.wait_deadline(slot, deadline);
-        }
-        self.sleepers.fetch_sub(1, Ordering::Relaxed);
-        drop(slot);
-        self.is_done()
     }
 
     /// Takes the outcome of a done future (it is there exactly once). A
@@ -293,17 +356,16 @@ impl<T> Header<T> {
         }
     }
 
-    /// Threads asleep waiting for the future, and `wait` or `as_completed`
+    /// Threads parked waiting for the future, and `wait` or `as_completed`
     /// calls watching it.
     pub(crate) fn waiting(&self) -> usize {
-        let slot = self.slot.lock();
-        let watches = slot.waiters.0.as_deref().map_or(0, |waiters| {
+        let watches = self.slot.lock().waiters.0.as_deref().map_or(0, |waiters| {
             waiters
                 .iter()
                 .filter(|waiter| matches!(waiter, Waiter::Watch(_)))
                 .count()
         });
-        watches + self.sleepers.load(Ordering::Relaxed) as usize
+        watches + wait::parked(self.key())
     }
 
     pub(crate) fn add_done_callback(&self, callback: Callback) {
@@ -319,7 +381,8 @@ impl<T> Header<T> {
     /// Whether the future finished with an error other than cancellation
     /// (what `FIRST_EXCEPTION` waits for); `slot` is its locked slot.
     fn failed(&self, slot: &Slot<T>) -> bool {
-        self.state.load(Ordering::Acquire) == FINISHED && matches!(slot.outcome, Some(Err(_)))
+        self.state.load(Ordering::Acquire) & PHASE == FINISHED
+            && matches!(slot.outcome, Some(Err(_)))
     }
 
     /// Registers `watch`, or tells it at once if the future is done.

@@ -13,7 +13,9 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::{Deadline, Wait};
 
 use crate::collector::{Collector, Watch};
 use crate::error::TaskError;
@@ -81,10 +83,9 @@ pub fn wait<T>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> WaitResult {
-    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
     let total = futures.len();
     let collector = watch_all(futures.iter().enumerate());
-    let (collected, _) = collector.wait_while(deadline, |collected| {
+    let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), |collected| {
         let count = collected.done.len();
         match return_when {
             ReturnWhen::FirstCompleted => count == 0 && total > 0,
@@ -123,7 +124,7 @@ pub fn wait<T>(
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
 pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> AsCompleted<T> {
-    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+    let deadline = Deadline::from_timeout(timeout);
     let collector = watch_all(futures.iter().enumerate());
     let remaining = futures.len();
     AsCompleted {
@@ -145,7 +146,7 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
 pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,
-    deadline: Option<Instant>,
+    deadline: Deadline,
     remaining: usize,
     timed_out: bool,
 }
@@ -183,7 +184,9 @@ impl<T> Iterator for AsCompleted<T> {
         }
         let (mut collected, timed_out) = self
             .collector
-            .wait_while(self.deadline, |collected| collected.done.is_empty());
+            .wait_while(Wait::Until(self.deadline), |collected| {
+                collected.done.is_empty()
+            });
         if timed_out {
             drop(collected);
             self.timed_out = true;
@@ -224,7 +227,7 @@ impl<T> fmt::Debug for AsCompleted<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::future::loom_tests::future_of;
+    use crate::future::loom_tests::{finishing, future_of};
     use crate::header::Header;
 
     /// `wait` registering with a future while a worker finishes it returns
@@ -232,16 +235,33 @@ mod loom_tests {
     #[test]
     fn loom_wait_sees_finish() {
         loom::model(|| {
-            let header = Arc::new(Header::<u32>::new());
-            let future = future_of(&header);
-            assert!(header.start());
-            let worker = loom::thread::spawn(move || header.finish(Ok(5)));
+            let (future, worker) = finishing(5);
             let result = wait(
                 std::slice::from_ref(&future),
                 None,
                 ReturnWhen::AllCompleted,
             );
             assert_eq!(result.done, vec![0]);
+            worker.join().unwrap();
+        });
+    }
+
+    /// `ALL_COMPLETED` over two futures finished one after the other
+    /// sleeps again after the first and is woken by the second.
+    #[test]
+    fn loom_all_completed_sleeps_again() {
+        loom::model(|| {
+            let first = Arc::new(Header::<u32>::new());
+            let second = Arc::new(Header::<u32>::new());
+            let futures = vec![future_of(&first), future_of(&second)];
+            let worker = loom::thread::spawn(move || {
+                for (header, value) in [(first, 1), (second, 2)] {
+                    assert!(header.start());
+                    header.finish(Ok(value));
+                }
+            });
+            let result = wait(&futures, None, ReturnWhen::AllCompleted);
+            assert_eq!(result.done, vec![0, 1]);
             worker.join().unwrap();
         });
     }
@@ -289,6 +309,32 @@ mod loom_tests {
             );
             worker.join().unwrap();
             drop(pending);
+        });
+    }
+
+    /// `as_completed` with a timeout racing the finish of its future
+    /// either yields the future or times out and gives it back: it is
+    /// never lost, and nothing is left watching it.
+    #[test]
+    fn loom_as_completed_timeout_loses_nothing() {
+        loom::model(|| {
+            let (future, worker) = finishing(6);
+            let mut completed = as_completed(vec![future], Some(Duration::from_secs(3600)));
+            let future = match completed.next() {
+                Some(Ok(future)) => {
+                    assert!(completed.next().is_none());
+                    future
+                }
+                Some(Err(TaskError::Timeout)) => {
+                    let mut pending = completed.into_pending();
+                    assert_eq!(pending.len(), 1);
+                    pending.pop().unwrap()
+                }
+                other => panic!("{other:?}"),
+            };
+            worker.join().unwrap();
+            assert_eq!(future.waiting(), 0);
+            assert_eq!(future.result(), Ok(6));
         });
     }
 }
