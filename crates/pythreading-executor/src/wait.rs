@@ -338,3 +338,50 @@ mod loom_tests {
         });
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{MapOptions, ThreadPoolExecutor};
+    use pythreading_sync::Event;
+    use std::time::Instant;
+
+    /// Generous: the machine running the tests may be slow and shared.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    /// A timeout too large for the clock waits for the futures instead of
+    /// panicking or giving up at once: in `Future::wait_timeout`, `wait`,
+    /// `as_completed` and a map's timeout. The two threads are seen parked
+    /// in `wait_timeout` before the task is let go.
+    #[test]
+    fn a_timeout_of_duration_max_waits_for_ever() {
+        let pool = ThreadPoolExecutor::new(1).unwrap();
+        let gate = Arc::new(Event::new());
+        let gated = || {
+            let gate = Arc::clone(&gate);
+            pool.submit(move || gate.wait()).unwrap()
+        };
+        let shared = Arc::new(vec![gated()]);
+        let owned = gated();
+        let waiting = [Arc::clone(&shared), Arc::clone(&shared)].map(|futures| {
+            std::thread::spawn(move || {
+                futures[0].wait_timeout(Duration::MAX)
+                    && wait(&futures, Some(Duration::MAX), ReturnWhen::AllCompleted).done == [0]
+            })
+        });
+        let start = Instant::now();
+        let mut completed = as_completed(vec![owned], Some(Duration::MAX));
+        while shared[0].waiting() != 2 {
+            assert!(start.elapsed() < PATIENCE, "the waiters never blocked");
+            std::thread::yield_now();
+        }
+        gate.set();
+        for waiter in waiting {
+            assert!(waiter.join().unwrap());
+        }
+        assert!(matches!(completed.next(), Some(Ok(future)) if future.done()));
+        let options = MapOptions::new().timeout(Duration::MAX);
+        let mapped = pool.map_with(|n: u32| n + 1, [1], options).unwrap();
+        assert_eq!(mapped.collect::<Vec<_>>(), [Ok(2)]);
+    }
+}
