@@ -35,9 +35,10 @@ use pythreading_core::{Thread, ThreadError};
 
 use crate::crew::Crew;
 use crate::error::{ExecutorError, TaskError};
-use crate::future::{Future, Leftovers, Run, TaskCell};
-use crate::loom::{Ordering, PoolMutex};
+use crate::future::Future;
 use crate::report::drop_reporting;
+use crate::sys::{Ordering, PoolMutex};
+use crate::task::{Leftovers, Run, TaskCell};
 
 /// A task in the queue: its future's cell, seen as something to run.
 pub(crate) type Work = Arc<dyn Run>;
@@ -393,7 +394,7 @@ impl Pool {
         let failed = {
             let mut control = self.control.lock();
             control.broken.get_or_insert_with(|| reason.clone());
-            control.sender = None;
+            self.close(&mut control);
             self.settle_queued(Some(TaskError::BrokenPool(reason)))
         };
         finish_settled(failed);
@@ -402,7 +403,7 @@ impl Pool {
     pub(crate) fn shutdown(&self, wait: bool, cancel_futures: bool) {
         let (workers, cancelled) = {
             let mut control = self.control.lock();
-            control.sender = None;
+            self.close(&mut control);
             let cancelled = if cancel_futures {
                 self.settle_queued(None)
             } else {
@@ -420,6 +421,13 @@ impl Pool {
             // JoinSelf when a task shuts its own pool down: skip ourselves.
             let _ = worker.join();
         }
+    }
+
+    /// Stops taking tasks: drops the queue's sender, and wakes the idle
+    /// workers to run what is queued and exit.
+    fn close(&self, control: &mut Control) {
+        control.sender = None;
+        self.crew.close();
     }
 
     /// Takes every queued task and ends it without running it, cancelled

@@ -48,19 +48,23 @@
 
 #![forbid(unsafe_code)]
 
+mod collector;
 mod crew;
 mod error;
 mod executor;
 mod future;
-mod loom;
+mod header;
 mod map;
 mod report;
 mod scope;
+mod sys;
+mod task;
 mod wait;
 
 pub use error::{ExecutorError, TaskError};
 pub use executor::{ExecutorBuilder, ExecutorStats, ThreadPoolExecutor};
-pub use future::{Future, FutureState};
+pub use future::Future;
+pub use header::FutureState;
 pub use map::{MapOptions, MapResults};
 pub use scope::Scope;
 pub use wait::{AsCompleted, ReturnWhen, WaitResult, as_completed, wait};

@@ -6,7 +6,9 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::{Deadline, Wait};
 
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
@@ -111,7 +113,7 @@ impl ThreadPoolExecutor {
             .into_iter()
             .map(|item| submit_item(self.pool(), &f, item))
             .collect::<Result<VecDeque<_>, _>>()?;
-        Ok(MapResults::new(pending, None, None))
+        Ok(MapResults::new(pending, None, Deadline::NEVER))
     }
 
     /// [`map`](Self::map) with Python's keyword arguments: a timeout
@@ -171,9 +173,7 @@ impl ThreadPoolExecutor {
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        let deadline = options
-            .timeout
-            .and_then(|timeout| Instant::now().checked_add(timeout));
+        let deadline = Deadline::from_timeout(options.timeout);
         let Some(buffersize) = options.buffersize else {
             let mut results = self.map(f, items)?;
             results.deadline = deadline;
@@ -219,7 +219,7 @@ where
 pub struct MapResults<T> {
     pending: VecDeque<Future<T>>,
     refill: Option<Refill<T>>,
-    deadline: Option<Instant>,
+    deadline: Deadline,
     /// Why the next lazily submitted item could not be: yielded after the
     /// results before it.
     not_submitted: Option<TaskError>,
@@ -229,11 +229,7 @@ pub struct MapResults<T> {
 }
 
 impl<T> MapResults<T> {
-    fn new(
-        pending: VecDeque<Future<T>>,
-        refill: Option<Refill<T>>,
-        deadline: Option<Instant>,
-    ) -> Self {
+    fn new(pending: VecDeque<Future<T>>, refill: Option<Refill<T>>, deadline: Deadline) -> Self {
         Self {
             pending,
             refill,
@@ -296,7 +292,7 @@ impl<T> Iterator for MapResults<T> {
         // panic leaves with that result still first in line.
         self.refill();
         let future = self.pending.pop_front()?;
-        if !future.header().wait_deadline(self.deadline) {
+        if !future.header().wait(Wait::Until(self.deadline)) {
             future.cancel();
             self.cancel_pending();
             self.ended = true;

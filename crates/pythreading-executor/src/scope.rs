@@ -22,9 +22,10 @@ use crossbeam_channel::Sender;
 use crate::crew::Crew;
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
-use crate::future::{Future, Header};
-use crate::loom::PoolMutex;
+use crate::future::Future;
+use crate::header::Header;
 use crate::report::drop_reporting;
+use crate::sys::PoolMutex;
 
 /// A scoped task: runs, calls its argument, then completes its future.
 type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;
@@ -67,11 +68,10 @@ impl ThreadPoolExecutor {
                 control: PoolMutex::new((Some(sender), 0)),
                 crew: Arc::new(Crew::new(receiver, self.max_workers())),
             };
-            let result = f(&scope);
-            // Close the queue: the scope's threads run what is left and
-            // exit, and std::thread::scope joins them before returning.
-            scope.control.lock().0 = None;
-            result
+            // Dropping the scope closes its queue, also if `f` panics: its
+            // threads run what is left and exit, and std::thread::scope
+            // joins them before returning.
+            f(&scope)
         })
     }
 }
@@ -129,11 +129,56 @@ impl<'scope> Scope<'scope, '_> {
     }
 }
 
+impl Drop for Scope<'_, '_> {
+    fn drop(&mut self) {
+        self.control.get_mut().0 = None;
+        self.crew.close();
+    }
+}
+
 impl fmt::Debug for Scope<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("threads_started", &self.control.lock().1)
             .field("queued", &self.crew.queued())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use crate::ThreadPoolExecutor;
+
+    /// Generous: the machine running the tests may be slow and shared.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    /// A scope's closure that panics while the scope's thread is parked
+    /// idle still lets the scope end: dropping the scope wakes the thread
+    /// to find the queue closed, and the panic leaves `scope`.
+    #[test]
+    fn a_panicking_scope_wakes_its_idle_threads() {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let pool = ThreadPoolExecutor::new(1).unwrap();
+            let caught = pythreading_core::catch_panic(|| {
+                pool.scope(|s| {
+                    s.submit(|| ()).unwrap().result().unwrap();
+                    let start = Instant::now();
+                    while s.crew.parked() != 1 {
+                        assert!(start.elapsed() < PATIENCE, "the thread never parked");
+                        std::thread::yield_now();
+                    }
+                    panic!("the scope's closure panics");
+                })
+            });
+            let _ = tx.send(caught.map_err(|report| report.message));
+        });
+        let outcome = rx
+            .recv_timeout(PATIENCE)
+            .expect("the scope never returned: its idle thread was not woken");
+        assert_eq!(outcome, Err("the scope's closure panics".to_string()));
     }
 }

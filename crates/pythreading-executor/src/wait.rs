@@ -10,15 +10,16 @@
 //! (python/cpython #92001, #109934, #87893); here a cancelled future counts
 //! as done at once.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use pythreading_core::wait::{Deadline, Wait};
+
+use crate::collector::{Collector, Watch};
 use crate::error::TaskError;
 use crate::future::Future;
-use crate::loom::{Condvar, Mutex, MutexGuard};
 
 /// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
 /// `FIRST_EXCEPTION` and `ALL_COMPLETED`.
@@ -45,84 +46,10 @@ pub struct WaitResult {
     pub not_done: Vec<usize>,
 }
 
-/// Futures that became done, in the order they did.
-#[derive(Default)]
-struct Collected {
-    done: VecDeque<usize>,
-    failed: bool,
-}
-
-/// Told by each watched future when it is done.
-pub(crate) struct Collector {
-    collected: Mutex<Collected>,
-    changed: Condvar,
-}
-
-impl Collector {
-    fn new() -> Arc<Self> {
-        Arc::new(Self {
-            collected: Mutex::new(Collected::default()),
-            changed: Condvar::new(),
-        })
-    }
-
-    fn id(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-
-    /// Waits while `keep_waiting` holds, at most until `deadline`; returns
-    /// the guard and whether the deadline passed first.
-    fn wait_while<'a>(
-        &'a self,
-        deadline: Option<Instant>,
-        mut keep_waiting: impl FnMut(&Collected) -> bool,
-    ) -> (MutexGuard<'a, Collected>, bool) {
-        let mut collected = self.collected.lock();
-        while keep_waiting(&collected) {
-            match deadline {
-                None => collected = self.changed.wait(collected),
-                Some(deadline) => {
-                    let (back, timed_out) = self.changed.wait_until(collected, deadline);
-                    collected = back;
-                    if timed_out && keep_waiting(&collected) {
-                        return (collected, true);
-                    }
-                }
-            }
-        }
-        (collected, false)
-    }
-}
-
-/// One future's registration with a collector.
-pub(crate) struct Watch {
-    collector: Arc<Collector>,
-    index: usize,
-}
-
-impl Watch {
-    /// Tells the collector that future `index` is done (`failed`: with an
-    /// error other than cancellation).
-    pub(crate) fn notify(self, failed: bool) {
-        let mut collected = self.collector.collected.lock();
-        collected.done.push_back(self.index);
-        collected.failed |= failed;
-        drop(collected);
-        self.collector.changed.notify_all();
-    }
-
-    pub(crate) fn id(&self) -> usize {
-        self.collector.id()
-    }
-}
-
 fn watch_all<'a, T: 'a>(futures: impl Iterator<Item = (usize, &'a Future<T>)>) -> Arc<Collector> {
     let collector = Collector::new();
     for (index, future) in futures {
-        future.header().watch(Watch {
-            collector: Arc::clone(&collector),
-            index,
-        });
+        future.header().watch(Watch::new(&collector, index));
     }
     collector
 }
@@ -156,10 +83,9 @@ pub fn wait<T>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> WaitResult {
-    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
     let total = futures.len();
     let collector = watch_all(futures.iter().enumerate());
-    let (collected, _) = collector.wait_while(deadline, |collected| {
+    let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), |collected| {
         let count = collected.done.len();
         match return_when {
             ReturnWhen::FirstCompleted => count == 0 && total > 0,
@@ -198,7 +124,7 @@ pub fn wait<T>(
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
 pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> AsCompleted<T> {
-    let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+    let deadline = Deadline::from_timeout(timeout);
     let collector = watch_all(futures.iter().enumerate());
     let remaining = futures.len();
     AsCompleted {
@@ -220,7 +146,7 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
 pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,
-    deadline: Option<Instant>,
+    deadline: Deadline,
     remaining: usize,
     timed_out: bool,
 }
@@ -258,7 +184,9 @@ impl<T> Iterator for AsCompleted<T> {
         }
         let (mut collected, timed_out) = self
             .collector
-            .wait_while(self.deadline, |collected| collected.done.is_empty());
+            .wait_while(Wait::Until(self.deadline), |collected| {
+                collected.done.is_empty()
+            });
         if timed_out {
             drop(collected);
             self.timed_out = true;
@@ -299,24 +227,41 @@ impl<T> fmt::Debug for AsCompleted<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::future::Header;
-    use crate::future::loom_tests::future_of;
+    use crate::future::loom_tests::{finishing, future_of};
+    use crate::header::Header;
 
     /// `wait` registering with a future while a worker finishes it returns
     /// with the future done, whichever comes first.
     #[test]
     fn loom_wait_sees_finish() {
         loom::model(|| {
-            let header = Arc::new(Header::<u32>::new());
-            let future = future_of(&header);
-            assert!(header.start());
-            let worker = loom::thread::spawn(move || header.finish(Ok(5)));
+            let (future, worker) = finishing(5);
             let result = wait(
                 std::slice::from_ref(&future),
                 None,
                 ReturnWhen::AllCompleted,
             );
             assert_eq!(result.done, vec![0]);
+            worker.join().unwrap();
+        });
+    }
+
+    /// `ALL_COMPLETED` over two futures finished one after the other
+    /// sleeps again after the first and is woken by the second.
+    #[test]
+    fn loom_all_completed_sleeps_again() {
+        loom::model(|| {
+            let first = Arc::new(Header::<u32>::new());
+            let second = Arc::new(Header::<u32>::new());
+            let futures = vec![future_of(&first), future_of(&second)];
+            let worker = loom::thread::spawn(move || {
+                for (header, value) in [(first, 1), (second, 2)] {
+                    assert!(header.start());
+                    header.finish(Ok(value));
+                }
+            });
+            let result = wait(&futures, None, ReturnWhen::AllCompleted);
+            assert_eq!(result.done, vec![0, 1]);
             worker.join().unwrap();
         });
     }
@@ -365,5 +310,78 @@ mod loom_tests {
             worker.join().unwrap();
             drop(pending);
         });
+    }
+
+    /// `as_completed` with a timeout racing the finish of its future
+    /// either yields the future or times out and gives it back: it is
+    /// never lost, and nothing is left watching it.
+    #[test]
+    fn loom_as_completed_timeout_loses_nothing() {
+        loom::model(|| {
+            let (future, worker) = finishing(6);
+            let mut completed = as_completed(vec![future], Some(Duration::from_secs(3600)));
+            let future = match completed.next() {
+                Some(Ok(future)) => {
+                    assert!(completed.next().is_none());
+                    future
+                }
+                Some(Err(TaskError::Timeout)) => {
+                    let mut pending = completed.into_pending();
+                    assert_eq!(pending.len(), 1);
+                    pending.pop().unwrap()
+                }
+                other => panic!("{other:?}"),
+            };
+            worker.join().unwrap();
+            assert_eq!(future.waiting(), 0);
+            assert_eq!(future.result(), Ok(6));
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{MapOptions, ThreadPoolExecutor};
+    use pythreading_sync::Event;
+    use std::time::Instant;
+
+    /// Generous: the machine running the tests may be slow and shared.
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    /// A timeout too large for the clock waits for the futures instead of
+    /// panicking or giving up at once: in `Future::wait_timeout`, `wait`,
+    /// `as_completed` and a map's timeout. The two threads are seen parked
+    /// in `wait_timeout` before the task is let go.
+    #[test]
+    fn a_timeout_of_duration_max_waits_for_ever() {
+        let pool = ThreadPoolExecutor::new(1).unwrap();
+        let gate = Arc::new(Event::new());
+        let gated = || {
+            let gate = Arc::clone(&gate);
+            pool.submit(move || gate.wait()).unwrap()
+        };
+        let shared = Arc::new(vec![gated()]);
+        let owned = gated();
+        let waiting = [Arc::clone(&shared), Arc::clone(&shared)].map(|futures| {
+            std::thread::spawn(move || {
+                futures[0].wait_timeout(Duration::MAX)
+                    && wait(&futures, Some(Duration::MAX), ReturnWhen::AllCompleted).done == [0]
+            })
+        });
+        let start = Instant::now();
+        let mut completed = as_completed(vec![owned], Some(Duration::MAX));
+        while shared[0].waiting() != 2 {
+            assert!(start.elapsed() < PATIENCE, "the waiters never blocked");
+            std::thread::yield_now();
+        }
+        gate.set();
+        for waiter in waiting {
+            assert!(waiter.join().unwrap());
+        }
+        assert!(matches!(completed.next(), Some(Ok(future)) if future.done()));
+        let options = MapOptions::new().timeout(Duration::MAX);
+        let mapped = pool.map_with(|n: u32| n + 1, [1], options).unwrap();
+        assert_eq!(mapped.collect::<Vec<_>>(), [Ok(2)]);
     }
 }

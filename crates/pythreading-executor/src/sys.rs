@@ -1,18 +1,19 @@
-//! The one place this crate takes the atomics and locks of its futures from.
+//! The one place this crate takes the atomics, locks and spin hint of its
+//! futures from.
 //!
 //! Normal builds use `std` atomics and `parking_lot`; builds with
 //! `--cfg loom` use loom's model-checked versions, so the hand-offs of a
 //! future (started or cancelled, finished and seen by its waiters, watched
-//! by `wait` and `as_completed`) can be explored exhaustively. The pool
-//! itself (its channel and threads) is not modelled.
+//! by `wait` and `as_completed`) can be explored exhaustively. Every wait
+//! goes through [`pythreading_core::wait`], which is loom-aware itself. The
+//! pool (its channel and threads) is not modelled.
 //!
-//! loom has no clock: under loom a timed wait returns at once as timed out.
-//! The mutex and condition variable are [`pythreading_core::shim`]'s, shared
-//! by every pythreading crate.
+//! The mutex is [`pythreading_core::shim`]'s, shared by every pythreading
+//! crate.
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{AtomicU8, AtomicU32};
+    pub(crate) use std::sync::atomic::AtomicU8;
 
     /// Whether spinning before parking is worth it (never under loom).
     pub(crate) const SPIN: bool = true;
@@ -22,7 +23,7 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU32};
+    pub(crate) use loom::sync::atomic::AtomicU8;
 
     pub(crate) const SPIN: bool = false;
 
@@ -30,7 +31,7 @@ mod imp {
 }
 
 pub(crate) use imp::*;
-pub(crate) use pythreading_core::shim::{Condvar, Mutex, MutexGuard};
+pub(crate) use pythreading_core::shim::{Mutex, MutexGuard};
 
 /// The pool's own lock and the registry of live pools: never modelled (the
 /// pool's channel and threads are not loom's), so `parking_lot` in every build.
