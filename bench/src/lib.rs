@@ -4,10 +4,13 @@
 //!
 //! See `bench/README.md` for the workloads and their ids.
 
+pub mod bars;
 pub mod chart;
 pub mod criterion;
+pub mod format;
 pub mod machine;
 pub mod records;
 pub mod report;
+pub mod workloads;
 
 pub use records::{Record, Results, Unit};

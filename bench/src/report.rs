@@ -22,295 +22,13 @@ use std::env;
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::bars::{self, Group};
 use crate::chart;
 use crate::criterion::{self, CrateBenches, CriterionBench, Throughput};
+use crate::format::{format_duration, format_ratio, format_utc, format_value, sig3, spread};
 use crate::machine::Machine;
 use crate::records::{FileError, Record, Results, Unit, write_file};
-
-/// What a workload's section shows.
-#[derive(Debug, Clone, Copy)]
-pub struct Workload {
-    /// The workload's id, as in `bench/README.md`.
-    pub id: &'static str,
-    /// The section's title.
-    pub title: &'static str,
-    /// What one operation is, in one line.
-    pub operation: &'static str,
-    /// Its metrics, one column each, in order. The chart has a group for
-    /// every one of them.
-    pub metrics: &'static [&'static str],
-    /// The metrics that get a "vs pythreading" column (times only).
-    pub compared: &'static [&'static str],
-    /// Its contenders, in row order, with the label shown when a contender
-    /// has no record (a record's own label wins).
-    pub contenders: &'static [(&'static str, &'static str)],
-    /// The label under its groups in the chart, in two lines. A workload
-    /// of several metrics shows the metric as the second line instead.
-    pub chart: [&'static str; 2],
-}
-
-impl Workload {
-    /// The two lines under `metric`'s group in the chart.
-    pub fn chart_label(&self, metric: &'static str) -> [String; 2] {
-        if self.metrics.len() == 1 {
-            self.chart.map(str::to_owned)
-        } else {
-            [self.chart[0].to_owned(), metric_header(metric)]
-        }
-    }
-}
-
-/// The family of a contender id: the peer it is, whichever form of it.
-/// A contender id is a family (`rayon`), or a family, `/` and the form
-/// (`rayon/par_iter`: rayon, as its users write a batch).
-pub fn family(contender: &str) -> &str {
-    contender.split('/').next().unwrap_or(contender)
-}
-
-const POOL: &[(&str, &str)] = &[
-    (
-        "pythreading",
-        "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
-    ),
-    ("rayon", "rayon `spawn` + channel"),
-    ("rayon/par_iter", "rayon `par_iter().map().sum()`"),
-    ("threadpool", "threadpool `execute` + channel"),
-    ("std", "`std::thread::spawn` per task + `join`"),
-    ("python", "Python `ThreadPoolExecutor`"),
-];
-
-const LATENCY: &[(&str, &str)] = &[
-    (
-        "pythreading",
-        "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
-    ),
-    ("rayon", "rayon `spawn` + channel"),
-    ("rayon/install", "rayon `install`"),
-    ("threadpool", "threadpool `execute` + channel"),
-    ("std", "`std::thread::spawn` + `join`"),
-    ("python", "Python `ThreadPoolExecutor`"),
-];
-
-const LOCK: &[(&str, &str)] = &[
-    ("pythreading", "pythreading `Lock`"),
-    ("parking_lot", "parking_lot `Mutex<()>` beside the count"),
-    ("parking_lot/data", "parking_lot `Mutex<u64>`"),
-    ("std", "std `Mutex<()>` beside the count"),
-    ("std/data", "std `Mutex<u64>`"),
-    ("python", "Python `threading.Lock`"),
-];
-
-const RLOCK: &[(&str, &str)] = &[
-    ("pythreading", "pythreading `RLock`"),
-    (
-        "parking_lot",
-        "parking_lot `ReentrantMutex<()>` beside the count",
-    ),
-    (
-        "parking_lot/data",
-        "parking_lot `ReentrantMutex<Cell<u64>>`",
-    ),
-    ("python", "Python `threading.RLock`"),
-];
-
-const SEMAPHORE: &[(&str, &str)] = &[
-    ("pythreading", "pythreading `Semaphore`"),
-    ("std", "std `Mutex` + `Condvar`, by hand"),
-    ("python", "Python `threading.Semaphore`"),
-];
-
-const TIME: &[&str] = &["time"];
-
-/// The workloads of `bench/README.md`, in its order.
-pub const WORKLOADS: &[Workload] = &[
-    Workload {
-        id: "pool_round_trip",
-        title: "Pool round trip",
-        operation: "100,000 no-op tasks submitted to a pool of 2 workers, then every result \
-                    collected and summed; time per task (`std`: a thread per task, on fewer \
-                    tasks). `rayon par_iter` is the same batch as a rayon user writes it, \
-                    `(0..n).into_par_iter().map(..).sum()`: rayon splits the range into a few \
-                    jobs instead of a task per item.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: POOL,
-        chart: ["pool", "round trip"],
-    },
-    Workload {
-        id: "pool_latency",
-        title: "Pool latency",
-        operation: "one no-op task submitted to an idle pool of 2 workers and waited for, each \
-                    round trip timed alone; p50 and p99 over every round trip. `rayon install` \
-                    is rayon's own way to run one closure on the pool and wait for its value.",
-        metrics: &["p50", "p99"],
-        compared: &["p50", "p99"],
-        contenders: LATENCY,
-        chart: ["pool latency", ""],
-    },
-    Workload {
-        id: "cpu_speedup",
-        title: "CPU-bound speedup",
-        operation: "4 equal pieces of pure arithmetic on 2 workers, against the same 4 run one \
-                    after the other; speedup = sequential ÷ parallel (2x at best on 2 workers). \
-                    The Rust contenders share one sequential time per round. Python's pieces are \
-                    sized by time (pure-Python arithmetic is far slower), so its sequential and \
-                    parallel times are not comparable with the Rust ones; its speedup is.",
-        metrics: &["speedup", "sequential", "parallel"],
-        compared: &[],
-        contenders: &[
-            (
-                "pythreading",
-                "pythreading `ThreadPoolExecutor` (`submit` + `result`)",
-            ),
-            ("rayon", "rayon `spawn` + channel"),
-            ("rayon/par_iter", "rayon `par_iter().map().sum()`"),
-            ("threadpool", "threadpool `execute` + channel"),
-            ("python", "Python `ThreadPoolExecutor`"),
-        ],
-        chart: ["CPU-bound", ""],
-    },
-    Workload {
-        id: "lock_uncontended",
-        title: "Lock, uncontended",
-        operation: "acquire, add one to a count, release, one thread. Every contender guards \
-                    the same count: pythreading's locks hold no data (as Python's), so the \
-                    count sits beside the lock; each Rust mutex runs twice, as a lock of `()` \
-                    beside the count (the same work), and holding the count itself, \
-                    `*m.lock() += 1`, as its users write it.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: LOCK,
-        chart: ["Lock", "uncontended"],
-    },
-    Workload {
-        id: "lock_contended",
-        title: "Lock, contended",
-        operation: "2 threads increment one counter under the lock; wall time per increment. \
-                    Every contender guards the same count, as in the uncontended workload.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: LOCK,
-        chart: ["Lock", "contended"],
-    },
-    Workload {
-        id: "rlock_uncontended",
-        title: "RLock, uncontended",
-        operation: "acquire, add one to a count, release, one thread. parking_lot's \
-                    `ReentrantMutex` runs with `()` beside the count, and holding it in a \
-                    `Cell` (a reentrant guard lends only `&`), as its users write it.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: RLOCK,
-        chart: ["RLock", "uncontended"],
-    },
-    Workload {
-        id: "rlock_contended",
-        title: "RLock, contended",
-        operation: "2 threads increment one counter under the lock; wall time per increment.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: RLOCK,
-        chart: ["RLock", "contended"],
-    },
-    Workload {
-        id: "queue_bounded",
-        title: "Queue, bounded",
-        operation: "1 producer, 1 consumer, capacity 1024; time per item. The consumer of a \
-                    channel takes the items through its iterator, which ends when the sender \
-                    is dropped; a `Queue`'s `get`s them one by one, as many as were put.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: &[
-            ("pythreading", "pythreading `Queue::new(1024)`"),
-            ("crossbeam", "crossbeam `bounded(1024)`"),
-            ("std", "std `mpsc::sync_channel(1024)`"),
-            ("python", "Python `queue.Queue(1024)`"),
-        ],
-        chart: ["Queue", "bounded"],
-    },
-    Workload {
-        id: "queue_unbounded",
-        title: "Queue, unbounded",
-        operation: "1 producer, 1 consumer, unbounded; time per item, taken as above.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: &[
-            ("pythreading", "pythreading `Queue::new(0)`"),
-            ("crossbeam", "crossbeam `unbounded()`"),
-            ("std", "std `mpsc::channel()`"),
-            ("python", "Python `queue.Queue()`"),
-        ],
-        chart: ["Queue", "unbounded"],
-    },
-    Workload {
-        id: "semaphore",
-        title: "Semaphore",
-        operation: "acquire + release of a semaphore of 1, one thread. The std semaphore is a \
-                    count under a `Mutex` and a `Condvar`, notified only when a thread sleeps \
-                    on it, as its users write it.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: SEMAPHORE,
-        chart: ["Semaphore", "uncontended"],
-    },
-    Workload {
-        id: "semaphore_contended",
-        title: "Semaphore, contended",
-        operation: "4 threads share a semaphore of 2 units, each taking a unit and giving it \
-                    back; wall time per acquire + release. Every holder checks that at most 2 \
-                    are inside at once.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: SEMAPHORE,
-        chart: ["Semaphore", "contended"],
-    },
-    Workload {
-        id: "barrier",
-        title: "Barrier",
-        operation: "one round of `wait` between 2 threads; every round must have exactly one \
-                    leader.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: &[
-            ("pythreading", "pythreading `Barrier`"),
-            ("std", "`std::sync::Barrier`"),
-            ("python", "Python `threading.Barrier`"),
-        ],
-        chart: ["Barrier", ""],
-    },
-    Workload {
-        id: "thread_start_join",
-        title: "Thread start + join",
-        operation: "start a thread that adds one to a shared count, then join it.",
-        metrics: TIME,
-        compared: TIME,
-        contenders: &[
-            ("pythreading", "pythreading `Thread`"),
-            ("std", "`std::thread::spawn`"),
-            ("python", "Python `threading.Thread`"),
-        ],
-        chart: ["thread", "start + join"],
-    },
-    Workload {
-        id: "timers",
-        title: "Timers",
-        operation: "10,000 timers started at once (2,000 in a quick run), each recording when it \
-                    fired, in a child process of its own: the time to start them all, the extra \
-                    threads at the peak, the peak memory added, how late they fired, and the \
-                    time to cancel as many pending ones (not measured for Python, whose 10,000 \
-                    threads would have to be started again).",
-        metrics: &[
-            "start", "threads", "memory", "late_p50", "late_p99", "late_max", "cancel",
-        ],
-        compared: &[],
-        contenders: &[
-            ("pythreading", "pythreading `Timer`"),
-            ("std", "std: a thread per timer on a `Condvar`"),
-            ("python", "Python `threading.Timer`"),
-        ],
-        chart: ["timers", ""],
-    },
-];
+use crate::workloads::{WORKLOADS, Workload, family, metric_header};
 
 /// The directory, under the results' `criterion/`, of pythreading-sync's
 /// `lock` bench run with the `deadlock-detection` feature on (`cargo xtask
@@ -826,7 +544,7 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
          pieces are sized differently (its speedup has one).",
     );
     page.line("");
-    losses_section(&mut page, &chart::groups(inputs.records()));
+    losses_section(&mut page, &bars::groups(inputs.records()));
 
     // Targets.
     let targets = targets(inputs);
@@ -926,8 +644,8 @@ fn commit_line(commit: Option<&Commit>) -> String {
 
 /// Under the chart: every bar below the 1x line, worst first, so that no
 /// loss is left to be spotted.
-fn losses_section(page: &mut Page, groups: &[chart::Group]) {
-    let losses = chart::losses(groups);
+fn losses_section(page: &mut Page, groups: &[Group]) {
+    let losses = bars::losses(groups);
     if losses.is_empty() {
         page.line("No peer did better than pythreading on any figure of the chart in this run.");
         page.line("");
@@ -1118,11 +836,6 @@ fn row_label(contender: &str, label: &str) -> String {
     }
 }
 
-/// How a metric heads its column.
-fn metric_header(metric: &str) -> String {
-    metric.replace('_', " ")
-}
-
 /// A record's figure, then the range of its samples when there are several.
 fn figure_with_spread(record: &Record) -> String {
     let value = format_value(record.value, record.unit);
@@ -1293,171 +1006,6 @@ fn trim_period(text: &str) -> &str {
     text.trim_end_matches('.')
 }
 
-/// A figure in its unit: times in ns, µs, ms or s and sizes in B, KiB, MiB
-/// or GiB, with 3 significant digits; counts in full; ratios as `1.95x`.
-/// Not a number is "—".
-pub fn format_value(value: f64, unit: Unit) -> String {
-    if !value.is_finite() {
-        return "—".to_owned();
-    }
-    match unit {
-        Unit::Ratio => format_ratio(value),
-        _ => {
-            let (number, suffix) = scaled(value, unit);
-            if suffix.is_empty() {
-                number
-            } else {
-                format!("{number} {suffix}")
-            }
-        }
-    }
-}
-
-/// A ratio: two decimals from 0.1 to 10 (`1.95x`), fewer above, three
-/// significant digits below.
-pub fn format_ratio(ratio: f64) -> String {
-    if !ratio.is_finite() {
-        return "—".to_owned();
-    }
-    let sign = if ratio < 0.0 { "-" } else { "" };
-    let r = ratio.abs();
-    let number = if r == 0.0 {
-        "0".to_owned()
-    } else if r < 0.0995 {
-        sig3(r)
-    } else if r < 9.995 {
-        format!("{r:.2}")
-    } else if r < 99.95 {
-        format!("{r:.1}")
-    } else {
-        thousands(r.round() as u64)
-    };
-    format!("{sign}{number}x")
-}
-
-/// The range of `samples` (min–max), when there are at least two.
-fn spread(samples: &[f64], unit: Unit) -> Option<String> {
-    let finite: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.len() < 2 {
-        return None;
-    }
-    let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if unit == Unit::Ratio {
-        let (a, b) = (format_ratio(min), format_ratio(max));
-        return Some(format!("{}–{b}", a.trim_end_matches('x')));
-    }
-    let (a, a_suffix) = scaled(min, unit);
-    let (b, b_suffix) = scaled(max, unit);
-    Some(if a_suffix == b_suffix {
-        format!("{a}–{b}{}", suffix_with_space(b_suffix))
-    } else {
-        format!(
-            "{a}{}–{b}{}",
-            suffix_with_space(a_suffix),
-            suffix_with_space(b_suffix)
-        )
-    })
-}
-
-fn suffix_with_space(suffix: &str) -> String {
-    if suffix.is_empty() {
-        String::new()
-    } else {
-        format!(" {suffix}")
-    }
-}
-
-/// A figure's number and unit suffix: the largest unit in which it is at
-/// least 1 (after rounding to 3 significant digits).
-fn scaled(value: f64, unit: Unit) -> (String, &'static str) {
-    const SECONDS: &[(f64, &str)] = &[(1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s")];
-    const BYTES: &[(f64, &str)] = &[
-        (1.0, "B"),
-        (1024.0, "KiB"),
-        (1024.0 * 1024.0, "MiB"),
-        (1024.0 * 1024.0 * 1024.0, "GiB"),
-    ];
-    let sign = if value < 0.0 { "-" } else { "" };
-    let abs = value.abs();
-    let scales = match unit {
-        Unit::Seconds => SECONDS,
-        Unit::Bytes => BYTES,
-        Unit::Count => {
-            let number = if (abs - abs.round()).abs() < 1e-9 {
-                thousands(abs.round() as u64)
-            } else {
-                sig3(abs)
-            };
-            return (format!("{sign}{number}"), "");
-        }
-        Unit::Ratio => return (format_ratio(value).trim_end_matches('x').to_owned(), "x"),
-    };
-    if abs == 0.0 {
-        return ("0".to_owned(), scales[0].1);
-    }
-    let mut chosen = scales[0];
-    for &scale in scales {
-        if abs >= scale.0 * 0.9995 {
-            chosen = scale;
-        }
-    }
-    (format!("{sign}{}", sig3(abs / chosen.0)), chosen.1)
-}
-
-/// A non-negative number with 3 significant digits (all the integer digits
-/// from 1,000 up).
-fn sig3(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return "0".to_owned();
-    }
-    if x >= 999.5 {
-        return thousands(x.round() as u64);
-    }
-    let magnitude = x.log10().floor() as i32;
-    let factor = 10f64.powi(magnitude - 2);
-    let rounded = (x / factor).round() * factor;
-    let magnitude = rounded.log10().floor() as i32;
-    let decimals = (2 - magnitude).max(0) as usize;
-    format!("{rounded:.decimals$}")
-}
-
-/// An integer with commas between thousands: `10,000`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A duration: `42 s`, `12 min 05 s`, `1 h 02 min`.
-pub fn format_duration(seconds: f64) -> String {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return "unknown".to_owned();
-    }
-    let total = seconds.round() as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h} h {m:02} min")
-    } else if m > 0 {
-        format!("{m} min {s:02} s")
-    } else {
-        format!("{s} s")
-    }
-}
-
-/// A time as `YYYY-MM-DD HH:MM UTC`.
-pub fn format_utc(time: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(time)
-        .format("%Y-%m-%d %H:%M UTC")
-        .to_string()
-}
-
 /// The link to `target` from a page at `page`: relative to the page's
 /// directory, with `/` separators.
 pub fn relative_link(page: &Path, target: &Path) -> String {
@@ -1513,7 +1061,7 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
     let inputs = Inputs::load(&args.results)?;
     let machine = Machine::detect(inputs.python.as_ref().map(|p| p.note.as_str()));
-    let svg = chart::draw_svg(&chart::groups(inputs.records()))
+    let svg = chart::draw_svg(&bars::groups(inputs.records()))
         .map_err(|e| FileError::new(&args.svg, e.to_string()))?;
     let options = PageOptions {
         command: args.command.clone(),
@@ -1530,56 +1078,6 @@ pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_in_their_unit_with_three_digits() {
-        let s = |v| format_value(v, Unit::Seconds);
-        assert_eq!(s(5.41e-9), "5.41 ns");
-        assert_eq!(s(0.541e-9), "0.541 ns");
-        assert_eq!(s(182e-9), "182 ns");
-        assert_eq!(s(999.4e-9), "999 ns");
-        assert_eq!(s(999.7e-9), "1.00 µs");
-        assert_eq!(s(20.14e-6), "20.1 µs");
-        assert_eq!(s(45.3e-3), "45.3 ms");
-        assert_eq!(s(2.5), "2.50 s");
-        assert_eq!(s(1234.0), "1,234 s");
-        assert_eq!(s(0.0), "0 ns");
-        assert_eq!(s(f64::NAN), "—");
-    }
-
-    #[test]
-    fn sizes_counts_and_ratios() {
-        assert_eq!(format_value(2.6 * 1024.0 * 1024.0, Unit::Bytes), "2.60 MiB");
-        assert_eq!(format_value(512.0, Unit::Bytes), "512 B");
-        assert_eq!(format_value(-3.0 * 1024.0, Unit::Bytes), "-3.00 KiB");
-        assert_eq!(format_value(10_000.0, Unit::Count), "10,000");
-        assert_eq!(format_value(8.0, Unit::Count), "8");
-        assert_eq!(format_value(8.5, Unit::Count), "8.50");
-        assert_eq!(format_value(1.954, Unit::Ratio), "1.95x");
-        assert_eq!(format_ratio(0.87), "0.87x");
-        assert_eq!(format_ratio(23.84), "23.8x");
-        assert_eq!(format_ratio(1234.0), "1,234x");
-        assert_eq!(format_ratio(0.0123), "0.0123x");
-    }
-
-    #[test]
-    fn spreads_share_a_unit_when_they_can() {
-        assert_eq!(
-            spread(&[230e-9, 260e-9, 241e-9], Unit::Seconds).as_deref(),
-            Some("230–260 ns")
-        );
-        assert_eq!(
-            spread(&[900e-9, 1.21e-6], Unit::Seconds).as_deref(),
-            Some("900 ns–1.21 µs")
-        );
-        assert_eq!(
-            spread(&[1.9, 2.0], Unit::Ratio).as_deref(),
-            Some("1.90–2.00x")
-        );
-        assert_eq!(spread(&[8.0, 9.0], Unit::Count).as_deref(), Some("8–9"));
-        assert_eq!(spread(&[1.0], Unit::Seconds), None);
-        assert_eq!(spread(&[], Unit::Seconds), None);
-    }
 
     #[test]
     fn versus_says_which_way() {
@@ -1605,19 +1103,6 @@ mod tests {
         );
         assert_eq!(at_least.verdict(1.0), Verdict::Met);
         assert_eq!(Bound::AtMost(1.5).verdict(1.5001), Verdict::Missed);
-    }
-
-    #[test]
-    fn dates_and_durations() {
-        let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-        assert_eq!(format_utc(at(0)), "1970-01-01 00:00 UTC");
-        // 2024-02-29 13:45:10 UTC, a leap day.
-        assert_eq!(format_utc(at(1_709_214_310)), "2024-02-29 13:45 UTC");
-        assert_eq!(format_utc(at(1_767_225_599)), "2025-12-31 23:59 UTC");
-        assert_eq!(format_duration(42.4), "42 s");
-        assert_eq!(format_duration(725.0), "12 min 05 s");
-        assert_eq!(format_duration(3725.0), "1 h 02 min");
-        assert_eq!(format_duration(f64::NAN), "unknown");
     }
 
     #[test]
