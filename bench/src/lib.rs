@@ -8,9 +8,11 @@ pub mod bars;
 pub mod chart;
 pub mod criterion;
 pub mod format;
+pub mod inputs;
 pub mod machine;
 pub mod records;
 pub mod report;
+pub mod targets;
 pub mod workloads;
 
 pub use records::{Record, Results, Unit};

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use pythreading_bench::bars::{self, FAMILIES};
 use pythreading_bench::chart;
+use pythreading_bench::inputs::DEADLOCK_DETECTION;
 use pythreading_bench::report::{self, Commit, ReportArgs};
 use pythreading_bench::workloads::WORKLOADS;
 use pythreading_bench::{Record, Results, Unit};
@@ -408,7 +409,7 @@ fn write_results(dir: &Path, compare: &Results, python: Option<&Results>) {
     );
     write_criterion_bench(&sync, &["barrier"], "barrier", 209.7, "null");
     fs::create_dir_all(dir.join("criterion/pythreading-core")).unwrap();
-    let on = dir.join("criterion").join(report::DEADLOCK_DETECTION);
+    let on = dir.join("criterion").join(DEADLOCK_DETECTION);
     write_criterion_bench(
         &on,
         &["lock", "uncontended"],
@@ -700,7 +701,7 @@ fn workload_tables_show_the_figures() {
     let criterion = section(&page, "## Criterion benches");
     assert!(criterion.contains("### `pythreading-core`\n\nNo criterion results for this crate"));
     // The deadlock-detection run has a section of its own.
-    assert!(!criterion.contains(report::DEADLOCK_DETECTION));
+    assert!(!criterion.contains(DEADLOCK_DETECTION));
     let rows: Vec<&str> = criterion.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(
         rows,
@@ -747,9 +748,7 @@ fn without_deadlock_detection_results_the_page_says_so() {
     let (compare, python) = results(false);
     let results_dir = dir.join("results");
     write_results(&results_dir, &compare, Some(&python));
-    let on = results_dir
-        .join("criterion")
-        .join(report::DEADLOCK_DETECTION);
+    let on = results_dir.join("criterion").join(DEADLOCK_DETECTION);
 
     // An older results directory: no such run at all.
     fs::remove_dir_all(&on).unwrap();
