@@ -10,8 +10,11 @@ pub mod criterion;
 pub mod format;
 pub mod inputs;
 pub mod machine;
+mod markdown;
+pub mod page;
 pub mod records;
 pub mod report;
+pub mod tables;
 pub mod targets;
 pub mod workloads;
 

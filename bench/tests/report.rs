@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 use pythreading_bench::bars::{self, FAMILIES};
 use pythreading_bench::chart;
 use pythreading_bench::inputs::DEADLOCK_DETECTION;
-use pythreading_bench::report::{self, Commit, ReportArgs};
+use pythreading_bench::page::Commit;
+use pythreading_bench::report::{self, ReportArgs};
 use pythreading_bench::workloads::WORKLOADS;
 use pythreading_bench::{Record, Results, Unit};
 
