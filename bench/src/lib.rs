@@ -4,10 +4,18 @@
 //!
 //! See `bench/README.md` for the workloads and their ids.
 
+pub mod bars;
 pub mod chart;
 pub mod criterion;
+pub mod format;
+pub mod inputs;
 pub mod machine;
+mod markdown;
+pub mod page;
 pub mod records;
 pub mod report;
+pub mod tables;
+pub mod targets;
+pub mod workloads;
 
 pub use records::{Record, Results, Unit};

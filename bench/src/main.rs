@@ -10,7 +10,8 @@ use std::env;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pythreading_bench::report::{self, Commit, ReportArgs};
+use pythreading_bench::page::Commit;
+use pythreading_bench::report::{self, ReportArgs};
 
 const USAGE: &str = "\
 usage: pythreading-bench report --results DIR --command COMMAND --markdown PATH --svg PATH

@@ -6,8 +6,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pythreading_bench::chart::{self, FAMILIES};
-use pythreading_bench::report::{self, Commit, ReportArgs};
+use pythreading_bench::bars::{self, FAMILIES};
+use pythreading_bench::chart;
+use pythreading_bench::inputs::DEADLOCK_DETECTION;
+use pythreading_bench::page::Commit;
+use pythreading_bench::report::{self, ReportArgs};
+use pythreading_bench::workloads::WORKLOADS;
 use pythreading_bench::{Record, Results, Unit};
 
 /// A fresh directory of its own for each test.
@@ -406,7 +410,7 @@ fn write_results(dir: &Path, compare: &Results, python: Option<&Results>) {
     );
     write_criterion_bench(&sync, &["barrier"], "barrier", 209.7, "null");
     fs::create_dir_all(dir.join("criterion/pythreading-core")).unwrap();
-    let on = dir.join("criterion").join(report::DEADLOCK_DETECTION);
+    let on = dir.join("criterion").join(DEADLOCK_DETECTION);
     write_criterion_bench(
         &on,
         &["lock", "uncontended"],
@@ -542,10 +546,8 @@ fn the_page_has_every_section_in_order() {
 
     // Sections in order, workloads in bench/README.md's order.
     let mut headings = vec!["## Machine", "## At a glance", "## Targets", "## Workloads"];
-    let workload_headings: Vec<String> = report::WORKLOADS
-        .iter()
-        .map(|w| format!("(`{}`)", w.id))
-        .collect();
+    let workload_headings: Vec<String> =
+        WORKLOADS.iter().map(|w| format!("(`{}`)", w.id)).collect();
     headings.extend(workload_headings.iter().map(String::as_str));
     headings.extend([
         "## Criterion benches of every crate",
@@ -561,8 +563,8 @@ fn the_page_has_every_section_in_order() {
             .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
         at += found + heading.len();
     }
-    assert_eq!(report::WORKLOADS[0].id, "pool_round_trip");
-    assert_eq!(report::WORKLOADS.last().unwrap().id, "timers");
+    assert_eq!(WORKLOADS[0].id, "pool_round_trip");
+    assert_eq!(WORKLOADS.last().unwrap().id, "timers");
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -700,7 +702,7 @@ fn workload_tables_show_the_figures() {
     let criterion = section(&page, "## Criterion benches");
     assert!(criterion.contains("### `pythreading-core`\n\nNo criterion results for this crate"));
     // The deadlock-detection run has a section of its own.
-    assert!(!criterion.contains(report::DEADLOCK_DETECTION));
+    assert!(!criterion.contains(DEADLOCK_DETECTION));
     let rows: Vec<&str> = criterion.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(
         rows,
@@ -747,9 +749,7 @@ fn without_deadlock_detection_results_the_page_says_so() {
     let (compare, python) = results(false);
     let results_dir = dir.join("results");
     write_results(&results_dir, &compare, Some(&python));
-    let on = results_dir
-        .join("criterion")
-        .join(report::DEADLOCK_DETECTION);
+    let on = results_dir.join("criterion").join(DEADLOCK_DETECTION);
 
     // An older results directory: no such run at all.
     fs::remove_dir_all(&on).unwrap();
@@ -956,7 +956,7 @@ fn without_python_the_page_says_so() {
     assert_eq!(pool[7], "| Python `ThreadPoolExecutor` | — | — | — |");
 
     let svg = roxmltree::Document::parse(&generated.svg).unwrap();
-    let python = chart::hex(chart::family_colour("python").unwrap());
+    let python = chart::hex(bars::family_colour("python").unwrap());
     assert_eq!(rects_filled(&svg, &python), 0);
     assert!(!texts(&svg).iter().any(|t| t == "python"));
     assert!(texts(&svg).iter().any(|t| t == "rayon"));
@@ -1021,7 +1021,7 @@ fn the_chart_has_a_bar_for_each_figure_and_a_legend() {
         .chain(&python.records)
         .cloned()
         .collect();
-    let groups = chart::groups(&all);
+    let groups = bars::groups(&all);
     for (family, colour) in FAMILIES {
         let count = |second: bool| {
             groups
@@ -1042,13 +1042,13 @@ fn the_chart_has_a_bar_for_each_figure_and_a_legend() {
             "parking_lot" => "parking_lot/data",
             _ => {
                 assert_eq!(count(true), 0, "{family}");
-                assert_eq!(rects_filled(&svg, &chart::hex(chart::tint(colour))), 0);
+                assert_eq!(rects_filled(&svg, &chart::hex(bars::tint(colour))), 0);
                 continue;
             }
         };
         assert_eq!(count(true), expected_bars(second), "{second}");
         assert_eq!(
-            rects_filled(&svg, &chart::hex(chart::tint(colour))),
+            rects_filled(&svg, &chart::hex(bars::tint(colour))),
             expected_bars(second) + 1,
             "{second}"
         );
@@ -1096,7 +1096,7 @@ fn the_chart_shows_every_metric_of_the_page_losses_included() {
     // its own label: as many "late p50"s as the page has, as many
     // "timers" as the timers' table has metrics.
     let mut wanted: Vec<String> = Vec::new();
-    for workload in report::WORKLOADS {
+    for workload in WORKLOADS {
         let header = workload_table(&generated.markdown, workload.id)[0];
         for &metric in workload.metrics {
             assert!(
@@ -1115,7 +1115,7 @@ fn the_chart_shows_every_metric_of_the_page_losses_included() {
     wanted.sort();
     wanted.dedup();
     for label in &wanted {
-        let page_groups = report::WORKLOADS
+        let page_groups = WORKLOADS
             .iter()
             .flat_map(|w| w.metrics.iter().map(move |m| w.chart_label(m)))
             .filter(|l| l.contains(label))
@@ -1153,10 +1153,8 @@ fn the_chart_shows_every_metric_of_the_page_losses_included() {
     // Worst first: rayon's batch form before the timers.
     assert!(losses.find("Pool round trip").unwrap() < losses.find("Timers").unwrap());
     // Every bar below 1x is listed, and nothing else.
-    let below: usize = chart::losses(&chart::groups(
-        compare.records.iter().chain(&python.records),
-    ))
-    .len();
+    let below: usize =
+        bars::losses(&bars::groups(compare.records.iter().chain(&python.records))).len();
     assert_eq!(
         losses.lines().filter(|l| l.starts_with("- ")).count(),
         below
@@ -1492,7 +1490,7 @@ fn the_python_twin_writes_records_the_report_accepts() {
     assert_eq!(twin.source, "python");
     assert!(twin.quick);
     for r in &twin.records {
-        let workload = report::WORKLOADS
+        let workload = WORKLOADS
             .iter()
             .find(|w| w.id == r.workload)
             .unwrap_or_else(|| panic!("unknown workload {r:?}"));
@@ -1508,7 +1506,7 @@ fn the_python_twin_writes_records_the_report_accepts() {
     }
     // Every workload with a Python contender is measured, the contended
     // semaphore included.
-    for workload in report::WORKLOADS {
+    for workload in WORKLOADS {
         if workload.contenders.iter().any(|(id, _)| *id == "python") {
             assert!(
                 twin.records.iter().any(|r| r.workload == workload.id),

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pythreading_bench::records::Results;
-use pythreading_bench::report::WORKLOADS;
+use pythreading_bench::workloads::WORKLOADS;
 
 use harness::{Size, Suite};
 
