@@ -18,11 +18,19 @@
 //! `CRITERION_HOME`: one run per crate, and
 //! `pythreading-sync-deadlock-detection`), `compare.json` and `python.json`.
 //!
+//! `--baseline DIR` sets the run beside an earlier one: the report reads
+//! DIR as a second results directory and the page gets a section "Before
+//! and after". DIR is checked before anything is built, and read by the
+//! report's `check` before anything is measured; it may not be inside the
+//! results directory, which the run clears.
+//!
 //! This file holds the runs and their order; the flags and where each kind
-//! of run writes are in `bench/options.rs`, the commit measured and the
-//! refusal of a dirty tree in `bench/checkout.rs`, and the table of how
-//! long each part took in `bench/laps.rs`.
+//! of run writes are in `bench/options.rs`, the baseline's checks in
+//! `bench/baseline.rs`, the commit measured and the refusal of a dirty
+//! tree in `bench/checkout.rs`, and the table of how long each part took
+//! in `bench/laps.rs`.
 
+mod baseline;
 mod checkout;
 mod laps;
 mod options;
@@ -133,6 +141,17 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     }
     let target = target_dir(root);
     let results = target.join("xtask-bench");
+    let baseline = match &options.baseline {
+        Some(b) => Some(
+            baseline::resolve(&b.dir, &results)?
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        None => None,
+    };
+    if let Some(dir) = &baseline {
+        println!("== the page will set this run beside the results in {dir}");
+    }
     if results.exists() {
         std::fs::remove_dir_all(&results)
             .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
@@ -167,6 +186,18 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let mut args = vec!["build"];
     args.extend(report_bin(profile));
     cargo(root, &args, &[])?;
+    // The baseline, read as the report will read it, before a quarter of
+    // an hour of measuring rather than after.
+    if let Some(dir) = &baseline {
+        let mut args = vec!["run", "--quiet"];
+        args.extend(report_bin(profile));
+        args.extend(["--", "check", "--results", dir]);
+        cargo(root, &args, &[]).map_err(|e| {
+            format!(
+                "the report cannot read the baseline {dir} (above), so nothing was measured: {e}"
+            )
+        })?;
+    }
     laps.lap("build");
 
     // 1. The criterion benches of every crate, and the `lock` bench with
@@ -266,6 +297,12 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         args.extend(["--commit", &c.commit]);
         if !c.changed.is_empty() {
             args.push("--dirty");
+        }
+    }
+    if let Some(dir) = &baseline {
+        args.extend(["--baseline", dir]);
+        if let Some(label) = options.baseline.as_ref().and_then(|b| b.label.as_deref()) {
+            args.extend(["--baseline-label", label]);
         }
     }
     cargo(root, &args, &[])?;
