@@ -310,14 +310,13 @@ fn criterion_table(page: &mut Page, before: &Inputs, after: &Inputs) {
     let has = |inputs| criterion_runs(inputs).any(|c| !c.benches.is_empty());
     let missing = match (has(before), has(after)) {
         (true, true) => None,
-        (false, false) => Some("Neither run has"),
-        (false, true) => Some("The baseline has"),
-        (true, false) => Some("This run has"),
+        (false, false) => Some("Neither run has criterion figures"),
+        (false, true) => Some("The baseline has no criterion figures"),
+        (true, false) => Some("This run has no criterion figures"),
     };
     if let Some(missing) = missing {
         page.line(&format!(
-            "{missing} no criterion figures (a smoke run records none): there is nothing to set \
-             side by side here."
+            "{missing} (a smoke run records none): there is nothing to set side by side here."
         ));
         page.line("");
         return;

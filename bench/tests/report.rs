@@ -1881,6 +1881,16 @@ fn an_older_baseline_has_dashes_where_it_has_no_figures() {
     // Python's figures are not compared: only the suite's.
     let rows = rows_under(&page, "### Comparison suite");
     assert!(rows.iter().all(|r| !r[6].contains("python")), "{rows:#?}");
+    // Two smoke runs: no criterion figures on either side.
+    fs::remove_dir_all(dir.join("results/criterion")).unwrap();
+    let page = generate_with(&dir, "c", None, Some((baseline, None))).markdown;
+    let criterion = page.split("### Criterion benches").nth(1).unwrap();
+    let criterion = criterion.split("###").next().unwrap();
+    assert!(
+        criterion.contains("Neither run has criterion figures (a smoke run records none)"),
+        "{criterion}"
+    );
+    assert!(!criterion.contains('|'), "{criterion}");
     fs::remove_dir_all(dir).unwrap();
 }
 
