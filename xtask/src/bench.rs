@@ -13,8 +13,8 @@
 //! feature costs next to the same benches with it off.
 //!
 //! Everything is built before anything is measured, so no compiler runs
-//! next to a benchmark. Results go to `target/xtask-bench/` (cleared at the
-//! start): `criterion/<run>/` (criterion's own files, through
+//! next to a benchmark. Results go to `target/xtask-bench/` (cleared once
+//! everything is built): `criterion/<run>/` (criterion's own files, through
 //! `CRITERION_HOME`: one run per crate, and
 //! `pythreading-sync-deadlock-detection`), `compare.json` and `python.json`.
 //!
@@ -152,12 +152,6 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     if let Some(dir) = &baseline {
         println!("== the page will set this run beside the results in {dir}");
     }
-    if results.exists() {
-        std::fs::remove_dir_all(&results)
-            .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
-    }
-    std::fs::create_dir_all(&results)
-        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
 
     let command = shown_command(options);
     println!("== {command}: building first, then measuring");
@@ -199,6 +193,15 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         })?;
     }
     laps.lap("build");
+
+    // The previous run's results go only now, once everything is built
+    // and the baseline read: a failed build leaves them as they were.
+    if results.exists() {
+        std::fs::remove_dir_all(&results)
+            .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
+    }
+    std::fs::create_dir_all(&results)
+        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
 
     // 1. The criterion benches of every crate, and the `lock` bench with
     // deadlock detection on.
