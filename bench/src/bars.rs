@@ -25,7 +25,7 @@ pub const FAMILIES: [(&str, RGBColor); 6] = [
 
 /// The metrics where a higher figure is better: their bars are
 /// pythreading's figure divided by the peer's.
-const HIGHER_IS_BETTER: [&str; 1] = ["speedup"];
+pub(crate) const HIGHER_IS_BETTER: [&str; 1] = ["speedup"];
 
 /// Figures that measure different work from pythreading's, so that their
 /// ratio means nothing: (workload, metric, contender). Python's CPU-bound

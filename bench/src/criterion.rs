@@ -24,6 +24,10 @@ pub struct CriterionBench {
     pub full_id: String,
     /// The median time of one iteration, in nanoseconds.
     pub median_ns: f64,
+    /// Criterion's confidence interval of that median (its bootstrap, 95%
+    /// by default), lower and upper bound in nanoseconds, when the file
+    /// has one.
+    pub median_interval_ns: Option<(f64, f64)>,
     /// What one iteration processes, when the bench declared it.
     pub throughput: Option<Throughput>,
 }
@@ -83,6 +87,14 @@ struct EstimatesJson {
 #[derive(Deserialize)]
 struct EstimateJson {
     point_estimate: f64,
+    #[serde(default)]
+    confidence_interval: Option<IntervalJson>,
+}
+
+#[derive(Deserialize)]
+struct IntervalJson {
+    lower_bound: f64,
+    upper_bound: f64,
 }
 
 /// Scans `dir` (a results directory's `criterion` directory): one
@@ -149,6 +161,13 @@ fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, FileError> {
     let estimates_path = new_dir.join("estimates.json");
     let estimates: EstimatesJson = read_json(&estimates_path)?;
     let median_ns = estimates.median.point_estimate;
+    // An interval that is not one (not finite, upside down) is left out:
+    // the median alone still reads.
+    let median_interval_ns = estimates
+        .median
+        .confidence_interval
+        .map(|i| (i.lower_bound, i.upper_bound))
+        .filter(|(low, high)| low.is_finite() && high.is_finite() && low <= high);
     if !median_ns.is_finite() || median_ns < 0.0 {
         return Err(FileError::new(
             &estimates_path,
@@ -158,6 +177,7 @@ fn read_bench(new_dir: &Path) -> Result<Option<CriterionBench>, FileError> {
     Ok(Some(CriterionBench {
         full_id: benchmark.full_id,
         median_ns,
+        median_interval_ns,
         throughput: benchmark.throughput,
     }))
 }
@@ -247,6 +267,7 @@ mod tests {
             .collect();
         assert_eq!(ids, ["lock/uncontended", "queue/bounded/1024"]);
         assert_eq!(crates[1].benches[0].median_ns, 5.5);
+        assert_eq!(crates[1].benches[0].median_interval_ns, Some((5.5, 5.5)));
         assert_eq!(crates[1].benches[0].per_element_ns(), None);
         assert_eq!(
             crates[1].benches[1].throughput,
@@ -265,6 +286,34 @@ mod tests {
         let err = scan(&dir).unwrap_err();
         assert_eq!(err.path, estimates);
         assert!(err.to_string().contains("estimates.json"), "{err}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_median_interval_is_read_when_it_is_one() {
+        let dir = temp_dir("interval");
+        write_bench(&dir.join("c/a"), "a", 10.0, "null");
+        write_bench(&dir.join("c/b"), "b", 10.0, "null");
+        write_bench(&dir.join("c/c"), "c", 10.0, "null");
+        let median = |interval: &str| {
+            format!(
+                r#"{{"mean":{{"point_estimate":11.0}},"median":{{"point_estimate":10.0{interval}}}}}"#
+            )
+        };
+        let interval = r#","confidence_interval":{"confidence_level":0.95,"lower_bound":9.5,"upper_bound":10.4}"#;
+        fs::write(dir.join("c/a/new/estimates.json"), median(interval)).unwrap();
+        // Without an interval, or with one upside down: the median alone.
+        fs::write(dir.join("c/b/new/estimates.json"), median("")).unwrap();
+        let upside_down = interval.replace("9.5", "12.0");
+        fs::write(dir.join("c/c/new/estimates.json"), median(&upside_down)).unwrap();
+        let crates = scan(&dir).unwrap();
+        let intervals: Vec<Option<(f64, f64)>> = crates[0]
+            .benches
+            .iter()
+            .map(|b| b.median_interval_ns)
+            .collect();
+        assert_eq!(intervals, [Some((9.5, 10.4)), None, None]);
+        assert!(crates[0].benches.iter().all(|b| b.median_ns == 10.0));
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -6,6 +6,7 @@
 use std::time::SystemTime;
 
 use crate::records::Unit;
+use crate::workloads::SIZE;
 
 /// A figure in its unit: times in ns, µs, ms or s and sizes in B, KiB, MiB
 /// or GiB, with 3 significant digits; counts in full; ratios as `1.95x`.
@@ -24,6 +25,18 @@ pub fn format_value(value: f64, unit: Unit) -> String {
                 format!("{number} {suffix}")
             }
         }
+    }
+}
+
+/// A figure of `metric` in its unit: as [`format_value`], except a type's
+/// size ([`SIZE`]), a whole number of bytes shown whole (`4 B`, `1,024 B`)
+/// where other memory figures are scaled (`2.60 MiB`).
+pub fn format_metric(value: f64, unit: Unit, metric: &str) -> String {
+    let whole = value.is_finite() && value >= 0.0 && value.fract() == 0.0;
+    if unit == Unit::Bytes && metric == SIZE && whole {
+        format!("{} B", thousands(value as u64))
+    } else {
+        format_value(value, unit)
     }
 }
 
@@ -205,6 +218,22 @@ mod tests {
         assert_eq!(format_ratio(23.84), "23.8x");
         assert_eq!(format_ratio(1234.0), "1,234x");
         assert_eq!(format_ratio(0.0123), "0.0123x");
+    }
+
+    #[test]
+    fn a_size_is_whole_bytes_and_other_memory_is_scaled() {
+        assert_eq!(format_metric(4.0, Unit::Bytes, SIZE), "4 B");
+        assert_eq!(format_metric(0.0, Unit::Bytes, SIZE), "0 B");
+        assert_eq!(format_metric(1024.0, Unit::Bytes, SIZE), "1,024 B");
+        assert_eq!(format_metric(f64::NAN, Unit::Bytes, SIZE), "—");
+        // As before, for every other metric.
+        assert_eq!(format_value(4.0, Unit::Bytes), "4.00 B");
+        assert_eq!(
+            format_metric(2.6 * 1024.0 * 1024.0, Unit::Bytes, "memory"),
+            "2.60 MiB"
+        );
+        assert_eq!(format_metric(1024.0, Unit::Bytes, "memory"), "1.00 KiB");
+        assert_eq!(format_metric(5.41e-9, Unit::Seconds, "time"), "5.41 ns");
     }
 
     #[test]

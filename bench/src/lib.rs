@@ -5,6 +5,7 @@
 //! See `bench/README.md` for the workloads and their ids.
 
 pub mod bars;
+pub mod before_after;
 pub mod chart;
 pub mod criterion;
 pub mod format;
@@ -14,6 +15,7 @@ mod markdown;
 pub mod page;
 pub mod records;
 pub mod report;
+mod sizes;
 pub mod tables;
 pub mod targets;
 pub mod workloads;

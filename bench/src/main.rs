@@ -1,24 +1,31 @@
 //! `pythreading-bench report`: turns a results directory into
-//! `BENCHMARKS.md` and its chart. `cargo xtask bench` runs it after the
-//! benchmarks; it can be run again on kept results.
+//! `BENCHMARKS.md` and its chart, set beside an earlier one's with
+//! `--baseline`. `cargo xtask bench` runs it after the benchmarks; it can
+//! be run again on kept results. `pythreading-bench check` reads a results
+//! directory as the report would, and writes nothing: `cargo xtask bench`
+//! checks a baseline with it before it measures anything.
 //!
-//! Exit status: 0 when both files were written, 1 when an input could not
-//! be read or an output written (the message names the file), 2 for a
-//! command line it does not understand.
+//! Exit status: 0 when both files were written (or the directory read),
+//! 1 when an input could not be read or an output written (the message
+//! names the file), 2 for a command line it does not understand.
 
 use std::env;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use pythreading_bench::inputs::Inputs;
 use pythreading_bench::page::Commit;
 use pythreading_bench::report::{self, ReportArgs};
 
 const USAGE: &str = "\
 usage: pythreading-bench report --results DIR --command COMMAND --markdown PATH --svg PATH
                                 [--elapsed SECONDS] [--commit HASH [--dirty]]
+                                [--baseline DIR [--baseline-label TEXT]]
+       pythreading-bench check --results DIR
 
-Reads DIR/compare.json, DIR/python.json (optional) and DIR/criterion/ (optional),
-then writes the page to --markdown and the chart to --svg.
+report reads DIR/compare.json, DIR/python.json (optional) and DIR/criterion/ (optional),
+then writes the page to --markdown and the chart to --svg. check reads DIR as report
+would, and writes nothing.
 
   --results DIR       the results directory `cargo xtask bench` wrote
   --command COMMAND   the command that produced it, quoted on the page
@@ -27,7 +34,12 @@ then writes the page to --markdown and the chart to --svg.
   --elapsed SECONDS   how long the run took (optional)
   --commit HASH       the commit measured (`git rev-parse HEAD` when the run started;
                       optional: without it the page says the commit was not recorded)
-  --dirty             the working tree had uncommitted changes to tracked files";
+  --dirty             the working tree had uncommitted changes to tracked files
+  --baseline DIR      the results directory of an earlier run: the page sets this run
+                      beside it, in a section \"Before and after\"
+  --baseline-label TEXT
+                      what the baseline is, as the page says it (\"library crates at
+                      ba6d19f\"); without it, the page names DIR";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -36,6 +48,16 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Ok(Command::Check(dir)) => match Inputs::load(&dir) {
+            Ok(_) => {
+                println!("{}: a results directory the report can read", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("pythreading-bench: {e}");
+                ExitCode::from(1)
+            }
+        },
         Ok(Command::Report(args)) => match report::run(&args) {
             Ok(()) => {
                 println!(
@@ -61,6 +83,8 @@ fn main() -> ExitCode {
 #[derive(Debug, PartialEq)]
 enum Command {
     Help,
+    /// Read a results directory, write nothing.
+    Check(PathBuf),
     Report(ReportArgs),
 }
 
@@ -71,19 +95,22 @@ enum Command {
 /// criterion between the parts of `cargo xtask bench`.
 fn parse(args: &[String]) -> Result<Command, String> {
     let Some((subcommand, rest)) = args.split_first() else {
-        return Err("missing subcommand (the only one is `report`)".to_owned());
+        return Err("missing subcommand (`report` or `check`)".to_owned());
     };
-    match subcommand.as_str() {
+    let check = match subcommand.as_str() {
         "-h" | "--help" | "help" => return Ok(Command::Help),
-        "report" => {}
+        "report" => false,
+        "check" => true,
         other => return Err(format!("unknown subcommand `{other}`")),
-    }
+    };
     let mut results = None;
     let mut command = None;
     let mut markdown = None;
     let mut svg = None;
     let mut elapsed = None;
     let mut commit = None;
+    let mut baseline = None;
+    let mut baseline_label = None;
     let mut dirty = false;
     let mut i = 0;
     while i < rest.len() {
@@ -110,6 +137,8 @@ fn parse(args: &[String]) -> Result<Command, String> {
             "--svg" => &mut svg,
             "--elapsed" => &mut elapsed,
             "--commit" => &mut commit,
+            "--baseline" => &mut baseline,
+            "--baseline-label" => &mut baseline_label,
             _ if flag.starts_with('-') => return Err(format!("unknown flag `{flag}`")),
             _ => return Err(format!("unexpected argument `{arg}`")),
         };
@@ -130,6 +159,34 @@ fn parse(args: &[String]) -> Result<Command, String> {
             .filter(|v| !v.is_empty())
             .ok_or(format!("missing `{flag}`"))
     };
+    if check {
+        let others = [&command, &markdown, &svg, &elapsed, &commit, &baseline];
+        if dirty || baseline_label.is_some() || others.iter().any(|v| v.is_some()) {
+            return Err("`check` takes only `--results DIR`".to_owned());
+        }
+        return Ok(Command::Check(PathBuf::from(required(
+            results,
+            "--results",
+        )?)));
+    }
+    let baseline = match baseline {
+        Some(dir) if dir.trim().is_empty() => {
+            return Err("`--baseline` takes a results directory, not an empty one".to_owned());
+        }
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if baseline_label.is_some() => {
+            return Err(
+                "`--baseline-label` says what the baseline is: give `--baseline DIR`".to_owned(),
+            );
+        }
+        None => None,
+    };
+    if baseline_label
+        .as_deref()
+        .is_some_and(|l| l.trim().is_empty())
+    {
+        return Err("`--baseline-label` takes a text, not an empty one".to_owned());
+    }
     let elapsed = match elapsed {
         None => None,
         Some(text) => match text.parse::<f64>() {
@@ -156,6 +213,8 @@ fn parse(args: &[String]) -> Result<Command, String> {
         svg: PathBuf::from(required(svg, "--svg")?),
         elapsed,
         commit,
+        baseline,
+        baseline_label,
     }))
 }
 
@@ -166,6 +225,19 @@ mod tests {
     fn args(text: &[&str]) -> Vec<String> {
         text.iter().map(|s| (*s).to_owned()).collect()
     }
+
+    /// A command line with every flag `report` requires, and only those.
+    const FULL: [&str; 9] = [
+        "report",
+        "--results",
+        "d",
+        "--command",
+        "c",
+        "--markdown",
+        "m",
+        "--svg",
+        "s",
+    ];
 
     #[test]
     fn parses_every_flag_both_ways() {
@@ -181,6 +253,9 @@ mod tests {
             "61.5",
             "--dirty",
             "--commit=2bbdb80c",
+            "--baseline",
+            "/kept/results",
+            "--baseline-label=library crates at ba6d19f",
         ]))
         .unwrap();
         assert_eq!(
@@ -195,24 +270,85 @@ mod tests {
                     hash: "2bbdb80c".into(),
                     dirty: true,
                 }),
+                baseline: Some("/kept/results".into()),
+                baseline_label: Some("library crates at ba6d19f".into()),
             })
         );
     }
 
     #[test]
+    fn a_baseline_is_a_directory_and_its_label_needs_one() {
+        let with = |more: &[&str]| {
+            let mut all = args(&FULL);
+            all.extend(args(more));
+            parse(&all)
+        };
+        match with(&["--baseline", "old"]).unwrap() {
+            Command::Report(r) => {
+                assert_eq!(r.baseline, Some("old".into()));
+                assert_eq!(r.baseline_label, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        match with(&[]).unwrap() {
+            Command::Report(r) => assert_eq!((r.baseline, r.baseline_label), (None, None)),
+            other => panic!("{other:?}"),
+        }
+        for (bad, expected) in [
+            (&["--baseline"][..], "`--baseline` needs a value"),
+            (&["--baseline", ""], "takes a results directory"),
+            (&["--baseline", "  "], "takes a results directory"),
+            (&["--baseline-label", "x"], "give `--baseline DIR`"),
+            (
+                &["--baseline", "a", "--baseline-label", " "],
+                "not an empty one",
+            ),
+            (&["--baseline", "a", "--baseline", "b"], "given twice"),
+            (
+                &[
+                    "--baseline",
+                    "a",
+                    "--baseline-label",
+                    "x",
+                    "--baseline-label=y",
+                ],
+                "`--baseline-label` given twice",
+            ),
+        ] {
+            let err = with(bad).unwrap_err();
+            assert!(err.contains(expected), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn check_reads_a_results_directory_and_takes_nothing_else() {
+        assert_eq!(
+            parse(&args(&["check", "--results", "kept"])).unwrap(),
+            Command::Check("kept".into())
+        );
+        assert_eq!(
+            parse(&args(&["check", "--results=kept"])).unwrap(),
+            Command::Check("kept".into())
+        );
+        for bad in [
+            &["check"][..],
+            &["check", "--results", ""],
+            &["check", "--results", "a", "--svg", "b"],
+            &["check", "--results", "a", "--baseline", "b"],
+            &["check", "--results", "a", "--baseline-label", "b"],
+            &["check", "--results", "a", "--dirty"],
+        ] {
+            let err = parse(&args(bad)).unwrap_err();
+            assert!(
+                err.contains("missing `--results`") || err.contains("takes only"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn usage_errors() {
-        let full = [
-            "report",
-            "--results",
-            "d",
-            "--command",
-            "c",
-            "--markdown",
-            "m",
-            "--svg",
-            "s",
-        ];
-        assert!(parse(&args(&full)).is_ok());
+        assert!(parse(&args(&FULL)).is_ok());
         for (bad, expected) in [
             (vec![], "missing subcommand"),
             (vec!["draw"], "unknown subcommand"),
@@ -233,20 +369,20 @@ mod tests {
             let err = parse(&args(&bad)).unwrap_err();
             assert!(err.contains(expected), "{bad:?}: {err}");
         }
-        let mut bad_elapsed = args(&full);
+        let mut bad_elapsed = args(&FULL);
         bad_elapsed.extend(args(&["--elapsed", "-3"]));
         assert!(parse(&bad_elapsed).unwrap_err().contains("--elapsed"));
-        let mut dirty_alone = args(&full);
+        let mut dirty_alone = args(&FULL);
         dirty_alone.push("--dirty".to_owned());
         assert!(parse(&dirty_alone).unwrap_err().contains("give `--commit`"));
-        let mut blank_commit = args(&full);
+        let mut blank_commit = args(&FULL);
         blank_commit.extend(args(&["--commit", "a b"]));
         assert!(
             parse(&blank_commit)
                 .unwrap_err()
                 .contains("takes a commit hash")
         );
-        let mut commit = args(&full);
+        let mut commit = args(&FULL);
         commit.extend(args(&["--commit", "abc"]));
         match parse(&commit).unwrap() {
             Command::Report(r) => assert_eq!(
@@ -256,7 +392,7 @@ mod tests {
                     dirty: false
                 })
             ),
-            Command::Help => panic!("not help"),
+            other => panic!("{other:?}"),
         }
         assert_eq!(parse(&args(&["--help"])).unwrap(), Command::Help);
     }

@@ -5,15 +5,17 @@
 use std::time::SystemTime;
 
 use crate::bars::{self, Group};
+use crate::before_after::{Baseline, before_after_section};
 use crate::format::{format_duration, format_ratio, format_utc};
 use crate::inputs::{Index, Inputs};
 use crate::machine::Machine;
 use crate::markdown::{Page, cell_text, code};
+use crate::sizes::sizes_section;
 use crate::tables::{
     criterion_section, deadlock_detection_section, other_workload_section, workload_section,
 };
 use crate::targets::{Target, Verdict, targets};
-use crate::workloads::{WORKLOADS, metric_header};
+use crate::workloads::{SIZE_OF, WORKLOADS, metric_header};
 
 /// The commit a run measured: `git rev-parse HEAD` when it started, and
 /// whether tracked files had changes not committed then.
@@ -38,6 +40,9 @@ pub struct PageOptions {
     pub elapsed: Option<f64>,
     /// The chart's link, relative to the page.
     pub svg_link: String,
+    /// The earlier run to set this one beside, if any: the page then has
+    /// a section "Before and after".
+    pub baseline: Option<Baseline>,
 }
 
 /// The page, `BENCHMARKS.md`.
@@ -94,6 +99,12 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
              two were not run alike",
             python.quick,
             inputs.quick()
+        ));
+    }
+    if let Some(baseline) = &options.baseline {
+        page.line(&format!(
+            "- Baseline: {} (see [Before and after](#before-and-after))",
+            baseline.name()
         ));
     }
     page.line(&format!(
@@ -159,6 +170,11 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     page.line("");
     losses_section(&mut page, &bars::groups(inputs.records()));
 
+    // This run beside the baseline, when there is one.
+    if let Some(baseline) = &options.baseline {
+        before_after_section(&mut page, baseline, inputs);
+    }
+
     // Targets.
     let targets = targets(inputs);
     page.line("## Targets");
@@ -207,13 +223,18 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
     }
     let known: Vec<&str> = WORKLOADS.iter().map(|w| w.id).collect();
     let mut others: Vec<&str> = Vec::new();
-    for r in inputs.records() {
+    for r in inputs.records().filter(|r| r.workload != SIZE_OF) {
         if !known.contains(&r.workload.as_str()) && !others.contains(&r.workload.as_str()) {
             others.push(&r.workload);
         }
     }
     for id in others {
         other_workload_section(&mut page, inputs, &index, id);
+    }
+
+    // The types' sizes; with a baseline, they are in "Before and after".
+    if options.baseline.is_none() {
+        sizes_section(&mut page, "## Sizes", inputs, None);
     }
 
     // Criterion.
@@ -234,7 +255,11 @@ pub fn markdown(inputs: &Inputs, machine: &Machine, options: &PageOptions) -> St
          tree with uncommitted changes to tracked files unless given `--allow-dirty`, and the \
          page then says so. `cargo xtask bench --quick` (smaller workloads, fewer rounds) and \
          `cargo xtask bench --smoke` (everything once, tiny: it measures nothing) write their \
-         page and chart under `target/xtask-bench/` and leave these alone.",
+         page and chart under `target/xtask-bench/` and leave these alone. Any of them takes \
+         `--baseline DIR`, the results directory of an earlier run copied out of \
+         `target/xtask-bench/` (which every run clears), and `--baseline-label TEXT`, what \
+         that run was: the page then sets this run beside it, in a section \"Before and \
+         after\".",
         options.svg_link
     ));
     page.0

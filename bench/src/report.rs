@@ -24,6 +24,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::bars;
+use crate::before_after::Baseline;
 use crate::chart;
 use crate::inputs::Inputs;
 use crate::machine::Machine;
@@ -68,7 +69,8 @@ fn normalize(path: &Path) -> Vec<String> {
 }
 
 /// What the command line asks for: `report --results DIR --command CMD
-/// --markdown PATH --svg PATH [--elapsed SECONDS] [--commit HASH [--dirty]]`.
+/// --markdown PATH --svg PATH [--elapsed SECONDS] [--commit HASH [--dirty]]
+/// [--baseline DIR [--baseline-label TEXT]]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportArgs {
     /// The results directory.
@@ -83,11 +85,38 @@ pub struct ReportArgs {
     pub elapsed: Option<f64>,
     /// The commit measured, if known.
     pub commit: Option<Commit>,
+    /// The results directory of an earlier run to set this one beside.
+    pub baseline: Option<PathBuf>,
+    /// What that earlier run is, as the page says it; without it, the page
+    /// names the directory.
+    pub baseline_label: Option<String>,
+}
+
+/// Reads the baseline's results directory; an error says it was the
+/// baseline's.
+fn load_baseline(dir: &Path, label: Option<&str>) -> Result<Baseline, ReportError> {
+    let inputs = Inputs::load(dir).map_err(|e| FileError {
+        message: format!("{} (the baseline, `--baseline`)", e.message),
+        ..e
+    })?;
+    let label = label
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned);
+    Ok(Baseline {
+        label,
+        dir: dir.to_owned(),
+        inputs,
+    })
 }
 
 /// Reads the results, then writes the chart and the page.
 pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
     let inputs = Inputs::load(&args.results)?;
+    let baseline = match &args.baseline {
+        Some(dir) => Some(load_baseline(dir, args.baseline_label.as_deref())?),
+        None => None,
+    };
     let machine = Machine::detect(inputs.python.as_ref().map(|p| p.note.as_str()));
     let svg = chart::draw_svg(&bars::groups(inputs.records()))
         .map_err(|e| FileError::new(&args.svg, e.to_string()))?;
@@ -97,6 +126,7 @@ pub fn run(args: &ReportArgs) -> Result<(), ReportError> {
         generated: SystemTime::now(),
         elapsed: args.elapsed,
         svg_link: relative_link(&args.markdown, &args.svg),
+        baseline,
     };
     let page = markdown(&inputs, &machine, &options);
     write_file(&args.svg, &svg)?;

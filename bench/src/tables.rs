@@ -3,7 +3,7 @@
 //! criterion benches of every crate, and what deadlock detection costs.
 
 use crate::criterion::{CrateBenches, CriterionBench, Throughput};
-use crate::format::{format_ratio, format_value, sig3, spread};
+use crate::format::{format_metric, format_ratio, format_value, sig3, spread};
 use crate::inputs::{DEADLOCK_DETECTION, DEADLOCK_DETECTION_OFF, Index, Inputs};
 use crate::markdown::{Page, cell_text};
 use crate::records::{Record, Unit};
@@ -145,7 +145,7 @@ fn table(
 
 /// A record's label as its row shows it: prefixed with the contender when
 /// the label does not name it (Python's `ThreadPoolExecutor` is not ours).
-fn row_label(contender: &str, label: &str) -> String {
+pub(crate) fn row_label(contender: &str, label: &str) -> String {
     if label
         .to_lowercase()
         .contains(&family(contender).to_lowercase())
@@ -157,8 +157,8 @@ fn row_label(contender: &str, label: &str) -> String {
 }
 
 /// A record's figure, then the range of its samples when there are several.
-fn figure_with_spread(record: &Record) -> String {
-    let value = format_value(record.value, record.unit);
+pub(crate) fn figure_with_spread(record: &Record) -> String {
+    let value = format_metric(record.value, record.unit, &record.metric);
     match spread(&record.samples, record.unit) {
         Some(spread) if value != "—" => format!("{value} ({spread})"),
         _ => value,
@@ -167,6 +167,13 @@ fn figure_with_spread(record: &Record) -> String {
 
 /// "peer ÷ ours" as a "vs pythreading" cell.
 pub fn versus(ratio: f64) -> String {
+    versus_in(ratio, "(faster)", "slower")
+}
+
+/// A ratio of two figures, then `below` or `above` for the side of 1 it
+/// is on ("0.87x (faster)", "2.31x slower"), or "(level)" when it shows as
+/// 1.00x.
+pub(crate) fn versus_in(ratio: f64, below: &str, above: &str) -> String {
     if !ratio.is_finite() || ratio <= 0.0 {
         return "—".to_owned();
     }
@@ -174,9 +181,9 @@ pub fn versus(ratio: f64) -> String {
     if shown == "1.00x" {
         "1.00x (level)".to_owned()
     } else if ratio > 1.0 {
-        format!("{shown} slower")
+        format!("{shown} {above}")
     } else {
-        format!("{shown} (faster)")
+        format!("{shown} {below}")
     }
 }
 

@@ -136,9 +136,18 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
         ("parking_lot", "parking_lot `Mutex<()>`"),
         ("parking_lot/data", "parking_lot `Mutex<u64>`"),
     ];
+    let reentrant: Side<'_> = &[
+        ("parking_lot", "parking_lot `ReentrantMutex<()>`"),
+        (
+            "parking_lot/data",
+            "parking_lot `ReentrantMutex<Cell<u64>>`",
+        ),
+    ];
     let crossbeam: Side<'_> = &[("crossbeam", "crossbeam")];
-    let within =
-        |name, workload, peer| ratio(name, workload, "time", OURS, peer, Bound::AtMost(1.5));
+    // Our time ÷ the peer's at most `at_most`.
+    let within = |name, workload, peer, at_most| {
+        ratio(name, workload, "time", OURS, peer, Bound::AtMost(at_most))
+    };
 
     let mut targets: Vec<Target> = [
         (
@@ -185,26 +194,38 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
         ),
         speedup,
         within(
-            "Lock, uncontended: at most 1.5x parking_lot (our time ÷ parking_lot's, the faster \
+            "Lock, uncontended: at most 1.0x parking_lot (our time ÷ parking_lot's, the faster \
              of its two forms)",
             "lock_uncontended",
             parking_lot,
+            1.0,
         ),
         within(
             "Lock, contended: at most 1.5x parking_lot (our time ÷ parking_lot's, the faster of \
              its two forms)",
             "lock_contended",
             parking_lot,
+            1.5,
         ),
         within(
-            "Queue, bounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
+            "RLock, uncontended: at most 1.0x parking_lot `ReentrantMutex` (our time ÷ \
+             parking_lot's, the faster of its two forms)",
+            "rlock_uncontended",
+            reentrant,
+            1.0,
+        ),
+        within(
+            "Queue, bounded: at most 1.0x crossbeam `bounded(1024)`, 1 producer and 1 consumer \
+             (our time ÷ crossbeam's)",
             "queue_bounded",
             crossbeam,
+            1.0,
         ),
         within(
             "Queue, unbounded: at most 1.5x crossbeam (our time ÷ crossbeam's)",
             "queue_unbounded",
             crossbeam,
+            1.5,
         ),
         ratio(
             "Barrier: at most half of `std::sync::Barrier` (our time ÷ std's at most 0.5x)",

@@ -43,6 +43,16 @@ pub fn family(contender: &str) -> &str {
     contender.split('/').next().unwrap_or(contender)
 }
 
+/// The workload of the types' sizes: one record per type, its
+/// `std::mem::size_of` in bytes, under the contender id `family/type`
+/// (`pythreading/Lock`, `parking_lot/Mutex<()>`). Not a workload of
+/// [`WORKLOADS`]: the page shows it as a table of its own, the chart not
+/// at all.
+pub const SIZE_OF: &str = "size_of";
+
+/// The metric of [`SIZE_OF`]'s records.
+pub const SIZE: &str = "size";
+
 /// How a metric heads its column.
 pub(crate) fn metric_header(metric: &str) -> String {
     metric.replace('_', " ")

@@ -11,18 +11,14 @@ use pythreading_bench::chart;
 use pythreading_bench::inputs::DEADLOCK_DETECTION;
 use pythreading_bench::page::Commit;
 use pythreading_bench::report::{self, ReportArgs};
-use pythreading_bench::workloads::WORKLOADS;
+use pythreading_bench::workloads::{SIZE, SIZE_OF, WORKLOADS};
 use pythreading_bench::{Record, Results, Unit};
+
+mod common;
 
 /// A fresh directory of its own for each test.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "pythreading-bench-report-{name}-{}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir("report", name)
 }
 
 fn record(workload: &str, contender: &str, metric: &str, value: f64, unit: Unit) -> Record {
@@ -146,7 +142,7 @@ fn figures() -> Vec<Figures> {
             "time",
             Seconds,
             vec![
-                ("pythreading", 8.14e-9),
+                ("pythreading", 6.9e-9),
                 ("parking_lot", 7.0e-9),
                 ("parking_lot/data", 7.2e-9),
                 ("python", 90e-9),
@@ -168,7 +164,7 @@ fn figures() -> Vec<Figures> {
             "time",
             Seconds,
             vec![
-                ("pythreading", 24.29e-9),
+                ("pythreading", 22.0e-9),
                 ("crossbeam", 22.89e-9),
                 ("std", 40e-9),
                 ("python", 2.5e-6),
@@ -453,6 +449,21 @@ fn generate(dir: &Path, command: &str) -> Generated {
 /// Runs the report through the library on a results directory, naming
 /// `commit`.
 fn generate_at(dir: &Path, command: &str, commit: Option<Commit>) -> Generated {
+    generate_with(dir, command, commit, None)
+}
+
+/// Runs the report through the library on a results directory, naming
+/// `commit`, beside `baseline` (a results directory, and its label).
+fn generate_with(
+    dir: &Path,
+    command: &str,
+    commit: Option<Commit>,
+    baseline: Option<(PathBuf, Option<&str>)>,
+) -> Generated {
+    let (baseline, baseline_label) = match baseline {
+        Some((dir, label)) => (Some(dir), label.map(str::to_owned)),
+        None => (None, None),
+    };
     let args = ReportArgs {
         results: dir.join("results"),
         command: command.into(),
@@ -460,6 +471,8 @@ fn generate_at(dir: &Path, command: &str, commit: Option<Commit>) -> Generated {
         svg: dir.join("out/benchmarks.svg"),
         elapsed: Some(754.0),
         commit,
+        baseline,
+        baseline_label,
     };
     report::run(&args).unwrap();
     Generated {
@@ -550,6 +563,7 @@ fn the_page_has_every_section_in_order() {
         WORKLOADS.iter().map(|w| format!("(`{}`)", w.id)).collect();
     headings.extend(workload_headings.iter().map(String::as_str));
     headings.extend([
+        "## Sizes",
         "## Criterion benches of every crate",
         "### `pythreading-core`",
         "### `pythreading-sync`",
@@ -565,6 +579,8 @@ fn the_page_has_every_section_in_order() {
     }
     assert_eq!(WORKLOADS[0].id, "pool_round_trip");
     assert_eq!(WORKLOADS.last().unwrap().id, "timers");
+    // Without a baseline, nothing is set beside this run.
+    assert!(!page.contains("## Before and after"));
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -642,8 +658,8 @@ fn workload_tables_show_the_figures() {
     );
 
     // A peer faster than pythreading.
-    let rlock = workload_table(&page, "rlock_uncontended");
-    assert!(rlock[3].contains("| 0.86x (faster) |"), "{}", rlock[3]);
+    let rlock = workload_table(&page, "rlock_contended");
+    assert!(rlock[3].contains("| 0.92x (faster) |"), "{}", rlock[3]);
 
     // Speed-ups are just figures.
     let cpu = workload_table(&page, "cpu_speedup");
@@ -783,7 +799,7 @@ fn every_target_met() {
     write_results(&dir.join("results"), &compare, Some(&python));
     let page = generate(&dir, "cargo xtask bench").markdown;
     let rows = target_rows(&page);
-    assert_eq!(rows.len(), 13, "{rows:#?}");
+    assert_eq!(rows.len(), 14, "{rows:#?}");
     for row in &rows {
         assert_eq!(row.2, "met", "{row:?}");
     }
@@ -803,6 +819,7 @@ fn every_target_met() {
             "CPU-bound speedup on 2 workers",
             "Lock, uncontended",
             "Lock, contended",
+            "RLock, uncontended",
             "Queue, bounded",
             "Queue, unbounded",
             "Barrier",
@@ -839,6 +856,15 @@ fn every_target_met() {
             "Lock, contended",
             "0.96x (pythreading 8.17 ns ÷ parking_lot `Mutex<u64>` 8.50 ns)",
         ),
+        // The raised targets, at most level with the peer.
+        (
+            "RLock, uncontended: at most 1.0x parking_lot `ReentrantMutex`",
+            "0.99x (pythreading 6.90 ns ÷ parking_lot `ReentrantMutex<()>` 7.00 ns)",
+        ),
+        (
+            "Queue, bounded: at most 1.0x crossbeam `bounded(1024)`, 1 producer and 1 consumer",
+            "0.96x (pythreading 22.0 ns ÷ crossbeam 22.9 ns)",
+        ),
         (
             "Barrier: at most half",
             "0.0274x (pythreading 210 ns ÷ std 7.64 µs)",
@@ -864,13 +890,13 @@ fn missed_targets_are_said_plainly() {
     set(&mut compare, "cpu_speedup", "pythreading", "speedup", 1.5);
     set(&mut compare, "timers", "pythreading", "threads", 12.0);
     set(&mut python, "pool_round_trip", "python", "time", 5e-6);
-    // Just under the line (1.48x).
+    // Just under the line (0.99x).
     set(
         &mut compare,
         "lock_uncontended",
         "pythreading",
         "time",
-        8.9e-9,
+        5.95e-9,
     );
     set(
         &mut compare,
@@ -885,6 +911,13 @@ fn missed_targets_are_said_plainly() {
         "parking_lot/data",
         "time",
         6.1e-9,
+    );
+    set(
+        &mut compare,
+        "rlock_uncontended",
+        "pythreading",
+        "time",
+        7.35e-9,
     );
     // Just under half of std's time: met.
     set(&mut compare, "barrier", "pythreading", "time", 3.8e-6);
@@ -925,9 +958,16 @@ fn missed_targets_are_said_plainly() {
          ours; a task per item, as ours) — this run measured 0.82x (rayon `spawn` + channel \
          150 ns ÷ pythreading 182 ns)."
     ));
-    assert!(page.contains("**Missed:** Queue, bounded: at most 1.5x crossbeam"));
+    assert!(page.contains("**Missed:** Queue, bounded: at most 1.0x crossbeam `bounded(1024)`"));
+    // Under the 1.5x of before, over the 1.0x of now.
+    let rlock = verdict_of(&rows, "RLock, uncontended");
+    assert_eq!(rlock.2, "**missed**");
+    assert_eq!(
+        rlock.1,
+        "1.05x (pythreading 7.35 ns ÷ parking_lot `ReentrantMutex<()>` 7.00 ns)"
+    );
     assert!(page.contains("**Missed:** 2,000 timers (a quick run) on a handful of threads"));
-    assert_eq!(page.matches("**Missed:**").count(), 5);
+    assert_eq!(page.matches("**Missed:**").count(), 6);
     assert!(!page.contains("Every target was met"));
     fs::remove_dir_all(dir).unwrap();
 }
@@ -1527,5 +1567,482 @@ fn the_python_twin_writes_records_the_report_accepts() {
         "{python_row}"
     );
     assert!(!python_row.contains("| — |"), "{python_row}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+// ------------------------------------------------------------ before and after
+
+/// Sets `contender`'s `metric` of `workload` to `value`, its rounds 0.9x,
+/// 1x and 1.1x of it.
+fn set_rounds(results: &mut Results, workload: &str, contender: &str, metric: &str, value: f64) {
+    set(results, workload, contender, metric, value);
+    let r = results
+        .records
+        .iter_mut()
+        .find(|r| r.workload == workload && r.contender == contender && r.metric == metric)
+        .unwrap();
+    r.samples = vec![value * 0.9, value, value * 1.1];
+}
+
+/// A type's size, as the comparison suite records it.
+fn size(contender: &str, label: &str, bytes: f64) -> Record {
+    Record {
+        workload: SIZE_OF.into(),
+        contender: contender.into(),
+        label: label.into(),
+        metric: SIZE.into(),
+        value: bytes,
+        unit: Unit::Bytes,
+        samples: vec![bytes],
+    }
+}
+
+/// The rows of the table under `heading` in `markdown`, as cells, without
+/// the header and the line under it.
+fn rows_under(markdown: &str, heading: &str) -> Vec<Vec<String>> {
+    let text = markdown
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {heading:?}"))
+        .split("\n#")
+        .next()
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The row of the comparison suite's before-and-after table for a
+/// workload (by its title) and metric.
+fn suite_row<'a>(rows: &'a [Vec<String>], title: &str, metric: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r[0] == title && r[1] == metric)
+        .unwrap_or_else(|| panic!("no row {title} {metric} in {rows:#?}"))
+}
+
+const LABEL: &str = "library crates at ba6d19f, measured by the same suite just before this run";
+
+#[test]
+fn before_and_after_judges_each_figure_by_its_rounds() {
+    let dir = temp_dir("before-after");
+    let (mut before, before_python) = results(false);
+    let (mut after, python) = results(false);
+    // Disjoint rounds, lower: faster (after: 5.41 ns, 4.87–5.95 ns).
+    set_rounds(
+        &mut before,
+        "lock_uncontended",
+        "pythreading",
+        "time",
+        10e-9,
+    );
+    // Disjoint rounds, higher: slower.
+    set_rounds(&mut before, "queue_bounded", "pythreading", "time", 20e-9);
+    set_rounds(&mut after, "queue_bounded", "pythreading", "time", 30e-9);
+    // Overlapping rounds: within spread, though the medians differ.
+    set_rounds(&mut before, "queue_unbounded", "pythreading", "time", 25e-9);
+    // A higher speedup is better.
+    set_rounds(&mut before, "cpu_speedup", "pythreading", "speedup", 1.5);
+    // One round on each side: no range to judge by.
+    set(&mut before, "timers", "pythreading", "threads", 9.0);
+    set(&mut after, "timers", "pythreading", "threads", 8.0);
+    // A figure of one run only, and a peer the baseline did not have.
+    remove(&mut before, "barrier", "pythreading");
+    remove(&mut after, "semaphore", "pythreading");
+    remove(&mut before, "lock_uncontended", "std");
+    // Sizes: one changed, one new, a peer's the same.
+    after.records.extend([
+        size("pythreading/Lock", "`pythreading::Lock`", 4.0),
+        size("parking_lot/Mutex<()>", "`parking_lot::Mutex<()>`", 1.0),
+        size("pythreading/RLock", "`pythreading::RLock`", 24.0),
+    ]);
+    before.records.extend([
+        size("pythreading/Lock", "`pythreading::Lock`", 8.0),
+        size("parking_lot/Mutex<()>", "`parking_lot::Mutex<()>`", 1.0),
+    ]);
+    let baseline = dir.join("baseline");
+    write_results(&baseline, &before, Some(&before_python));
+    write_results(&dir.join("results"), &after, Some(&python));
+    // Criterion: one bench slower, one bench new, the rest the same.
+    fs::remove_dir_all(baseline.join("criterion/pythreading-sync/queue")).unwrap();
+    write_criterion_bench(
+        &dir.join("results/criterion/pythreading-sync"),
+        &["lock", "uncontended"],
+        "lock/uncontended",
+        9.0,
+        "null",
+    );
+    let command = format!("cargo xtask bench --baseline kept --baseline-label '{LABEL}'");
+    let commit = Commit {
+        hash: HASH.into(),
+        dirty: false,
+    };
+    let page = generate_with(&dir, &command, Some(commit), Some((baseline, Some(LABEL)))).markdown;
+
+    // The whole command, and the baseline named at the top.
+    assert!(
+        page.contains(&format!("- Command: `{command}`\n")),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "- Baseline: {LABEL} (see [Before and after](#before-and-after))\n"
+    )));
+    // Right after the chart, before the targets; the sizes are in it.
+    let mut at = 0;
+    for heading in [
+        "## At a glance",
+        "## Before and after",
+        "### Comparison suite",
+        "### Criterion benches",
+        "### Sizes",
+        "## Targets",
+        "## Workloads",
+        "## Criterion benches of every crate",
+    ] {
+        let found = page[at..]
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
+        at += found + heading.len();
+    }
+    assert!(!page.contains("\n## Sizes\n"), "{page}");
+    let section = section(&page, "## Before and after");
+    assert!(
+        section.contains(&format!(
+            "This run beside a baseline: {LABEL}, read from `{}`.",
+            dir.join("baseline").display()
+        )),
+        "{section}"
+    );
+    assert!(section.contains("Both runs' rounds are reported as measured"));
+    assert!(!section.contains("not alike"), "{section}");
+
+    let rows = rows_under(&page, "### Comparison suite");
+    // Every workload and metric pythreading has in either run, in the
+    // page's order.
+    let expected: Vec<(&str, String)> = WORKLOADS
+        .iter()
+        .flat_map(|w| w.metrics.iter().map(|m| (w.title, m.replace('_', " "))))
+        .collect();
+    let shown: Vec<(&str, String)> = rows.iter().map(|r| (r[0].as_str(), r[1].clone())).collect();
+    assert_eq!(shown, expected);
+    assert!(rows.iter().all(|r| r.len() == 7), "{rows:#?}");
+
+    let lock = suite_row(&rows, "Lock, uncontended", "time");
+    assert_eq!(
+        lock[2..6],
+        [
+            "10.0 ns (9.00–11.0 ns)",
+            "5.41 ns (4.87–5.95 ns)",
+            "0.54x (faster)",
+            "faster"
+        ]
+    );
+    // Ours ÷ each Rust peer's, before → after; Python's are not here.
+    assert_eq!(
+        lock[6],
+        "parking_lot label: 1.65x → 0.89x<br>parking_lot/data label: 1.69x → 0.92x<br>std \
+         label: — → 0.97x<br>std/data label: 1.82x → 0.98x"
+    );
+    let queue = suite_row(&rows, "Queue, bounded", "time");
+    assert_eq!(
+        queue[2..6],
+        [
+            "20.0 ns (18.0–22.0 ns)",
+            "30.0 ns (27.0–33.0 ns)",
+            "1.50x slower",
+            "slower"
+        ]
+    );
+    assert_eq!(
+        queue[6],
+        "crossbeam label: 0.87x → 1.31x<br>std label: 0.50x → 0.75x"
+    );
+    let unbounded = suite_row(&rows, "Queue, unbounded", "time");
+    assert_eq!(unbounded[4..6], ["0.95x (faster)", "within spread"]);
+    let rlock = suite_row(&rows, "RLock, uncontended", "time");
+    assert_eq!(rlock[4..6], ["1.00x (level)", "within spread"]);
+    assert_eq!(rlock[2], rlock[3]);
+    let speedup = suite_row(&rows, "CPU-bound speedup", "speedup");
+    assert_eq!(
+        speedup[2..6],
+        [
+            "1.50x (1.35–1.65x)",
+            "1.96x (1.76–2.16x)",
+            "1.31x higher",
+            "better"
+        ]
+    );
+    // For the speedup the peer's ÷ ours: below 1x pythreading does better.
+    assert!(
+        speedup[6].starts_with("rayon label: 1.29x → 0.98x<br>"),
+        "{speedup:?}"
+    );
+    let threads = suite_row(&rows, "Timers", "threads");
+    assert_eq!(
+        threads[2..6],
+        ["9", "8", "0.89x (lower)", "one round: not judged"]
+    );
+    let barrier = suite_row(&rows, "Barrier", "time");
+    assert_eq!(barrier[2], "—");
+    assert_eq!(barrier[4..6], ["—", "not in the baseline"]);
+    assert_eq!(barrier[6], "std label: — → 0.0274x");
+    let semaphore = suite_row(&rows, "Semaphore", "time");
+    assert_eq!(semaphore[3], "—");
+    assert_eq!(semaphore[4..6], ["—", "not in this run"]);
+    assert_eq!(semaphore[6], "std label: 0.0268x → —");
+
+    let criterion = rows_under(&page, "### Criterion benches");
+    let criterion: Vec<String> = criterion.iter().map(|r| r.join(" | ")).collect();
+    assert_eq!(
+        criterion,
+        [
+            "`pythreading-sync` | `barrier` | 210 ns (206–214 ns) | 210 ns (206–214 ns) | 1.00x \
+             (level) | within spread",
+            "`pythreading-sync` | `lock/uncontended` | 5.41 ns (5.30–5.52 ns) | 9.00 ns \
+             (8.82–9.18 ns) | 1.66x slower | slower",
+            "`pythreading-sync` | `queue/bounded/1024` | — | 486 µs (476–496 µs) | — | not in \
+             the baseline",
+            "`pythreading-sync-deadlock-detection` | `lock/contended` | 96.0 ns (94.1–97.9 ns) | \
+             96.0 ns (94.1–97.9 ns) | 1.00x (level) | within spread",
+            "`pythreading-sync-deadlock-detection` | `lock/uncontended` | 22.7 ns (22.2–23.2 \
+             ns) | 22.7 ns (22.2–23.2 ns) | 1.00x (level) | within spread",
+        ]
+    );
+
+    let sizes = section.split("### Sizes").nth(1).unwrap();
+    let sizes: Vec<&str> = sizes.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(
+        sizes,
+        [
+            "| type | before | after |",
+            "|---|---|---|",
+            "| `pythreading::Lock` | 8 B | 4 B |",
+            "| `pythreading::RLock` | — | 24 B |",
+            "| `parking_lot::Mutex<()>` | 1 B | 1 B |",
+        ]
+    );
+    // The targets are this run's alone.
+    assert_eq!(target_rows(&page).len(), 14);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_older_baseline_has_dashes_where_it_has_no_figures() {
+    let dir = temp_dir("older-baseline");
+    // A quick baseline without sizes or criterion results.
+    let (before, _) = results(true);
+    let (mut after, python) = results(false);
+    after
+        .records
+        .push(size("pythreading/Lock", "`pythreading::Lock`", 4.0));
+    let baseline = dir.join("baseline");
+    before.write(&baseline.join("compare.json")).unwrap();
+    write_results(&dir.join("results"), &after, Some(&python));
+    let page = generate_with(
+        &dir,
+        "cargo xtask bench --baseline kept",
+        None,
+        Some((baseline.clone(), None)),
+    )
+    .markdown;
+    let section = section(&page, "## Before and after");
+    // Without a label, the directory names it.
+    let named = format!("the results in `{}`", baseline.display());
+    assert!(
+        section.contains(&format!("This run beside a baseline: {named}. Both")),
+        "{section}"
+    );
+    assert!(page.contains(&format!("- Baseline: {named} (see")));
+    assert!(
+        section.contains(
+            "**The two runs are not alike:** the baseline is a quick run, this run is a full run"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("The baseline has no criterion figures"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "The baseline has no sizes (no `size_of` records: results older than them); its \
+             column is \"—\"."
+        ),
+        "{section}"
+    );
+    let sizes = rows_under(&page, "### Sizes");
+    assert_eq!(sizes, [["`pythreading::Lock`", "—", "4 B"]]);
+    // Python's figures are not compared: only the suite's.
+    let rows = rows_under(&page, "### Comparison suite");
+    assert!(rows.iter().all(|r| !r[6].contains("python")), "{rows:#?}");
+    // Two smoke runs: no criterion figures on either side.
+    fs::remove_dir_all(dir.join("results/criterion")).unwrap();
+    let page = generate_with(&dir, "c", None, Some((baseline, None))).markdown;
+    let criterion = page.split("### Criterion benches").nth(1).unwrap();
+    let criterion = criterion.split("###").next().unwrap();
+    assert!(
+        criterion.contains("Neither run has criterion figures (a smoke run records none)"),
+        "{criterion}"
+    );
+    assert!(!criterion.contains('|'), "{criterion}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_a_baseline_the_sizes_have_a_section_of_their_own() {
+    let dir = temp_dir("sizes-alone");
+    let (mut compare, python) = results(false);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    assert!(!page.contains("## Before and after"), "{page}");
+    assert!(!page.contains("- Baseline:"), "{page}");
+    let sizes = section(&page, "\n## Sizes\n");
+    assert!(sizes.contains("This run has no sizes"), "{sizes}");
+    assert!(!sizes.contains('|'), "{sizes}");
+
+    compare.records.extend([
+        size("pythreading/Lock", "`pythreading::Lock`", 4.0),
+        size(
+            "pythreading/queue::Queue<u64>",
+            "`pythreading::queue::Queue<u64>`",
+            1024.0,
+        ),
+    ]);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let page = generate(&dir, "cargo xtask bench").markdown;
+    assert_eq!(
+        rows_under(&page, "\n## Sizes\n"),
+        [
+            ["`pythreading::Lock`", "4 B"],
+            ["`pythreading::queue::Queue<u64>`", "1,024 B"],
+        ]
+    );
+    // After the workloads, before the criterion benches.
+    let at = |heading: &str| page.find(heading).unwrap();
+    assert!(at("(`timers`)") < at("\n## Sizes\n"));
+    assert!(at("\n## Sizes\n") < at("## Criterion benches of every crate"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// The report's command line on `results`, beside `baseline` when given.
+fn report_cli_beside(results: &Path, out: &Path, baseline: &[&str]) -> Output {
+    let (markdown, svg) = (out.join("BENCHMARKS.md"), out.join("benchmarks.svg"));
+    let mut args = vec![
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--command",
+        "cargo xtask bench --smoke --baseline kept",
+        "--markdown",
+        markdown.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ];
+    args.extend(baseline);
+    cli(&args)
+}
+
+#[test]
+fn cli_baseline_errors_name_the_baseline() {
+    let dir = temp_dir("cli-baseline");
+    let (compare, python) = results(true);
+    let results_dir = dir.join("results");
+    write_results(&results_dir, &compare, Some(&python));
+    let out = dir.join("out");
+    let missing = dir.join("no-such-dir");
+    let missing = missing.to_str().unwrap();
+
+    // A baseline that is not there, or has no compare.json: exit 1, the
+    // page not written.
+    let output = report_cli_beside(&results_dir, &out, &["--baseline", missing]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{missing}: no such results directory (the baseline, `--baseline`)"
+        )),
+        "{err}"
+    );
+    let empty = dir.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let output = report_cli_beside(&results_dir, &out, &["--baseline", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("compare.json: not found (the baseline, `--baseline`)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.join("BENCHMARKS.md").exists());
+
+    // Usage errors: exit 2.
+    for bad in [
+        &["--baseline"][..],
+        &["--baseline", ""],
+        &["--baseline-label", "old"],
+        &["--baseline", "a", "--baseline", "b"],
+    ] {
+        let output = report_cli_beside(&results_dir, &out, bad);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).contains("usage:"), "{bad:?}");
+    }
+
+    // The results as their own baseline: every figure within spread.
+    let output = report_cli_beside(
+        &results_dir,
+        &out,
+        &[
+            "--baseline",
+            results_dir.to_str().unwrap(),
+            "--baseline-label=the same run",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = fs::read_to_string(out.join("BENCHMARKS.md")).unwrap();
+    assert!(page.contains("- Baseline: the same run (see"), "{page}");
+    let rows = rows_under(&page, "### Comparison suite");
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row[2], row[3], "{row:?}");
+        assert_eq!(row[5], "within spread", "{row:?}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cli_check_reads_a_results_directory_and_writes_nothing() {
+    let dir = temp_dir("cli-check");
+    let (compare, python) = results(true);
+    write_results(&dir.join("results"), &compare, Some(&python));
+    let results_dir = dir.join("results");
+    let output = cli(&["check", "--results", results_dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = cli(&["check", "--results", dir.join("none").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("no such results directory"));
+    fs::write(results_dir.join("compare.json"), "[").unwrap();
+    let output = cli(&["check", "--results", results_dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("compare.json: not a valid results file"));
+    for bad in [&["check"][..], &["check", "--results", "a", "--svg", "b"]] {
+        assert_eq!(cli(bad).status.code(), Some(2), "{bad:?}");
+    }
+    // Nothing but the results there.
+    let mut entries: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["results"]);
     fs::remove_dir_all(dir).unwrap();
 }

@@ -13,16 +13,24 @@
 //! feature costs next to the same benches with it off.
 //!
 //! Everything is built before anything is measured, so no compiler runs
-//! next to a benchmark. Results go to `target/xtask-bench/` (cleared at the
-//! start): `criterion/<run>/` (criterion's own files, through
+//! next to a benchmark. Results go to `target/xtask-bench/` (cleared once
+//! everything is built): `criterion/<run>/` (criterion's own files, through
 //! `CRITERION_HOME`: one run per crate, and
 //! `pythreading-sync-deadlock-detection`), `compare.json` and `python.json`.
 //!
+//! `--baseline DIR` sets the run beside an earlier one: the report reads
+//! DIR as a second results directory and the page gets a section "Before
+//! and after". DIR is checked before anything is built, and read by the
+//! report's `check` before anything is measured; it may not be inside the
+//! results directory, which the run clears.
+//!
 //! This file holds the runs and their order; the flags and where each kind
-//! of run writes are in `bench/options.rs`, the commit measured and the
-//! refusal of a dirty tree in `bench/checkout.rs`, and the table of how
-//! long each part took in `bench/laps.rs`.
+//! of run writes are in `bench/options.rs`, the baseline's checks in
+//! `bench/baseline.rs`, the commit measured and the refusal of a dirty
+//! tree in `bench/checkout.rs`, and the table of how long each part took
+//! in `bench/laps.rs`.
 
+mod baseline;
 mod checkout;
 mod laps;
 mod options;
@@ -133,12 +141,17 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     }
     let target = target_dir(root);
     let results = target.join("xtask-bench");
-    if results.exists() {
-        std::fs::remove_dir_all(&results)
-            .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
+    let baseline = match &options.baseline {
+        Some(b) => Some(
+            baseline::resolve(&b.dir, &results)?
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        None => None,
+    };
+    if let Some(dir) = &baseline {
+        println!("== the page will set this run beside the results in {dir}");
     }
-    std::fs::create_dir_all(&results)
-        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
 
     let command = shown_command(options);
     println!("== {command}: building first, then measuring");
@@ -167,7 +180,28 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let mut args = vec!["build"];
     args.extend(report_bin(profile));
     cargo(root, &args, &[])?;
+    // The baseline, read as the report will read it, before a quarter of
+    // an hour of measuring rather than after.
+    if let Some(dir) = &baseline {
+        let mut args = vec!["run", "--quiet"];
+        args.extend(report_bin(profile));
+        args.extend(["--", "check", "--results", dir]);
+        cargo(root, &args, &[]).map_err(|e| {
+            format!(
+                "the report cannot read the baseline {dir} (above), so nothing was measured: {e}"
+            )
+        })?;
+    }
     laps.lap("build");
+
+    // The previous run's results go only now, once everything is built
+    // and the baseline read: a failed build leaves them as they were.
+    if results.exists() {
+        std::fs::remove_dir_all(&results)
+            .map_err(|e| format!("cannot clear {}: {e}", results.display()))?;
+    }
+    std::fs::create_dir_all(&results)
+        .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
 
     // 1. The criterion benches of every crate, and the `lock` bench with
     // deadlock detection on.
@@ -266,6 +300,12 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         args.extend(["--commit", &c.commit]);
         if !c.changed.is_empty() {
             args.push("--dirty");
+        }
+    }
+    if let Some(dir) = &baseline {
+        args.extend(["--baseline", dir]);
+        if let Some(label) = options.baseline.as_ref().and_then(|b| b.label.as_deref()) {
+            args.extend(["--baseline-label", label]);
         }
     }
     cargo(root, &args, &[])?;

@@ -311,6 +311,7 @@ fn bench_smoke(ctx: &Ctx) -> Result<(), String> {
     let options = bench::Options {
         mode: bench::Mode::Smoke,
         no_python: false,
+        baseline: None,
     };
     bench::run(&ctx.root, &options)
 }

@@ -25,12 +25,14 @@ tasks:
   ci [--skip STEP]... [--only STEP]...  run the CI steps (all of them by default)
   examples [NAME]...                    build the examples and check their output
   bench [--quick|--smoke] [--no-python] [--allow-dirty]
+        [--baseline DIR [--baseline-label TEXT]]
                                         measure pythreading against its peers; a full
                                         run rewrites BENCHMARKS.md and benchmarks.svg
                                         (refused with uncommitted changes unless
                                         --allow-dirty); --quick (under 3 minutes) and
                                         --smoke (tiny, unoptimised) write their report
-                                        in target/xtask-bench instead
+                                        in target/xtask-bench instead; --baseline sets
+                                        the run beside an earlier results directory
   help                                  print this message";
 
 /// A command line that makes sense, ready to run.

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use pythreading_bench::records::{Record, Unit, median, percentile};
+use pythreading_bench::workloads::SIZE;
 
 /// How much to measure: the sizes of a full run, a `--quick` one, or the
 /// smoke run `cargo test --benches` makes (without `--bench`).
@@ -182,14 +183,17 @@ impl Suite {
                 }
                 _ => String::new(),
             };
-            eprintln!("  {:<50}{:>14}{ratio}", r.label, show(r.value, r.unit));
+            let shown = show(&r.metric, r.value, r.unit);
+            eprintln!("  {:<50}{shown:>14}{ratio}", r.label);
         }
     }
 }
 
-/// A figure for the progress lines.
-pub(crate) fn show(value: f64, unit: Unit) -> String {
+/// A figure of `metric` for the progress lines: a type's size in plain
+/// bytes, other memory in MiB.
+pub(crate) fn show(metric: &str, value: f64, unit: Unit) -> String {
     match unit {
+        Unit::Bytes if metric == SIZE => format!("{value} B"),
         Unit::Seconds if value < 1e-6 => format!("{:.1} ns", value * 1e9),
         Unit::Seconds if value < 1e-3 => format!("{:.2} µs", value * 1e6),
         Unit::Seconds if value < 1.0 => format!("{:.2} ms", value * 1e3),

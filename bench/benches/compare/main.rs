@@ -10,12 +10,14 @@
 //! results. On its own it prints each workload's figures on stderr as it
 //! goes; `--out FILE` also writes them as a results file (JSON, see
 //! `pythreading_bench::records`). Positional arguments keep the workloads
-//! whose id contains one of them. Run without `--bench` (as
+//! whose id contains one of them (`size_of`, the types' sizes, is one
+//! too: see `sizes.rs`). Run without `--bench` (as
 //! `cargo test --benches` does), it makes one tiny round of everything:
 //! a smoke test whose results checks still apply.
 
 mod harness;
 mod pool;
+mod sizes;
 mod sync;
 mod timers;
 
@@ -24,7 +26,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pythreading_bench::records::Results;
-use pythreading_bench::workloads::WORKLOADS;
+use pythreading_bench::workloads::{SIZE, SIZE_OF, WORKLOADS};
 
 use harness::{Size, Suite};
 
@@ -56,7 +58,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 ));
             }
             filter => {
-                let ids = WORKLOADS.iter().map(|w| w.id);
+                let ids = WORKLOADS.iter().map(|w| w.id).chain([SIZE_OF]);
                 if !ids.clone().any(|id| id.contains(filter)) {
                     let ids: Vec<&str> = ids.collect();
                     return Err(format!(
@@ -95,6 +97,11 @@ fn main() -> ExitCode {
         args.size,
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    // Nothing timed: every run has the sizes, the smoke run too.
+    if suite.wants(SIZE_OF) {
+        suite.records.extend(sizes::records());
+        suite.report(SIZE_OF, SIZE);
+    }
     pool::run(&mut suite);
     sync::run(&mut suite);
     timers::run(&mut suite);

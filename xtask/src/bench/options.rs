@@ -1,7 +1,10 @@
-//! The command line of `cargo xtask bench`: how much to measure, and
-//! where each kind of run writes its page and chart.
+//! The command line of `cargo xtask bench`: how much to measure, the
+//! earlier run to set this one beside, and where each kind of run writes
+//! its page and chart.
 
 use std::path::{Path, PathBuf};
+
+use crate::process::shown;
 
 /// How much to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,16 @@ pub(crate) enum Mode {
     Smoke,
 }
 
+/// The earlier run a run is set beside: `--baseline DIR
+/// [--baseline-label TEXT]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Baseline {
+    /// Its results directory, as given.
+    pub(crate) dir: String,
+    /// What it is, as the page says it.
+    pub(crate) label: Option<String>,
+}
+
 /// Options of `cargo xtask bench`.
 #[derive(Debug)]
 pub(crate) struct Options {
@@ -32,14 +45,42 @@ pub(crate) struct Options {
     pub(crate) mode: Mode,
     /// Skip the Python script even when `python3` is there.
     pub(crate) no_python: bool,
+    /// The earlier run to set this one beside, if any. It changes nothing
+    /// of what is measured nor where the page goes.
+    pub(crate) baseline: Option<Baseline>,
 }
 
-/// Reads the flags of `bench`.
+/// Reads the flags of `bench`. `--baseline` and `--baseline-label` take
+/// their value as the next argument or after `=`.
 pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut size: Option<Mode> = None;
     let mut allow_dirty = false;
     let mut no_python = false;
-    for arg in args {
+    let mut baseline: Option<String> = None;
+    let mut label: Option<String> = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        if let Some(slot) = match flag {
+            "--baseline" => Some(&mut baseline),
+            "--baseline-label" => Some(&mut label),
+            _ => None,
+        } {
+            let value = match inline {
+                Some(value) => value,
+                None => match args.next() {
+                    Some(next) if !next.starts_with("--") => next.clone(),
+                    _ => return Err(format!("`{flag}` needs a value")),
+                },
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("`{flag}` given twice"));
+            }
+            continue;
+        }
         match arg.as_str() {
             "--quick" if size.is_none() => size = Some(Mode::Quick),
             "--smoke" if size.is_none() => size = Some(Mode::Smoke),
@@ -62,22 +103,48 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         }
         Some(mode) => mode,
     };
-    Ok(Options { mode, no_python })
+    let baseline = match (baseline, label) {
+        (Some(dir), _) if dir.trim().is_empty() => {
+            return Err("`--baseline` takes a results directory, not an empty one".to_owned());
+        }
+        (_, Some(label)) if label.trim().is_empty() => {
+            return Err("`--baseline-label` takes a text, not an empty one".to_owned());
+        }
+        (Some(dir), label) => Some(Baseline { dir, label }),
+        (None, Some(_)) => {
+            return Err(
+                "`--baseline-label` says what the baseline is: give `--baseline DIR`".to_owned(),
+            );
+        }
+        (None, None) => None,
+    };
+    Ok(Options {
+        mode,
+        no_python,
+        baseline,
+    })
 }
 
-/// The command line as the report shows it.
+/// The whole command line as the report shows it, quoted as a shell
+/// would take it.
 pub(super) fn shown_command(options: &Options) -> String {
-    let mut command = "cargo xtask bench".to_owned();
+    let mut args = vec!["xtask", "bench"];
     match options.mode {
         Mode::Full { allow_dirty: false } => {}
-        Mode::Full { allow_dirty: true } => command.push_str(" --allow-dirty"),
-        Mode::Quick => command.push_str(" --quick"),
-        Mode::Smoke => command.push_str(" --smoke"),
+        Mode::Full { allow_dirty: true } => args.push("--allow-dirty"),
+        Mode::Quick => args.push("--quick"),
+        Mode::Smoke => args.push("--smoke"),
     }
     if options.no_python {
-        command.push_str(" --no-python");
+        args.push("--no-python");
     }
-    command
+    if let Some(baseline) = &options.baseline {
+        args.extend(["--baseline", &baseline.dir]);
+        if let Some(label) = &baseline.label {
+            args.extend(["--baseline-label", label]);
+        }
+    }
+    shown("cargo", &args, &[])
 }
 
 /// Where the run writes the page and the chart: the committed ones at the
@@ -115,6 +182,70 @@ mod tests {
             shown_command(&options),
             "cargo xtask bench --quick --no-python"
         );
+    }
+
+    #[test]
+    fn a_baseline_changes_the_command_shown_and_nothing_measured() {
+        let options = parse(&args(&[
+            "--baseline",
+            "/kept/db1cce6",
+            "--baseline-label",
+            "library crates at db1cce6, measured just before",
+        ]))
+        .unwrap();
+        // Still a full run: it writes the committed page.
+        assert_eq!(options.mode, Mode::Full { allow_dirty: false });
+        let root = Path::new("/w");
+        let (markdown, _) = outputs(root, &target_dir(root).join("xtask-bench"), options.mode);
+        assert_eq!(markdown, root.join("BENCHMARKS.md"));
+        assert_eq!(
+            options.baseline,
+            Some(Baseline {
+                dir: "/kept/db1cce6".into(),
+                label: Some("library crates at db1cce6, measured just before".into()),
+            })
+        );
+        // The whole command, quoted as a shell would take it.
+        assert_eq!(
+            shown_command(&options),
+            "cargo xtask bench --baseline /kept/db1cce6 --baseline-label 'library crates at \
+             db1cce6, measured just before'"
+        );
+        let options = parse(&args(&["--smoke", "--baseline=old run", "--no-python"])).unwrap();
+        assert_eq!(options.mode, Mode::Smoke);
+        assert_eq!(options.baseline.as_ref().unwrap().label, None);
+        assert_eq!(
+            shown_command(&options),
+            "cargo xtask bench --smoke --no-python --baseline 'old run'"
+        );
+        assert!(parse(&args(&[])).unwrap().baseline.is_none());
+    }
+
+    #[test]
+    fn a_baseline_needs_a_directory() {
+        for (bad, expected) in [
+            (&["--baseline"][..], "`--baseline` needs a value"),
+            (&["--baseline", "--quick"], "`--baseline` needs a value"),
+            (
+                &["--quick", "--baseline-label"],
+                "`--baseline-label` needs a value",
+            ),
+            (&["--baseline", ""], "takes a results directory"),
+            (&["--baseline="], "takes a results directory"),
+            (&["--baseline-label", "x"], "give `--baseline DIR`"),
+            (
+                &["--baseline", "a", "--baseline-label", " "],
+                "not an empty one",
+            ),
+            (
+                &["--baseline", "a", "--baseline=b"],
+                "`--baseline` given twice",
+            ),
+            (&["--smoke=yes"], "unknown flag `--smoke=yes`"),
+        ] {
+            let err = parse(&args(bad)).unwrap_err();
+            assert!(err.contains(expected), "{bad:?}: {err}");
+        }
     }
 
     #[test]
