@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{Arc, AtomicU32, Condvar, Mutex, MutexGuard, Ordering};
-use crate::spin::{SpinWait, deadline_after};
+use crate::loom::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 
 /// A meeting point for a fixed number of threads: Python's
 /// `threading.Barrier`.
@@ -103,22 +104,23 @@ use crate::spin::{SpinWait, deadline_after};
 /// `std::sync::Barrier`, which puts a thread to sleep every round. See
 /// `benches/barrier.rs`.
 //
-// Protocol. The mutex guards `State`: the current round, how many threads
-// have arrived in it, how many are parked on the condition variable. Each
-// round is an `Arc<Round>` whose `outcome` goes once from PENDING to PASSED
-// or BROKEN; only the current round can be PENDING (a round is replaced only
-// after being decided). A waiter keeps its own round's `Arc`, spins on its
-// outcome, then parks: it rechecks the outcome under the mutex before each
-// wait, and outcomes are only decided under the mutex, followed by a
-// `notify_all` when `parked > 0`, so no wake-up is lost. While the last
-// thread runs the action, the round is full (`count == parties`) and still
-// PENDING: newcomers park until it is decided.
+// Protocol. The mutex guards `State`: the current round and how many
+// threads have arrived in it. Each round is an `Arc<Round>` whose `outcome`
+// goes once from PENDING to PASSED or BROKEN, always under the mutex; only
+// the current round can be PENDING (a round is replaced only after being
+// decided). A waiter keeps its own round's `Arc`, spins on its outcome,
+// then parks on the outcome's address in the parking table: it marks the
+// pending round PARKED, and checks under the table's lock that the round is
+// still pending and marked before it is queued. Deciding a round swaps the
+// mark out and, if it was there, wakes every thread parked on the round, so
+// no wake-up is lost. While the last thread runs the action, the round is
+// full (`count == parties`) and still PENDING: newcomers park on it too,
+// until it is decided.
 pub struct Barrier {
     parties: usize,
     action: Option<Box<dyn Fn() + Send + Sync>>,
     timeout: Option<Duration>,
     state: Mutex<State>,
-    wakeup: Condvar,
 }
 
 /// What the mutex of a [`Barrier`] guards.
@@ -127,8 +129,6 @@ struct State {
     current: Arc<Round>,
     /// Threads that have arrived in `current`.
     count: usize,
-    /// Threads waiting on the condition variable (of any round).
-    parked: usize,
     /// A thread that came for the next round while `current`, full, ran its
     /// action gave up: the next round starts broken.
     break_next: bool,
@@ -150,6 +150,8 @@ struct Round {
 const PENDING: u32 = 0;
 const PASSED: u32 = 1;
 const BROKEN: u32 = 2;
+/// On a pending round: a thread may be parked on it.
+const PARKED: u32 = 4;
 
 impl Round {
     fn new() -> Arc<Self> {
@@ -160,12 +162,35 @@ impl Round {
 
     #[inline]
     fn outcome(&self) -> u32 {
-        self.outcome.load(Ordering::Acquire)
+        self.outcome.load(Ordering::Acquire) & !PARKED
     }
 
-    /// Decides the round. Called with the barrier's mutex held.
+    /// Decides the round and wakes the threads parked on it. Called with
+    /// the barrier's mutex held.
     fn decide(&self, outcome: u32) {
-        self.outcome.store(outcome, Ordering::Release);
+        if self.outcome.swap(outcome, Ordering::Release) & PARKED != 0 {
+            wait::unpark_all(self.key());
+        }
+    }
+
+    /// Parks until the round is decided (or a spurious wake-up), or
+    /// `deadline`; [`Wake::Invalid`] if it is decided already.
+    fn park(&self, deadline: Deadline) -> Wake {
+        const MARKED: u32 = PENDING | PARKED;
+        let marked =
+            self.outcome
+                .compare_exchange(PENDING, MARKED, Ordering::Relaxed, Ordering::Relaxed);
+        if matches!(marked, Err(outcome) if outcome != MARKED) {
+            return Wake::Invalid;
+        }
+        let validate = || self.outcome.load(Ordering::Relaxed) == MARKED;
+        wait::park(self.key(), validate, || {}, deadline)
+    }
+
+    /// What threads waiting for the round park on.
+    #[inline]
+    fn key(&self) -> Key {
+        Key::of(&self.outcome)
     }
 
     /// What `wait` returns for a thread of this round, once decided.
@@ -194,10 +219,8 @@ impl Barrier {
             state: Mutex::new(State {
                 current: Round::new(),
                 count: 0,
-                parked: 0,
                 break_next: false,
             }),
-            wakeup: Condvar::new(),
         })
     }
 
@@ -223,7 +246,7 @@ impl Barrier {
     /// the round, `0..parties` in order of arrival; a broken barrier (see
     /// [`Barrier`]) is [`SyncError::BrokenBarrier`].
     pub fn wait(&self) -> Result<usize, SyncError> {
-        self.wait_until(self.timeout.and_then(deadline_after))
+        self.wait_until(Deadline::from_timeout(self.timeout))
     }
 
     /// [`wait`](Self::wait), for at most `timeout` (`barrier.wait(t)`).
@@ -231,7 +254,7 @@ impl Barrier {
     /// one get [`SyncError::BrokenBarrier`]. If the round was completed
     /// just as the time ran out, the wait succeeds.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, SyncError> {
-        self.wait_until(deadline_after(timeout))
+        self.wait_until(Deadline::after(timeout))
     }
 
     /// Puts the barrier back in its initial state (`barrier.reset()`).
@@ -245,7 +268,6 @@ impl Barrier {
         }
         state.count = 0;
         state.break_next = false;
-        self.wake_parked(&state);
     }
 
     /// Breaks the barrier (`barrier.abort()`): waiting threads, and those
@@ -279,16 +301,18 @@ impl Barrier {
         self.state.lock().broken()
     }
 
-    /// The one wait routine: `deadline` `None` waits for ever.
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, SyncError> {
+    /// The one wait routine.
+    fn wait_until(&self, deadline: Deadline) -> Result<usize, SyncError> {
         let mut state = self.state.lock();
         // The last round's action is still running: wait until it is decided.
         while state.count == self.parties && state.current.outcome() == PENDING {
             if state.break_next {
                 return Err(SyncError::BrokenBarrier);
             }
-            let timed_out;
-            (state, timed_out) = self.park(state, deadline);
+            let full = Arc::clone(&state.current);
+            drop(state);
+            let timed_out = full.park(deadline) == Wake::TimedOut;
+            state = self.state.lock();
             if timed_out && state.count == self.parties && state.current.outcome() == PENDING {
                 // Every party of that round has arrived: it must not fail
                 // (Python never fails a full round). Break the round this
@@ -318,14 +342,12 @@ impl Barrier {
                 break;
             }
         }
-        let mut state = self.state.lock();
         loop {
             if let Some(result) = round.result(index) {
                 return result;
             }
-            let timed_out;
-            (state, timed_out) = self.park(state, deadline);
-            if timed_out {
+            if round.park(deadline) == Wake::TimedOut {
+                let mut state = self.state.lock();
                 if let Some(result) = round.result(index) {
                     return result;
                 }
@@ -373,35 +395,13 @@ impl Barrier {
         if std::mem::take(&mut state.break_next) {
             state.current.decide(BROKEN);
         }
-        self.wake_parked(state);
     }
 
     /// Breaks the current round (if it is not already broken).
     fn break_current(&self, state: &mut State) {
         if state.current.outcome() == PENDING {
             state.current.decide(BROKEN);
-            self.wake_parked(state);
         }
-    }
-
-    /// Wakes every parked thread, if there is any, after a round was decided.
-    fn wake_parked(&self, state: &State) {
-        if state.parked > 0 {
-            self.wakeup.notify_all();
-        }
-    }
-
-    /// Parks on the condition variable until notified or `deadline`; `true`
-    /// means timed out.
-    fn park<'a>(
-        &self,
-        mut state: MutexGuard<'a, State>,
-        deadline: Option<Instant>,
-    ) -> (MutexGuard<'a, State>, bool) {
-        state.parked += 1;
-        let (mut state, timed_out) = self.wakeup.wait_deadline(state, deadline);
-        state.parked -= 1;
-        (state, timed_out)
     }
 }
 
@@ -549,6 +549,55 @@ mod loom_tests {
                     assert!(barrier.broken())
                 }
                 other => panic!("one passed and one broke: {other:?}"),
+            }
+        });
+    }
+
+    /// A one-party barrier with an action, and two threads: one may arrive
+    /// while the other runs the action, and then parks on the full round
+    /// until it passes. Both pass, and the actions never overlap.
+    #[test]
+    fn loom_barrier_newcomer_waits_for_the_action() {
+        loom::model(|| {
+            let running = Arc::new(AtomicUsize::new(0));
+            let barrier = {
+                let running = Arc::clone(&running);
+                Arc::new(Barrier::new(1).unwrap().with_action(move || {
+                    assert_eq!(running.fetch_add(1, Ordering::Relaxed), 0);
+                    loom::thread::yield_now();
+                    running.fetch_sub(1, Ordering::Relaxed);
+                }))
+            };
+            let other = {
+                let barrier = Arc::clone(&barrier);
+                loom::thread::spawn(move || barrier.wait())
+            };
+            assert_eq!(barrier.wait(), Ok(0));
+            assert_eq!(other.join().unwrap(), Ok(0));
+            assert!(!barrier.broken());
+        });
+    }
+
+    /// The same with a timed newcomer (which, under loom, times out as soon
+    /// as it parks): the full round always passes; a newcomer that gave up
+    /// gets BrokenBarrier and leaves the barrier broken from the next round.
+    #[test]
+    fn loom_barrier_newcomer_timing_out_spares_the_full_round() {
+        loom::model(|| {
+            let barrier = Arc::new(
+                Barrier::new(1)
+                    .unwrap()
+                    .with_action(loom::thread::yield_now),
+            );
+            let timed = {
+                let barrier = Arc::clone(&barrier);
+                loom::thread::spawn(move || barrier.wait_timeout(Duration::from_secs(3600)))
+            };
+            assert_eq!(barrier.wait(), Ok(0));
+            match timed.join().unwrap() {
+                Ok(0) => assert!(!barrier.broken()),
+                Err(SyncError::BrokenBarrier) => assert!(barrier.broken()),
+                other => panic!("unexpected {other:?}"),
             }
         });
     }

@@ -1,10 +1,11 @@
 //! [`Event`]: Python's `threading.Event`.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::loom::{AtomicBool, Condvar, Mutex, Ordering};
-use crate::spin::deadline_after;
+use pythreading_core::wait::{self, Deadline, Key, Wait, Wake};
+
+use crate::loom::{AtomicU64, Ordering};
 
 /// A flag threads can wait for: Python's `threading.Event`.
 ///
@@ -34,98 +35,140 @@ use crate::spin::deadline_after;
 /// assert!(stop.is_set());
 /// ```
 //
-// `flag` is the truth for `is_set` (no lock to read it). Changes happen
-// under `state`, which also counts every set: a waiter remembers the count
-// when it starts waiting and returns `true` once it moved, so a set followed
-// by a clear still wakes it, as in Python.
+// One word: the flag (`SET`), a `PARKED` mark, and above them the number
+// of times the flag went up (its generation). A waiter that finds the flag
+// down sets `PARKED` and parks on the word's address in the parking table,
+// after checking under the table's lock that the word has not changed.
+// `set` raises the flag, counts one more generation and drops the mark in
+// one CAS and, if the mark was there, wakes every thread parked on the
+// word. So a set either comes before a waiter's check (which then sees the
+// new word) or finds the waiter queued. A woken waiter returns `true` if
+// the generation moved since it started waiting, even if the flag is down
+// again by then, as in Python; otherwise its wake-up was late, from a set
+// it had already seen before it parked again, and it parks once more. The
+// mark is only a hint: a waiter that times out leaves it, and the next set
+// wakes nobody and drops it.
 pub struct Event {
-    flag: AtomicBool,
-    state: Mutex<State>,
-    changed: Condvar,
+    state: AtomicU64,
 }
 
-/// What an [`Event`]'s mutex guards.
-struct State {
-    /// How many times the flag was raised.
-    sets: u64,
-    /// Threads blocked in `wait`.
-    waiting: usize,
-}
+/// The flag is up.
+const SET: u64 = 1;
+/// The flag is down and a waiter may be parked. Never together with `SET`.
+const PARKED: u64 = 2;
+/// One generation: the flag went up once more (wrapping after 2^62 sets).
+const GENERATION: u64 = 4;
 
 impl Event {
     /// A cleared event.
     pub fn new() -> Self {
         Self {
-            flag: AtomicBool::new(false),
-            state: Mutex::new(State {
-                sets: 0,
-                waiting: 0,
-            }),
-            changed: Condvar::new(),
+            state: AtomicU64::new(0),
         }
     }
 
     /// Whether the flag is set.
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & SET != 0
     }
 
     /// Sets the flag and wakes every waiting thread.
     pub fn set(&self) {
-        let mut state = self.state.lock();
-        if !self.flag.load(Ordering::Relaxed) {
-            self.flag.store(true, Ordering::Release);
-            state.sets += 1;
-            if state.waiting > 0 {
-                self.changed.notify_all();
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state & SET != 0 {
+                return;
             }
+            let raised = (state & !PARKED).wrapping_add(GENERATION) | SET;
+            match self.state.compare_exchange_weak(
+                state,
+                raised,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        if state & PARKED != 0 {
+            wait::unpark_all(self.key());
         }
     }
 
     /// Clears the flag: later waits block until the next [`set`](Self::set).
     pub fn clear(&self) {
-        let _state = self.state.lock();
-        self.flag.store(false, Ordering::Release);
+        if self.state.load(Ordering::Relaxed) & SET != 0 {
+            self.state.fetch_and(!SET, Ordering::Release);
+        }
     }
 
     /// Blocks until the flag is set.
     pub fn wait(&self) {
-        self.wait_until(None);
+        self.wait_for(Wait::FOREVER);
     }
 
     /// Blocks at most `timeout` for the flag; `true` if it was set (Python's
     /// `wait(timeout)` return value).
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.is_set() || self.wait_until(deadline_after(timeout))
+        self.wait_for(Wait::Timeout(timeout))
     }
 
-    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+    #[inline]
+    fn wait_for(&self, wait: Wait) -> bool {
         if self.is_set() {
             return true;
         }
-        let mut state = self.state.lock();
-        let seen = state.sets;
+        match wait.deadline() {
+            Some(deadline) => self.wait_slow(deadline),
+            None => false,
+        }
+    }
+
+    #[cold]
+    fn wait_slow(&self, deadline: Deadline) -> bool {
+        let start = self.state.load(Ordering::Acquire);
+        // Whether the flag went up since this wait started.
+        let signalled = |state: u64| state & SET != 0 || generation(state) != generation(start);
         loop {
-            if self.flag.load(Ordering::Relaxed) || state.sets != seen {
+            let state = self.state.load(Ordering::Acquire);
+            if signalled(state) {
                 return true;
             }
-            state.waiting += 1;
-            let (guard, timed_out) = self.changed.wait_deadline(state, deadline);
-            state = guard;
-            state.waiting -= 1;
-            if timed_out {
-                return self.flag.load(Ordering::Relaxed) || state.sets != seen;
+            let marked = state | PARKED;
+            if state != marked
+                && self
+                    .state
+                    .compare_exchange_weak(state, marked, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_err()
+            {
+                continue;
+            }
+            let validate = || self.state.load(Ordering::Relaxed) == marked;
+            if wait::park(self.key(), validate, || {}, deadline) == Wake::TimedOut {
+                return signalled(self.state.load(Ordering::Acquire));
             }
         }
+    }
+
+    /// What waiters park on: the word's address.
+    #[inline]
+    fn key(&self) -> Key {
+        Key::of(&self.state)
     }
 
     /// How many threads are blocked in [`wait`](Self::wait) or
     /// [`wait_timeout`](Self::wait_timeout) now (a snapshot, for tests and
     /// diagnostics; see [`Condition::waiting`](crate::Condition::waiting)).
     pub fn waiting(&self) -> usize {
-        self.state.lock().waiting
+        wait::parked(self.key())
     }
+}
+
+/// The generation a word of an [`Event`] holds.
+#[inline]
+fn generation(state: u64) -> u64 {
+    state & !(SET | PARKED)
 }
 
 impl Default for Event {
@@ -207,6 +250,64 @@ mod loom_tests {
             // set must release it in every interleaving.
             event.set();
             waiter.join().unwrap();
+        });
+    }
+
+    /// Two rounds of ping-pong: a set whose wake-up is still on its way
+    /// when the waiter has already seen the flag, cleared it and waits for
+    /// the next set must not end that next wait. Only the waiter clears its
+    /// event, so a wait that returns finds the flag up.
+    #[test]
+    fn loom_event_late_wake_up_ends_no_later_wait() {
+        loom::model(|| {
+            let ping = Arc::new(Event::new());
+            let pong = Arc::new(Event::new());
+            let other = {
+                let (ping, pong) = (Arc::clone(&ping), Arc::clone(&pong));
+                loom::thread::spawn(move || {
+                    for _ in 0..2 {
+                        ping.wait();
+                        assert!(ping.is_set(), "woken with the flag down");
+                        ping.clear();
+                        pong.set();
+                    }
+                })
+            };
+            for _ in 0..2 {
+                ping.set();
+                pong.wait();
+                assert!(pong.is_set(), "woken with the flag down");
+                pong.clear();
+            }
+            other.join().unwrap();
+        });
+    }
+
+    /// A timed waiter (which, under loom, times out as soon as it parks)
+    /// may leave its mark behind; a blocking waiter next to it is still
+    /// woken by the set, nobody is left waiting, and the set drops the mark.
+    #[test]
+    fn loom_event_timed_out_waiter_strands_nobody() {
+        loom::model(|| {
+            let event = Arc::new(Event::new());
+            let timed = {
+                let event = Arc::clone(&event);
+                loom::thread::spawn(move || event.wait_timeout(Duration::from_secs(3600)))
+            };
+            let blocking = {
+                let event = Arc::clone(&event);
+                loom::thread::spawn(move || event.wait())
+            };
+            event.set();
+            blocking.join().unwrap();
+            // Whether it saw the set or not, it is no longer waiting.
+            let _ = timed.join().unwrap();
+            assert_eq!(event.waiting(), 0);
+            assert!(event.is_set());
+            event.clear();
+            let state = event.state.load(Ordering::Relaxed);
+            assert_eq!(state & (SET | PARKED), 0);
+            assert_eq!(generation(state), GENERATION);
         });
     }
 }

@@ -2,33 +2,39 @@
 //! and `threading.BoundedSemaphore`.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
-use crate::spin::{SpinWait, Wait, passed};
+use crate::loom::{AtomicUsize, Ordering};
 use crate::track::{Kind, Tracker};
 
-/// The counter and parking place shared by both semaphores.
+/// The counter shared by both semaphores, and how its waiters park.
 ///
 /// One atomic word holds the count (`state >> 1`) and a `PARKED` bit, so
 /// `acquire` and `release` cost one atomic operation when nobody waits. A
-/// thread that finds the count at 0 spins briefly, then, under the parking
-/// mutex, sets `PARKED` with a CAS that also confirms the count is still 0,
-/// and sleeps on the condition variable. `release` adds to the count and,
-/// if its CAS saw `PARKED`, notifies under the parking mutex. Because the
-/// waiter's check and its announcement are one atomic operation, a release
-/// either comes before it (the waiter sees the unit) or sees the bit (and
-/// the waiter is asleep by the time the releaser holds the mutex). The last
-/// waiter to leave clears the bit, under the mutex.
+/// thread that finds the count at 0 spins briefly, then counts itself in
+/// `waiters`, sets `PARKED` with a CAS that also confirms the count is
+/// still 0, and parks on the word's address in the parking table, after
+/// checking under the table's lock that the word still reads "0, PARKED".
+/// `release` adds to the count and, if its CAS saw `PARKED`, unparks as
+/// many waiters as it gave units back (one for `release()`). Because the
+/// waiter's check comes after its announcement, a release either comes
+/// before the check (the waiter sees the unit) or sees the bit (and finds
+/// the waiter queued).
+///
+/// The last waiter to leave clears the bit, also under the table's lock,
+/// and only if no waiter counted itself in meanwhile: a waiter counts
+/// itself before it is queued, so the bit is never cleared while one is
+/// parked, and releases cost one atomic operation again once nobody waits.
 #[derive(Debug)]
 struct RawSemaphore {
     state: AtomicUsize,
-    /// Threads in the slow path; only changed under this mutex.
-    parking: Mutex<usize>,
-    parked: Condvar,
-    /// `Some(initial)` for a bounded semaphore.
-    bound: Option<usize>,
+    /// Threads past the spin of an acquire, parked or about to be.
+    waiters: AtomicUsize,
+    /// The initial value of a bounded semaphore, or `UNBOUNDED`.
+    bound: usize,
     /// The deadlock detector's hooks (nothing without that feature).
     track: Tracker,
 }
@@ -37,20 +43,21 @@ const PARKED: usize = 1;
 const ONE: usize = 2;
 /// The largest count the word can hold.
 const MAX_VALUE: usize = usize::MAX >> 1;
+/// The `bound` of a plain semaphore (no bound can be this large).
+const UNBOUNDED: usize = usize::MAX;
 
 impl RawSemaphore {
-    fn new(value: usize, bound: Option<usize>, name: Option<String>) -> Self {
+    fn new(value: usize, bounded: bool, name: Option<String>) -> Self {
         let value = value.min(MAX_VALUE);
-        let kind = if bound.is_some() {
-            Kind::BoundedSemaphore
+        let (kind, bound) = if bounded {
+            (Kind::BoundedSemaphore, value)
         } else {
-            Kind::Semaphore
+            (Kind::Semaphore, UNBOUNDED)
         };
         Self {
             state: AtomicUsize::new(value << 1),
-            parking: Mutex::new(0),
-            parked: Condvar::new(),
-            bound: bound.map(|b| b.min(MAX_VALUE)),
+            waiters: AtomicUsize::new(0),
+            bound,
             track: Tracker::counting(kind, name, value),
         }
     }
@@ -99,48 +106,82 @@ impl RawSemaphore {
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Option<Instant>) -> bool {
+    fn acquire_slow(&self, deadline: Deadline) -> bool {
         let mut spin = SpinWait::new();
         while spin.spin() {
             if self.try_take() {
                 return true;
             }
-            if passed(deadline) {
+            if deadline.passed() {
                 return self.try_take();
             }
         }
-        if passed(deadline) {
+        if deadline.passed() {
             return self.try_take();
         }
-        let mut parking = self.parking.lock();
-        *parking += 1;
-        let acquired = loop {
+        self.waiters.fetch_add(1, Ordering::Relaxed);
+        let acquired = self.park_for_unit(deadline);
+        // (AcqRel: every waiter's `PARKED` comes before the last one's
+        // clearing of it.)
+        if self.waiters.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.clear_parked();
+        }
+        acquired
+    }
+
+    /// Parks until a unit is taken, or `deadline`; called counted in
+    /// `waiters`.
+    fn park_for_unit(&self, deadline: Deadline) -> bool {
+        loop {
             let state = self.state.load(Ordering::Relaxed);
             if state >= ONE {
                 if self.try_take() {
-                    break true;
+                    return true;
                 }
                 continue;
             }
-            if state & PARKED == 0
+            // No unit, and no mark yet: set it.
+            if state == 0
                 && self
                     .state
-                    .compare_exchange(state, state | PARKED, Ordering::Relaxed, Ordering::Relaxed)
+                    .compare_exchange_weak(0, PARKED, Ordering::Relaxed, Ordering::Relaxed)
                     .is_err()
             {
                 continue;
             }
-            let (guard, timed_out) = self.parked.wait_deadline(parking, deadline);
-            parking = guard;
-            if timed_out {
-                break self.try_take();
+            let validate = || self.state.load(Ordering::Relaxed) == PARKED;
+            match wait::park(self.key(), validate, || {}, deadline) {
+                // Woken for a unit after the deadline passed: a last try. If
+                // another thread took the unit first, the wake-up was used
+                // all the same; and `PARKED` stays while waiters are left.
+                Wake::Notified if deadline.passed() => return self.try_take(),
+                Wake::Notified | Wake::Invalid => {}
+                Wake::TimedOut => return self.try_take(),
             }
-        };
-        *parking -= 1;
-        if *parking == 0 {
-            self.state.fetch_and(!PARKED, Ordering::Relaxed);
         }
-        acquired
+    }
+
+    /// Clears `PARKED` once no thread waits any more. Under the parking
+    /// table's lock (the check of a [`wait::park`] that never parks), where
+    /// a waiter checks the word before it is queued: a waiter that counted
+    /// itself in before this check keeps the bit, and one that counts itself
+    /// in after it finds the bit cleared at its own check, and sets it again.
+    #[cold]
+    fn clear_parked(&self) {
+        let clear = || {
+            if self.waiters.load(Ordering::Relaxed) == 0 {
+                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            }
+            false
+        };
+        let wake = wait::park(self.key(), clear, || {}, Deadline::NEVER);
+        debug_assert_eq!(wake, Wake::Invalid);
+    }
+
+    /// What waiters park on: the word's address.
+    #[inline]
+    fn key(&self) -> Key {
+        Key::of(&self.state)
     }
 
     /// Adds `n` units, unless that passes the bound (then `false`, nothing
@@ -155,13 +196,14 @@ impl RawSemaphore {
 
     /// [`release`](Self::release) without the tracker.
     fn give_back(&self, n: usize) -> bool {
-        let limit = self.bound.unwrap_or(MAX_VALUE);
+        let bounded = self.bound != UNBOUNDED;
+        let limit = self.bound.min(MAX_VALUE);
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
             let value = state >> 1;
             let new_value = match value.checked_add(n) {
                 Some(sum) if sum <= limit => sum,
-                _ if self.bound.is_some() => return false,
+                _ if bounded => return false,
                 // Saturate rather than wrap: MAX_VALUE units is "unlimited".
                 _ => MAX_VALUE,
             };
@@ -176,20 +218,18 @@ impl RawSemaphore {
             }
         }
         if state & PARKED != 0 {
-            let waiters = self.parking.lock();
-            if n >= *waiters {
-                self.parked.notify_all();
-            } else {
-                for _ in 0..n {
-                    self.parked.notify_one();
-                }
-            }
+            wait::unpark(self.key(), n);
         }
         true
     }
 
     fn value(&self) -> usize {
         self.state.load(Ordering::Relaxed) >> 1
+    }
+
+    /// Threads parked in an acquire now.
+    fn parked(&self) -> usize {
+        wait::parked(self.key())
     }
 }
 
@@ -200,7 +240,7 @@ macro_rules! acquire_methods {
         /// Blocks until a unit is available and takes it.
         #[inline]
         pub fn acquire(&self) {
-            self.raw.acquire(Wait::Until(None));
+            self.raw.acquire(Wait::FOREVER);
         }
 
         /// Takes a unit if one is available now; never blocks.
@@ -237,9 +277,9 @@ macro_rules! acquire_methods {
 
         /// How many threads are blocked in an acquire now, waiting for a
         /// unit (a snapshot, for tests and diagnostics). A thread counts
-        /// once it has stopped spinning: a release then wakes it.
+        /// once it has stopped spinning and parked: a release then wakes it.
         pub fn waiting(&self) -> usize {
-            *self.raw.parking.lock()
+            self.raw.parked()
         }
     };
 }
@@ -284,7 +324,7 @@ impl Semaphore {
     /// A semaphore holding `value` units (at most `usize::MAX / 2`).
     pub fn new(value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, None, None),
+            raw: RawSemaphore::new(value, false, None),
         }
     }
 
@@ -293,7 +333,7 @@ impl Semaphore {
     /// `deadlock-detection` feature the name is ignored.
     pub fn named(name: impl Into<String>, value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, None, Some(name.into())),
+            raw: RawSemaphore::new(value, false, Some(name.into())),
         }
     }
 
@@ -350,15 +390,13 @@ impl fmt::Debug for Semaphore {
 /// ```
 pub struct BoundedSemaphore {
     raw: RawSemaphore,
-    initial: usize,
 }
 
 impl BoundedSemaphore {
     /// A bounded semaphore holding `value` units, never more.
     pub fn new(value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, Some(value), None),
-            initial: value.min(MAX_VALUE),
+            raw: RawSemaphore::new(value, true, None),
         }
     }
 
@@ -367,8 +405,7 @@ impl BoundedSemaphore {
     /// `deadlock-detection` feature the name is ignored.
     pub fn named(name: impl Into<String>, value: usize) -> Self {
         Self {
-            raw: RawSemaphore::new(value, Some(value), Some(name.into())),
-            initial: value.min(MAX_VALUE),
+            raw: RawSemaphore::new(value, true, Some(name.into())),
         }
     }
 
@@ -399,7 +436,7 @@ impl BoundedSemaphore {
 
     /// The initial value, which the count may never pass.
     pub fn initial_value(&self) -> usize {
-        self.initial
+        self.raw.bound
     }
 }
 
@@ -416,7 +453,7 @@ impl fmt::Debug for BoundedSemaphore {
             f,
             "<BoundedSemaphore value={}/{}>",
             self.value(),
-            self.initial
+            self.initial_value()
         )
     }
 }
@@ -550,6 +587,57 @@ mod loom_tests {
             waiter.join().unwrap();
             assert_eq!(sem.value(), 1);
             assert_eq!(sem.release(), Err(SyncError::TooManyReleases));
+        });
+    }
+
+    /// A timed waiter (which, under loom, times out as soon as it parks)
+    /// leaves while a blocking one parks: the last to leave clears `PARKED`
+    /// only if nobody is left to wake, so the release still reaches the
+    /// blocking waiter (loom reports a stranded one as a deadlock). A unit
+    /// the timed waiter got it gives back.
+    #[test]
+    fn loom_semaphore_leaving_waiter_strands_nobody() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(0));
+            let timed = {
+                let sem = Arc::clone(&sem);
+                loom::thread::spawn(move || {
+                    if sem.acquire_timeout(Duration::from_secs(3600)) {
+                        sem.release();
+                    }
+                })
+            };
+            let blocking = {
+                let sem = Arc::clone(&sem);
+                loom::thread::spawn(move || sem.acquire())
+            };
+            sem.release();
+            timed.join().unwrap();
+            blocking.join().unwrap();
+            assert_eq!(sem.value(), 0);
+            assert_eq!(sem.raw.waiters.load(Ordering::Relaxed), 0);
+            assert_eq!(sem.raw.state.load(Ordering::Relaxed) & PARKED, 0);
+        });
+    }
+
+    /// Two releases of one unit each reach two parked waiters, one each,
+    /// however the releases and the wake-ups interleave.
+    #[test]
+    fn loom_semaphore_two_releases_two_waiters() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(0));
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let sem = Arc::clone(&sem);
+                    loom::thread::spawn(move || sem.acquire())
+                })
+                .collect();
+            sem.release();
+            sem.release();
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            assert_eq!(sem.value(), 0);
         });
     }
 }

@@ -145,3 +145,41 @@ fn loom_park_racing_a_release() {
         assert_eq!(word.load(Ordering::Relaxed) & LOCKED, 0);
     });
 }
+
+/// A waiter that finds itself notified before the waker's unpark reaches
+/// it goes on and blocks on something else, here a join. The late unpark
+/// must wake only a park, never that join (under loom a thread unpark
+/// makes the joining thread runnable, and loom fails the model). Two
+/// waiters, so that the waker unparks one after the other, and the second
+/// may be joining by then.
+#[test]
+fn loom_late_unpark_wakes_only_a_park() {
+    fn wait_for(word: &AtomicU32) {
+        while word.load(Ordering::Acquire) == 0 {
+            let _ = park(
+                Key::of(word),
+                || word.load(Ordering::Acquire) == 0,
+                || {},
+                Deadline::NEVER,
+            );
+        }
+    }
+
+    loom::model(|| {
+        let word = Arc::new(AtomicU32::new(0));
+        let other = {
+            let word = Arc::clone(&word);
+            loom::thread::spawn(move || wait_for(&word))
+        };
+        let waker = {
+            let word = Arc::clone(&word);
+            loom::thread::spawn(move || {
+                word.store(1, Ordering::Release);
+                unpark(Key::of(&*word), 2);
+            })
+        };
+        wait_for(&word);
+        other.join().unwrap();
+        waker.join().unwrap();
+    });
+}

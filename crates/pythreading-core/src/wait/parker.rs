@@ -90,7 +90,9 @@ impl Parker {
 
     /// Sleeps until unparked (or spuriously).
     pub(crate) fn park(&self) {
-        sys::park();
+        match &self.unpark {
+            Unpark::Thread(thread) => sys::park(thread),
+        }
     }
 }
 

@@ -10,7 +10,13 @@
 mod imp {
     pub(crate) use std::sync::Arc;
     pub(crate) use std::sync::atomic::AtomicU32;
-    pub(crate) use std::thread::{Thread, current, park, yield_now};
+    pub(crate) use std::thread::{Thread, current, yield_now};
+
+    /// Parks until unparked (or spuriously); `_token` is the calling
+    /// thread's own.
+    pub(crate) fn park(_token: &Thread) {
+        std::thread::park();
+    }
 
     /// Parks until unparked (or spuriously), at most until `deadline`.
     pub(crate) fn park_until(deadline: std::time::Instant) {
@@ -38,7 +44,34 @@ mod imp {
 mod imp {
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::sync::atomic::AtomicU32;
-    pub(crate) use loom::thread::{Thread, current, park, yield_now};
+    pub(crate) use loom::thread::yield_now;
+
+    /// A thread's park token. Not `loom::thread::Thread`: loom's
+    /// `unpark` makes its thread runnable whatever it is blocked on, and a
+    /// late unpark (the waiter saw it was notified and went on before the
+    /// waker's unpark) would then wake a thread blocked on a mutex or a
+    /// join, which loom reports as an error. A `Notify` wakes only a park.
+    /// (Kept in the thread's parker, not in a thread-local of its own:
+    /// loom drops a thread's locals in no fixed order.)
+    #[derive(Debug, Clone)]
+    pub(crate) struct Thread(Arc<loom::sync::Notify>);
+
+    impl Thread {
+        pub(crate) fn unpark(&self) {
+            self.0.notify();
+        }
+    }
+
+    /// A token for the calling thread, which only it parks on.
+    pub(crate) fn current() -> Thread {
+        Thread(Arc::new(loom::sync::Notify::new()))
+    }
+
+    /// Parks on the calling thread's own token until it is unparked (or
+    /// spuriously).
+    pub(crate) fn park(token: &Thread) {
+        token.0.wait();
+    }
 
     /// No clock under loom: a timed park yields once and the deadline is
     /// taken to have passed.
