@@ -25,6 +25,7 @@ mod imp {
         )
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn is_main_thread() -> bool {
         rustix::thread::gettid() == rustix::process::getpid()
     }
@@ -43,9 +44,13 @@ mod imp {
     }
 
     /// The standard library names the main thread "main".
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn is_main_thread() -> bool {
         std::thread::current().name() == Some("main")
     }
 }
 
+// Under loom every model thread runs on one OS thread, so the ident does
+// not ask the OS whether it is the main thread.
+#[cfg_attr(loom, allow(unused_imports))]
 pub(crate) use imp::{is_main_thread, main_native_id, native_id};

@@ -189,7 +189,7 @@ impl<T> Header<T> {
     }
 
     /// Running → Finished with `outcome`, for models that play the worker.
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
         self.complete_from(RUNNING, FINISHED, outcome.map_err(Failure::boxed));
     }

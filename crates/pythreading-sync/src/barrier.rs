@@ -7,7 +7,7 @@ use std::time::Duration;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
+use crate::sys::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 
 /// A meeting point for a fixed number of threads: Python's
 /// `threading.Barrier`.
@@ -455,7 +455,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::AtomicUsize;
+    use crate::sys::AtomicUsize;
 
     /// Two threads pass two rounds: each round hands out indices 0 and 1,
     /// and every wait succeeds (loom reports a lost wake-up as a deadlock).

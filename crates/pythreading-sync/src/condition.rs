@@ -6,8 +6,8 @@ use std::time::Duration;
 use pythreading_core::wait::{self, Deadline, Key, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{AtomicUsize, Ordering};
 use crate::rlock::{RLock, RLockGuard};
+use crate::sys::{AtomicUsize, Ordering};
 
 /// The guard of a [`Condition`]'s lock: one level of its [`RLock`].
 pub type ConditionGuard<'a> = RLockGuard<'a>;
@@ -251,7 +251,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::{Arc, AtomicBool};
+    use crate::sys::{Arc, AtomicBool};
 
     /// notify under the lock reaches a waiter however the two interleave,
     /// and the waiter comes back holding the lock at its old depth.

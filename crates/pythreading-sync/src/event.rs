@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pythreading_core::wait::{self, Deadline, Key, Wait, Wake};
 
-use crate::loom::{AtomicU64, Ordering};
+use crate::sys::{AtomicU64, Ordering};
 
 /// A flag threads can wait for: Python's `threading.Event`.
 ///
@@ -207,7 +207,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::Arc;
+    use crate::sys::Arc;
 
     /// A set wakes every waiter: two waiters, one setter, no lost wake-up.
     #[test]

@@ -130,12 +130,11 @@ mod error;
 mod event;
 mod lock;
 mod lock_kind;
-mod loom;
 pub mod queue;
 mod raw_lock;
 mod rlock;
 mod semaphore;
-mod spin;
+mod sys;
 mod timer;
 mod track;
 #[cfg(all(test, not(loom), not(feature = "deadlock-detection")))]

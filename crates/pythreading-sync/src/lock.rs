@@ -280,7 +280,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::{Arc, AtomicUsize, Ordering};
+    use crate::sys::{Arc, AtomicUsize, Ordering};
 
     /// Two threads increment under the lock: no update is lost, and the lock
     /// ends unlocked.

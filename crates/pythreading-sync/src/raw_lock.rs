@@ -42,7 +42,7 @@
 
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
-use crate::loom::{AtomicU32, Ordering};
+use crate::sys::{AtomicU32, Ordering};
 use crate::track::Tracker;
 
 const LOCKED: u32 = 1;

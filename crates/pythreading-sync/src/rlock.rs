@@ -8,8 +8,8 @@ use pythreading_core::get_ident;
 use pythreading_core::wait::Wait;
 
 use crate::error::SyncError;
-use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::raw_lock::{Hold, RawLock};
+use crate::sys::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::track::{Kind, Tracker};
 
 /// A re-entrant lock: Python's `threading.RLock`.
@@ -452,7 +452,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::{Arc, AtomicUsize, Ordering};
+    use crate::sys::{Arc, AtomicUsize, Ordering};
 
     /// Two threads, each taking the lock twice (re-entrantly): exclusion
     /// holds, a non-owner cannot release, and the lock ends free.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::error::SyncError;
-use crate::loom::{AtomicUsize, Ordering};
+use crate::sys::{AtomicUsize, Ordering};
 use crate::track::{Kind, Tracker};
 
 /// The counter shared by both semaphores, and how its waiters park.
@@ -539,7 +539,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::Arc;
+    use crate::sys::Arc;
 
     /// Two units, three threads: never more than two inside, nothing lost,
     /// and the count ends where it started.

@@ -47,7 +47,7 @@ use std::time::Duration;
 use pythreading_core::{ShutdownBlocker, ThreadError, get_ident};
 
 use self::shared::{Inner, Phase};
-use crate::loom::Arc;
+use crate::sys::Arc;
 use pythreading_core::wait::Deadline;
 
 /// A function called once after an interval, unless cancelled first:
@@ -380,7 +380,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::{AtomicUsize, Ordering};
+    use crate::sys::{AtomicUsize, Ordering};
 
     /// A pending timer with a counting callback, as `start` leaves it
     /// (without the process-wide schedule, which loom does not model).

@@ -128,6 +128,12 @@ fn table() -> &'static [Bucket; BUCKETS] {
 /// A waiter woken by an unpark returns [`Wake::Notified`] even if its
 /// deadline passed meanwhile: the wake-up was given to it, and a caller that
 /// does not use it must pass it on.
+///
+/// `Notified` means "look again", never "the change happened": an unpark
+/// wakes whoever is queued when it runs, which may be a thread that saw the
+/// change it announces, went on, and parked again for the next one. Every
+/// caller re-checks its state after a wake-up (an `Event` compares the
+/// generation of its word, a lock tries its word again).
 pub fn park(
     key: Key,
     validate: impl FnOnce() -> bool,

@@ -73,7 +73,7 @@ use std::time::Duration;
 
 use pythreading_core::wait::{self, Deadline, Key, Wake};
 
-use crate::loom::{StaticMutex, StaticMutexGuard};
+use crate::sys::{StaticMutex, StaticMutexGuard};
 
 mod cycles;
 mod lock_order;

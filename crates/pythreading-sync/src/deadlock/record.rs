@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::lock_kind::Kind;
-use crate::loom::{Mutex, MutexGuard};
+use crate::sys::{Mutex, MutexGuard};
 
 /// The calling thread's ident: pythreading's one per-thread identity
 /// (loom-aware: each model thread has its own).

@@ -29,7 +29,7 @@ use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 use super::error::{GetError, PutError};
 use super::store::Store;
 use crate::error::SyncError;
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sys::{AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// Whether a getter or putter spins before it parks. Never under loom,
 /// where [`SpinWait`] never spins: a model goes to the park at once.

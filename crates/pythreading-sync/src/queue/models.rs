@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{GetError, PutError, Queue};
 use crate::error::SyncError;
-use crate::loom::Arc;
+use crate::sys::Arc;
 
 /// Long enough never to pass on the real clock: under loom a timed park
 /// times out at a moment loom picks anyway.

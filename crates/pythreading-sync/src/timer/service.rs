@@ -11,7 +11,7 @@ use pythreading_core::{ExceptHookArgs, Thread, ThreadError, catch_panic, excepth
 use super::shared::{Inner, Key};
 use pythreading_core::wait::{self, Deadline, Key as WaitKey, Wake};
 
-use crate::loom::{Arc, Ordering, StaticAtomicUsize, StaticMutex, StaticMutexGuard};
+use crate::sys::{Arc, Ordering, StaticAtomicUsize, StaticMutex, StaticMutexGuard};
 
 /// How many runner threads the service starts at most: with the scheduler,
 /// at most eight timer threads in the process.

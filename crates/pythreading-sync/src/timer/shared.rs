@@ -8,7 +8,7 @@ use pythreading_core::wait::{self, Deadline, Key as WaitKey, Wake};
 
 use pythreading_core::{ShutdownBlocker, ThreadError, catch_panic, excepthook};
 
-use crate::loom::Mutex;
+use crate::sys::Mutex;
 
 type Callback = Box<dyn FnOnce() + Send + 'static>;
 
