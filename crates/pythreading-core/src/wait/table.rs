@@ -153,7 +153,18 @@ pub fn park(
             parker: Arc::clone(&parker),
         });
     }
-    before_sleep();
+    {
+        // A `before_sleep` that panics must not leave this thread queued (a
+        // later unpark would spend its wake-up on it): it leaves the queue,
+        // passing on a wake-up it was already given.
+        let unwinding = LeaveOnUnwind {
+            key,
+            bucket,
+            parker: &parker,
+        };
+        before_sleep();
+        std::mem::forget(unwinding);
+    }
     loop {
         if parker.reason() != WAITING {
             return Wake::Notified;
@@ -170,18 +181,42 @@ pub fn park(
     }
     // The deadline passed: leave the queue, unless an unpark took us out
     // first (it marked us under the lock, so the mark is seen here).
+    if leave(bucket, &parker) {
+        Wake::TimedOut
+    } else {
+        debug_assert_eq!(parker.reason(), NOTIFIED);
+        Wake::Notified
+    }
+}
+
+/// Takes `parker`'s entry out of `bucket`; `false` if an unpark took it
+/// out first.
+fn leave(bucket: &Bucket, parker: &Arc<Parker>) -> bool {
     let mut queue = bucket.queue.lock();
     match queue
         .iter()
-        .position(|entry| Arc::ptr_eq(&entry.parker, &parker))
+        .position(|entry| Arc::ptr_eq(&entry.parker, parker))
     {
         Some(at) => {
             queue.remove(at);
-            Wake::TimedOut
+            true
         }
-        None => {
-            debug_assert_eq!(parker.reason(), NOTIFIED);
-            Wake::Notified
+        None => false,
+    }
+}
+
+/// Leaves the queue when dropped, which only happens if `before_sleep`
+/// panicked (it is forgotten otherwise).
+struct LeaveOnUnwind<'a> {
+    key: Key,
+    bucket: &'a Bucket,
+    parker: &'a Arc<Parker>,
+}
+
+impl Drop for LeaveOnUnwind<'_> {
+    fn drop(&mut self) {
+        if !leave(self.bucket, self.parker) {
+            unpark_one(self.key);
         }
     }
 }

@@ -145,6 +145,27 @@ fn park_releasing_never_loses_a_wakeup() {
     consumer.join().unwrap();
 }
 
+/// A `before_sleep` that panics leaves the queue: the next unpark of the
+/// key is not spent on it, but reaches a real waiter.
+#[test]
+fn a_panicking_before_sleep_leaves_the_queue() {
+    let key = fresh_key();
+    let panicked = std::panic::catch_unwind(|| {
+        let _ = park(
+            key,
+            || true,
+            || std::panic::resume_unwind(Box::new("before_sleep failed")),
+            Deadline::NEVER,
+        );
+    });
+    assert!(panicked.is_err());
+    assert_eq!(parked(key), 0);
+    let waiter = thread::spawn(move || park(key, || true, || {}, Deadline::after(PATIENCE)));
+    until_parked(key, 1);
+    assert!(unpark_one(key));
+    assert_eq!(waiter.join().unwrap(), Wake::Notified);
+}
+
 /// A wait from a thread-local destructor (the parker of the thread is gone
 /// by then) still works.
 #[test]
