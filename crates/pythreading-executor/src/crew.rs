@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, fence};
 
 use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
-use pythreading_core::wait::{self, Deadline, Key};
+use pythreading_core::wait::{self, Deadline, Key, SpinWait};
 
 use crate::error::ExecutorError;
 use crate::sys::Ordering;
@@ -41,34 +41,13 @@ pub(crate) struct Crew<J> {
 
 /// How an idle worker spins before it parks: the schedule of crossbeam's
 /// `Backoff::snooze`, which the workers waited with inside crossbeam's own
-/// blocking `recv` (7 rounds of 1 to 64 spins, then 4 yields), not
-/// `SpinWait`'s shorter spin: with that one, a worker serving a caller
+/// blocking `recv` (6 rounds of 2 to 64 spins, then 4 yields), not
+/// `SpinWait::new`'s shorter spin: with that one, a worker serving a caller
 /// that submits one task at a time parked before the next task came, and
 /// each round trip paid a futex wake-up on both sides (the single-task
 /// latency tripled on 2 cores).
-#[derive(Default)]
-struct IdleSpin(u32);
-
-impl IdleSpin {
-    const SPINS: u32 = 7;
-    const YIELDS: u32 = 4;
-
-    /// Spins or yields once; `false` when it is time to park.
-    fn spin(&mut self) -> bool {
-        let round = self.0;
-        if round >= Self::SPINS + Self::YIELDS {
-            return false;
-        }
-        self.0 += 1;
-        if round < Self::SPINS {
-            for _ in 0..(1u32 << round) {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-        true
-    }
+const fn idle_spin() -> SpinWait {
+    SpinWait::with_rounds(6, 4)
 }
 
 /// How many workers are parked (or on their way to park) waiting for a
@@ -236,7 +215,7 @@ impl<J> Crew<J> {
     /// Waits for a job: `None` once the queue is closed and empty. Spins
     /// briefly, then parks until a job is queued or the queue closed.
     fn next_job(&self) -> Option<J> {
-        let mut spin = IdleSpin::default();
+        let mut spin = idle_spin();
         loop {
             match self.receiver.try_recv() {
                 Ok(job) => return Some(job),

@@ -19,12 +19,12 @@
 //! a done state clears the bit, and unparks only if it was set.
 
 use pythreading_core::ExceptHookArgs;
-use pythreading_core::wait::{self, Deadline, Key, Wait, Wake};
+use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::collector::Watch;
 use crate::error::TaskError;
 use crate::report::{self, drop_reporting, run_callback};
-use crate::sys::{self, AtomicU8, Mutex, Ordering};
+use crate::sys::{AtomicU8, Mutex, Ordering};
 
 const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
@@ -291,16 +291,13 @@ impl<T> Header<T> {
         // A short task usually ends within a microsecond of its submitter
         // starting to wait: spin briefly rather than pay for a futex sleep
         // and wake-up on both sides. No `yield_now` rounds (so not
-        // `SpinWait`'s schedule): yielding here was measured to delay the
-        // start of a second worker on 2 cores (see docs/performance-notes.md).
-        if sys::SPIN {
-            for round in 0..6u32 {
-                for _ in 0..(1u32 << round) {
-                    sys::spin_loop();
-                }
-                if self.is_done() {
-                    return true;
-                }
+        // `SpinWait::new`'s schedule): yielding here was measured to delay
+        // the start of a second worker on 2 cores (see
+        // docs/performance-notes.md).
+        let mut spin = SpinWait::with_rounds(5, 0);
+        while spin.spin() {
+            if self.is_done() {
+                return true;
             }
         }
         self.park_until_done(deadline)

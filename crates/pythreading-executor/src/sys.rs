@@ -1,5 +1,5 @@
-//! The one place this crate takes the atomics, locks and spin hint of its
-//! futures from.
+//! The one place this crate takes the atomics and locks of its futures
+//! from.
 //!
 //! Normal builds use `std` atomics and `parking_lot`; builds with
 //! `--cfg loom` use loom's model-checked versions, so the hand-offs of a
@@ -14,20 +14,11 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use std::sync::atomic::AtomicU8;
-
-    /// Whether spinning before parking is worth it (never under loom).
-    pub(crate) const SPIN: bool = true;
-
-    pub(crate) use std::hint::spin_loop;
 }
 
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::sync::atomic::AtomicU8;
-
-    pub(crate) const SPIN: bool = false;
-
-    pub(crate) use loom::hint::spin_loop;
 }
 
 pub(crate) use imp::*;

@@ -12,6 +12,12 @@ use super::sys;
 /// Exponential backoff: call [`spin`](Self::spin) until it returns `false`,
 /// then park.
 ///
+/// [`new`](Self::new) is parking_lot's schedule (3 rounds of 2, 4 and 8
+/// spins, then 7 yields), right for a lock held for a few nanoseconds.
+/// [`with_rounds`](Self::with_rounds) sets another one, for a wait whose
+/// partner is measured to come back later (an idle pool worker) or where
+/// yielding the core costs more than it saves (a future's waiter).
+///
 /// ```
 /// use pythreading_core::wait::SpinWait;
 ///
@@ -22,31 +28,49 @@ use super::sys;
 /// }
 /// assert_eq!(rounds, 10);
 /// ```
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct SpinWait {
     counter: u32,
+    spins: u32,
+    yields: u32,
+}
+
+impl Default for SpinWait {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SpinWait {
-    /// A fresh schedule.
+    /// parking_lot's schedule: 3 spinning rounds, then 7 yields.
     pub const fn new() -> Self {
-        Self { counter: 0 }
+        Self::with_rounds(3, 7)
+    }
+
+    /// `spins` rounds of busy-waiting, each twice as long as the last (2,
+    /// 4, 8, … spins), then `yields` rounds that each yield the time slice.
+    pub const fn with_rounds(spins: u32, yields: u32) -> Self {
+        Self {
+            counter: 0,
+            spins,
+            yields,
+        }
     }
 
     /// Spins or yields once; `false` when it is time to park.
     #[inline]
     pub fn spin(&mut self) -> bool {
-        if !sys::SPIN || self.counter >= 10 {
+        if !sys::SPIN || self.counter >= self.spins.saturating_add(self.yields) {
             return false;
         }
-        self.counter += 1;
-        if self.counter <= 3 {
-            for _ in 0..(1u32 << self.counter) {
+        if self.counter < self.spins {
+            for _ in 0..(2u32 << self.counter.min(20)) {
                 sys::spin_loop();
             }
         } else {
             sys::yield_now();
         }
+        self.counter += 1;
         true
     }
 
