@@ -1,4 +1,4 @@
-//! Python's `queue` module: [`Queue`] (FIFO), [`LifoQueue`] and
+//! Python's `queue` module: [`Queue`] (FIFO), [`LifoQueue`], [`SimpleQueue`] and
 //! [`PriorityQueue`], with Python 3.13's `shutdown`.
 //!
 //! | Python (`queue`)                  | here |
@@ -56,11 +56,13 @@ mod heap;
 mod inner;
 #[cfg(all(test, loom))]
 mod models;
+mod simple;
 mod store;
 
 pub use error::{GetError, PutError};
 use heap::Heap;
 use inner::Inner;
+pub use simple::SimpleQueue;
 use store::{Fifo, Lifo};
 
 macro_rules! queue_api {
