@@ -54,7 +54,10 @@ pub(crate) fn current() -> u64 {
         .unwrap_or_else(|_| next_ident())
 }
 
+// Out of line: the owner check of every RLock acquire inlines `current`,
+// which must stay small enough to be inlined where it is used.
 #[cold]
+#[inline(never)]
 fn first_ident() -> u64 {
     #[cfg(not(loom))]
     if crate::os::is_main_thread() {

@@ -90,7 +90,7 @@ impl Lock {
     /// Blocks until the lock is acquired (`lock.acquire()`).
     #[inline]
     pub fn acquire(&self) {
-        let _ = self.raw.acquire_tracked(&self.track, Wait::FOREVER);
+        self.raw.acquire(&self.track, Wait::FOREVER);
     }
 
     /// Acquires the lock if it is free, without blocking
@@ -98,16 +98,14 @@ impl Lock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        self.raw.acquire_tracked(&self.track, Wait::No).is_some()
+        self.raw.acquire(&self.track, Wait::No)
     }
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
     /// `true` if it was acquired.
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw
-            .acquire_tracked(&self.track, Wait::Timeout(timeout))
-            .is_some()
+        self.raw.acquire(&self.track, Wait::Timeout(timeout))
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an
@@ -160,7 +158,7 @@ impl Lock {
 
     #[inline]
     fn guard_with(&self, wait: Wait) -> Option<LockGuard<'_>> {
-        let hold = self.raw.acquire_tracked(&self.track, wait)?;
+        let hold = self.raw.acquire_guarded(&self.track, wait)?;
         Some(LockGuard { lock: self, hold })
     }
 }
@@ -229,7 +227,7 @@ impl Drop for LockGuard<'_> {
         // Nothing happens if the hold is over (released by hand meanwhile):
         // the real release, and so its record, only in this guard's hold.
         let (raw, hold) = (&self.lock.raw, self.hold);
-        self.lock.track.release(1, || raw.release_hold(hold));
+        self.lock.track.release(1, || raw.release_guarded(hold));
     }
 }
 
@@ -265,6 +263,41 @@ mod tests {
         );
         lock.release().unwrap();
         assert!(lock.acquire_timeout(Duration::ZERO));
+        lock.release().unwrap();
+    }
+
+    /// The epoch moves on only when a guard's hold is ended by hand: a lock
+    /// used with guards alone, or by hand alone, stays at epoch 0, where a
+    /// guard takes and gives it back in one CAS each.
+    #[test]
+    fn epoch_moves_only_when_a_guards_hold_is_ended_by_hand() {
+        let lock = Lock::new();
+        for _ in 0..3 {
+            drop(lock.guard());
+            lock.acquire();
+            lock.release().unwrap();
+        }
+        assert_eq!(lock.raw.epoch(), 0);
+        let stale = lock.guard();
+        lock.release().unwrap();
+        assert_eq!(
+            lock.raw.epoch(),
+            8,
+            "ending a guard's hold by hand moves it on"
+        );
+        let fresh = lock.guard();
+        drop(stale);
+        assert!(
+            lock.locked(),
+            "the ended guard released the next guard's hold"
+        );
+        drop(fresh);
+        assert!(!lock.locked());
+        assert_eq!(lock.raw.epoch(), 8, "a guard's own release keeps the epoch");
+        assert!(
+            lock.try_acquire(),
+            "a lock at a later epoch is taken as before"
+        );
         lock.release().unwrap();
     }
 
@@ -352,6 +385,28 @@ mod loom_tests {
             assert!(lock.locked(), "the guard released the other thread's hold");
             lock.release().unwrap();
             assert!(!lock.locked());
+        });
+    }
+
+    /// The same race with a guard on the other side: the hold it takes is
+    /// marked as a guard's, as the ended one was, and the ended guard's drop
+    /// still leaves it alone (the epoch tells the two apart).
+    #[test]
+    fn loom_guard_never_releases_a_later_guards_hold() {
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            let guard = lock.guard();
+            let other = {
+                let lock = Arc::clone(&lock);
+                loom::thread::spawn(move || {
+                    let _ = lock.release();
+                    // Kept for ever: the lock must still be held at the end.
+                    std::mem::forget(lock.guard());
+                })
+            };
+            drop(guard);
+            other.join().unwrap();
+            assert!(lock.locked(), "the guard released the other guard's hold");
         });
     }
 

@@ -4,25 +4,46 @@
 //! a `parking_lot::Mutex` (whose guard is the only way to unlock without
 //! `unsafe`). It is the classic three-state futex mutex, one `u32` that
 //! parks its waiters in the process-wide parking table
-//! ([`pythreading_core::wait`]) on the word's own address, plus a count of
-//! holds in the same word:
+//! ([`pythreading_core::wait`]) on the word's own address, with a hold
+//! number in the same word:
 //!
 //! ```text
 //! bit 0       LOCKED: some thread holds the lock
 //! bit 1       CONTENDED: (only with LOCKED) a thread may be parked
-//! bits 2..32  the hold: how many times the lock was released, wrapping
+//! bit 2       GUARDED: (only with LOCKED) a Lock's guard holds it
+//! bits 3..32  the epoch: the number of the holds, wrapping
 //! ```
 //!
-//! - acquire: `fetch_or(LOCKED)`; the lock is ours if LOCKED was clear (the
-//!   fast path: one atomic operation, and the hold comes back with it).
-//!   Otherwise spin a little while nobody is parked, then announce a waiter
-//!   with `fetch_or(LOCKED | CONTENDED)`: if LOCKED was clear the lock is
-//!   ours (marked contended, which only costs a needless unpark later). If
-//!   not, park on the word, provided it still shows `LOCKED | CONTENDED`
-//!   (checked under the table's bucket lock), and announce again when woken.
-//! - release: one CAS clears both flags and counts the hold; if CONTENDED
-//!   was set, unpark one waiter of the word, which announces itself again
-//!   (so the mark is back for the waiters still parked).
+//! Free, the word is its epoch alone. The epoch is what lets a guard
+//! release only the hold it took, and it moves in one of two ways, by the
+//! lock's choice (a word is used in one way only):
+//!
+//! - **A [`Lock`](crate::Lock)'s**: the epoch moves on only when a hold a
+//!   guard took is ended by hand ([`release`](RawLock::release) while
+//!   GUARDED), which is what makes that guard's drop a no-op. A lock used
+//!   with guards alone, or by hand alone, keeps epoch 0 for ever, so a
+//!   guard takes it with one CAS from 0 and gives it back with one CAS to
+//!   0, as parking_lot's mutex does, and `acquire` is one `lock bts`.
+//! - **An [`RLock`](crate::RLock)'s** ([`acquire_counted`] and
+//!   [`release_counted`]): every release moves the epoch on, so each hold
+//!   has a number of its own, which the RLock keeps for its guards. Only the
+//!   holder releases an RLock, so the holder reads the epoch after its
+//!   `lock bts` took the word, and releases with one CAS from that value.
+//!
+//! [`acquire_counted`]: RawLock::acquire_counted
+//! [`release_counted`]: RawLock::release_counted
+//!
+//! Waiting:
+//!
+//! - acquire: the fast path above; otherwise spin a little while nobody is
+//!   parked, then announce a waiter: one CAS takes the lock (marked
+//!   contended, which only costs a needless unpark later) if it is free, or
+//!   marks it contended if it is not. If it was not free, park on the word,
+//!   provided it still shows `LOCKED | CONTENDED` (checked under the
+//!   table's bucket lock), and announce again when woken.
+//! - release: one CAS clears the flags and sets the epoch; if CONTENDED was
+//!   set, unpark one waiter of the word, which announces itself again (so
+//!   the mark is back for the waiters still parked).
 //!
 //! No wake-up is lost: a waiter checks the word under the bucket lock and
 //! is queued before that lock is released, and a releaser changes the word
@@ -33,12 +54,8 @@
 //! next waiter; a waiter that times out without being woken took no
 //! wake-up, and makes a plain last try.
 //!
-//! The hold is what lets a guard release only the hold it took: it keeps the
-//! hold it acquired and releases the lock only if the word still shows that
-//! hold ([`release_hold`](RawLock::release_hold)). Once the lock was released
-//! by hand, the count has moved on and the guard does nothing. (The count
-//! wraps after 2^30 releases; a guard outliving exactly a multiple of that
-//! many releases of its lock is the one case it cannot tell.)
+//! (The epoch wraps after 2^29 moves; a guard outliving exactly a multiple
+//! of that many of them is the one case it cannot tell.)
 
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
@@ -47,12 +64,15 @@ use crate::track::Tracker;
 
 const LOCKED: u32 = 1;
 const CONTENDED: u32 = 2;
-const FLAGS: u32 = LOCKED | CONTENDED;
-/// One more release in the hold count.
-const RELEASED_ONCE: u32 = 4;
+const GUARDED: u32 = 4;
+const FLAGS: u32 = LOCKED | CONTENDED | GUARDED;
+const EPOCH: u32 = !FLAGS;
+/// The epoch moved on once.
+const NEXT_EPOCH: u32 = 8;
+/// What a parked waiter expects the word to show.
+const PARKED: u32 = LOCKED | CONTENDED;
 
-/// Which hold of a [`RawLock`] a thread took: the count of releases when it
-/// acquired it. Only that hold's own release changes it.
+/// Which hold of a [`RawLock`] a thread took: the epoch it took it in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Hold(u32);
 
@@ -61,8 +81,8 @@ impl Hold {
     /// clear), for a lock built on the raw one to mean "in no hold".
     pub(crate) const NONE: u32 = LOCKED;
 
-    /// The hold's number (the count of releases before it), for a lock
-    /// built on the raw one that keeps a hold's identity itself.
+    /// The hold's number (its epoch), for a lock built on the raw one that
+    /// keeps a hold's identity itself.
     #[inline]
     pub(crate) fn number(self) -> u32 {
         self.0
@@ -71,7 +91,7 @@ impl Hold {
     /// The hold numbered `number` (a [`number`](Self::number)).
     #[inline]
     pub(crate) fn from_number(number: u32) -> Self {
-        Self(number & !FLAGS)
+        Self(number & EPOCH)
     }
 }
 
@@ -96,46 +116,118 @@ impl RawLock {
         }
     }
 
-    /// Takes the lock if it is free; never blocks. The hold it took, if it did.
+    // ------------------------------------------------------------ taking it
+
+    /// Sets LOCKED if it was clear (a `lock bts`): whether it was taken.
     #[inline]
-    #[must_use]
-    pub(crate) fn try_acquire(&self) -> Option<Hold> {
-        Self::taken(self.state.fetch_or(LOCKED, Ordering::Acquire))
+    fn take_bare(&self) -> bool {
+        self.state.fetch_or(LOCKED, Ordering::Acquire) & LOCKED == 0
     }
 
-    /// The hold taken by an RMW that set LOCKED in a word that was `before`,
-    /// or `None` if it was locked already.
+    /// Takes the lock, if it is free, with the flags `mark` (0 or GUARDED)
+    /// beside LOCKED, starting from the guess `state`: the hold taken.
     #[inline]
-    fn taken(before: u32) -> Option<Hold> {
-        (before & LOCKED == 0).then_some(Hold(before & !FLAGS))
+    fn take_from(&self, mut state: u32, mark: u32) -> Option<Hold> {
+        while state & LOCKED == 0 {
+            match self.state.compare_exchange_weak(
+                state,
+                state | LOCKED | mark,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(Hold(state & EPOCH)),
+                Err(now) => state = now,
+            }
+        }
+        None
     }
 
-    /// Takes the lock as `wait` allows, telling `track` (the deadlock
-    /// detector's hooks, nothing without that feature). Returns the hold
-    /// taken, if it was taken.
+    /// Takes the lock for a Lock's guard if it is free: one CAS from epoch
+    /// 0, which is the epoch of every lock whose guards' holds were never
+    /// ended by hand.
     #[inline]
-    pub(crate) fn acquire_tracked(&self, track: &Tracker, wait: Wait) -> Option<Hold> {
-        if let Some(hold) = self.try_acquire() {
+    fn take_guarded(&self) -> Option<Hold> {
+        match self
+            .state
+            .compare_exchange(0, LOCKED | GUARDED, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Some(Hold(0)),
+            Err(state) => self.take_guarded_slow(state),
+        }
+    }
+
+    /// [`take_guarded`](Self::take_guarded) when the word was not 0: out
+    /// of line, so that the fast path stays small enough to be inlined.
+    #[cold]
+    #[inline(never)]
+    fn take_guarded_slow(&self, state: u32) -> Option<Hold> {
+        self.take_from(state, GUARDED)
+    }
+
+    /// The epoch of the hold the caller has just taken, in a word whose
+    /// epoch only its holder changes (an RLock's).
+    #[inline]
+    fn own_epoch(&self) -> Hold {
+        Hold(self.state.load(Ordering::Relaxed) & EPOCH)
+    }
+
+    /// Takes the lock by hand (a Lock's `acquire`) as `wait` allows, telling
+    /// `track` (the deadlock detector's hooks, nothing without that
+    /// feature): whether it was taken.
+    #[inline]
+    pub(crate) fn acquire(&self, track: &Tracker, wait: Wait) -> bool {
+        if self.take_bare() {
+            track.acquired();
+            return true;
+        }
+        self.acquire_blocking(track, wait, 0).is_some()
+    }
+
+    /// Takes the lock for a Lock's guard as `wait` allows, telling `track`:
+    /// the hold taken, which only [`release_guarded`](Self::release_guarded)
+    /// with it, or a [`release`](Self::release) by hand, ends.
+    #[inline]
+    pub(crate) fn acquire_guarded(&self, track: &Tracker, wait: Wait) -> Option<Hold> {
+        if let Some(hold) = self.take_guarded() {
             track.acquired();
             return Some(hold);
         }
+        self.acquire_blocking(track, wait, GUARDED)
+    }
+
+    /// Takes the lock of an RLock (released only by its holder, with
+    /// [`release_counted`](Self::release_counted)) as `wait` allows, telling
+    /// `track`: the hold taken, numbered apart from every other hold of the
+    /// lock (until the epoch wraps).
+    #[inline]
+    pub(crate) fn acquire_counted(&self, track: &Tracker, wait: Wait) -> Option<Hold> {
+        if self.take_bare() {
+            track.acquired();
+            return Some(self.own_epoch());
+        }
+        self.acquire_blocking(track, wait, 0)
+    }
+
+    /// The wait of an acquire whose first try failed.
+    #[inline]
+    fn acquire_blocking(&self, track: &Tracker, wait: Wait, mark: u32) -> Option<Hold> {
         let deadline = wait.deadline()?;
         let mut hold = None;
         track.blocking(|| {
-            hold = self.acquire_slow(deadline);
+            hold = self.acquire_slow(deadline, mark);
             hold.is_some()
         });
         hold
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Deadline) -> Option<Hold> {
+    fn acquire_slow(&self, deadline: Deadline, mark: u32) -> Option<Hold> {
         // Spin while nobody is parked: the holder is probably about to release.
         let mut spin = SpinWait::new();
         loop {
             let state = self.state.load(Ordering::Relaxed);
             if state & LOCKED == 0 {
-                if let Some(hold) = self.try_acquire() {
+                if let Some(hold) = self.take_from(state, mark) {
                     return Some(hold);
                 }
                 continue;
@@ -144,17 +236,17 @@ impl RawLock {
                 break;
             }
             if deadline.passed() {
-                return self.try_acquire();
+                return self.try_take(mark);
             }
         }
         // A wait whose time is up before it parks ends with a plain try: it
         // has taken no wake-up, so it need not mark the lock contended (which
         // would make the holder's release call into the parking table).
         if deadline.passed() {
-            return self.try_acquire();
+            return self.try_take(mark);
         }
         loop {
-            if let Some(hold) = self.announce() {
+            if let Some(hold) = self.announce(mark) {
                 return Some(hold);
             }
             // Announced: a wake-up this thread was given (and does not use,
@@ -164,69 +256,127 @@ impl RawLock {
             }
             let wake = wait::park(
                 Key::of(&self.state),
-                || self.state.load(Ordering::Relaxed) & FLAGS == FLAGS,
+                || self.state.load(Ordering::Relaxed) & PARKED == PARKED,
                 || {},
                 deadline,
             );
             if wake == Wake::TimedOut {
                 // Not woken, so no wake-up to pass on: a plain last try.
-                return self.try_acquire();
+                return self.try_take(mark);
             }
         }
     }
 
-    /// Marks the lock contended and takes it if it was free.
-    fn announce(&self) -> Option<Hold> {
-        Self::taken(self.state.fetch_or(FLAGS, Ordering::Acquire))
+    /// One try, from the word as it is now.
+    fn try_take(&self, mark: u32) -> Option<Hold> {
+        self.take_from(self.state.load(Ordering::Relaxed), mark)
     }
 
-    /// Releases the lock, whoever holds it; `false` if it was not locked
-    /// (nothing changes).
+    /// Takes the lock (marked contended) if it is free, or marks it
+    /// contended if it is not: in one CAS, and none if it is marked already.
+    fn announce(&self, mark: u32) -> Option<Hold> {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let new = if state & LOCKED == 0 {
+                state | LOCKED | CONTENDED | mark
+            } else if state & CONTENDED == 0 {
+                state | CONTENDED
+            } else {
+                return None;
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) if state & LOCKED == 0 => return Some(Hold(state & EPOCH)),
+                Ok(_) => return None,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ giving it back
+
+    /// Releases the lock by hand, whoever holds it; `false` if it was not
+    /// locked (nothing changes). Ending a hold a guard took moves the epoch
+    /// on, so that guard's drop does nothing.
     #[inline]
     pub(crate) fn release(&self) -> bool {
-        self.release_if(self.state.load(Ordering::Relaxed), |_| true)
+        // The common case in one CAS: a lock taken by hand, at epoch 0,
+        // with nobody parked.
+        let state =
+            match self
+                .state
+                .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(state) => state,
+            };
+        self.release_if(state, |state| {
+            Some(if state & GUARDED != 0 {
+                (state & EPOCH).wrapping_add(NEXT_EPOCH)
+            } else {
+                state & EPOCH
+            })
+        })
     }
 
-    /// Releases the lock if `hold` is still the hold it is in; `false` (and
-    /// nothing changes) if that hold has ended already.
+    /// Releases the lock for the guard that took `hold`, if that hold is
+    /// still the one it is in; `false` (and nothing changes) if it was
+    /// ended by hand already.
     #[inline]
-    pub(crate) fn release_hold(&self, hold: Hold) -> bool {
-        self.release_expecting(hold, |held| held == hold)
+    pub(crate) fn release_guarded(&self, hold: Hold) -> bool {
+        // Epoch 0 spelled out: the hold of a guard that took the lock in
+        // one CAS is the constant 0, so the compiler sees both CASes of an
+        // uncontended guard as constants, as parking_lot's are.
+        let expected = if hold.0 == 0 {
+            LOCKED | GUARDED
+        } else {
+            hold.0 | LOCKED | GUARDED
+        };
+        match self
+            .state
+            .compare_exchange(expected, hold.0, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => true,
+            Err(state) => self.release_if(state, |state| {
+                (state & GUARDED != 0 && state & EPOCH == hold.0).then_some(hold.0)
+            }),
+        }
     }
 
-    /// Releases the lock, held by the caller, probably in hold `likely`: in
-    /// one CAS if it is, and nobody is parked (a lock that keeps a hold's
-    /// identity itself knows which hold that is, most of the time).
+    /// Releases an RLock's lock, held by the caller, probably in hold
+    /// `likely` (the one it took, unless a Condition's wait took the lock
+    /// again since), moving the epoch on: in one CAS if it is in that
+    /// hold, and nobody is parked.
     #[inline]
-    pub(crate) fn release_held(&self, likely: Hold) -> bool {
-        self.release_expecting(likely, |_| true)
-    }
-
-    /// Releases the lock in one CAS if it is in hold `expected` with nobody
-    /// parked (the common case, as parking_lot's unlock); otherwise the
-    /// general way, if `mine` says the hold it is in may be ended.
-    #[inline]
-    fn release_expecting(&self, expected: Hold, mine: impl Fn(Hold) -> bool) -> bool {
+    pub(crate) fn release_counted(&self, likely: Hold) -> bool {
         match self.state.compare_exchange(
-            expected.0 | LOCKED,
-            expected.0.wrapping_add(RELEASED_ONCE),
+            likely.0 | LOCKED,
+            likely.0.wrapping_add(NEXT_EPOCH),
             Ordering::Release,
             Ordering::Relaxed,
         ) {
             Ok(_) => true,
-            Err(state) => self.release_if(state, mine),
+            Err(state) => self.release_if(state, |state| {
+                Some((state & EPOCH).wrapping_add(NEXT_EPOCH))
+            }),
         }
     }
 
-    /// Releases the lock from the observed `state` if `mine` says the hold
-    /// it is in may be ended.
-    #[inline]
-    fn release_if(&self, mut state: u32, mine: impl Fn(Hold) -> bool) -> bool {
+    /// Releases the lock from the observed `state`, to the epoch `next`
+    /// gives for the word as it is, if it gives one. Out of line: the
+    /// releases inline only their one CAS.
+    #[cold]
+    #[inline(never)]
+    fn release_if(&self, mut state: u32, next: impl Fn(u32) -> Option<u32>) -> bool {
         loop {
-            if state & LOCKED == 0 || !mine(Hold(state & !FLAGS)) {
+            if state & LOCKED == 0 {
                 return false;
             }
-            let released = (state & !FLAGS).wrapping_add(RELEASED_ONCE);
+            let Some(released) = next(state) else {
+                return false;
+            };
             match self.state.compare_exchange_weak(
                 state,
                 released,
@@ -249,6 +399,8 @@ impl RawLock {
         wait::unpark_one(Key::of(&self.state));
     }
 
+    // ------------------------------------------------------------ looking at it
+
     #[inline]
     pub(crate) fn is_locked(&self) -> bool {
         self.state.load(Ordering::Relaxed) & LOCKED != 0
@@ -264,5 +416,11 @@ impl RawLock {
     #[cfg(all(test, not(loom)))]
     pub(crate) fn parked(&self) -> usize {
         wait::parked(Key::of(&self.state))
+    }
+
+    /// The epoch now (for tests).
+    #[cfg(test)]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.state.load(Ordering::Relaxed) & EPOCH
     }
 }

@@ -136,7 +136,7 @@ impl RLock {
             self.count.store(depth + 1, Ordering::Relaxed);
             return Some(self.hold.load(Ordering::Relaxed));
         }
-        let hold = self.raw.acquire_tracked(&self.track, wait)?.number();
+        let hold = self.raw.acquire_counted(&self.track, wait)?.number();
         // A new hold. The raw lock's hand-over orders these with the last
         // owner's writes, so plain loads and stores suffice.
         self.hold.store(hold, Ordering::Relaxed);
@@ -180,7 +180,7 @@ impl RLock {
         self.track.release(1, || {
             self.owner.store(0, Ordering::Relaxed);
             self.hold.store(Hold::NONE, Ordering::Relaxed);
-            self.raw.release_held(Hold::from_number(hold))
+            self.raw.release_counted(Hold::from_number(hold))
         });
     }
 
@@ -270,7 +270,7 @@ impl RLock {
     /// Re-acquires the lock at the saved depth, in the same hold as before
     /// (Python's `_acquire_restore`): the guards taken before stay valid.
     pub(crate) fn acquire_restore(&self, saved: Saved) {
-        let _ = self.raw.acquire_tracked(&self.track, Wait::FOREVER);
+        let _ = self.raw.acquire_counted(&self.track, Wait::FOREVER);
         self.hold.store(saved.hold, Ordering::Relaxed);
         self.owner.store(get_ident(), Ordering::Relaxed);
         self.count.store(saved.depth, Ordering::Relaxed);
