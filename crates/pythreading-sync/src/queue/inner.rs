@@ -27,6 +27,7 @@ use std::panic::{self, AssertUnwindSafe};
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use super::error::{GetError, PutError};
+use super::reentry;
 use super::store::Store;
 use crate::error::SyncError;
 use crate::sys::{AtomicUsize, Mutex, MutexGuard, Ordering};
@@ -158,6 +159,34 @@ impl<S> Inner<S> {
     }
 
     #[inline]
+    /// The queue's address, by which a thread records that it compares
+    /// the queue's items (see [`reentry`]).
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    /// Takes the lock for `operation`, unless this thread is comparing the
+    /// items of this queue under it (a PriorityQueue's `Ord` calling back):
+    /// then a panic that says so, where the lock would wait for ever. Only
+    /// a store that compares looks.
+    #[inline]
+    fn lock_for<T>(&self, operation: &str) -> Guard<'_, S>
+    where
+        S: Store<T>,
+    {
+        if S::MAY_PANIC {
+            reentry::refuse_while_comparing(self.address(), operation);
+        }
+        self.state.lock()
+    }
+
+    /// [`lock_for`](Self::lock_for), for the operations that do not know
+    /// the item type: they always look.
+    fn lock_checked(&self, operation: &str) -> Guard<'_, S> {
+        reentry::refuse_while_comparing(self.address(), operation);
+        self.state.lock()
+    }
+
     fn has_room(&self, len: usize) -> bool {
         self.maxsize == 0 || len < self.maxsize
     }
@@ -178,7 +207,7 @@ impl<S> Inner<S> {
     where
         S: Store<T>,
     {
-        let state = self.state.lock();
+        let state = self.lock_for::<T>("put");
         if state.shutdown {
             return Err(PutError::ShutDown(item));
         }
@@ -237,6 +266,7 @@ impl<S> Inner<S> {
         // A PriorityQueue's Ord may panic: the panic goes on to the caller,
         // once the counters match what the store holds.
         let pushed = if S::MAY_PANIC {
+            let _comparing = reentry::comparing(self.address(), held);
             panic::catch_unwind(AssertUnwindSafe(|| state.items.push(item)))
         } else {
             state.items.push(item);
@@ -264,7 +294,7 @@ impl<S> Inner<S> {
     where
         S: Store<T>,
     {
-        let mut state = self.state.lock();
+        let mut state = self.lock_for::<T>("get");
         match self.pop(&mut state) {
             Some(item) => Ok(item),
             None => self.get_slow(state, wait),
@@ -308,6 +338,7 @@ impl<S> Inner<S> {
         S: Store<T>,
     {
         let popped = if S::MAY_PANIC {
+            let _comparing = reentry::comparing(self.address(), state.items.len());
             match panic::catch_unwind(AssertUnwindSafe(|| state.items.pop())) {
                 Ok(popped) => popped,
                 Err(panic) => {
@@ -393,7 +424,7 @@ impl<S> Inner<S> {
     }
 
     pub(super) fn task_done(&self) -> Result<(), SyncError> {
-        let mut state = self.state.lock();
+        let mut state = self.lock_checked("task_done");
         if state.unfinished == 0 {
             return Err(SyncError::TaskDoneTooManyTimes);
         }
@@ -406,7 +437,7 @@ impl<S> Inner<S> {
 
     /// Waits until every item is done; `false` if `wait` ended first.
     pub(super) fn join(&self, wait: Wait) -> bool {
-        let mut state = self.state.lock();
+        let mut state = self.lock_checked("join");
         if state.unfinished == 0 {
             return true;
         }
@@ -429,7 +460,7 @@ impl<S> Inner<S> {
     where
         S: Store<T>,
     {
-        let mut state = self.state.lock();
+        let mut state = self.lock_for::<T>("shutdown");
         state.shutdown = true;
         // Woken first, so that they are woken even if a PriorityQueue's Ord
         // panics below; they run only once the lock is free.
@@ -440,7 +471,10 @@ impl<S> Inner<S> {
         }
         // If a PriorityQueue's Ord panics, nothing is removed and the panic
         // goes on: the queue is shut down, with its items still there to get.
-        let drained = state.items.drain_all();
+        let drained = {
+            let _comparing = reentry::comparing(self.address(), state.items.len());
+            state.items.drain_all()
+        };
         self.mirror(&state);
         // Each removed item counts as done, as in Python: join() is
         // released unless items already taken are still unfinished.
@@ -452,33 +486,39 @@ impl<S> Inner<S> {
     }
 
     pub(super) fn is_shutdown(&self) -> bool {
-        self.state.lock().shutdown
+        self.lock_checked("is_shutdown").shutdown
     }
 
     pub(super) fn qsize<T>(&self) -> usize
     where
         S: Store<T>,
     {
+        if S::MAY_PANIC
+            && let Some(len) = reentry::len_while_comparing(self.address())
+        {
+            // Called from this queue's Ord, under the lock this thread holds.
+            return len;
+        }
         self.state.lock().items.len()
     }
 
     pub(super) fn unfinished(&self) -> usize {
-        self.state.lock().unfinished
+        self.lock_checked("unfinished_tasks").unfinished
     }
 
     /// How many getters are parked (a snapshot).
     pub(super) fn waiting_getters(&self) -> usize {
-        self.state.lock().getters as usize
+        self.lock_checked("waiting_getters").getters as usize
     }
 
     /// How many putters are parked (a snapshot).
     pub(super) fn waiting_putters(&self) -> usize {
-        self.state.lock().putters as usize
+        self.lock_checked("waiting_putters").putters as usize
     }
 
     /// How many joiners are parked (a snapshot).
     pub(super) fn waiting_joiners(&self) -> usize {
-        self.state.lock().joiners as usize
+        self.lock_checked("waiting_joiners").joiners as usize
     }
 }
 

@@ -56,6 +56,7 @@ mod heap;
 mod inner;
 #[cfg(all(test, loom))]
 mod models;
+mod reentry;
 mod simple;
 mod store;
 
@@ -288,6 +289,12 @@ queue_api!(LifoQueue,);
 /// an item that a panicking `put` was comparing is in the queue and counted
 /// (`qsize`, `unfinished_tasks`), a panicking `get` or immediate `shutdown`
 /// removes nothing, and once the items compare again they come out in order.
+///
+/// The queue compares its items under its lock. An `Ord` that calls back
+/// into the same queue does not hang (Python's does): `qsize`, `empty` and
+/// `full` answer with the length the queue had when it began comparing,
+/// and any other operation panics with a message saying so, which reaches
+/// the caller of the `put` or `get` as any panic of the `Ord` does.
 ///
 /// ```
 /// use pythreading_sync::queue::PriorityQueue;
