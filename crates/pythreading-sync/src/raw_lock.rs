@@ -26,9 +26,9 @@
 //!   0, as parking_lot's mutex does, and `acquire` is one `lock bts`.
 //! - **An [`RLock`](crate::RLock)'s** ([`acquire_counted`] and
 //!   [`release_counted`]): every release moves the epoch on, so each hold
-//!   has a number of its own, which the RLock keeps for its guards. Only the
-//!   holder releases an RLock, so the holder reads the epoch after its
-//!   `lock bts` took the word, and releases with one CAS from that value.
+//!   has a number of its own, which the RLock keeps for its guards. The
+//!   `fetch_or` that takes the word hands the epoch back, and only the
+//!   holder releases an RLock, so it releases with one CAS from that value.
 //!
 //! [`acquire_counted`]: RawLock::acquire_counted
 //! [`release_counted`]: RawLock::release_counted
@@ -164,13 +164,6 @@ impl RawLock {
         self.take_from(state, GUARDED)
     }
 
-    /// The epoch of the hold the caller has just taken, in a word whose
-    /// epoch only its holder changes (an RLock's).
-    #[inline]
-    fn own_epoch(&self) -> Hold {
-        Hold(self.state.load(Ordering::Relaxed) & EPOCH)
-    }
-
     /// Takes the lock by hand (a Lock's `acquire`) as `wait` allows, telling
     /// `track` (the deadlock detector's hooks, nothing without that
     /// feature): whether it was taken.
@@ -201,9 +194,12 @@ impl RawLock {
     /// lock (until the epoch wraps).
     #[inline]
     pub(crate) fn acquire_counted(&self, track: &Tracker, wait: Wait) -> Option<Hold> {
-        if self.take_bare() {
+        // fetch_or hands the epoch back with the lock (a `lock bts` and a
+        // load after it measured no faster in the comparison suite).
+        let before = self.state.fetch_or(LOCKED, Ordering::Acquire);
+        if before & LOCKED == 0 {
             track.acquired();
-            return Some(self.own_epoch());
+            return Some(Hold(before & EPOCH));
         }
         self.acquire_blocking(track, wait, 0)
     }
@@ -326,18 +322,12 @@ impl RawLock {
     /// ended by hand already.
     #[inline]
     pub(crate) fn release_guarded(&self, hold: Hold) -> bool {
-        // Epoch 0 spelled out: the hold of a guard that took the lock in
-        // one CAS is the constant 0, so the compiler sees both CASes of an
-        // uncontended guard as constants, as parking_lot's are.
-        let expected = if hold.0 == 0 {
-            LOCKED | GUARDED
-        } else {
-            hold.0 | LOCKED | GUARDED
-        };
-        match self
-            .state
-            .compare_exchange(expected, hold.0, Ordering::Release, Ordering::Relaxed)
-        {
+        match self.state.compare_exchange(
+            hold.0 | LOCKED | GUARDED,
+            hold.0,
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
             Ok(_) => true,
             Err(state) => self.release_if(state, |state| {
                 (state & GUARDED != 0 && state & EPOCH == hold.0).then_some(hold.0)
