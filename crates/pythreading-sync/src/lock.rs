@@ -366,46 +366,44 @@ mod loom_tests {
     }
 
     /// A guard dropped while another thread releases its hold by hand and
-    /// takes the lock: whatever the interleaving, the guard never releases
-    /// that thread's hold.
+    /// takes the lock again with `take`: the lock, once both are done. The
+    /// guard must never have released that thread's hold.
+    fn guard_dropped_while_another_takes_over(take: fn(&Lock)) -> Arc<Lock> {
+        let lock = Arc::new(Lock::new());
+        let guard = lock.guard();
+        let other = {
+            let lock = Arc::clone(&lock);
+            loom::thread::spawn(move || {
+                let _ = lock.release();
+                take(&lock);
+            })
+        };
+        drop(guard);
+        other.join().unwrap();
+        lock
+    }
+
+    /// The other thread takes the lock by hand: whatever the interleaving,
+    /// the guard never releases that thread's hold.
     #[test]
     fn loom_guard_never_releases_a_later_hold() {
         loom::model(|| {
-            let lock = Arc::new(Lock::new());
-            let guard = lock.guard();
-            let other = {
-                let lock = Arc::clone(&lock);
-                loom::thread::spawn(move || {
-                    let _ = lock.release();
-                    lock.acquire();
-                })
-            };
-            drop(guard);
-            other.join().unwrap();
+            let lock = guard_dropped_while_another_takes_over(Lock::acquire);
             assert!(lock.locked(), "the guard released the other thread's hold");
             lock.release().unwrap();
             assert!(!lock.locked());
         });
     }
 
-    /// The same race with a guard on the other side: the hold it takes is
-    /// marked as a guard's, as the ended one was, and the ended guard's drop
-    /// still leaves it alone (the epoch tells the two apart).
+    /// The other thread takes the lock with a guard (kept for ever): the
+    /// hold it takes is marked as a guard's, as the ended one was, and the
+    /// ended guard's drop still leaves it alone (the epoch tells the two
+    /// apart).
     #[test]
     fn loom_guard_never_releases_a_later_guards_hold() {
         loom::model(|| {
-            let lock = Arc::new(Lock::new());
-            let guard = lock.guard();
-            let other = {
-                let lock = Arc::clone(&lock);
-                loom::thread::spawn(move || {
-                    let _ = lock.release();
-                    // Kept for ever: the lock must still be held at the end.
-                    std::mem::forget(lock.guard());
-                })
-            };
-            drop(guard);
-            other.join().unwrap();
+            let lock =
+                guard_dropped_while_another_takes_over(|lock| std::mem::forget(lock.guard()));
             assert!(lock.locked(), "the guard released the other guard's hold");
         });
     }

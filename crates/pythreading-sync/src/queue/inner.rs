@@ -472,7 +472,8 @@ impl<S> Inner<S> {
         // If a PriorityQueue's Ord panics, nothing is removed and the panic
         // goes on: the queue is shut down, with its items still there to get.
         let drained = {
-            let _comparing = reentry::comparing(self.address(), state.items.len());
+            let _comparing =
+                S::MAY_PANIC.then(|| reentry::comparing(self.address(), state.items.len()));
             state.items.drain_all()
         };
         self.mirror(&state);
