@@ -66,6 +66,14 @@ pub enum TaskError {
     /// reason.
     #[error("the task was not submitted: {0}")]
     NotSubmitted(String),
+    /// The wait could never end: it would have closed a cycle of threads
+    /// each waiting, without a time limit, on a future the next one runs.
+    /// What the cycle is made of: `a cycle of waits: T1 waits on future 3,
+    /// which runs on T2, which waits on future 2, which runs on T1`. The
+    /// future is not done; the wait that got this is what breaks the
+    /// cycle.
+    #[error("deadlock: {0}")]
+    Deadlock(String),
 }
 
 impl From<ExecutorError> for TaskError {

@@ -38,7 +38,8 @@ use crate::error::{ExecutorError, TaskError};
 use crate::future::Future;
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
-use crate::task::{Leftovers, Run, TaskCell};
+use crate::task::{self, Leftovers, Run, TaskCell};
+use crate::worker;
 
 /// A task in the queue: its future's cell, seen as something to run.
 pub(crate) type Work = Arc<dyn Run>;
@@ -57,6 +58,9 @@ struct Control {
 
 /// The shared part of an executor: what workers and lazy `map`s hold.
 pub(crate) struct Pool {
+    /// Unique in the process: what the pool's tasks know it by (see
+    /// [`crate::worker`]).
+    id: u64,
     prefix: String,
     initializer: Option<Initializer>,
     /// The queue's receiving end and the idle credits of the workers.
@@ -182,7 +186,9 @@ impl ExecutorBuilder {
             )
         });
         let (sender, receiver) = crossbeam_channel::unbounded();
+        static POOLS: AtomicU64 = AtomicU64::new(1);
         let pool = Arc::new(Pool {
+            id: POOLS.fetch_add(1, Ordering::Relaxed) | task::POOL,
             prefix,
             initializer: self.initializer,
             crew: Crew::new(receiver, max_workers),
@@ -328,7 +334,7 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let cell = TaskCell::new(f);
+        let cell = TaskCell::new(self.id, f);
         self.enqueue(Arc::clone(&cell) as Work)?;
         Ok(Future::from_cell(cell))
     }
@@ -367,7 +373,19 @@ impl Pool {
 
     /// A worker's life: the initializer, then tasks until the channel is
     /// closed and empty.
+    /// What this pool's tasks know it by.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Counts a task run to its end (before its future completes: whoever
+    /// sees it done also sees it in `stats().completed_tasks`).
+    pub(crate) fn count_completed(&self) {
+        self.counters.completed.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn work(self: Arc<Self>) {
+        let _serving = worker::serve(&self);
         if let Some(initializer) = &self.initializer
             && let Err(report) = pythreading_core::catch_panic(|| initializer())
         {
@@ -378,12 +396,13 @@ impl Pool {
             ));
             return;
         }
+        let me = pythreading_core::get_ident();
         self.crew
             .serve(Some(&self.counters.waiting), |work, before_completing| {
                 // Counted before the future completes: whoever sees it done
                 // also sees it in `stats().completed_tasks`.
-                work.run(&mut || {
-                    self.counters.completed.fetch_add(1, Ordering::Relaxed);
+                work.run(me, &mut || {
+                    self.count_completed();
                     before_completing();
                 });
             });

@@ -8,11 +8,34 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pythreading_core::wait::Wait;
+use pythreading_core::wait::{Deadline, Wait};
 
 use crate::error::TaskError;
 use crate::header::{FutureState, Header};
+use crate::id::FutureId;
 use crate::task::Cell;
+use crate::wait_cycle::{self, Entered};
+
+/// The calling thread's name, for a deadlock report. Not under loom, where
+/// the registry of threads is not modelled.
+fn thread_name() -> String {
+    if cfg!(loom) {
+        format!("thread {}", pythreading_core::get_ident())
+    } else {
+        pythreading_core::current_thread().name()
+    }
+}
+
+/// How a blocking wait on one future ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The future is done.
+    Done,
+    /// The time allowed passed first.
+    TimedOut,
+    /// Waiting would never end: the cycle of waits it would close.
+    Deadlock(String),
+}
 
 /// The result of a task submitted to a
 /// [`ThreadPoolExecutor`](crate::ThreadPoolExecutor): Python's
@@ -70,21 +93,97 @@ impl<T> Future<T> {
     /// Waits until the future is done, then returns the task's value, or
     /// why there is none: [`TaskError::Cancelled`],
     /// [`TaskError::Panicked`] (the panic message: the panic is read, and
-    /// will not be reported) or [`TaskError::BrokenPool`].
+    /// will not be reported), [`TaskError::BrokenPool`], or
+    /// [`TaskError::Deadlock`] if the wait could never end (see below).
+    ///
+    /// A worker of the pool that waits on a task of that pool nobody has
+    /// started runs the task itself, at once, on its own stack, instead of
+    /// waiting for a worker to take it; so a pool cannot starve itself
+    /// (Python's documented deadlocks), and recursive work by submit and
+    /// `result` runs on the pool's workers alone. A wait that would close
+    /// a cycle (this task waits on one that, through others perhaps,
+    /// waits on this one) does not block: it ends with
+    /// [`TaskError::Deadlock`], which names the futures and threads of the
+    /// cycle, and the future keeps its outcome for when it is done.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pythreading_executor::ThreadPoolExecutor;
+    ///
+    /// // One worker, and a task that waits on a task of its own pool:
+    /// // Python's documented deadlock. Here the waiting worker runs it.
+    /// let pool = Arc::new(ThreadPoolExecutor::new(1)?);
+    /// let inner_pool = Arc::clone(&pool);
+    /// let outer = pool.submit(move || inner_pool.submit(|| 5u32.pow(2)).unwrap().result())?;
+    /// assert_eq!(outer.result(), Ok(Ok(25)));
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
     pub fn result(self) -> Result<T, TaskError> {
-        self.header().wait(Wait::FOREVER);
-        self.header().take_outcome()
+        match self.block(Wait::FOREVER) {
+            Waited::Deadlock(cycle) => Err(TaskError::Deadlock(cycle)),
+            Waited::Done | Waited::TimedOut => self.header().take_outcome(),
+        }
     }
 
-    /// Waits until the future is done (finished or cancelled).
+    /// Waits until the future is done (finished or cancelled). As
+    /// [`result`](Self::result), a worker of the pool runs a task of the
+    /// pool nobody has started; a wait that would close a cycle of waits
+    /// returns at once, with the future not done (its `result` then says
+    /// [`TaskError::Deadlock`]).
     pub fn wait(&self) {
-        self.header().wait(Wait::FOREVER);
+        let _ = self.block(Wait::FOREVER);
     }
 
     /// Waits until the future is done, at most `timeout`; `true` if it is
-    /// done.
+    /// done. A worker of the pool runs a task of the pool nobody has
+    /// started, as with [`result`](Self::result). A wait whose timeout is
+    /// too large to end (`Duration::MAX`) is a wait without one, checked
+    /// for cycles as [`wait`](Self::wait) is.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.header().wait(Wait::Timeout(timeout))
+        self.block(Wait::Timeout(timeout)) == Waited::Done
+    }
+
+    /// The future's identity, unique in the process: a key for maps from
+    /// futures to what they were submitted for.
+    pub fn id(&self) -> FutureId {
+        self.header().id()
+    }
+
+    /// Runs the task here, now, if this thread is a worker of its pool
+    /// and the task has not started; whether it did.
+    pub(crate) fn help(&self) -> bool {
+        self.cell.help()
+    }
+
+    /// Blocks until the future is done or `wait` ends: a wait that helps
+    /// (see [`result`](Self::result)), and, without a time limit, one
+    /// checked for a cycle before it parks.
+    pub(crate) fn block(&self, wait: Wait) -> Waited {
+        if self.done() || self.help() {
+            return Waited::Done;
+        }
+        let parked = self
+            .header()
+            .wait_then(wait, |deadline| self.enter(deadline));
+        match parked {
+            Ok(true) => Waited::Done,
+            Ok(false) => Waited::TimedOut,
+            Err(cycle) => Waited::Deadlock(cycle),
+        }
+    }
+
+    /// Records this thread as waiting on the future, without a time limit,
+    /// for the cycle check (nothing for a timed wait, or a scope's future).
+    fn enter(&self, deadline: Deadline) -> Result<Option<Entered<'static>>, String> {
+        if !deadline.is_never() {
+            return Ok(None);
+        }
+        let Some(node) = Arc::clone(&self.cell).node() else {
+            return Ok(None);
+        };
+        wait_cycle::waits()
+            .enter(pythreading_core::get_ident(), thread_name, node)
+            .map(Some)
     }
 
     /// Whether the task finished or the future was cancelled.
@@ -333,7 +432,7 @@ pub(crate) mod loom_tests {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
             let held = Dropped(Arc::clone(&drops));
-            let cell = TaskCell::new(move || {
+            let cell = TaskCell::new(crate::task::POOL | 1, move || {
                 let _held = &held;
                 1u32
             });

@@ -23,6 +23,7 @@ use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::collector::Watch;
 use crate::error::TaskError;
+use crate::id::FutureId;
 use crate::report::{self, drop_reporting, run_callback};
 use crate::sys::{AtomicU8, Mutex, Ordering};
 
@@ -129,6 +130,8 @@ pub(crate) struct Header<T> {
     /// Where the task is (`PHASE`), and the `PARKED` bit. Threads waiting
     /// for the future to be done park on its address.
     state: AtomicU8,
+    /// What [`Future::id`](crate::Future::id) answers.
+    id: FutureId,
     slot: Mutex<Slot<T>>,
 }
 
@@ -136,11 +139,16 @@ impl<T> Header<T> {
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicU8::new(PENDING),
+            id: FutureId::next(),
             slot: Mutex::new(Slot {
                 outcome: None,
                 waiters: Waiters::default(),
             }),
         }
+    }
+
+    pub(crate) fn id(&self) -> FutureId {
+        self.id
     }
 
     pub(crate) fn state(&self) -> FutureState {
@@ -180,12 +188,22 @@ impl<T> Header<T> {
     /// for the result (and it is reported if nobody ever does).
     pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
         if self.start() {
-            let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
-            before_completing();
-            self.complete_from(RUNNING, FINISHED, outcome);
+            self.run_started(task, before_completing);
         } else {
             drop_reporting(task, "a cancelled task");
         }
+    }
+
+    /// [`run`](Self::run) for a task whose future this thread has
+    /// [`start`](Self::start)ed already.
+    pub(crate) fn run_started(
+        &self,
+        task: impl FnOnce() -> T,
+        before_completing: &mut dyn FnMut(),
+    ) {
+        let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
+        before_completing();
+        self.complete_from(RUNNING, FINISHED, outcome);
     }
 
     /// Running → Finished with `outcome`, for models that play the worker.
@@ -280,13 +298,20 @@ impl<T> Header<T> {
         Key::of(&self.state)
     }
 
-    /// Waits until done, as long as `wait` allows; `true` if done.
-    pub(crate) fn wait(&self, wait: Wait) -> bool {
+    /// Waits until done, as long as `wait` allows (`Ok(true)` if done),
+    /// calling `before_park` with the deadline once the spin is over and
+    /// the thread is about to park: what it returns is kept until the park
+    /// ends, and an error from it ends the wait at once, with the error.
+    pub(crate) fn wait_then<G, E>(
+        &self,
+        wait: Wait,
+        before_park: impl FnOnce(Deadline) -> Result<G, E>,
+    ) -> Result<bool, E> {
         if self.is_done() {
-            return true;
+            return Ok(true);
         }
         let Some(deadline) = wait.deadline() else {
-            return self.is_done();
+            return Ok(self.is_done());
         };
         // A short task usually ends within a microsecond of its submitter
         // starting to wait: spin briefly rather than pay for a futex sleep
@@ -297,10 +322,11 @@ impl<T> Header<T> {
         let mut spin = SpinWait::with_rounds(5, 0);
         while spin.spin() {
             if self.is_done() {
-                return true;
+                return Ok(true);
             }
         }
-        self.park_until_done(deadline)
+        let _parking = before_park(deadline)?;
+        Ok(self.park_until_done(deadline))
     }
 
     /// The slow path of [`wait`](Self::wait): sets `PARKED` and parks

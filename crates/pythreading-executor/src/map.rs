@@ -12,7 +12,7 @@ use pythreading_core::wait::{Deadline, Wait};
 
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
-use crate::future::Future;
+use crate::future::{Future, Waited};
 use crate::report::drop_reporting;
 
 /// Python's keyword arguments of `Executor.map`: a `timeout` and (new in
@@ -292,13 +292,17 @@ impl<T> Iterator for MapResults<T> {
         // panic leaves with that result still first in line.
         self.refill();
         let future = self.pending.pop_front()?;
-        if !future.header().wait(Wait::Until(self.deadline)) {
-            future.cancel();
-            self.cancel_pending();
-            self.ended = true;
-            return Some(Err(TaskError::Timeout));
+        match future.block(Wait::Until(self.deadline)) {
+            Waited::Done => Some(future.result()),
+            Waited::TimedOut => {
+                future.cancel();
+                self.cancel_pending();
+                self.ended = true;
+                Some(Err(TaskError::Timeout))
+            }
+            // The map goes on: a later result may not be part of it.
+            Waited::Deadlock(cycle) => Some(Err(TaskError::Deadlock(cycle))),
         }
-        Some(future.result())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

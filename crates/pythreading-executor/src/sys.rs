@@ -13,12 +13,12 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::AtomicU8;
+    pub(crate) use std::sync::atomic::{AtomicU8, AtomicU64};
 }
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::AtomicU8;
+    pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU64};
 }
 
 pub(crate) use imp::*;

@@ -11,14 +11,37 @@ use std::sync::Arc;
 
 use crate::error::TaskError;
 use crate::header::{Header, run_callbacks};
+use crate::id::FutureId;
 use crate::report::drop_reporting;
-use crate::sys::Mutex;
+use crate::sys::{AtomicU64, Mutex, Ordering};
+use crate::worker;
 
 /// A future as the caller sees it: its header, whatever the task's type.
 pub(crate) trait Cell<T>: Send + Sync {
     fn header(&self) -> &Header<T>;
     /// Cancels the future and drops the task if it was pending.
     fn cancel(&self) -> bool;
+    /// Runs the task on this thread, now, if this thread is a worker of
+    /// the pool the task was submitted to and the task has not started:
+    /// whether it ran (its future is done then). The worker that later
+    /// takes the task from the queue finds it started, and skips it.
+    fn help(&self) -> bool {
+        false
+    }
+    /// The future as the wait-cycle check follows it; `None` for a
+    /// scope's, which no cycle goes through (a scope's threads only run).
+    fn node(self: Arc<Self>) -> Option<Arc<dyn Node>> {
+        None
+    }
+}
+
+/// A pool's future as the wait-cycle check sees it, whatever its types.
+pub(crate) trait Node: Send + Sync {
+    fn id(&self) -> FutureId;
+    fn is_done(&self) -> bool;
+    /// The ident of the thread that started the task (a worker, or a
+    /// worker that ran it while waiting); 0 while it has not started.
+    fn runner(&self) -> u64;
 }
 
 /// What is left to do for a task ended without running: its done callbacks
@@ -28,9 +51,10 @@ pub(crate) type Leftovers = Box<dyn FnOnce() + Send>;
 
 /// Something the pool runs or gives up on, whatever its result type.
 pub(crate) trait Run: Send + Sync {
-    /// Runs the task unless it was cancelled, calls `before_completing`,
-    /// then completes the future.
-    fn run(&self, before_completing: &mut dyn FnMut());
+    /// Runs the task unless it was cancelled or a waiter started it,
+    /// calls `before_completing`, then completes the future. `runner` is
+    /// the calling worker's ident.
+    fn run(&self, runner: u64, before_completing: &mut dyn FnMut());
     /// Ends a pending task without running it: cancels it (`error` is
     /// `None`: a shutdown cancels it) or fails it with `error` (the pool
     /// broke). Its future is done when this returns; what is left to do
@@ -38,9 +62,18 @@ pub(crate) trait Run: Send + Sync {
     fn settle(&self, error: Option<TaskError>) -> Option<Leftovers>;
 }
 
+/// The bit that marks a pool's id (see [`TaskCell`]'s `owner`).
+pub(crate) const POOL: u64 = 1 << 63;
+
 /// A task and its future in one allocation.
 pub(crate) struct TaskCell<T, F> {
     header: Header<T>,
+    /// Whose the task is, in one word to keep the allocation small: while
+    /// it is pending, the id of the pool it was submitted to (only its
+    /// workers [`help`](Cell::help) with it; a pool id has [`POOL`] set,
+    /// which no thread ident has); once started, the ident of the thread
+    /// that started it (what the wait-cycle check follows).
+    owner: AtomicU64,
     task: Mutex<Option<F>>,
 }
 
@@ -61,11 +94,37 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    pub(crate) fn new(task: F) -> Arc<Self> {
+    /// A task submitted to the pool whose id is `pool` (with [`POOL`] set).
+    pub(crate) fn new(pool: u64, task: F) -> Arc<Self> {
         Arc::new(Self {
             header: Header::new(),
+            owner: AtomicU64::new(pool),
             task: Mutex::new(Some(task)),
         })
+    }
+
+    /// Starts and runs the task if it is pending, as the worker that took
+    /// it from the queue or as a waiter helping: whether this thread ran
+    /// it. Of all the threads that try, exactly one starts it.
+    /// `runner` is the calling thread's ident.
+    pub(crate) fn run_if_pending(&self, runner: u64, before_completing: &mut dyn FnMut()) -> bool {
+        if !self.header.start() {
+            return false;
+        }
+        self.run_started(runner, before_completing);
+        true
+    }
+
+    /// Runs the task, whose future the thread `runner` (the calling one)
+    /// has just started.
+    fn run_started(&self, runner: u64, before_completing: &mut dyn FnMut()) {
+        self.owner.store(runner, Ordering::Relaxed);
+        // Always there: a cancel or a settle only takes it from a pending
+        // task, and only the thread that started the task gets here.
+        let task = self.task.lock().take();
+        if let Some(task) = task {
+            self.header.run_started(task, before_completing);
+        }
     }
 }
 
@@ -80,7 +139,11 @@ impl<T, F> TaskCell<T, F> {
     }
 }
 
-impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
+impl<T, F> Cell<T> for TaskCell<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     fn header(&self) -> &Header<T> {
         &self.header
     }
@@ -92,6 +155,39 @@ impl<T: Send, F: FnOnce() -> T + Send> Cell<T> for TaskCell<T, F> {
         }
         cancelled
     }
+
+    fn help(&self) -> bool {
+        // Once started, the word holds an ident, which is no pool's id.
+        let pool = self.owner.load(Ordering::Relaxed);
+        worker::help(pool, |before_completing| {
+            self.run_if_pending(pythreading_core::get_ident(), before_completing)
+        })
+    }
+
+    fn node(self: Arc<Self>) -> Option<Arc<dyn Node>> {
+        Some(self)
+    }
+}
+
+impl<T, F> Node for TaskCell<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    fn id(&self) -> FutureId {
+        self.header.id()
+    }
+
+    fn is_done(&self) -> bool {
+        self.header.is_done()
+    }
+
+    fn runner(&self) -> u64 {
+        match self.owner.load(Ordering::Relaxed) {
+            pool if pool & POOL != 0 => 0,
+            runner => runner,
+        }
+    }
 }
 
 impl<T, F> Run for TaskCell<T, F>
@@ -99,12 +195,10 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    fn run(&self, before_completing: &mut dyn FnMut()) {
-        // `None` only once cancelled, and then the header would not start.
-        let task = self.task.lock().take();
-        if let Some(task) = task {
-            self.header.run(task, before_completing);
-        }
+    fn run(&self, runner: u64, before_completing: &mut dyn FnMut()) {
+        // Not pending: cancelled (the closure is dropped already), or
+        // started by a waiter that ran it itself.
+        self.run_if_pending(runner, before_completing);
     }
 
     fn settle(&self, error: Option<TaskError>) -> Option<Leftovers> {
@@ -146,5 +240,80 @@ mod tests {
         let captured = 5u64;
         let size = cell_size(&move || captured);
         assert!(size + 16 <= 96, "a TaskCell<u64, _> takes {size} bytes");
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::future::Future;
+    use loom::sync::atomic::AtomicUsize;
+
+    /// A task whose closure counts its runs, with a done callback counting
+    /// its calls.
+    fn counted() -> (
+        Arc<TaskCell<u32, impl FnOnce() -> u32 + Send + 'static>>,
+        Arc<AtomicUsize>,
+        Arc<AtomicUsize>,
+    ) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&runs);
+        let cell = TaskCell::new(POOL | 1, move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            7
+        });
+        let counter = Arc::clone(&calls);
+        cell.header().add_done_callback(Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        (cell, runs, calls)
+    }
+
+    /// The claim race: the worker that takes a task from the queue and a
+    /// waiter that helps both try to start it. It runs exactly once, on
+    /// the thread that won, and its future completes once.
+    #[test]
+    fn loom_a_worker_and_a_helping_waiter_run_a_task_once() {
+        loom::model(|| {
+            let (cell, runs, calls) = counted();
+            let worker = {
+                let cell = Arc::clone(&cell);
+                loom::thread::spawn(move || cell.run_if_pending(2, &mut || {}))
+            };
+            let helped = cell.run_if_pending(1, &mut || {});
+            let worked = worker.join().unwrap();
+            assert_ne!(helped, worked, "exactly one thread starts the task");
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            let future = Future::from_cell(cell as Arc<dyn Cell<u32>>);
+            assert_eq!(future.result(), Ok(7));
+        });
+    }
+
+    /// The claim race with a cancel in it: the task runs at most once, and
+    /// not at all if the cancel won; the future completes once either way.
+    #[test]
+    fn loom_a_cancel_racing_the_claim_wins_or_loses_whole() {
+        loom::model(|| {
+            let (cell, runs, calls) = counted();
+            let worker = {
+                let cell = Arc::clone(&cell);
+                loom::thread::spawn(move || Run::run(&*cell, 2, &mut || {}))
+            };
+            let cancelled = Cell::cancel(&*cell);
+            let helped = cell.run_if_pending(1, &mut || {});
+            worker.join().unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            let future = Future::from_cell(cell as Arc<dyn Cell<u32>>);
+            if cancelled {
+                assert!(!helped);
+                assert_eq!(runs.load(Ordering::SeqCst), 0);
+                assert_eq!(future.result(), Err(TaskError::Cancelled));
+            } else {
+                assert_eq!(runs.load(Ordering::SeqCst), 1);
+                assert_eq!(future.result(), Ok(7));
+            }
+        });
     }
 }

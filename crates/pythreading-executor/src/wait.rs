@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use pythreading_core::wait::{Deadline, Wait};
 
-use crate::collector::{Collector, Watch};
+use crate::collector::{Collected, Collector, Watch};
 use crate::error::TaskError;
 use crate::future::Future;
 
@@ -85,14 +85,24 @@ pub fn wait<T>(
 ) -> WaitResult {
     let total = futures.len();
     let collector = watch_all(futures.iter().enumerate());
-    let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), |collected| {
+    let keep_waiting = |collected: &Collected| {
         let count = collected.done.len();
         match return_when {
             ReturnWhen::FirstCompleted => count == 0 && total > 0,
             ReturnWhen::FirstException => !collected.failed && count < total,
             ReturnWhen::AllCompleted => count < total,
         }
-    });
+    };
+    // A worker of the futures' pool runs those nobody has started, one by
+    // one, while the wait is not over (each tells the collector as it
+    // completes).
+    for future in futures {
+        if !collector.wait_while(Wait::No, keep_waiting).1 {
+            break;
+        }
+        future.help();
+    }
+    let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), keep_waiting);
     drop(collected);
     let id = collector.id();
     for future in futures {
@@ -167,6 +177,23 @@ impl<T> AsCompleted<T> {
         self.remaining
     }
 
+    /// With no future done yet, a worker of the futures' pool runs the
+    /// first one nobody has started, so that the wait that follows is
+    /// over at once.
+    fn help_if_none_done(&self) {
+        let none_done = self
+            .collector
+            .wait_while(Wait::No, |collected| collected.done.is_empty())
+            .1;
+        if none_done {
+            for future in self.futures.iter().flatten() {
+                if future.help() {
+                    break;
+                }
+            }
+        }
+    }
+
     fn unwatch(&self) {
         let id = self.collector.id();
         for future in self.futures.iter().flatten() {
@@ -182,6 +209,7 @@ impl<T> Iterator for AsCompleted<T> {
         if self.remaining == 0 || self.timed_out {
             return None;
         }
+        self.help_if_none_done();
         let (mut collected, timed_out) = self
             .collector
             .wait_while(Wait::Until(self.deadline), |collected| {

@@ -394,3 +394,118 @@ fn a_long_buffered_map_with_panics_keeps_order() {
     }
     assert_eq!(count, 5_000);
 }
+
+/// One node of a random tree of tasks, each submitting its children to its
+/// own pool and waiting on them in one of four ways: what a node reports
+/// and what the counters must add up to.
+struct Tree {
+    pool: Arc<ThreadPoolExecutor>,
+    /// Nodes that started.
+    ran: AtomicUsize,
+    /// Nodes counted by a subtree that then panicked (its parent gets no
+    /// count from it).
+    lost: AtomicUsize,
+}
+
+/// xorshift64*: the same tree for the same seed.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// Runs one node: returns how many nodes of its subtree ran, itself
+/// included, unless it panics.
+fn node(tree: &Arc<Tree>, depth: u32, mut seed: u64) -> usize {
+    tree.ran.fetch_add(1, Ordering::Relaxed);
+    let children = if depth == 0 {
+        0
+    } else {
+        next_random(&mut seed) % 4
+    };
+    let futures: Vec<Future<usize>> = (0..children)
+        .map(|_| {
+            let (tree2, child_seed) = (Arc::clone(tree), next_random(&mut seed));
+            tree.pool
+                .submit(move || node(&tree2, depth - 1, child_seed))
+                .unwrap()
+        })
+        .collect();
+    // Sometimes cancel the last child: it never runs if the cancel wins.
+    if next_random(&mut seed).is_multiple_of(5)
+        && let Some(last) = futures.last()
+    {
+        last.cancel();
+    }
+    let outcomes: Vec<Result<usize, TaskError>> = match next_random(&mut seed) % 4 {
+        0 => futures.into_iter().map(Future::result).collect(),
+        1 => {
+            for future in &futures {
+                future.wait();
+            }
+            futures.into_iter().map(Future::result).collect()
+        }
+        2 => {
+            let all = wait(&futures, None, ReturnWhen::AllCompleted);
+            assert!(all.not_done.is_empty());
+            futures.into_iter().map(Future::result).collect()
+        }
+        _ => as_completed(futures, None)
+            .map(|done| done.unwrap().result())
+            .collect(),
+    };
+    let mut count = 1;
+    for outcome in outcomes {
+        match outcome {
+            Ok(below) => count += below,
+            Err(TaskError::Cancelled | TaskError::Panicked(_)) => {}
+            Err(other) => panic!("a nested wait ended with {other:?}"),
+        }
+    }
+    if next_random(&mut seed).is_multiple_of(9) {
+        tree.lost.fetch_add(count, Ordering::Relaxed);
+        panic!("a node of the tree panics");
+    }
+    count
+}
+
+#[test]
+fn random_nested_submit_and_wait_trees_all_resolve() {
+    let _reports = capture_excepthook();
+    bounded("random nested trees", || {
+        for (round, workers) in (0..24u64).zip([1, 2, 3].into_iter().cycle()) {
+            let tree = Arc::new(Tree {
+                pool: Arc::new(ThreadPoolExecutor::new(workers).unwrap()),
+                ran: AtomicUsize::new(0),
+                lost: AtomicUsize::new(0),
+            });
+            let root = {
+                let tree2 = Arc::clone(&tree);
+                tree.pool
+                    .submit(move || node(&tree2, 7, round * 7919 + 1))
+                    .unwrap()
+            };
+            let counted = match root.result() {
+                Ok(count) => count,
+                Err(TaskError::Panicked(_)) => 0,
+                Err(other) => panic!("round {round}: the root ended with {other:?}"),
+            };
+            let (ran, lost) = (
+                tree.ran.load(Ordering::Relaxed),
+                tree.lost.load(Ordering::Relaxed),
+            );
+            // A panicking root counted itself in `lost`.
+            assert_eq!(
+                ran,
+                counted + lost,
+                "round {round}: a node was lost or counted twice"
+            );
+            assert!(
+                tree.pool.stats().workers_started <= workers,
+                "round {round}: more workers than allowed"
+            );
+            tree.pool.shutdown(true, false);
+        }
+    });
+}
