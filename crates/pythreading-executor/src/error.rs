@@ -22,6 +22,9 @@ pub enum ExecutorError {
     /// A `map` buffer size of 0.
     #[error("buffersize must be None or > 0")]
     InvalidBufferSize,
+    /// A `map` chunk size of 0.
+    #[error("chunksize must be >= 1.")]
+    InvalidChunkSize,
     /// The executor was shut down: it takes no new task.
     #[error("cannot schedule new futures after shutdown")]
     ShutDown,

@@ -1,5 +1,11 @@
 //! [`ThreadPoolExecutor::map`] and [`ThreadPoolExecutor::map_with`]:
-//! Python's `Executor.map`, with its 3.14 `buffersize`.
+//! Python's `Executor.map`, with its 3.14 `buffersize` and the `chunksize`
+//! of its process pool.
+//!
+//! The results wait in *batches*: a task per item, or with a `chunksize`
+//! a task per chunk of items, which runs `f` on each item in turn (each
+//! item's panic caught on its own) and hands back the chunk's results,
+//! yielded then one by one, in input order.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -8,28 +14,33 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pythreading_core::ExceptHookArgs;
 use pythreading_core::wait::{Deadline, Wait};
 
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::{Future, Waited};
-use crate::report::drop_reporting;
+use crate::report::{self, drop_reporting};
 
-/// Python's keyword arguments of `Executor.map`: a `timeout` and (new in
-/// Python 3.14) a `buffersize`.
+/// Python's keyword arguments of `Executor.map`: a `timeout`, (new in
+/// Python 3.14) a `buffersize`, and the `chunksize` of its
+/// `ProcessPoolExecutor.map` (which its thread pool accepts and ignores;
+/// here it batches the items).
 ///
 /// ```
 /// use std::time::Duration;
 /// use pythreading_executor::MapOptions;
 ///
-/// let options = MapOptions::new().timeout(Duration::from_secs(5)).buffersize(8);
+/// let options = MapOptions::new().timeout(Duration::from_secs(5)).buffersize(8).chunksize(64);
 /// assert_eq!(options.get_buffersize(), Some(8));
+/// assert_eq!(options.get_chunksize(), Some(64));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[must_use]
 pub struct MapOptions {
     timeout: Option<Duration>,
     buffersize: Option<usize>,
+    chunksize: Option<usize>,
 }
 
 impl MapOptions {
@@ -60,6 +71,35 @@ impl MapOptions {
         self
     }
 
+    /// Hands the items to the workers `n` at a time: each task runs `f` on
+    /// a chunk of `n` items (the last one may be shorter), so a cheap `f`
+    /// over many items pays for one task per chunk instead of one per
+    /// item. The results still come one by one, in input order, each
+    /// item's own: a panic in `f` fails its item alone. With a
+    /// [`buffersize`](Self::buffersize), that many chunks are in flight.
+    /// 0 is refused with [`ExecutorError::InvalidChunkSize`]; 1 is the
+    /// same as none.
+    ///
+    /// ```
+    /// use pythreading_executor::{MapOptions, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let options = MapOptions::new().chunksize(1000);
+    /// let squares = pool.map_with(|n: u64| n * n, 0..10_000, options)?;
+    /// let total: u64 = squares.map(Result::unwrap).sum();
+    /// assert_eq!(total, (0..10_000u64).map(|n| n * n).sum());
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn chunksize(mut self, n: usize) -> Self {
+        self.chunksize = Some(n);
+        self
+    }
+
+    /// The chunk size set, if any.
+    pub fn get_chunksize(&self) -> Option<usize> {
+        self.chunksize
+    }
+
     /// The timeout set, if any.
     pub fn get_timeout(&self) -> Option<Duration> {
         self.timeout
@@ -71,8 +111,116 @@ impl MapOptions {
     }
 }
 
-/// Submits the next input item, or says there is none.
-type Refill<T> = Box<dyn FnMut() -> Option<Result<Future<T>, ExecutorError>> + Send>;
+/// Submits the next batch of the input, or says there is none.
+type Refill<T> = Box<dyn FnMut() -> Option<Result<Batch<T>, ExecutorError>> + Send>;
+
+/// What a map waits on for its next results.
+enum Batch<T> {
+    /// One item's task.
+    One(Future<T>),
+    /// A chunk's task, and how many items the chunk holds.
+    Chunk(Future<Vec<Result<T, Unread>>>, usize),
+}
+
+impl<T> Batch<T> {
+    fn len(&self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Chunk(_, len) => *len,
+        }
+    }
+
+    fn cancel(&self) {
+        match self {
+            Self::One(future) => future.cancel(),
+            Self::Chunk(future, _) => future.cancel(),
+        };
+    }
+
+    fn block(&self, wait: Wait) -> Waited {
+        match self {
+            Self::One(future) => future.block(wait),
+            Self::Chunk(future, _) => future.block(wait),
+        }
+    }
+}
+
+/// The panic of one item of a chunk: reported through the excepthook if
+/// it is dropped unread, as a future's panic is.
+pub(crate) struct Unread(Option<ExceptHookArgs>);
+
+impl Unread {
+    /// The panic, read: it will not be reported.
+    fn read(mut self) -> TaskError {
+        let message = self.0.take().map(|report| report.message);
+        TaskError::Panicked(message.unwrap_or_default())
+    }
+}
+
+impl Drop for Unread {
+    fn drop(&mut self) {
+        if let Some(report) = self.0.take() {
+            report::unread_panic(report);
+        }
+    }
+}
+
+/// Submits the next batch of `items` to `pool`: a task for the next item,
+/// or with a `chunksize` one for the next chunk. `None` once the input is
+/// over.
+fn next_batch<It, F, T>(
+    pool: &Arc<Pool>,
+    f: &Arc<F>,
+    items: &mut It,
+    chunksize: Option<usize>,
+) -> Option<Result<Batch<T>, ExecutorError>>
+where
+    It: Iterator,
+    It::Item: Send + 'static,
+    F: Fn(It::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let f = Arc::clone(f);
+    match chunksize {
+        None | Some(1) => {
+            let item = items.next()?;
+            Some(pool.submit(move || f(item)).map(Batch::One))
+        }
+        Some(size) => {
+            let chunk: Vec<It::Item> = items.by_ref().take(size).collect();
+            if chunk.is_empty() {
+                return None;
+            }
+            let len = chunk.len();
+            let run = move || {
+                chunk
+                    .into_iter()
+                    .map(|item| {
+                        pythreading_core::catch_panic(|| f(item))
+                            .map_err(|report| Unread(Some(report)))
+                    })
+                    .collect()
+            };
+            Some(pool.submit(run).map(|future| Batch::Chunk(future, len)))
+        }
+    }
+}
+
+/// Every batch of `items`, submitted now.
+fn submit_all<It, F, T>(
+    pool: &Arc<Pool>,
+    f: &Arc<F>,
+    mut items: It,
+    chunksize: Option<usize>,
+) -> Result<VecDeque<Batch<T>>, ExecutorError>
+where
+    It: Iterator,
+    It::Item: Send + 'static,
+    F: Fn(It::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    std::iter::from_fn(|| next_batch(pool, f, &mut items, chunksize)).collect()
+}
 
 impl ThreadPoolExecutor {
     /// Runs `f` on every item, all submitted at once, and yields the
@@ -108,11 +256,7 @@ impl ThreadPoolExecutor {
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        let f = Arc::new(f);
-        let pending = items
-            .into_iter()
-            .map(|item| submit_item(self.pool(), &f, item))
-            .collect::<Result<VecDeque<_>, _>>()?;
+        let pending = submit_all(self.pool(), &Arc::new(f), items.into_iter(), None)?;
         Ok(MapResults::new(pending, None, Deadline::NEVER))
     }
 
@@ -174,36 +318,30 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
     {
         let deadline = Deadline::from_timeout(options.timeout);
+        let chunksize = options.chunksize;
+        if chunksize == Some(0) {
+            return Err(ExecutorError::InvalidChunkSize);
+        }
+        let f = Arc::new(f);
+        let mut items = items.into_iter();
         let Some(buffersize) = options.buffersize else {
-            let mut results = self.map(f, items)?;
-            results.deadline = deadline;
-            return Ok(results);
+            let pending = submit_all(self.pool(), &f, items, chunksize)?;
+            return Ok(MapResults::new(pending, None, deadline));
         };
         if buffersize == 0 {
             return Err(ExecutorError::InvalidBufferSize);
         }
-        let f = Arc::new(f);
-        let mut items = items.into_iter();
-        let pending = items
-            .by_ref()
-            .take(buffersize)
-            .map(|item| submit_item(self.pool(), &f, item))
-            .collect::<Result<VecDeque<_>, _>>()?;
         let pool = Arc::clone(self.pool());
-        let refill: Refill<T> =
-            Box::new(move || items.next().map(|item| submit_item(&pool, &f, item)));
+        let mut pending = VecDeque::new();
+        for _ in 0..buffersize {
+            match next_batch(&pool, &f, &mut items, chunksize) {
+                Some(batch) => pending.push_back(batch?),
+                None => break,
+            }
+        }
+        let refill: Refill<T> = Box::new(move || next_batch(&pool, &f, &mut items, chunksize));
         Ok(MapResults::new(pending, Some(refill), deadline))
     }
-}
-
-fn submit_item<A, F, T>(pool: &Arc<Pool>, f: &Arc<F>, item: A) -> Result<Future<T>, ExecutorError>
-where
-    A: Send + 'static,
-    F: Fn(A) -> T + Send + Sync + 'static,
-    T: Send + 'static,
-{
-    let f = Arc::clone(f);
-    pool.submit(move || f(item))
 }
 
 /// The results of [`ThreadPoolExecutor::map`], in input order: `Ok(value)`
@@ -217,7 +355,12 @@ where
 /// excepthook), and so is a buffered map's input.
 #[must_use = "the results of the tasks, panics included, are lost unless read"]
 pub struct MapResults<T> {
-    pending: VecDeque<Future<T>>,
+    pending: VecDeque<Batch<T>>,
+    /// The results of the chunk being yielded.
+    current: std::vec::IntoIter<Result<T, Unread>>,
+    /// A chunk that ended without results (cancelled, failed): its error,
+    /// and how many of its items are still to yield it.
+    repeat: Option<(TaskError, usize)>,
     refill: Option<Refill<T>>,
     deadline: Deadline,
     /// Why the next lazily submitted item could not be: yielded after the
@@ -229,9 +372,11 @@ pub struct MapResults<T> {
 }
 
 impl<T> MapResults<T> {
-    fn new(pending: VecDeque<Future<T>>, refill: Option<Refill<T>>, deadline: Deadline) -> Self {
+    fn new(pending: VecDeque<Batch<T>>, refill: Option<Refill<T>>, deadline: Deadline) -> Self {
         Self {
             pending,
+            current: Vec::new().into_iter(),
+            repeat: None,
             refill,
             deadline,
             not_submitted: None,
@@ -247,7 +392,7 @@ impl<T> MapResults<T> {
             return;
         };
         match catch_unwind(AssertUnwindSafe(refill)) {
-            Ok(Some(Ok(future))) => self.pending.push_back(future),
+            Ok(Some(Ok(batch))) => self.pending.push_back(batch),
             Ok(Some(Err(error))) => {
                 self.not_submitted = Some(error.into());
                 self.stop_refilling();
@@ -268,10 +413,25 @@ impl<T> MapResults<T> {
     }
 
     fn cancel_pending(&mut self) {
-        for future in self.pending.drain(..) {
-            future.cancel();
+        for batch in self.pending.drain(..) {
+            batch.cancel();
         }
         self.stop_refilling();
+    }
+
+    /// A batch of `len` items ended with `error`: yielded for each.
+    fn failed(&mut self, error: TaskError, len: usize) -> Option<Result<T, TaskError>> {
+        if len > 1 {
+            self.repeat = Some((error.clone(), len - 1));
+        }
+        Some(Err(error))
+    }
+
+    /// How many results are still to come, a timeout aside.
+    fn left(&self) -> usize {
+        let repeated = self.repeat.as_ref().map_or(0, |(_, left)| *left);
+        let batched: usize = self.pending.iter().map(Batch::len).sum();
+        self.current.len() + repeated + batched
     }
 }
 
@@ -283,6 +443,17 @@ impl<T> Iterator for MapResults<T> {
             return None;
         }
         self.started = true;
+        if let Some(result) = self.current.next() {
+            return Some(result.map_err(Unread::read));
+        }
+        if let Some((error, left)) = &mut self.repeat {
+            let error = error.clone();
+            *left -= 1;
+            if *left == 0 {
+                self.repeat = None;
+            }
+            return Some(Err(error));
+        }
         if self.pending.is_empty() {
             self.ended = true;
             self.stop_refilling();
@@ -291,17 +462,29 @@ impl<T> Iterator for MapResults<T> {
         // Before the front result is taken: should the input panic, the
         // panic leaves with that result still first in line.
         self.refill();
-        let future = self.pending.pop_front()?;
-        match future.block(Wait::Until(self.deadline)) {
-            Waited::Done => Some(future.result()),
+        let batch = self.pending.pop_front()?;
+        match batch.block(Wait::Until(self.deadline)) {
+            Waited::Done => match batch {
+                Batch::One(future) => Some(future.result()),
+                Batch::Chunk(future, len) => match future.result() {
+                    Ok(results) => {
+                        self.current = results.into_iter();
+                        self.next()
+                    }
+                    Err(error) => self.failed(error, len),
+                },
+            },
             Waited::TimedOut => {
-                future.cancel();
+                batch.cancel();
                 self.cancel_pending();
                 self.ended = true;
                 Some(Err(TaskError::Timeout))
             }
             // The map goes on: a later result may not be part of it.
-            Waited::Deadlock(cycle) => Some(Err(TaskError::Deadlock(cycle))),
+            Waited::Deadlock(cycle) => {
+                let len = batch.len();
+                self.failed(TaskError::Deadlock(cycle), len)
+            }
         }
     }
 
@@ -309,9 +492,9 @@ impl<T> Iterator for MapResults<T> {
         if self.ended {
             (0, Some(0))
         } else if self.refill.is_some() {
-            (self.pending.len(), None)
+            (self.left(), None)
         } else {
-            (0, Some(self.pending.len() + 1))
+            (0, Some(self.left() + 1))
         }
     }
 }
