@@ -63,4 +63,4 @@ pub use registry::{
     ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
 pub use shutdown::{BlockerScope, ShutdownBlocker, ShutdownGuard, register_atexit, shutdown};
-pub use thread::{Thread, ThreadBuilder};
+pub use thread::{ScopedThread, Thread, ThreadBuilder};

@@ -95,36 +95,21 @@ impl<T: Send + 'static> Thread<T> {
     /// [`ThreadError::Spawn`] if the OS refuses (the thread stays unstarted,
     /// its target kept, so `start` may be tried again).
     pub fn start(&self) -> Result<(), ThreadError> {
-        let thread = &self.shared.thread;
-        if !thread.0.life.begin_start() {
-            return Err(ThreadError::AlreadyStarted);
-        }
-        excepthook::install_panic_hook();
-        let ident = registry::next_ident();
-        thread.0.set_ident(ident);
-        registry::register(ident, thread.clone());
-
-        // The OS name may not contain NUL; ours may.
-        let mut builder = std::thread::Builder::new().name(thread.name().replace('\0', " "));
-        if let Some(size) = self.shared.stack_size {
-            builder = builder.stack_size(size);
-        }
         let shared = Arc::clone(&self.shared);
-        match builder.spawn(move || {
-            run(&shared, ident);
-            // If every handle is gone, the result is dropped here, after the
-            // finish: a panicking Drop of it is reported, not unwound.
-            excepthook::drop_reporting(shared, "a thread's result");
-        }) {
-            // Detached: joining goes through the lifecycle, not the OS handle.
-            Ok(_) => Ok(()),
-            Err(error) => {
-                registry::unregister(ident);
-                thread.0.set_ident(0);
-                thread.0.life.abort_start();
-                Err(ThreadError::Spawn(error))
-            }
-        }
+        start_as(
+            &self.shared.thread,
+            self.shared.stack_size,
+            |builder, ident| {
+                builder.spawn(move || {
+                    run(&shared, ident);
+                    // If every handle is gone, the result is dropped here, after
+                    // the finish: a panicking Drop of it is reported, not unwound.
+                    excepthook::drop_reporting(shared, "a thread's result");
+                })
+            },
+        )
+        // Detached: joining goes through the lifecycle, not the OS handle.
+        .map(drop)
     }
 
     /// Waits until the thread finishes. `Ok(())` also when the target
@@ -245,7 +230,39 @@ impl<T> From<&Thread<T>> for ThreadRef {
 
 /// The body of every started thread.
 fn run<T: Send + 'static>(shared: &Shared<T>, ident: u64) {
-    let thread = &shared.thread;
+    run_as(
+        &shared.thread,
+        ident,
+        || {
+            let target = shared.target.lock().take();
+            let Some(target) = target else {
+                // start() hands the target over exactly once.
+                *shared.result.lock() = Slot::Panicked("the thread had no target".to_owned());
+                return None;
+            };
+            Some(target)
+        },
+        |outcome| {
+            *shared.result.lock() = match outcome {
+                Ok(value) => Slot::Value(value),
+                Err(message) => Slot::Panicked(message),
+            };
+        },
+    );
+}
+
+/// What every started thread does, scoped or not, as the thread `thread`
+/// with `ident`: enters the registry, runs the target `take_target` hands
+/// over (nothing if it hands none), reports a panic of it through the
+/// excepthook, and gives `deliver` the value or the panic's message, all
+/// before the thread counts as finished (joiners wake, the registry lets
+/// go of it).
+fn run_as<T, F: FnOnce() -> T, R>(
+    thread: &ThreadRef,
+    ident: u64,
+    take_target: impl FnOnce() -> Option<F>,
+    deliver: impl FnOnce(Result<T, String>) -> R,
+) -> Option<R> {
     registry::enter_started_thread(ident, thread.clone());
     // Where the OS id cannot be read, the ident stands in (as documented).
     let native_id = crate::os::native_id().unwrap_or(ident);
@@ -253,25 +270,46 @@ fn run<T: Send + 'static>(shared: &Shared<T>, ident: u64) {
     // Whatever happens below, the thread leaves the registry and joiners wake.
     let _finish = FinishOnDrop { thread, ident };
 
-    let target = shared.target.lock().take();
-    let Some(target) = target else {
-        // start() hands the target over exactly once.
-        *shared.result.lock() = Slot::Panicked("the thread had no target".to_owned());
-        return;
-    };
-    match excepthook::run_target(target) {
-        Ok(value) => *shared.result.lock() = Slot::Value(value),
-        Err((message, record)) => {
-            *shared.result.lock() = Slot::Panicked(message.clone());
-            excepthook::report(&ExceptHookArgs {
-                thread_name: thread.name(),
-                message,
-                location: record.location,
-                backtrace: record.backtrace,
-                thread: Some(thread.clone()),
-            });
-        }
+    let target = take_target()?;
+    let outcome = excepthook::run_target(target).map_err(|(message, record)| {
+        excepthook::report(&ExceptHookArgs {
+            thread_name: thread.name(),
+            message: message.clone(),
+            location: record.location,
+            backtrace: record.backtrace,
+            thread: Some(thread.clone()),
+        });
+        message
+    });
+    Some(deliver(outcome))
+}
+
+/// Registers `thread`, built and not started, under a fresh ident, and
+/// starts its OS thread with `spawn` (given the ident and the OS builder,
+/// named and sized); undone if the OS refuses.
+fn start_as<H>(
+    thread: &ThreadRef,
+    stack_size: Option<usize>,
+    spawn: impl FnOnce(std::thread::Builder, u64) -> std::io::Result<H>,
+) -> Result<H, ThreadError> {
+    if !thread.0.life.begin_start() {
+        return Err(ThreadError::AlreadyStarted);
     }
+    excepthook::install_panic_hook();
+    let ident = registry::next_ident();
+    thread.0.set_ident(ident);
+    registry::register(ident, thread.clone());
+    // The OS name may not contain NUL; ours may.
+    let mut builder = std::thread::Builder::new().name(thread.name().replace('\0', " "));
+    if let Some(size) = stack_size {
+        builder = builder.stack_size(size);
+    }
+    spawn(builder, ident).map_err(|error| {
+        registry::unregister(ident);
+        thread.0.set_ident(0);
+        thread.0.life.abort_start();
+        ThreadError::Spawn(error)
+    })
 }
 
 struct FinishOnDrop<'a> {
@@ -335,6 +373,19 @@ impl ThreadBuilder {
         self
     }
 
+    /// The thread this builder describes, registered nowhere yet.
+    fn unstarted(self) -> ThreadRef {
+        // As Python's `name or _newname()`: an empty name gets the default.
+        let name = self
+            .name
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| registry::new_name("Thread"));
+        let daemon = self
+            .daemon
+            .unwrap_or_else(|| crate::current_thread().is_daemon());
+        ThreadRef(Arc::new(ThreadInner::new_unstarted(name, daemon)))
+    }
+
     /// Creates the thread, not started: a thread built and never started is
     /// a warning (`unused_must_use`).
     ///
@@ -348,20 +399,13 @@ impl ThreadBuilder {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        // As Python's `name or _newname()`: an empty name gets the default.
-        let name = self
-            .name
-            .filter(|name| !name.is_empty())
-            .unwrap_or_else(|| registry::new_name("Thread"));
-        let daemon = self
-            .daemon
-            .unwrap_or_else(|| crate::current_thread().is_daemon());
+        let stack_size = self.stack_size;
         Thread {
             shared: Arc::new(Shared {
-                thread: ThreadRef(Arc::new(ThreadInner::new_unstarted(name, daemon))),
+                thread: self.unstarted(),
                 target: StaticMutex::new(Some(Box::new(target))),
                 result: StaticMutex::new(Slot::Pending),
-                stack_size: self.stack_size,
+                stack_size,
             }),
         }
     }
@@ -377,6 +421,94 @@ impl ThreadBuilder {
         let thread = self.build(target);
         thread.start()?;
         Ok(thread)
+    }
+
+    /// Starts a thread of `scope` (a [`std::thread::scope`]): its target
+    /// may borrow from the caller of the scope, which joins it before it
+    /// returns. It is a pythreading thread in every other way: named (by
+    /// default `Thread-N`), registered while it runs
+    /// ([`enumerate`](crate::enumerate), [`current_thread`](crate::current_thread)
+    /// inside it), and a panic of its target is reported through the
+    /// excepthook under its name, then handed to [`ScopedThread::join`].
+    ///
+    /// Errors: [`ThreadError::Spawn`] if the OS refuses.
+    ///
+    /// ```
+    /// use pythreading_core::Thread;
+    ///
+    /// let words = vec!["borrowed", "from", "the", "stack"];
+    /// let count = std::thread::scope(|scope| {
+    ///     let counter = Thread::builder()
+    ///         .name("counter")
+    ///         .spawn_scoped(scope, || {
+    ///             assert_eq!(pythreading_core::current_thread().name(), "counter");
+    ///             words.len()
+    ///         })
+    ///         .unwrap();
+    ///     counter.join()
+    /// });
+    /// assert_eq!(count.unwrap(), 4);
+    /// ```
+    pub fn spawn_scoped<'scope, 'env, T, F>(
+        self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        target: F,
+    ) -> Result<ScopedThread<'scope, T>, ThreadError>
+    where
+        T: Send + 'scope,
+        F: FnOnce() -> T + Send + 'scope,
+    {
+        let stack_size = self.stack_size;
+        let thread = self.unstarted();
+        let inner = thread.clone();
+        let handle = start_as(&thread, stack_size, move |builder, ident| {
+            builder.spawn_scoped(scope, move || {
+                let outcome = run_as(&inner, ident, || Some(target), |outcome| outcome);
+                outcome.unwrap_or_else(|| Err("the thread had no target".to_owned()))
+            })
+        })?;
+        Ok(ScopedThread { thread, handle })
+    }
+}
+
+/// A pythreading thread of a [`std::thread::scope`], started by
+/// [`ThreadBuilder::spawn_scoped`]. Dropping it does not detach the
+/// thread: the scope still joins it.
+pub struct ScopedThread<'scope, T> {
+    thread: ThreadRef,
+    handle: std::thread::ScopedJoinHandle<'scope, Result<T, String>>,
+}
+
+impl<T> ScopedThread<'_, T> {
+    /// The thread, as [`current_thread`](crate::current_thread) shows it
+    /// from inside.
+    pub fn handle(&self) -> ThreadRef {
+        self.thread.clone()
+    }
+
+    /// Whether the thread has finished.
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Waits for the thread and returns its target's value, or
+    /// [`ThreadError::Panicked`] with the message of its panic (which was
+    /// reported already).
+    pub fn join(self) -> Result<T, ThreadError> {
+        match self.handle.join() {
+            Ok(outcome) => outcome.map_err(ThreadError::Panicked),
+            // Only a panic outside the target (in pythreading's own code)
+            // gets here; say so rather than unwind.
+            Err(payload) => Err(ThreadError::Panicked(excepthook::payload_message(
+                payload.as_ref(),
+            ))),
+        }
+    }
+}
+
+impl<T> fmt::Debug for ScopedThread<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.thread, f)
     }
 }
 

@@ -26,6 +26,7 @@ use crate::future::Future;
 use crate::header::Header;
 use crate::report::drop_reporting;
 use crate::sys::PoolMutex;
+use pythreading_core::ThreadError;
 
 /// A scoped task: runs, calls its argument, then completes its future.
 type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;
@@ -116,14 +117,21 @@ impl<'scope> Scope<'scope, '_> {
 
     fn start_thread(&self, index: usize) -> std::io::Result<()> {
         let crew = Arc::clone(&self.crew);
-        let name = format!("{}_scope_{index}", self.executor.thread_name_prefix());
-        std::thread::Builder::new()
-            .name(name.clone())
+        // A pythreading thread, named as CPython would name a pool's
+        // worker: what its tasks see as `current_thread()`, and the name
+        // reports give.
+        pythreading_core::Thread::builder()
+            .name(format!(
+                "{}_scope_{index}",
+                self.executor.thread_name_prefix()
+            ))
+            .daemon(false)
             .spawn_scoped(self.threads, move || {
-                // What its tasks see as `current_thread()`, and the name
-                // the excepthook is told of a panic it reports.
-                pythreading_core::current_thread().set_name(name);
                 crew.serve(None, |job, before_completing| job(before_completing));
+            })
+            .map_err(|error| match error {
+                ThreadError::Spawn(error) => error,
+                other => std::io::Error::other(other.to_string()),
             })?;
         Ok(())
     }

@@ -1915,3 +1915,28 @@ fn scope_debug_names_the_scope() {
     let text = pool.scope(|s| format!("{s:?}"));
     assert!(text.contains("Scope"), "{text}");
 }
+
+#[test]
+fn scoped_tasks_run_on_pythreading_threads() {
+    let pool = named_pool(1, "scope-kind");
+    let seen = pool.scope(|s| {
+        s.submit(|| {
+            let me = pythreading_core::current_thread();
+            let listed = pythreading_core::enumerate().contains(&me);
+            (format!("{me:?}"), me.name(), me.is_daemon(), listed)
+        })
+        .unwrap()
+        .result()
+        .unwrap()
+    });
+    let (repr, name, daemon, listed) = seen;
+    assert_eq!(name, "scope-kind_scope_0");
+    // A started pythreading thread, not a `_DummyThread` (named `Dummy-N`
+    // until renamed), and non-daemon like the pool's own workers.
+    assert!(
+        repr.starts_with("<Thread(scope-kind_scope_0, started "),
+        "{repr}"
+    );
+    assert!(!daemon);
+    assert!(listed, "the scope's thread is in enumerate() while it runs");
+}
