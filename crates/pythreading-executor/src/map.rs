@@ -147,10 +147,13 @@ impl<T> Batch<T> {
 
 /// The panic of one item of a chunk: reported through the excepthook if
 /// it is dropped unread, as a future's panic is.
-pub(crate) struct Unread(Option<ExceptHookArgs>);
+///
+/// Boxed: a chunk holds one result per item, and the report is large.
+pub(crate) struct Unread(Option<Box<ExceptHookArgs>>);
 
 impl Unread {
     /// The panic, read: it will not be reported.
+    #[cold]
     fn read(mut self) -> TaskError {
         let message = self.0.take().map(|report| report.message);
         TaskError::Panicked(message.unwrap_or_default())
@@ -160,7 +163,7 @@ impl Unread {
 impl Drop for Unread {
     fn drop(&mut self) {
         if let Some(report) = self.0.take() {
-            report::unread_panic(report);
+            report::unread_panic(*report);
         }
     }
 }
@@ -193,13 +196,23 @@ where
             }
             let len = chunk.len();
             let run = move || {
-                chunk
-                    .into_iter()
-                    .map(|item| {
-                        pythreading_core::catch_panic(|| f(item))
-                            .map_err(|report| Unread(Some(report)))
-                    })
-                    .collect()
+                // One catch per run of items that do not panic, not one
+                // per item: a panic ends the run at its item, which gets
+                // the panic, and the next run starts after it.
+                let mut results = Vec::with_capacity(len);
+                let mut items = chunk.into_iter();
+                loop {
+                    let run = pythreading_core::catch_panic(|| {
+                        for item in items.by_ref() {
+                            let value = f(item);
+                            results.push(Ok(value));
+                        }
+                    });
+                    match run {
+                        Ok(()) => break results,
+                        Err(report) => results.push(Err(Unread(Some(Box::new(report))))),
+                    }
+                }
             };
             Some(pool.submit(run).map(|future| Batch::Chunk(future, len)))
         }
@@ -438,14 +451,37 @@ impl<T> MapResults<T> {
 impl<T> Iterator for MapResults<T> {
     type Item = Result<T, TaskError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        // The results of a chunk are there already: a chunked map's every
+        // result but one per chunk comes this way. Only `next` fills
+        // `current` (so a result was asked for), and never once ended.
+        match self.current.next() {
+            Some(Ok(value)) => Some(Ok(value)),
+            Some(Err(panic)) => Some(Err(panic.read())),
+            None => self.next_batch(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.ended {
+            (0, Some(0))
+        } else if self.refill.is_some() {
+            (self.left(), None)
+        } else {
+            (0, Some(self.left() + 1))
+        }
+    }
+}
+
+impl<T> MapResults<T> {
+    /// [`next`](Iterator::next) once the chunk in hand is used up: the
+    /// next batch's results.
+    fn next_batch(&mut self) -> Option<Result<T, TaskError>> {
         if self.ended {
             return None;
         }
         self.started = true;
-        if let Some(result) = self.current.next() {
-            return Some(result.map_err(Unread::read));
-        }
         if let Some((error, left)) = &mut self.repeat {
             let error = error.clone();
             *left -= 1;
@@ -469,7 +505,9 @@ impl<T> Iterator for MapResults<T> {
                 Batch::Chunk(future, len) => match future.result() {
                     Ok(results) => {
                         self.current = results.into_iter();
-                        self.next()
+                        self.current
+                            .next()
+                            .map(|result| result.map_err(Unread::read))
                     }
                     Err(error) => self.failed(error, len),
                 },
@@ -485,16 +523,6 @@ impl<T> Iterator for MapResults<T> {
                 let len = batch.len();
                 self.failed(TaskError::Deadlock(cycle), len)
             }
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.ended {
-            (0, Some(0))
-        } else if self.refill.is_some() {
-            (self.left(), None)
-        } else {
-            (0, Some(self.left() + 1))
         }
     }
 }
