@@ -151,10 +151,10 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
 
     let mut targets: Vec<Target> = [
         (
-            "Pool round trip: at least 1.0x rayon `spawn` + channel (rayon's time ÷ ours; a \
-             task per item, as ours)",
+            "Pool round trip: at most 0.6x the time of rayon `spawn` + channel (rayon's time ÷ \
+             ours at least 1.67x; a task per item, as ours)",
             &[("rayon", "rayon `spawn` + channel")][..],
-            1.0,
+            1.0 / 0.6,
         ),
         (
             "Pool round trip: at least 1.0x threadpool (threadpool's time ÷ ours)",
@@ -193,6 +193,13 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
             Bound::AtLeast(10.0),
         ),
         speedup,
+        within(
+            "Pool map in chunks: at most 2x rayon `par_iter().map().collect()` (our time ÷ \
+             rayon's)",
+            "pool_map_chunks",
+            &[("rayon", "rayon")],
+            2.0,
+        ),
         within(
             "Lock, uncontended: at most 1.0x parking_lot (our time ÷ parking_lot's, the faster \
              of its two forms)",

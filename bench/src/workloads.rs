@@ -161,6 +161,41 @@ pub const WORKLOADS: &[Workload] = &[
         chart: ["CPU-bound", ""],
     },
     Workload {
+        id: "pool_nested",
+        title: "Pool, nested waits",
+        operation: "one fib(25) call tree (242,785 calls) on 2 workers; time per tree. Each \
+                    call of ours submits fib(n - 1), computes fib(n - 2) itself and waits for \
+                    the first with `result` (a waiting worker runs what nobody has started); \
+                    rayon `join`s per call. For scale: `join` is the fastest way Rust has to \
+                    nest. Python's pool deadlocks on this program once both workers wait, so \
+                    it has no row.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            (
+                "pythreading",
+                "pythreading `ThreadPoolExecutor` (`submit` + `result` per call)",
+            ),
+            ("rayon", "rayon `join` per call"),
+        ],
+        chart: ["nested", "fib(25)"],
+    },
+    Workload {
+        id: "pool_map_chunks",
+        title: "Pool map, in chunks",
+        operation: "1,000,000 items through a cheap function on 2 workers, every result \
+                    collected into a `Vec` in input order; time per item. Ours is `map_with` \
+                    with `chunksize(10_000)` (100 tasks, results one by one); rayon's \
+                    `par_iter().map().collect()` splits the range itself.",
+        metrics: TIME,
+        compared: TIME,
+        contenders: &[
+            ("pythreading", "pythreading `map_with`, `chunksize(10_000)`"),
+            ("rayon", "rayon `par_iter().map().collect()`"),
+        ],
+        chart: ["map", "chunks"],
+    },
+    Workload {
         id: "lock_uncontended",
         title: "Lock, uncontended",
         operation: "acquire, add one to a count, release, one thread. Every contender guards \

@@ -8,7 +8,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pythreading::futures::ThreadPoolExecutor;
+use std::sync::Arc;
+
+use pythreading::futures::{MapOptions, ThreadPoolExecutor};
 use pythreading_bench::records::Unit;
 use rayon::prelude::*;
 
@@ -47,6 +49,12 @@ pub(crate) fn run(suite: &mut Suite) {
     }
     if suite.wants("cpu_speedup") {
         cpu_speedup(suite);
+    }
+    if suite.wants("pool_nested") {
+        nested(suite);
+    }
+    if suite.wants("pool_map_chunks") {
+        map_chunks(suite);
     }
 }
 
@@ -351,4 +359,139 @@ fn cpu_speedup(suite: &mut Suite) {
         );
     }
     suite.report("cpu_speedup", "speedup");
+}
+
+// ------------------------------------------------------------ nested
+
+/// fib(n) the recursive way, nothing but arithmetic: what every contender
+/// of the nested workload must compute.
+fn fib(n: u64) -> u64 {
+    if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+}
+
+/// fib(n) by submit + result on `pool`: each call submits fib(n - 1),
+/// computes fib(n - 2) itself, then waits for the first with `result`
+/// (the shape of rayon's `join`). The divide and conquer a Python
+/// programmer writes, which Python's own pool deadlocks on once its
+/// workers all wait.
+fn fib_by_futures(pool: &Arc<ThreadPoolExecutor>, n: u64) -> u64 {
+    if n < 2 {
+        return black_box(n);
+    }
+    let inner = Arc::clone(pool);
+    let left = pool
+        .submit(move || fib_by_futures(&inner, n - 1))
+        .expect("pool running");
+    let right = fib_by_futures(pool, n - 2);
+    left.result().expect("task ran") + right
+}
+
+/// fib(n) by rayon's `join`, a join per call, as rayon's users write it.
+fn fib_by_join(n: u64) -> u64 {
+    if n < 2 {
+        return black_box(n);
+    }
+    let (a, b) = rayon::join(|| fib_by_join(n - 1), || fib_by_join(n - 2));
+    a + b
+}
+
+/// One fib(25) call tree (242,785 calls) on 2 workers, time per tree:
+/// ours submits a task for one half of every call and waits on it with
+/// `result` (the waiting worker runs it if nobody has started it), rayon
+/// `join`s per call. For scale: rayon's `join` is the fastest way Rust
+/// has to nest.
+fn nested(suite: &mut Suite) {
+    let n = suite.size.pick(25, 22, 12);
+    let rounds = suite.rounds(10);
+    let expected = fib(n);
+    let pool = Arc::new(ours());
+    let ry = rayon();
+    let checked = |value: u64| assert_eq!(value, expected, "fib({n}) went wrong");
+    suite.interleaved(
+        "pool_nested",
+        rounds,
+        vec![
+            Contender::new(
+                "pythreading",
+                "ThreadPoolExecutor (submit + result per call)",
+                1,
+                |_| {
+                    let start = Instant::now();
+                    let inner = Arc::clone(&pool);
+                    let value = pool
+                        .submit(move || fib_by_futures(&inner, n))
+                        .expect("pool running")
+                        .result()
+                        .expect("task ran");
+                    let elapsed = start.elapsed();
+                    checked(value);
+                    elapsed
+                },
+            ),
+            Contender::new("rayon", "rayon (join per call)", 1, |_| {
+                let start = Instant::now();
+                let value = ry.install(|| fib_by_join(n));
+                let elapsed = start.elapsed();
+                checked(value);
+                elapsed
+            }),
+        ],
+    );
+}
+
+// ------------------------------------------------------------ map
+
+/// The cheap function of the map workload.
+fn cheap(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3).wrapping_add(1)
+}
+
+/// A million items through a cheap function on 2 workers, every result
+/// collected into a `Vec` in input order; time per item. Ours maps in
+/// chunks of 10,000 (100 tasks); rayon's `par_iter().map().collect()`
+/// splits the range itself.
+fn map_chunks(suite: &mut Suite) {
+    let items = suite.size.pick(1_000_000, 200_000, 10_000);
+    let rounds = suite.rounds(10);
+    let pool = ours();
+    let ry = rayon();
+    let check = |results: &[u64], n: u64| {
+        assert_eq!(results.len() as u64, n, "a result was lost");
+        assert!(
+            results
+                .iter()
+                .enumerate()
+                .all(|(i, &r)| r == cheap(i as u64)),
+            "a result is wrong or out of order"
+        );
+    };
+    suite.interleaved(
+        "pool_map_chunks",
+        rounds,
+        vec![
+            Contender::new(
+                "pythreading",
+                "ThreadPoolExecutor map, chunksize 10,000",
+                items,
+                |n| {
+                    let start = Instant::now();
+                    let results: Vec<u64> = pool
+                        .map_with(cheap, 0..n, MapOptions::new().chunksize(10_000))
+                        .expect("pool running")
+                        .map(|result| result.expect("task ran"))
+                        .collect();
+                    let elapsed = start.elapsed();
+                    check(&results, n);
+                    elapsed
+                },
+            ),
+            Contender::new("rayon", "rayon par_iter().map().collect()", items, |n| {
+                let start = Instant::now();
+                let results: Vec<u64> = ry.install(|| (0..n).into_par_iter().map(cheap).collect());
+                let elapsed = start.elapsed();
+                check(&results, n);
+                elapsed
+            }),
+        ],
+    );
 }
