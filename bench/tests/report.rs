@@ -1322,10 +1322,9 @@ fn missing_data_draws_no_bars() {
         verdict_of(&rows, "Pool round trip: at most 0.6x the time of rayon").2,
         "**missed**"
     );
-    for row in rows
-        .iter()
-        .filter(|r| !r.0.starts_with("Pool round trip: at most 0.6x the time of rayon"))
-    {
+    for row in rows.iter().filter(|r| {
+        !r.0.starts_with("Pool round trip: at most 0.6x the time of rayon")
+    }) {
         assert_eq!(row.2, "not measured", "{row:?}");
     }
     assert!(

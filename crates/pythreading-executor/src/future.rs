@@ -106,6 +106,16 @@ impl<T> Future<T> {
     /// [`TaskError::Deadlock`], which names the futures and threads of the
     /// cycle, and the future keeps its outcome for when it is done.
     ///
+    /// A task run so runs on the waiting worker's thread, inside the
+    /// waiting task: it sees that thread's thread-locals, and the locks the
+    /// waiter holds are held by its thread (an [`RLock`] it takes is
+    /// re-entered, not waited for). A timed wait that runs the task returns
+    /// when the task is over, its timeout passed or not: the future is done
+    /// then. A zero timeout only looks, and runs nothing. A scope's tasks are not run so, and a thread that is not a
+    /// worker of the pool never runs its tasks.
+    ///
+    /// [`RLock`]: https://docs.rs/pythreading-sync/latest/pythreading_sync/struct.RLock.html
+    ///
     /// ```
     /// use std::sync::Arc;
     /// use pythreading_executor::ThreadPoolExecutor;
@@ -159,7 +169,9 @@ impl<T> Future<T> {
     /// (see [`result`](Self::result)), and, without a time limit, one
     /// checked for a cycle before it parks.
     pub(crate) fn block(&self, wait: Wait) -> Waited {
-        if self.done() || self.help() {
+        // A wait that may not block at all (a zero timeout) only looks.
+        let may_block = !matches!(wait, Wait::No) && wait != Wait::Timeout(Duration::ZERO);
+        if self.done() || (may_block && self.help()) {
             return Waited::Done;
         }
         let parked = self

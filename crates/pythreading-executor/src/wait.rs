@@ -95,8 +95,9 @@ pub fn wait<T>(
     };
     // A worker of the futures' pool runs those nobody has started, one by
     // one, while the wait is not over (each tells the collector as it
-    // completes).
-    for future in futures {
+    // completes). A zero timeout only looks.
+    let may_block = timeout != Some(Duration::ZERO);
+    for future in futures.iter().filter(|_| may_block) {
         if !collector.wait_while(Wait::No, keep_waiting).1 {
             break;
         }
@@ -141,6 +142,7 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
         futures: futures.into_iter().map(Some).collect(),
         collector,
         deadline,
+        helps: timeout != Some(Duration::ZERO),
         remaining,
         timed_out: false,
     }
@@ -157,6 +159,9 @@ pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,
     deadline: Deadline,
+    /// Whether a worker of the futures' pool runs one nobody has started
+    /// when none is done (not with a zero timeout, which only looks).
+    helps: bool,
     remaining: usize,
     timed_out: bool,
 }
@@ -181,6 +186,9 @@ impl<T> AsCompleted<T> {
     /// first one nobody has started, so that the wait that follows is
     /// over at once.
     fn help_if_none_done(&self) {
+        if !self.helps {
+            return;
+        }
         let none_done = self
             .collector
             .wait_while(Wait::No, |collected| collected.done.is_empty())

@@ -135,7 +135,6 @@ impl WaitsFor {
         };
         if cycle {
             let mine = name();
-            drop(target);
             let names: Vec<String> = links
                 .iter()
                 .map(|(_, runner)| match records.get(runner) {
@@ -144,6 +143,9 @@ impl WaitsFor {
                 })
                 .collect();
             drop(records);
+            // The caller's future holds the cell too: not the last handle,
+            // but dropped outside the lock all the same.
+            drop(target);
             return Err(describe(&mine, &links, &names));
         }
         drop(links);

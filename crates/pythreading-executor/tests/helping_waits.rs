@@ -358,3 +358,58 @@ fn future_ids_are_unique_and_outlive_the_outcome() {
         future.result().unwrap();
     }
 }
+
+#[test]
+fn a_wait_timeout_too_large_to_end_is_checked_as_a_wait_without_one() {
+    let outcome = on_its_own_future("max-cycle", |me: &Future<bool>| {
+        me.wait_timeout(std::time::Duration::MAX)
+    });
+    assert_eq!(
+        outcome,
+        Ok(false),
+        "it returned at once, the future not done"
+    );
+}
+
+#[test]
+fn a_wait_timeout_that_runs_the_task_returns_when_it_is_done() {
+    // A timed wait on a task nobody has started runs it: done, however
+    // short the timeout. A zero timeout only looks.
+    let outcome = bounded("a timed wait that helps", || {
+        let pool = Arc::new(named_pool(1, "timed-help"));
+        let inner = Arc::clone(&pool);
+        pool.submit(move || {
+            let slow = inner.submit(|| std::thread::sleep(common::SHORT)).unwrap();
+            let looked = slow.wait_timeout(std::time::Duration::ZERO);
+            let waited = slow.wait_timeout(std::time::Duration::from_nanos(1));
+            (looked, waited, slow.done())
+        })
+        .unwrap()
+        .result()
+    });
+    assert_eq!(outcome, Ok((false, true, true)));
+}
+
+#[test]
+fn waits_on_many_with_a_zero_timeout_only_look() {
+    let outcome = bounded("zero-timeout waits from the only worker", || {
+        let pool = Arc::new(named_pool(1, "zero-many"));
+        let inner = Arc::clone(&pool);
+        pool.submit(move || {
+            let futures: Vec<_> = (0..3).map(|n| inner.submit(move || n).unwrap()).collect();
+            let zero = Some(std::time::Duration::ZERO);
+            let looked = wait(&futures, zero, ReturnWhen::AllCompleted);
+            let mut polled = as_completed(futures, zero);
+            let first = polled.next().map(|next| next.map(|future| future.id()));
+            let futures = polled.into_pending();
+            let all = wait(&futures, None, ReturnWhen::AllCompleted);
+            (looked.not_done, first, all.done)
+        })
+        .unwrap()
+        .result()
+    });
+    assert_eq!(
+        outcome,
+        Ok((vec![0, 1, 2], Some(Err(TaskError::Timeout)), vec![0, 1, 2]))
+    );
+}
