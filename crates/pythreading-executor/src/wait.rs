@@ -20,6 +20,7 @@ use pythreading_core::wait::{Deadline, Wait};
 use crate::collector::{Collected, Collector, Watch};
 use crate::error::TaskError;
 use crate::future::Future;
+use crate::worker;
 
 /// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
 /// `FIRST_EXCEPTION` and `ALL_COMPLETED`.
@@ -95,8 +96,9 @@ pub fn wait<T>(
     };
     // A worker of the futures' pool runs those nobody has started, one by
     // one, while the wait is not over (each tells the collector as it
-    // completes). A zero timeout only looks.
-    let may_block = timeout != Some(Duration::ZERO);
+    // completes). A zero timeout only looks; a thread that is no pool's
+    // worker does not look at all.
+    let may_block = timeout != Some(Duration::ZERO) && worker::serves_a_pool();
     for future in futures.iter().filter(|_| may_block) {
         if !collector.wait_while(Wait::No, keep_waiting).1 {
             break;
@@ -159,8 +161,9 @@ pub struct AsCompleted<T> {
     futures: Vec<Option<Future<T>>>,
     collector: Arc<Collector>,
     deadline: Deadline,
-    /// Whether a worker of the futures' pool runs one nobody has started
-    /// when none is done (not with a zero timeout, which only looks).
+    /// Whether to look for a future nobody has started to run when none
+    /// is done: not with a zero timeout, which only looks (and only on a
+    /// pool's worker: only a worker of the futures' pool runs one).
     helps: bool,
     remaining: usize,
     timed_out: bool,
@@ -186,7 +189,7 @@ impl<T> AsCompleted<T> {
     /// first one nobody has started, so that the wait that follows is
     /// over at once.
     fn help_if_none_done(&self) {
-        if !self.helps {
+        if !self.helps || !worker::serves_a_pool() {
             return;
         }
         let none_done = self

@@ -59,6 +59,12 @@ impl Drop for Serving {
     }
 }
 
+/// Whether this thread is a worker of any pool: waits on many futures
+/// look for one to run only then, and pay nothing else on other threads.
+pub(crate) fn serves_a_pool() -> bool {
+    SERVING_ID.try_with(Cell::get).is_ok_and(|id| id != 0)
+}
+
 /// The pool this thread is a worker of, if its id is `pool`.
 fn serving(pool: u64) -> Option<Arc<Pool>> {
     if SERVING_ID.try_with(Cell::get) != Ok(pool) {
