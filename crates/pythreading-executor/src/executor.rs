@@ -39,7 +39,7 @@ use crate::future::Future;
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
 use crate::task::{self, Leftovers, Run, TaskCell};
-use crate::worker;
+use crate::worker::{self, Served};
 
 /// A task in the queue: its future's cell, seen as something to run.
 pub(crate) type Work = Arc<dyn Run>;
@@ -283,6 +283,18 @@ impl Drop for ThreadPoolExecutor {
     }
 }
 
+impl Served for Pool {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Before the future completes: whoever sees it done also sees it in
+    /// `stats().completed_tasks`.
+    fn count_completed(&self) {
+        self.counters.completed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         drop_reporting(self.initializer.take(), "the pool's initializer");
@@ -373,19 +385,8 @@ impl Pool {
 
     /// A worker's life: the initializer, then tasks until the channel is
     /// closed and empty.
-    /// What this pool's tasks know it by.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Counts a task run to its end (before its future completes: whoever
-    /// sees it done also sees it in `stats().completed_tasks`).
-    pub(crate) fn count_completed(&self) {
-        self.counters.completed.fetch_add(1, Ordering::Relaxed);
-    }
-
     fn work(self: Arc<Self>) {
-        let _serving = worker::serve(&self);
+        let _serving = worker::serve(Arc::clone(&self) as Arc<dyn Served>);
         if let Some(initializer) = &self.initializer
             && let Err(report) = pythreading_core::catch_panic(|| initializer())
         {

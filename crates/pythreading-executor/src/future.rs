@@ -294,7 +294,8 @@ impl<T> fmt::Debug for Future<T> {
 pub(crate) mod loom_tests {
     use super::*;
     use crate::sys::Ordering;
-    use crate::task::{Run, TaskCell};
+    use crate::task::{POOL, Run, TaskCell};
+    use loom::sync::atomic::AtomicUsize;
 
     /// A future over a bare header, for models that play the worker.
     pub(crate) fn future_of(header: &Arc<Header<u32>>) -> Future<u32> {
@@ -353,7 +354,6 @@ pub(crate) mod loom_tests {
     /// A done callback added while the task finishes runs exactly once.
     #[test]
     fn loom_callback_added_while_finishing_runs_once() {
-        use loom::sync::atomic::AtomicUsize;
         loom::model(|| {
             let (future, worker) = finishing(1);
             let calls = Arc::new(AtomicUsize::new(0));
@@ -440,7 +440,6 @@ pub(crate) mod loom_tests {
     /// wakes and is no longer counted.
     #[test]
     fn loom_shutdown_settle_races_cancel() {
-        use loom::sync::atomic::AtomicUsize;
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
             let held = Dropped(Arc::clone(&drops));
@@ -467,6 +466,74 @@ pub(crate) mod loom_tests {
             assert_eq!(calls.load(Ordering::SeqCst), 1);
             assert_eq!(future.waiting(), 0);
             assert_eq!(future.result(), Err(TaskError::Cancelled));
+        });
+    }
+
+    /// A task whose closure counts its runs, with a done callback counting
+    /// its calls.
+    /// A task cell whose closure is boxed, so that its type has a name.
+    type Counted = Arc<TaskCell<u32, Box<dyn FnOnce() -> u32 + Send>>>;
+
+    fn counted() -> (Counted, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&runs);
+        let task: Box<dyn FnOnce() -> u32 + Send> = Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            7
+        });
+        let cell = TaskCell::new(POOL | 1, task);
+        let counter = Arc::clone(&calls);
+        cell.header().add_done_callback(Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        (cell, runs, calls)
+    }
+
+    /// The claim race: the worker that takes a task from the queue and a
+    /// waiter that helps both try to start it. It runs exactly once, on
+    /// the thread that won, and its future completes once.
+    #[test]
+    fn loom_a_worker_and_a_helping_waiter_run_a_task_once() {
+        loom::model(|| {
+            let (cell, runs, calls) = counted();
+            let worker = {
+                let cell = Arc::clone(&cell);
+                loom::thread::spawn(move || cell.run_if_pending(2, &mut || {}))
+            };
+            let helped = cell.run_if_pending(1, &mut || {});
+            let worked = worker.join().unwrap();
+            assert_ne!(helped, worked, "exactly one thread starts the task");
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            let future = Future::from_cell(cell as Arc<dyn Cell<u32>>);
+            assert_eq!(future.result(), Ok(7));
+        });
+    }
+
+    /// The claim race with a cancel in it: the task runs at most once, and
+    /// not at all if the cancel won; the future completes once either way.
+    #[test]
+    fn loom_a_cancel_racing_the_claim_wins_or_loses_whole() {
+        loom::model(|| {
+            let (cell, runs, calls) = counted();
+            let worker = {
+                let cell = Arc::clone(&cell);
+                loom::thread::spawn(move || Run::run(&*cell, 2, &mut || {}))
+            };
+            let cancelled = Cell::cancel(&*cell);
+            let helped = cell.run_if_pending(1, &mut || {});
+            worker.join().unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            let future = Future::from_cell(cell as Arc<dyn Cell<u32>>);
+            if cancelled {
+                assert!(!helped);
+                assert_eq!(runs.load(Ordering::SeqCst), 0);
+                assert_eq!(future.result(), Err(TaskError::Cancelled));
+            } else {
+                assert_eq!(runs.load(Ordering::SeqCst), 1);
+                assert_eq!(future.result(), Ok(7));
+            }
         });
     }
 }

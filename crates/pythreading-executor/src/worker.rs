@@ -19,7 +19,14 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use crate::executor::Pool;
+/// What a worker knows of the pool it serves. The pool implements it, so
+/// that this module needs nothing of the pool's own.
+pub(crate) trait Served: Send + Sync {
+    /// The pool's id, as its tasks know it.
+    fn id(&self) -> u64;
+    /// Counts a task run to its end, before its future completes.
+    fn count_completed(&self);
+}
 
 /// Less stack left than this when a task is run in a wait: the task runs
 /// on a new segment. Generous, for the frames of the user's task itself
@@ -36,16 +43,16 @@ thread_local! {
     /// every wait that finds its future not done, so a plain number first.
     static SERVING_ID: Cell<u64> = const { Cell::new(0) };
     /// The pool this thread is a worker of.
-    static SERVING: RefCell<Option<Arc<Pool>>> = const { RefCell::new(None) };
+    static SERVING: RefCell<Option<Arc<dyn Served>>> = const { RefCell::new(None) };
 }
 
 /// Marks this thread as a worker of `pool` until dropped.
 pub(crate) struct Serving(());
 
 /// This thread is a worker of `pool` from now until the guard is dropped.
-pub(crate) fn serve(pool: &Arc<Pool>) -> Serving {
-    SERVING.with(|serving| *serving.borrow_mut() = Some(Arc::clone(pool)));
+pub(crate) fn serve(pool: Arc<dyn Served>) -> Serving {
     SERVING_ID.with(|id| id.set(pool.id()));
+    SERVING.with(|serving| *serving.borrow_mut() = Some(pool));
     Serving(())
 }
 
@@ -66,7 +73,7 @@ pub(crate) fn serves_a_pool() -> bool {
 }
 
 /// The pool this thread is a worker of, if its id is `pool`.
-fn serving(pool: u64) -> Option<Arc<Pool>> {
+fn serving(pool: u64) -> Option<Arc<dyn Served>> {
     if SERVING_ID.try_with(Cell::get) != Ok(pool) {
         return None;
     }
