@@ -170,8 +170,7 @@ impl<T> Future<T> {
     /// checked for a cycle before it parks.
     pub(crate) fn block(&self, wait: Wait) -> Waited {
         // A wait that may not block at all (a zero timeout) only looks.
-        let may_block = !matches!(wait, Wait::No) && wait != Wait::Timeout(Duration::ZERO);
-        if self.done() || (may_block && self.help()) {
+        if self.done() || (wait.may_block() && self.help()) {
             return Waited::Done;
         }
         let parked = self

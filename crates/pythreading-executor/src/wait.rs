@@ -98,7 +98,7 @@ pub fn wait<T>(
     // one, while the wait is not over (each tells the collector as it
     // completes). A zero timeout only looks; a thread that is no pool's
     // worker does not look at all.
-    let may_block = timeout != Some(Duration::ZERO) && worker::serves_a_pool();
+    let may_block = Wait::from_timeout(timeout).may_block() && worker::serves_a_pool();
     for future in futures.iter().filter(|_| may_block) {
         if !collector.wait_while(Wait::No, keep_waiting).1 {
             break;
@@ -144,7 +144,7 @@ pub fn as_completed<T>(futures: Vec<Future<T>>, timeout: Option<Duration>) -> As
         futures: futures.into_iter().map(Some).collect(),
         collector,
         deadline,
-        helps: timeout != Some(Duration::ZERO),
+        helps: Wait::from_timeout(timeout).may_block(),
         remaining,
         timed_out: false,
     }

@@ -118,6 +118,18 @@ impl Wait {
         timeout.map_or(Self::FOREVER, Self::Timeout)
     }
 
+    /// Whether this wait may block at all: not [`Wait::No`], and not a
+    /// zero timeout (a plain try). The rule [`deadline`](Self::deadline)
+    /// follows, without reading the clock.
+    #[inline]
+    pub fn may_block(self) -> bool {
+        match self {
+            Wait::No => false,
+            Wait::Until(_) => true,
+            Wait::Timeout(timeout) => !timeout.is_zero(),
+        }
+    }
+
     /// The deadline of a wait that may block, or `None` if it may not.
     /// Called once the fast path has failed. A zero timeout may not block:
     /// it is a plain try, with no spinning, no parking and no mark on the
@@ -136,6 +148,19 @@ impl Wait {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn may_block_agrees_with_deadline() {
+        for wait in [
+            Wait::No,
+            Wait::FOREVER,
+            Wait::Timeout(Duration::ZERO),
+            Wait::Timeout(Duration::from_nanos(1)),
+            Wait::Timeout(Duration::MAX),
+        ] {
+            assert_eq!(wait.may_block(), wait.deadline().is_some(), "{wait:?}");
+        }
+    }
 
     #[test]
     fn zero_timeout_is_no_wait() {
