@@ -413,3 +413,31 @@ fn waits_on_many_with_a_zero_timeout_only_look() {
         Ok((vec![0, 1, 2], Some(Err(TaskError::Timeout)), vec![0, 1, 2]))
     );
 }
+
+#[test]
+fn hostile_a_helped_task_whose_callback_panics_loses_nothing() {
+    let reports = common::capture_excepthook();
+    let outcome = bounded("a helped task that panics around its value", || {
+        let pool = Arc::new(named_pool(1, "hostile-help"));
+        let inner = Arc::clone(&pool);
+        pool.submit(move || {
+            let bomb = inner
+                .submit(|| common::Bomb::new("helped result drop"))
+                .unwrap();
+            bomb.add_done_callback(|| panic!("helped callback"));
+            let panics = inner.submit(|| -> u32 { panic!("helped task") }).unwrap();
+            // Both run here, inline; the panics stay where they belong.
+            let panicked = panics.result();
+            bomb.result().unwrap().defuse();
+            panicked
+        })
+        .unwrap()
+        .result()
+    });
+    assert_eq!(outcome, Ok(Err(TaskError::Panicked("helped task".into()))));
+    // The callback's panic was reported once, and went no further.
+    assert_eq!(
+        common::reports_containing(reports, "helped callback").len(),
+        1
+    );
+}
