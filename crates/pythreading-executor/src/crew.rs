@@ -8,17 +8,17 @@
 //! no new worker.
 //!
 //! The jobs travel through a crossbeam channel, taken with `try_recv`
-//! only: a worker with nothing to do spins briefly, then parks in
-//! [`pythreading_core::wait`]'s table, counted as parked, and a job queued
-//! while a worker is counted unparks one. Closing the queue (dropping its
-//! sender, then [`Crew::close`]) wakes them all to find it closed.
+//! only: a worker with nothing to do waits in [`Idle`], where at most one
+//! idle worker spins for the next job and the others park (see
+//! [`crate::idle`]). Closing the queue (dropping its sender, then
+//! [`Crew::close`]) wakes them all to find it closed.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, fence};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
-use pythreading_core::wait::{self, Deadline, Key, SpinWait};
 
 use crate::error::ExecutorError;
+use crate::idle::Idle;
 use crate::sys::Ordering;
 
 /// Why a job could not be handed to any worker, and the job itself when
@@ -36,26 +36,8 @@ pub(crate) struct Crew<J> {
     max: usize,
     credits: AtomicUsize,
     full: AtomicBool,
-    parked: Parked,
+    idle: Idle,
 }
-
-/// How an idle worker spins before it parks: the schedule of crossbeam's
-/// `Backoff::snooze`, which the workers waited with inside crossbeam's own
-/// blocking `recv` (6 rounds of 2 to 64 spins, then 4 yields), not
-/// `SpinWait::new`'s shorter spin: with that one, a worker serving a caller
-/// that submits one task at a time parked before the next task came, and
-/// each round trip paid a futex wake-up on both sides (the single-task
-/// latency tripled on 2 cores).
-const fn idle_spin() -> SpinWait {
-    SpinWait::with_rounds(6, 4)
-}
-
-/// How many workers are parked (or on their way to park) waiting for a
-/// job; they park on its address. On a line of its own: a job queued reads
-/// it, and only workers going idle or waking up write it.
-#[repr(align(128))]
-#[derive(Default)]
-struct Parked(AtomicUsize);
 
 impl<J> Crew<J> {
     /// A crew of at most `max` workers, taking from `receiver`.
@@ -65,37 +47,21 @@ impl<J> Crew<J> {
             max,
             credits: AtomicUsize::new(0),
             full: AtomicBool::new(false),
-            parked: Parked::default(),
+            idle: Idle::new(),
         }
-    }
-
-    /// What idle workers park on.
-    fn key(&self) -> Key {
-        Key::of(&self.parked.0)
     }
 
     /// How many workers are parked waiting for a job now.
     #[cfg(all(test, not(loom)))]
     pub(crate) fn parked(&self) -> usize {
-        wait::parked(self.key())
-    }
-
-    /// Wakes a parked worker, if one may be, for a job just queued.
-    fn wake_one(&self) {
-        // Pairs with the fence in `next_job`: either this thread sees the
-        // worker counted, or the worker's last look at the queue sees the
-        // job.
-        fence(Ordering::SeqCst);
-        if self.parked.0.load(Ordering::Relaxed) != 0 {
-            wait::unpark_one(self.key());
-        }
+        self.idle.parked()
     }
 
     /// Wakes every parked worker to find the queue closed: called once its
     /// sender is dropped (the workers run what is still queued, then
     /// return).
     pub(crate) fn close(&self) {
-        wait::unpark_all(self.key());
+        self.idle.notify_all();
     }
 
     /// The most workers this crew starts.
@@ -146,7 +112,7 @@ impl<J> Crew<J> {
     ) -> Result<(), Refused<J>> {
         // Cannot fail: the crew holds a receiver.
         let _ = sender.send(job);
-        self.wake_one();
+        self.idle.notify();
         if self.is_full() || self.take_credit() {
             return Ok(());
         }
@@ -212,46 +178,18 @@ impl<J> Crew<J> {
         }
     }
 
-    /// Waits for a job: `None` once the queue is closed and empty. Spins
-    /// briefly, then parks until a job is queued or the queue closed.
+    /// Waits for a job: `None` once the queue is closed and empty. A
+    /// worker that finds a job and leaves more queued wakes the next one
+    /// for them.
     fn next_job(&self) -> Option<J> {
-        let mut spin = idle_spin();
-        loop {
-            match self.receiver.try_recv() {
-                Ok(job) => return Some(job),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) if spin.spin() => {}
-                Err(TryRecvError::Empty) => break,
-            }
+        let next = self.idle.wait(|| match self.receiver.try_recv() {
+            Ok(job) => Some(Some(job)),
+            Err(TryRecvError::Disconnected) => Some(None),
+            Err(TryRecvError::Empty) => None,
+        });
+        if next.is_some() && !self.receiver.is_empty() {
+            self.idle.notify();
         }
-        self.parked.0.fetch_add(1, Ordering::Relaxed);
-        // Pairs with the fence in `wake_one` (see there).
-        fence(Ordering::SeqCst);
-        let next = loop {
-            let mut found = None;
-            // The queue is looked at under the bucket lock: a job queued
-            // or the queue closed after that is followed by an unpark.
-            let _ = wait::park(
-                self.key(),
-                || match self.receiver.try_recv() {
-                    Ok(job) => {
-                        found = Some(Some(job));
-                        false
-                    }
-                    Err(TryRecvError::Disconnected) => {
-                        found = Some(None);
-                        false
-                    }
-                    Err(TryRecvError::Empty) => true,
-                },
-                || {},
-                Deadline::NEVER,
-            );
-            if let Some(next) = found {
-                break next;
-            }
-        };
-        self.parked.0.fetch_sub(1, Ordering::Relaxed);
         next
     }
 }

@@ -55,6 +55,7 @@ mod executor;
 mod future;
 mod header;
 mod id;
+mod idle;
 mod map;
 mod report;
 mod scope;

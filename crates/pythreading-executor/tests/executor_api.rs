@@ -409,6 +409,41 @@ fn idle_workers_are_reused() {
     assert_eq!(pool.stats().workers_started, 1);
 }
 
+/// A burst of tasks submitted while every worker is idle gets every
+/// worker: the submitter wakes one, and each woken worker that leaves
+/// tasks queued wakes the next. Four tasks that only end together (a
+/// barrier of four) would otherwise wait for ever on a worker or two.
+#[test]
+fn a_burst_on_an_idle_pool_wakes_every_worker() {
+    const WORKERS: usize = 4;
+    let pool = pool(WORKERS);
+    for round in 0..50 {
+        if round > 0 {
+            wait_until("every worker is idle", || {
+                let stats = pool.stats();
+                stats.workers_started == WORKERS && stats.idle_workers == WORKERS
+            });
+            // Long enough for the one idle worker that spins to park too
+            // (the burst must wake parked workers; either way it must run).
+            thread::sleep(Duration::from_millis(2));
+        }
+        let barrier = Arc::new(Barrier::new(WORKERS).unwrap());
+        let futures: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                pool.submit(move || barrier.wait_timeout(PATIENCE).is_ok())
+                    .unwrap()
+            })
+            .collect();
+        let met: Vec<_> = futures.into_iter().map(outcome).collect();
+        assert_eq!(
+            met,
+            vec![Ok(true); WORKERS],
+            "round {round}: the burst missed a worker"
+        );
+    }
+}
+
 /// Python's `test_idle_thread_reuse`: submit and wait, again and again,
 /// never needs a second worker.
 #[test]
