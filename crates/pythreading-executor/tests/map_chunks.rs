@@ -80,6 +80,45 @@ fn a_panicking_item_fails_alone_and_its_chunk_goes_on() {
     assert_eq!(results, expected);
 }
 
+/// Every placement of panics among up to 6 items (none, all, runs of
+/// them, at a chunk's start or end), in chunks of 1 to 6: each item gets
+/// its own value or its own panic, in input order, and the size hint is
+/// exact before every result.
+#[test]
+fn every_placement_of_panics_keeps_each_item_its_own_result() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    for len in 0..=6u32 {
+        for size in [1usize, 2, 3, 6] {
+            for mask in 0..(1u32 << len) {
+                let panics = move |n: u32| mask & (1 << n) != 0;
+                let mut results = pool
+                    .map_with(
+                        move |n: u32| if panics(n) { panic!("item {n}") } else { n * 2 },
+                        0..len,
+                        chunked(size),
+                    )
+                    .unwrap();
+                for n in 0..len {
+                    let left = (len - n) as usize;
+                    assert_eq!(results.size_hint(), (left, Some(left)));
+                    let expected = if panics(n) {
+                        Err(TaskError::Panicked(format!("item {n}")))
+                    } else {
+                        Ok(n * 2)
+                    };
+                    assert_eq!(
+                        results.next(),
+                        Some(expected),
+                        "item {n} of {len} in chunks of {size}, panics {mask:b}"
+                    );
+                }
+                assert_eq!(results.size_hint(), (0, Some(0)));
+                assert_eq!(results.next(), None);
+            }
+        }
+    }
+}
+
 #[test]
 fn an_item_panic_nobody_reads_is_reported_once() {
     let reports = capture_excepthook();
@@ -143,7 +182,7 @@ fn cancelled_chunks_yield_an_error_for_each_item() {
         let busy = pool.submit(move || opener.wait()).unwrap();
         wait_running(&busy);
         let results = pool.map_with(|n: u32| n, 0..5, chunked(2)).unwrap();
-        assert_eq!(results.size_hint(), (0, Some(6)));
+        assert_eq!(results.size_hint(), (5, Some(5)), "exact without a timeout");
         pool.shutdown(false, true);
         gate.set();
         busy.result().unwrap();
