@@ -38,7 +38,7 @@ use crate::error::{ExecutorError, TaskError};
 use crate::future::Future;
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
-use crate::task::{self, Leftovers, Run, TaskCell};
+use crate::task::{self, ErrFails, Judge, Leftovers, Plain, Run, TaskCell};
 use crate::worker::{self, Served};
 
 /// A task in the queue: its future's cell, seen as something to run.
@@ -230,7 +230,41 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        self.pool.submit(f)
+        self.pool.submit::<Plain, _, _>(f)
+    }
+
+    /// [`submit`](Self::submit) for a task that returns a `Result`: one
+    /// that returns `Err` counts as failed for
+    /// [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException),
+    /// as a task that raised does in Python, and so does one that panics.
+    /// The future holds the task's `Result` as it returned it.
+    ///
+    /// A plain [`submit`](Self::submit) cannot tell: a future's type says
+    /// nothing of whether its value is an error, and stable Rust cannot
+    /// look inside a generic value to find out.
+    ///
+    /// ```
+    /// use pythreading_executor::{ReturnWhen, ThreadPoolExecutor, wait};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let gate = std::sync::Arc::new(std::sync::Barrier::new(2));
+    /// let waits = std::sync::Arc::clone(&gate);
+    /// let futures = vec![
+    ///     pool.submit_fallible(|| "x".parse::<u32>())?, // fails at once
+    ///     pool.submit_fallible(move || { waits.wait(); "7".parse::<u32>() })?,
+    /// ];
+    /// let first = wait(&futures, None, ReturnWhen::FirstException);
+    /// assert_eq!((first.done, first.not_done), (vec![0], vec![1]));
+    /// gate.wait();
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn submit_fallible<T, E, F>(&self, f: F) -> Result<Future<Result<T, E>>, ExecutorError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+    {
+        self.pool.submit::<ErrFails, _, _>(f)
     }
 
     /// Stops taking tasks. With `cancel_futures`, cancels every task not
@@ -341,12 +375,14 @@ impl Pool {
         }
     }
 
-    pub(crate) fn submit<T, F>(self: &Arc<Self>, f: F) -> Result<Future<T>, ExecutorError>
+    /// Queues `f`, whose value `V` judges (see [`Judge`]).
+    pub(crate) fn submit<V, T, F>(self: &Arc<Self>, f: F) -> Result<Future<T>, ExecutorError>
     where
+        V: Judge<T>,
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let cell = TaskCell::new(self.id, f);
+        let cell = TaskCell::<T, F, V>::new(self.id, f);
         self.enqueue(Arc::clone(&cell) as Work)?;
         Ok(Future::from_cell(cell))
     }

@@ -442,10 +442,11 @@ pub(crate) mod loom_tests {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
             let held = Dropped(Arc::clone(&drops));
-            let cell = TaskCell::new(crate::task::POOL | 1, move || {
-                let _held = &held;
-                1u32
-            });
+            let cell =
+                TaskCell::<_, _, crate::task::Plain>::new(crate::task::POOL | 1, move || {
+                    let _held = &held;
+                    1u32
+                });
             let future = Future::from_cell(Arc::clone(&cell) as Arc<dyn Cell<u32>>);
             let calls = Arc::new(AtomicUsize::new(0));
             let counter = Arc::clone(&calls);
@@ -481,7 +482,7 @@ pub(crate) mod loom_tests {
             counter.fetch_add(1, Ordering::SeqCst);
             7
         });
-        let cell = TaskCell::new(POOL | 1, task);
+        let cell = TaskCell::<_, _, crate::task::Plain>::new(POOL | 1, task);
         let counter = Arc::clone(&calls);
         cell.header().add_done_callback(Box::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);

@@ -36,6 +36,11 @@ const PHASE: u8 = 0b11;
 /// Someone may be parked until the future is done. Never set in a done
 /// word: becoming done clears it.
 const PARKED: u8 = 0b100;
+/// Set with Finished when the task failed: it panicked, the pool broke,
+/// or (a fallible task's) it returned `Err`. What `FIRST_EXCEPTION`
+/// waits for; kept in the word, so that it stays known once the outcome
+/// is taken.
+const FAILED: u8 = 0b1000;
 
 fn is_done(word: u8) -> bool {
     word & PHASE >= CANCELLED
@@ -67,6 +72,15 @@ impl FutureState {
 }
 
 pub(crate) type Callback = Box<dyn FnOnce() + Send + 'static>;
+
+/// Whether a task's value makes it a failure: [`never_failed`] for a
+/// plain task, `Result::is_err` for a fallible one.
+pub(crate) type Verdict<T> = fn(&T) -> bool;
+
+/// The verdict of a plain task: whatever it returns, it succeeded.
+pub(crate) fn never_failed<T>(_: &T) -> bool {
+    false
+}
 
 /// What the mutex of a future guards.
 struct Slot<T> {
@@ -179,16 +193,24 @@ impl<T> Header<T> {
             PENDING,
             CANCELLED,
             Err(Failure::boxed(TaskError::Cancelled)),
+            false,
         ) || self.state.load(Ordering::Acquire) & PHASE == CANCELLED
     }
 
     /// Runs `task` unless the future was cancelled (then drops it), calls
     /// `before_completing` and completes the future. A panic is kept in the
     /// future, not printed: as in Python, the caller sees it when it asks
-    /// for the result (and it is reported if nobody ever does).
-    pub(crate) fn run(&self, task: impl FnOnce() -> T, before_completing: &mut dyn FnMut()) {
+    /// for the result (and it is reported if nobody ever does). A value
+    /// for which `verdict` says failed counts as a failure for
+    /// `FIRST_EXCEPTION`, as a panic does.
+    pub(crate) fn run(
+        &self,
+        task: impl FnOnce() -> T,
+        verdict: Verdict<T>,
+        before_completing: &mut dyn FnMut(),
+    ) {
         if self.start() {
-            self.run_started(task, before_completing);
+            self.run_started(task, verdict, before_completing);
         } else {
             drop_reporting(task, "a cancelled task");
         }
@@ -199,17 +221,20 @@ impl<T> Header<T> {
     pub(crate) fn run_started(
         &self,
         task: impl FnOnce() -> T,
+        verdict: Verdict<T>,
         before_completing: &mut dyn FnMut(),
     ) {
         let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
+        let failed = outcome.as_ref().map_or(true, verdict);
         before_completing();
-        self.complete_from(RUNNING, FINISHED, outcome);
+        self.complete_from(RUNNING, FINISHED, outcome, failed);
     }
 
     /// Running → Finished with `outcome`, for models that play the worker.
     #[cfg(all(test, loom))]
     pub(crate) fn finish(&self, outcome: Result<T, TaskError>) {
-        self.complete_from(RUNNING, FINISHED, outcome.map_err(Failure::boxed));
+        let failed = outcome.is_err();
+        self.complete_from(RUNNING, FINISHED, outcome.map_err(Failure::boxed), failed);
     }
 
     /// Pending → done without running the task: Cancelled when `error` is
@@ -223,8 +248,9 @@ impl<T> Header<T> {
                 PENDING,
                 CANCELLED,
                 Err(Failure::boxed(TaskError::Cancelled)),
+                false,
             ),
-            Some(error) => self.settle(PENDING, FINISHED, Err(Failure::boxed(error))),
+            Some(error) => self.settle(PENDING, FINISHED, Err(Failure::boxed(error)), true),
         }
     }
 
@@ -253,8 +279,14 @@ impl<T> Header<T> {
 
     /// Completes the future and runs its callbacks; `false` if it was not
     /// in state `from`.
-    fn complete_from(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> bool {
-        match self.settle(from, to, outcome) {
+    fn complete_from(
+        &self,
+        from: u8,
+        to: u8,
+        outcome: Result<T, Box<Failure>>,
+        failed: bool,
+    ) -> bool {
+        match self.settle(from, to, outcome, failed) {
             Some(callbacks) => {
                 run_callbacks(callbacks);
                 true
@@ -267,8 +299,20 @@ impl<T> Header<T> {
     /// watch added after it finds the future done. Parked threads are woken
     /// and watchers told here; the callbacks come back, to run after them
     /// (as in Python), or `None` if the future was not in state `from`.
-    fn settle(&self, from: u8, to: u8, outcome: Result<T, Box<Failure>>) -> Option<Vec<Callback>> {
+    /// `failed` marks a finished task that failed (see [`FAILED`]).
+    fn settle(
+        &self,
+        from: u8,
+        to: u8,
+        outcome: Result<T, Box<Failure>>,
+        failed: bool,
+    ) -> Option<Vec<Callback>> {
         let mut slot = self.slot.lock();
+        let to = if failed && to == FINISHED {
+            to | FAILED
+        } else {
+            to
+        };
         let Some(was) = self.advance(from, to) else {
             drop(slot);
             // Only the outcome of a task that did not start, or its error,
@@ -277,7 +321,7 @@ impl<T> Header<T> {
             return None;
         };
         slot.outcome = Some(outcome);
-        let failed = self.failed(&slot);
+        let failed = self.failed();
         let waiters = std::mem::take(&mut slot.waiters).into_vec();
         drop(slot);
         if was & PARKED != 0 {
@@ -401,18 +445,17 @@ impl<T> Header<T> {
         }
     }
 
-    /// Whether the future finished with an error other than cancellation
-    /// (what `FIRST_EXCEPTION` waits for); `slot` is its locked slot.
-    fn failed(&self, slot: &Slot<T>) -> bool {
-        self.state.load(Ordering::Acquire) & PHASE == FINISHED
-            && matches!(slot.outcome, Some(Err(_)))
+    /// Whether the future finished as a failure (see [`FAILED`]): what
+    /// `FIRST_EXCEPTION` waits for. A cancelled future has not failed.
+    pub(crate) fn failed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & FAILED != 0
     }
 
     /// Registers `watch`, or tells it at once if the future is done.
     pub(crate) fn watch(&self, watch: Watch) {
         let mut slot = self.slot.lock();
         if self.is_done() {
-            let failed = self.failed(&slot);
+            let failed = self.failed();
             drop(slot);
             watch.notify(failed);
         } else {

@@ -21,6 +21,7 @@ use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::{Future, Waited};
 use crate::report::{self, drop_reporting};
+use crate::task::Plain;
 
 /// Python's keyword arguments of `Executor.map`: a `timeout`, (new in
 /// Python 3.14) a `buffersize`, and the `chunksize` of its
@@ -198,7 +199,7 @@ where
     match chunksize {
         None | Some(1) => {
             let item = items.next()?;
-            Some(pool.submit(move || f(item)).map(Batch::One))
+            Some(pool.submit::<Plain, _, _>(move || f(item)).map(Batch::One))
         }
         Some(size) => {
             let chunk: Vec<It::Item> = items.by_ref().take(size).collect();
@@ -230,7 +231,10 @@ where
                     }
                 }
             };
-            Some(pool.submit(run).map(|future| Batch::Chunk(future, len)))
+            Some(
+                pool.submit::<Plain, _, _>(run)
+                    .map(|future| Batch::Chunk(future, len)),
+            )
         }
     }
 }

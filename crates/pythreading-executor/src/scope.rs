@@ -23,7 +23,7 @@ use crate::crew::Crew;
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
 use crate::future::Future;
-use crate::header::Header;
+use crate::header::{Header, Verdict, never_failed};
 use crate::report::drop_reporting;
 use crate::sys::PoolMutex;
 use pythreading_core::ThreadError;
@@ -88,12 +88,33 @@ impl<'scope> Scope<'scope, '_> {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'scope,
     {
+        self.submit_judged(f, never_failed)
+    }
+
+    /// [`submit`](Self::submit) for a task that returns a `Result`: one
+    /// that returns `Err` counts as failed for
+    /// [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException),
+    /// as with [`ThreadPoolExecutor::submit_fallible`].
+    pub fn submit_fallible<T, E, F>(&self, f: F) -> Result<Future<Result<T, E>>, ExecutorError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'scope,
+    {
+        self.submit_judged(f, Result::is_err)
+    }
+
+    fn submit_judged<T, F>(&self, f: F, verdict: Verdict<T>) -> Result<Future<T>, ExecutorError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'scope,
+    {
         self.executor.pool().accepting()?;
         let header = Arc::new(Header::new());
         let job: Job<'scope> = {
             let header = Arc::clone(&header);
             Box::new(move |before_completing| {
-                header.run(f, before_completing);
+                header.run(f, verdict, before_completing);
             })
         };
         let mut control = self.control.lock();

@@ -7,10 +7,11 @@
 //! with [`Future::result`](crate::Future::result) is reported then (see
 //! [`crate::report`]).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::TaskError;
-use crate::header::{Header, run_callbacks};
+use crate::header::{Header, Verdict, never_failed, run_callbacks};
 use crate::id::FutureId;
 use crate::report::drop_reporting;
 use crate::sys::{AtomicU64, Mutex, Ordering};
@@ -65,8 +66,34 @@ pub(crate) trait Run: Send + Sync {
 /// The bit that marks a pool's id (see [`TaskCell`]'s `owner`).
 pub(crate) const POOL: u64 = 1 << 63;
 
-/// A task and its future in one allocation.
-pub(crate) struct TaskCell<T, F> {
+/// How a task's value is judged for `FIRST_EXCEPTION`: a type, so that it
+/// costs the task's allocation nothing.
+pub(crate) trait Judge<T>: 'static {
+    /// Whether `value` makes the task a failure.
+    fn failed(value: &T) -> bool;
+}
+
+/// A plain task: whatever it returns, it succeeded.
+pub(crate) struct Plain;
+
+impl<T> Judge<T> for Plain {
+    fn failed(value: &T) -> bool {
+        never_failed(value)
+    }
+}
+
+/// A fallible task: one that returns `Err` failed, as a task that raised
+/// does in Python.
+pub(crate) struct ErrFails;
+
+impl<T, E> Judge<Result<T, E>> for ErrFails {
+    fn failed(value: &Result<T, E>) -> bool {
+        value.is_err()
+    }
+}
+
+/// A task and its future in one allocation; `V` judges its value.
+pub(crate) struct TaskCell<T, F, V = Plain> {
     header: Header<T>,
     /// Whose the task is, in one word to keep the allocation small: while
     /// it is pending, the id of the pool it was submitted to (only its
@@ -75,6 +102,7 @@ pub(crate) struct TaskCell<T, F> {
     /// that started it (what the wait-cycle check follows).
     owner: AtomicU64,
     task: Mutex<Option<F>>,
+    verdict: PhantomData<fn() -> V>,
 }
 
 /// A bare header is the cell of a scope's task (whose closure the scope's
@@ -89,10 +117,11 @@ impl<T: Send> Cell<T> for Header<T> {
     }
 }
 
-impl<T, F> TaskCell<T, F>
+impl<T, F, V> TaskCell<T, F, V>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
+    V: Judge<T>,
 {
     /// A task submitted to the pool whose id is `pool` (with [`POOL`] set).
     pub(crate) fn new(pool: u64, task: F) -> Arc<Self> {
@@ -100,6 +129,7 @@ where
             header: Header::new(),
             owner: AtomicU64::new(pool),
             task: Mutex::new(Some(task)),
+            verdict: PhantomData,
         })
     }
 
@@ -123,12 +153,13 @@ where
         // task, and only the thread that started the task gets here.
         let task = self.task.lock().take();
         if let Some(task) = task {
-            self.header.run_started(task, before_completing);
+            self.header
+                .run_started(task, V::failed as Verdict<T>, before_completing);
         }
     }
 }
 
-impl<T, F> TaskCell<T, F> {
+impl<T, F, V> TaskCell<T, F, V> {
     /// Drops the task if it is still there (it was not run), a panic in
     /// its `Drop` reported as ignored in dropping `what`.
     fn drop_task(&self, what: &str) {
@@ -139,10 +170,11 @@ impl<T, F> TaskCell<T, F> {
     }
 }
 
-impl<T, F> Cell<T> for TaskCell<T, F>
+impl<T, F, V> Cell<T> for TaskCell<T, F, V>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
+    V: Judge<T>,
 {
     fn header(&self) -> &Header<T> {
         &self.header
@@ -169,10 +201,11 @@ where
     }
 }
 
-impl<T, F> Node for TaskCell<T, F>
+impl<T, F, V> Node for TaskCell<T, F, V>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
+    V: Judge<T>,
 {
     fn id(&self) -> FutureId {
         self.header.id()
@@ -190,10 +223,11 @@ where
     }
 }
 
-impl<T, F> Run for TaskCell<T, F>
+impl<T, F, V> Run for TaskCell<T, F, V>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
+    V: Judge<T>,
 {
     fn run(&self, runner: u64, before_completing: &mut dyn FnMut()) {
         // Not pending: cancelled (the closure is dropped already), or
@@ -218,7 +252,7 @@ where
     }
 }
 
-impl<T, F> Drop for TaskCell<T, F> {
+impl<T, F, V> Drop for TaskCell<T, F, V> {
     /// A task neither run nor cancelled: one no thread could be started
     /// for.
     fn drop(&mut self) {

@@ -28,7 +28,9 @@ use crate::worker;
 pub enum ReturnWhen {
     /// Until any future is done (finished or cancelled).
     FirstCompleted,
-    /// Until any future finishes with an error (a panic, a broken pool),
+    /// Until any future finishes with an error (a panic, a broken pool,
+    /// or an `Err` returned by a task given to
+    /// [`submit_fallible`](crate::ThreadPoolExecutor::submit_fallible)),
     /// or all are done. A cancelled future is not an error here.
     FirstException,
     /// Until every future is done (the default, as in Python).
