@@ -230,39 +230,28 @@ impl<T> From<&Thread<T>> for ThreadRef {
 
 /// The body of every started thread.
 fn run<T: Send + 'static>(shared: &Shared<T>, ident: u64) {
-    run_as(
-        &shared.thread,
-        ident,
-        || {
-            let target = shared.target.lock().take();
-            let Some(target) = target else {
-                // start() hands the target over exactly once.
-                *shared.result.lock() = Slot::Panicked("the thread had no target".to_owned());
-                return None;
-            };
-            Some(target)
-        },
-        |outcome| {
-            *shared.result.lock() = match outcome {
-                Ok(value) => Slot::Value(value),
-                Err(message) => Slot::Panicked(message),
-            };
-        },
-    );
+    // start() hands the target over exactly once.
+    let target = shared.target.lock().take();
+    run_as(&shared.thread, ident, target, |outcome| {
+        *shared.result.lock() = match outcome {
+            Ok(value) => Slot::Value(value),
+            Err(message) => Slot::Panicked(message),
+        };
+    });
 }
 
 /// What every started thread does, scoped or not, as the thread `thread`
-/// with `ident`: enters the registry, runs the target `take_target` hands
-/// over (nothing if it hands none), reports a panic of it through the
-/// excepthook, and gives `deliver` the value or the panic's message, all
-/// before the thread counts as finished (joiners wake, the registry lets
-/// go of it).
+/// with `ident`: enters the registry, runs `target`, reports a panic of it
+/// through the excepthook, and gives `deliver` the value or the panic's
+/// message (a missing target is a panic that is not reported), all before
+/// the thread counts as finished (joiners wake, the registry lets go of
+/// it).
 fn run_as<T, F: FnOnce() -> T, R>(
     thread: &ThreadRef,
     ident: u64,
-    take_target: impl FnOnce() -> Option<F>,
+    target: Option<F>,
     deliver: impl FnOnce(Result<T, String>) -> R,
-) -> Option<R> {
+) -> R {
     registry::enter_started_thread(ident, thread.clone());
     // Where the OS id cannot be read, the ident stands in (as documented).
     let native_id = crate::os::native_id().unwrap_or(ident);
@@ -270,7 +259,9 @@ fn run_as<T, F: FnOnce() -> T, R>(
     // Whatever happens below, the thread leaves the registry and joiners wake.
     let _finish = FinishOnDrop { thread, ident };
 
-    let target = take_target()?;
+    let Some(target) = target else {
+        return deliver(Err("the thread had no target".to_owned()));
+    };
     let outcome = excepthook::run_target(target).map_err(|(message, record)| {
         excepthook::report(&ExceptHookArgs {
             thread_name: thread.name(),
@@ -281,7 +272,7 @@ fn run_as<T, F: FnOnce() -> T, R>(
         });
         message
     });
-    Some(deliver(outcome))
+    deliver(outcome)
 }
 
 /// Registers `thread`, built and not started, under a fresh ident, and
@@ -463,8 +454,7 @@ impl ThreadBuilder {
         let inner = thread.clone();
         let handle = start_as(&thread, stack_size, move |builder, ident| {
             builder.spawn_scoped(scope, move || {
-                let outcome = run_as(&inner, ident, || Some(target), |outcome| outcome);
-                outcome.unwrap_or_else(|| Err("the thread had no target".to_owned()))
+                run_as(&inner, ident, Some(target), |outcome| outcome)
             })
         })?;
         Ok(ScopedThread { thread, handle })
