@@ -16,6 +16,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use crossbeam_channel::{Receiver, Sender, TryIter, TryRecvError};
+use pythreading_core::ThreadError;
 
 use crate::error::ExecutorError;
 use crate::idle::Idle;
@@ -37,6 +38,16 @@ pub(crate) struct Crew<J> {
     credits: AtomicUsize,
     full: AtomicBool,
     idle: Idle,
+}
+
+/// Why a worker thread could not be started, as the `start` of
+/// [`Crew::dispatch`] reports it (the OS's refusal itself, when that is
+/// the reason).
+pub(crate) fn spawn_error(error: ThreadError) -> std::io::Error {
+    match error {
+        ThreadError::Spawn(error) => error,
+        other => std::io::Error::other(other.to_string()),
+    }
 }
 
 impl<J> Crew<J> {

@@ -31,14 +31,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
 
 use crossbeam_channel::Sender;
-use pythreading_core::{Thread, ThreadError};
+use pythreading_core::Thread;
 
-use crate::crew::Crew;
+use crate::crew::{self, Crew};
 use crate::error::{ExecutorError, TaskError};
 use crate::future::Future;
+use crate::header::{ErrFails, Judge, Plain};
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
-use crate::task::{self, ErrFails, Judge, Leftovers, Plain, Run, TaskCell};
+use crate::task::{self, Leftovers, Run, TaskCell};
 use crate::worker::{self, Served};
 
 /// A task in the queue: its future's cell, seen as something to run.
@@ -411,10 +412,7 @@ impl Pool {
             .name(name)
             .daemon(false)
             .spawn(move || pool.work())
-            .map_err(|error| match error {
-                ThreadError::Spawn(error) => error,
-                other => std::io::Error::other(other.to_string()),
-            })?;
+            .map_err(crew::spawn_error)?;
         workers.push(worker);
         Ok(())
     }

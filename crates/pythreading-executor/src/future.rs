@@ -111,8 +111,9 @@ impl<T> Future<T> {
     /// waiter holds are held by its thread (an [`RLock`] it takes is
     /// re-entered, not waited for). A timed wait that runs the task returns
     /// when the task is over, its timeout passed or not: the future is done
-    /// then. A zero timeout only looks, and runs nothing. A scope's tasks are not run so, and a thread that is not a
-    /// worker of the pool never runs its tasks.
+    /// then. A zero timeout only looks, and runs nothing. A scope's tasks
+    /// are not run so, and a thread that is not a worker of the pool never
+    /// runs its tasks.
     ///
     /// [`RLock`]: https://docs.rs/pythreading-sync/latest/pythreading_sync/struct.RLock.html
     ///
@@ -292,6 +293,7 @@ impl<T> fmt::Debug for Future<T> {
 #[cfg(all(test, loom))]
 pub(crate) mod loom_tests {
     use super::*;
+    use crate::header::Plain;
     use crate::sys::Ordering;
     use crate::task::{POOL, Run, TaskCell};
     use loom::sync::atomic::AtomicUsize;
@@ -442,11 +444,10 @@ pub(crate) mod loom_tests {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
             let held = Dropped(Arc::clone(&drops));
-            let cell =
-                TaskCell::<_, _, crate::task::Plain>::new(crate::task::POOL | 1, move || {
-                    let _held = &held;
-                    1u32
-                });
+            let cell = TaskCell::<_, _, Plain>::new(POOL | 1, move || {
+                let _held = &held;
+                1u32
+            });
             let future = Future::from_cell(Arc::clone(&cell) as Arc<dyn Cell<u32>>);
             let calls = Arc::new(AtomicUsize::new(0));
             let counter = Arc::clone(&calls);
@@ -469,11 +470,11 @@ pub(crate) mod loom_tests {
         });
     }
 
-    /// A task whose closure counts its runs, with a done callback counting
-    /// its calls.
     /// A task cell whose closure is boxed, so that its type has a name.
     type Counted = Arc<TaskCell<u32, Box<dyn FnOnce() -> u32 + Send>>>;
 
+    /// A task whose closure counts its runs, with a done callback counting
+    /// its calls.
     fn counted() -> (Counted, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let runs = Arc::new(AtomicUsize::new(0));
         let calls = Arc::new(AtomicUsize::new(0));
@@ -482,7 +483,7 @@ pub(crate) mod loom_tests {
             counter.fetch_add(1, Ordering::SeqCst);
             7
         });
-        let cell = TaskCell::<_, _, crate::task::Plain>::new(POOL | 1, task);
+        let cell = TaskCell::<_, _, Plain>::new(POOL | 1, task);
         let counter = Arc::clone(&calls);
         cell.header().add_done_callback(Box::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);

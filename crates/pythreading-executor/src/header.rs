@@ -73,13 +73,30 @@ impl FutureState {
 
 pub(crate) type Callback = Box<dyn FnOnce() + Send + 'static>;
 
-/// Whether a task's value makes it a failure: [`never_failed`] for a
-/// plain task, `Result::is_err` for a fallible one.
-pub(crate) type Verdict<T> = fn(&T) -> bool;
+/// How a task's value is judged for `FIRST_EXCEPTION`: a type, so that a
+/// pool's task cell carries it in no bytes at all.
+pub(crate) trait Judge<T>: 'static {
+    /// Whether `value` makes the task a failure.
+    fn failed(value: &T) -> bool;
+}
 
-/// The verdict of a plain task: whatever it returns, it succeeded.
-pub(crate) fn never_failed<T>(_: &T) -> bool {
-    false
+/// A plain task: whatever it returns, it succeeded.
+pub(crate) struct Plain;
+
+impl<T> Judge<T> for Plain {
+    fn failed(_: &T) -> bool {
+        false
+    }
+}
+
+/// A fallible task: one that returns `Err` failed, as a task that raised
+/// does in Python.
+pub(crate) struct ErrFails;
+
+impl<T, E> Judge<Result<T, E>> for ErrFails {
+    fn failed(value: &Result<T, E>) -> bool {
+        value.is_err()
+    }
 }
 
 /// What the mutex of a future guards.
@@ -201,16 +218,15 @@ impl<T> Header<T> {
     /// `before_completing` and completes the future. A panic is kept in the
     /// future, not printed: as in Python, the caller sees it when it asks
     /// for the result (and it is reported if nobody ever does). A value
-    /// for which `verdict` says failed counts as a failure for
-    /// `FIRST_EXCEPTION`, as a panic does.
-    pub(crate) fn run(
+    /// that `V` judges failed counts as a failure for `FIRST_EXCEPTION`,
+    /// as a panic does.
+    pub(crate) fn run<V: Judge<T>>(
         &self,
         task: impl FnOnce() -> T,
-        verdict: Verdict<T>,
         before_completing: &mut dyn FnMut(),
     ) {
         if self.start() {
-            self.run_started(task, verdict, before_completing);
+            self.run_started::<V>(task, before_completing);
         } else {
             drop_reporting(task, "a cancelled task");
         }
@@ -218,14 +234,13 @@ impl<T> Header<T> {
 
     /// [`run`](Self::run) for a task whose future this thread has
     /// [`start`](Self::start)ed already.
-    pub(crate) fn run_started(
+    pub(crate) fn run_started<V: Judge<T>>(
         &self,
         task: impl FnOnce() -> T,
-        verdict: Verdict<T>,
         before_completing: &mut dyn FnMut(),
     ) {
         let outcome = pythreading_core::catch_panic(task).map_err(Failure::panicked);
-        let failed = outcome.as_ref().map_or(true, verdict);
+        let failed = outcome.as_ref().map_or(true, V::failed);
         before_completing();
         self.complete_from(RUNNING, FINISHED, outcome, failed);
     }
@@ -299,7 +314,7 @@ impl<T> Header<T> {
     /// watch added after it finds the future done. Parked threads are woken
     /// and watchers told here; the callbacks come back, to run after them
     /// (as in Python), or `None` if the future was not in state `from`.
-    /// `failed` marks a finished task that failed (see [`FAILED`]).
+    /// `failed` marks a task that failed, finishing (see [`FAILED`]).
     fn settle(
         &self,
         from: u8,
@@ -307,12 +322,9 @@ impl<T> Header<T> {
         outcome: Result<T, Box<Failure>>,
         failed: bool,
     ) -> Option<Vec<Callback>> {
+        debug_assert!(!failed || to == FINISHED, "only a finished task fails");
+        let to = if failed { to | FAILED } else { to };
         let mut slot = self.slot.lock();
-        let to = if failed && to == FINISHED {
-            to | FAILED
-        } else {
-            to
-        };
         let Some(was) = self.advance(from, to) else {
             drop(slot);
             // Only the outcome of a task that did not start, or its error,

@@ -21,7 +21,7 @@ use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::{Future, Waited};
 use crate::report::{self, drop_reporting};
-use crate::task::Plain;
+use crate::header::Plain;
 
 /// Python's keyword arguments of `Executor.map`: a `timeout`, (new in
 /// Python 3.14) a `buffersize`, and the `chunksize` of its

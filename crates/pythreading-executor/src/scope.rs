@@ -19,14 +19,13 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::crew::Crew;
+use crate::crew::{self, Crew};
 use crate::error::ExecutorError;
 use crate::executor::ThreadPoolExecutor;
 use crate::future::Future;
-use crate::header::{Header, Verdict, never_failed};
+use crate::header::{ErrFails, Header, Judge, Plain};
 use crate::report::drop_reporting;
 use crate::sys::PoolMutex;
-use pythreading_core::ThreadError;
 
 /// A scoped task: runs, calls its argument, then completes its future.
 type Job<'scope> = Box<dyn FnOnce(&mut dyn FnMut()) + Send + 'scope>;
@@ -88,7 +87,7 @@ impl<'scope> Scope<'scope, '_> {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'scope,
     {
-        self.submit_judged(f, never_failed)
+        self.submit_judged::<Plain, _, _>(f)
     }
 
     /// [`submit`](Self::submit) for a task that returns a `Result`: one
@@ -101,11 +100,13 @@ impl<'scope> Scope<'scope, '_> {
         E: Send + 'static,
         F: FnOnce() -> Result<T, E> + Send + 'scope,
     {
-        self.submit_judged(f, Result::is_err)
+        self.submit_judged::<ErrFails, _, _>(f)
     }
 
-    fn submit_judged<T, F>(&self, f: F, verdict: Verdict<T>) -> Result<Future<T>, ExecutorError>
+    /// Queues `f`, whose value `V` judges (see [`Judge`]).
+    fn submit_judged<V, T, F>(&self, f: F) -> Result<Future<T>, ExecutorError>
     where
+        V: Judge<T>,
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'scope,
     {
@@ -114,7 +115,7 @@ impl<'scope> Scope<'scope, '_> {
         let job: Job<'scope> = {
             let header = Arc::clone(&header);
             Box::new(move |before_completing| {
-                header.run(f, verdict, before_completing);
+                header.run::<V>(f, before_completing);
             })
         };
         let mut control = self.control.lock();
@@ -150,10 +151,7 @@ impl<'scope> Scope<'scope, '_> {
             .spawn_scoped(self.threads, move || {
                 crew.serve(None, |job, before_completing| job(before_completing));
             })
-            .map_err(|error| match error {
-                ThreadError::Spawn(error) => error,
-                other => std::io::Error::other(other.to_string()),
-            })?;
+            .map_err(crew::spawn_error)?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::TaskError;
-use crate::header::{Header, Verdict, never_failed, run_callbacks};
+use crate::header::{Header, Judge, Plain, run_callbacks};
 use crate::id::FutureId;
 use crate::report::drop_reporting;
 use crate::sys::{AtomicU64, Mutex, Ordering};
@@ -65,32 +65,6 @@ pub(crate) trait Run: Send + Sync {
 
 /// The bit that marks a pool's id (see [`TaskCell`]'s `owner`).
 pub(crate) const POOL: u64 = 1 << 63;
-
-/// How a task's value is judged for `FIRST_EXCEPTION`: a type, so that it
-/// costs the task's allocation nothing.
-pub(crate) trait Judge<T>: 'static {
-    /// Whether `value` makes the task a failure.
-    fn failed(value: &T) -> bool;
-}
-
-/// A plain task: whatever it returns, it succeeded.
-pub(crate) struct Plain;
-
-impl<T> Judge<T> for Plain {
-    fn failed(value: &T) -> bool {
-        never_failed(value)
-    }
-}
-
-/// A fallible task: one that returns `Err` failed, as a task that raised
-/// does in Python.
-pub(crate) struct ErrFails;
-
-impl<T, E> Judge<Result<T, E>> for ErrFails {
-    fn failed(value: &Result<T, E>) -> bool {
-        value.is_err()
-    }
-}
 
 /// A task and its future in one allocation; `V` judges its value.
 pub(crate) struct TaskCell<T, F, V = Plain> {
@@ -153,8 +127,7 @@ where
         // task, and only the thread that started the task gets here.
         let task = self.task.lock().take();
         if let Some(task) = task {
-            self.header
-                .run_started(task, V::failed as Verdict<T>, before_completing);
+            self.header.run_started::<V>(task, before_completing);
         }
     }
 }

@@ -100,12 +100,13 @@ pub fn wait<T>(
     // one, while the wait is not over (each tells the collector as it
     // completes). A zero timeout only looks; a thread that is no pool's
     // worker does not look at all.
-    let may_block = Wait::from_timeout(timeout).may_block() && worker::serves_a_pool();
-    for future in futures.iter().filter(|_| may_block) {
-        if !collector.wait_while(Wait::No, keep_waiting).1 {
-            break;
+    if Wait::from_timeout(timeout).may_block() && worker::serves_a_pool() {
+        for future in futures {
+            if !collector.wait_while(Wait::No, keep_waiting).1 {
+                break;
+            }
+            future.help();
         }
-        future.help();
     }
     let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), keep_waiting);
     drop(collected);
