@@ -20,8 +20,8 @@ use pythreading_core::wait::{Deadline, Wait};
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::{Pool, ThreadPoolExecutor};
 use crate::future::{Future, Waited};
-use crate::report::{self, drop_reporting};
 use crate::header::Plain;
+use crate::report::{self, DropEach, drop_reporting};
 
 /// Python's keyword arguments of `Executor.map`: a `timeout`, (new in
 /// Python 3.14) a `buffersize`, and the `chunksize` of its
@@ -130,7 +130,7 @@ enum Batch<T> {
 /// `Result<u64, Unread>`, and yielding a value is one comparison more
 /// than reading it.
 pub(crate) struct Chunk<T> {
-    values: Vec<T>,
+    values: DropEach<T>,
     panics: Vec<(usize, Unread)>,
 }
 
@@ -207,6 +207,9 @@ where
                 return None;
             }
             let len = chunk.len();
+            // A chunk cancelled or never run drops its items with the task,
+            // each in a catch.
+            let chunk = DropEach::new(chunk, "an item of a map");
             let run = move || {
                 // One catch per run of items that do not panic, not one
                 // per item: a panic ends the run at its item, which gets
@@ -214,7 +217,7 @@ where
                 let mut values = Vec::with_capacity(len);
                 let mut panics = Vec::new();
                 let mut values_at_last_panic = 0;
-                let mut items = chunk.into_iter();
+                let mut items = chunk;
                 loop {
                     let run = pythreading_core::catch_panic(|| {
                         for item in items.by_ref() {
@@ -222,7 +225,12 @@ where
                         }
                     });
                     match run {
-                        Ok(()) => break Chunk { values, panics },
+                        Ok(()) => {
+                            break Chunk {
+                                values: DropEach::new(values, "a task's result"),
+                                panics,
+                            };
+                        }
                         Err(report) => {
                             let gap = values.len() - values_at_last_panic;
                             values_at_last_panic = values.len();
@@ -390,7 +398,7 @@ impl ThreadPoolExecutor {
 pub struct MapResults<T> {
     pending: VecDeque<Batch<T>>,
     /// The values of the chunk being yielded.
-    current: std::vec::IntoIter<T>,
+    current: DropEach<T>,
     /// The panics of the chunk being yielded, each after the count of
     /// values before it (see [`Chunk`]).
     panics: std::vec::IntoIter<(usize, Unread)>,
@@ -414,7 +422,7 @@ impl<T> MapResults<T> {
     fn new(pending: VecDeque<Batch<T>>, refill: Option<Refill<T>>, deadline: Deadline) -> Self {
         Self {
             pending,
-            current: Vec::new().into_iter(),
+            current: DropEach::new(Vec::new(), "a task's result"),
             panics: Vec::new().into_iter(),
             until_panic: usize::MAX,
             repeat: None,
@@ -477,7 +485,7 @@ impl<T> MapResults<T> {
 
     /// Yields the chunk `chunk`, whose first result is returned.
     fn start_chunk(&mut self, chunk: Chunk<T>) -> Option<Result<T, TaskError>> {
-        self.current = chunk.values.into_iter();
+        self.current = chunk.values;
         self.panics = chunk.panics.into_iter();
         self.until_panic = self.next_gap();
         self.next()

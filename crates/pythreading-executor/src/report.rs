@@ -17,6 +17,50 @@
 use pythreading_core::ExceptHookArgs;
 pub(crate) use pythreading_core::drop_reporting;
 
+/// Values handed out one by one, and dropped one by one if they are not
+/// all taken, each in a catch: a panicking `Drop` is reported and the
+/// values after it are still dropped. A plain `Vec` or its iterator would
+/// drop the rest while the first panic unwinds, and a second panicking
+/// `Drop` there aborts the process. What a chunked map holds many of: the
+/// items of a chunk, the results of one.
+pub(crate) struct DropEach<T> {
+    values: std::vec::IntoIter<T>,
+    /// What a value is, for the report.
+    what: &'static str,
+}
+
+impl<T> DropEach<T> {
+    pub(crate) fn new(values: Vec<T>, what: &'static str) -> Self {
+        Self {
+            values: values.into_iter(),
+            what,
+        }
+    }
+}
+
+impl<T> Iterator for DropEach<T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        self.values.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.values.size_hint()
+    }
+}
+
+impl<T> ExactSizeIterator for DropEach<T> {}
+
+impl<T> Drop for DropEach<T> {
+    fn drop(&mut self) {
+        for value in self.values.by_ref() {
+            drop_reporting(value, self.what);
+        }
+    }
+}
+
 /// Runs a done callback; a panic in it (or in dropping what it captured)
 /// is reported and does not stop the callbacks after it.
 pub(crate) fn run_callback(callback: impl FnOnce()) {

@@ -378,6 +378,66 @@ fn dropping_unread_map_results_drops_their_values_in_a_catch() {
     assert!(reports_containing(reports, "started map result bomb 0").is_empty());
 }
 
+/// A chunked map dropped in the middle of a chunk: the chunk's values not
+/// yet taken, and the chunks never read, are dropped each in a catch
+/// (several panicking drops in one unwind would abort), and the items not
+/// started are dropped with their chunk's task, also reported.
+#[test]
+fn dropping_a_chunked_map_mid_chunk_drops_each_value_in_a_catch() {
+    let reports = capture_excepthook();
+    let pool = named_pool(2, "chunk-bomb");
+    let mut results = pool
+        .map_with(
+            |n: usize| Bomb::new(format!("chunk value bomb {n}")),
+            0..6,
+            MapOptions::new().chunksize(3),
+        )
+        .unwrap();
+    results.next().unwrap().unwrap().defuse();
+    // Both chunks have run: the first is in hand, the second in its future.
+    pool.shutdown(true, false);
+    drop(results);
+    for n in 1..6 {
+        let text = format!("chunk value bomb {n}");
+        assert_eq!(
+            the_report(reports, &text).1,
+            format!("Exception ignored in drop of a task's result: {text}"),
+        );
+    }
+    assert!(reports_containing(reports, "chunk value bomb 0").is_empty());
+}
+
+/// A chunk cancelled by a shutdown drops its items with its closure, each
+/// in a catch: three panicking items make three reports, not an abort.
+#[test]
+fn a_cancelled_chunk_drops_each_item_in_a_catch() {
+    let reports = capture_excepthook();
+    let pool = named_pool(1, "chunk-items");
+    let gate = gate();
+    let busy = submit_gated(&pool, &gate);
+    wait_running(&busy);
+    let items: Vec<Bomb> = (0..3)
+        .map(|n| Bomb::new(format!("chunk item bomb {n}")))
+        .collect();
+    let results = pool
+        .map_with(Bomb::defuse, items, MapOptions::new().chunksize(3))
+        .unwrap();
+    pool.shutdown(false, true);
+    gate.set();
+    assert_eq!(outcome(busy), Ok(true));
+    assert_eq!(
+        results.collect::<Vec<_>>(),
+        vec![Err(TaskError::Cancelled); 3]
+    );
+    for n in 0..3 {
+        let text = format!("chunk item bomb {n}");
+        assert_eq!(
+            the_report(reports, &text).1,
+            format!("Exception ignored in drop of an item of a map: {text}"),
+        );
+    }
+}
+
 /// `0..n`, holding a bomb that goes off when the iterator is dropped.
 struct BombIter {
     next: usize,
