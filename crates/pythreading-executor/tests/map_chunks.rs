@@ -119,6 +119,49 @@ fn every_placement_of_panics_keeps_each_item_its_own_result() {
     }
 }
 
+/// The size hint holds before every result whatever the timeout: zero
+/// (with the only worker busy, the map times out at once), one that may
+/// pass midway, and `Duration::MAX` (no limit: the hint is exact).
+#[test]
+fn the_size_hint_holds_before_every_result_with_any_timeout() {
+    for timeout in [Duration::ZERO, Duration::from_millis(1), Duration::MAX] {
+        for chunksize in [1usize, 3] {
+            let pool = ThreadPoolExecutor::new(1).unwrap();
+            let gate = gate();
+            let opener = Arc::clone(&gate);
+            let busy = pool
+                .submit(move || opener.wait_timeout(Duration::from_millis(5)))
+                .unwrap();
+            let options = chunked(chunksize).timeout(timeout);
+            let mut results = pool.map_with(|n: u32| n, 0..10, options).unwrap();
+            let mut hints = Vec::new();
+            let mut yielded = Vec::new();
+            loop {
+                hints.push(results.size_hint());
+                match results.next() {
+                    Some(result) => yielded.push(result),
+                    None => break,
+                }
+            }
+            let total = yielded.len();
+            for (taken, (low, high)) in hints.iter().enumerate() {
+                let left = total - taken;
+                assert!(
+                    *low <= left && high.is_none_or(|high| left <= high),
+                    "timeout {timeout:?}, chunks of {chunksize}: hint {:?} with {left} left",
+                    (low, high)
+                );
+            }
+            if timeout == Duration::MAX {
+                assert_eq!(total, 10);
+                assert_eq!(hints[0], (10, Some(10)), "no limit: exact");
+            }
+            drop(busy);
+            gate.set();
+        }
+    }
+}
+
 #[test]
 fn an_item_panic_nobody_reads_is_reported_once() {
     let reports = capture_excepthook();
