@@ -36,6 +36,11 @@ pub enum ThreadError {
     /// The thread's target panicked; the panic message is kept here.
     #[error("thread panicked: {0}")]
     Panicked(String),
+    /// A `join`, `join_timeout` or `into_result` was cancelled: the calling
+    /// thread's current [`CancellationToken`](crate::CancellationToken)
+    /// was cancelled while it waited (the thread itself goes on).
+    #[error("the wait for the thread was cancelled")]
+    Cancelled,
     /// The operating system refused to create the thread.
     #[error("can't start new thread: {0}")]
     Spawn(#[source] std::io::Error),

@@ -38,6 +38,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cancel;
 mod error;
 mod excepthook;
 mod ident;
@@ -53,6 +54,12 @@ mod thread;
 #[doc(hidden)]
 pub mod wait;
 
+#[cfg(feature = "ctrl-c")]
+pub use cancel::cancel_on_ctrl_c;
+pub use cancel::{
+    CancelCallback, CancellationToken, Cancelled, TokenGuard, cancelled, check_cancelled,
+    current_token, sleep,
+};
 pub use error::ThreadError;
 pub use excepthook::{
     ExceptHookArgs, catch_panic, default_excepthook, drop_reporting, excepthook, reset_excepthook,

@@ -41,6 +41,8 @@ pub(crate) enum WaitOutcome {
     TimedOut,
     /// The thread is not started (or its start failed while we waited).
     NotStarted,
+    /// The waiting thread's current cancellation token was cancelled.
+    Cancelled,
 }
 
 impl Lifecycle {
@@ -139,7 +141,8 @@ impl Lifecycle {
         }
     }
 
-    /// Waits until the thread finished, or until `deadline`.
+    /// Waits until the thread finished, or until `deadline`, or until the
+    /// waiting thread's current cancellation token is cancelled.
     pub(crate) fn wait_finished(&self, deadline: Deadline) -> WaitOutcome {
         let mut state = self.state.lock();
         loop {
@@ -148,8 +151,11 @@ impl Lifecycle {
                 Phase::Initial => return WaitOutcome::NotStarted,
                 Phase::Started => {}
             }
-            let wake = wait::park_releasing(self.key(), state, deadline);
+            let wake = wait::park_releasing_cancellable(self.key(), state, deadline);
             state = self.state.lock();
+            if wake == Wake::Cancelled && matches!(state.phase, Phase::Started) {
+                return WaitOutcome::Cancelled;
+            }
             if wake == Wake::TimedOut && matches!(state.phase, Phase::Started) {
                 return WaitOutcome::TimedOut;
             }

@@ -50,16 +50,23 @@ pub(crate) struct ThreadInner {
     ident: AtomicU64,
     kind: Kind,
     pub(crate) life: Lifecycle,
+    /// The token the thread's target runs with (`ThreadBuilder::cancel_token`).
+    pub(crate) token: Option<crate::CancellationToken>,
 }
 
 impl ThreadInner {
-    pub(crate) fn new_unstarted(name: String, daemon: bool) -> Self {
+    pub(crate) fn new_unstarted(
+        name: String,
+        daemon: bool,
+        token: Option<crate::CancellationToken>,
+    ) -> Self {
         Self {
             name: StaticMutex::new(name),
             daemon: AtomicBool::new(daemon),
             ident: AtomicU64::new(0),
             kind: Kind::Started,
             life: Lifecycle::new(),
+            token,
         }
     }
 
@@ -166,6 +173,7 @@ impl ThreadRef {
             WaitOutcome::Finished => Ok(true),
             WaitOutcome::TimedOut => Ok(false),
             WaitOutcome::NotStarted => Err(ThreadError::NotStarted),
+            WaitOutcome::Cancelled => Err(ThreadError::Cancelled),
         }
     }
 
@@ -279,6 +287,7 @@ fn new_dummy(ident: u64) -> ThreadRef {
         ident: AtomicU64::new(ident),
         kind: Kind::Dummy,
         life: Lifecycle::running(os::native_id().unwrap_or(ident)),
+        token: None,
     }))
 }
 
@@ -318,6 +327,7 @@ pub fn main_thread() -> ThreadRef {
             ident: AtomicU64::new(MAIN_IDENT),
             kind: Kind::Main,
             life: Lifecycle::running(os::main_native_id().unwrap_or(MAIN_IDENT)),
+            token: None,
         }));
         register(MAIN_IDENT, main.clone());
         main

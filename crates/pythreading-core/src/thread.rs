@@ -115,7 +115,10 @@ impl<T: Send + 'static> Thread<T> {
     /// Waits until the thread finishes. `Ok(())` also when the target
     /// panicked (the panic was reported and is kept for `into_result`).
     ///
-    /// Errors: [`ThreadError::NotStarted`], [`ThreadError::JoinSelf`].
+    /// Errors: [`ThreadError::NotStarted`], [`ThreadError::JoinSelf`];
+    /// [`ThreadError::Cancelled`] if the calling thread's current
+    /// [`CancellationToken`](crate::CancellationToken) is cancelled while
+    /// it waits (so do `join_timeout` and `into_result`).
     pub fn join(&self) -> Result<(), ThreadError> {
         self.shared.thread.join()
     }
@@ -155,6 +158,13 @@ impl<T: Send + 'static> Thread<T> {
             Slot::Taken => Err(ThreadError::ResultTaken),
             Slot::Pending => unreachable!("a finished thread has stored its result"),
         }
+    }
+
+    /// The cancellation token the thread was built with
+    /// ([`ThreadBuilder::cancel_token`]): cancelling it ends its blocked
+    /// pythreading calls.
+    pub fn cancel_token(&self) -> Option<crate::CancellationToken> {
+        self.shared.thread.0.token.clone()
     }
 
     /// Whether the thread is started and not finished yet.
@@ -262,6 +272,11 @@ fn run_as<T, F: FnOnce() -> T, R>(
     let Some(target) = target else {
         return deliver(Err("the thread had no target".to_owned()));
     };
+    let _token = thread
+        .0
+        .token
+        .as_ref()
+        .map(crate::CancellationToken::install);
     let outcome = excepthook::run_target(target).map_err(|(message, record)| {
         excepthook::report(&ExceptHookArgs {
             thread_name: thread.name(),
@@ -337,6 +352,7 @@ pub struct ThreadBuilder {
     name: Option<String>,
     daemon: Option<bool>,
     stack_size: Option<usize>,
+    token: Option<crate::CancellationToken>,
 }
 
 impl ThreadBuilder {
@@ -364,6 +380,17 @@ impl ThreadBuilder {
         self
     }
 
+    /// The cancellation token the thread's target runs with: its current
+    /// token from its first instruction (see
+    /// [`CancellationToken::install`](crate::CancellationToken::install)),
+    /// so that cancelling `token` ends the thread's blocked pythreading
+    /// calls. Without one, the thread has none (or the process's root, see
+    /// `cancel_on_ctrl_c`).
+    pub fn cancel_token(mut self, token: crate::CancellationToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
     /// The thread this builder describes, registered nowhere yet.
     fn unstarted(self) -> ThreadRef {
         // As Python's `name or _newname()`: an empty name gets the default.
@@ -374,7 +401,9 @@ impl ThreadBuilder {
         let daemon = self
             .daemon
             .unwrap_or_else(|| crate::current_thread().is_daemon());
-        ThreadRef(Arc::new(ThreadInner::new_unstarted(name, daemon)))
+        ThreadRef(Arc::new(ThreadInner::new_unstarted(
+            name, daemon, self.token,
+        )))
     }
 
     /// Creates the thread, not started: a thread built and never started is

@@ -20,9 +20,11 @@
 //! the word says someone may be parked.
 //!
 //! Every wake-up of a parked thread has one reason, written in one place
-//! (the waiter's parker; see `parker.rs`): a notify and a deadline today; a
-//! cancellation and an async waker have their place reserved there, so that
-//! adding them changes this module and no blocking type.
+//! (the waiter's parker; see `parker.rs`): a notify, a deadline, or a
+//! cancellation of the thread's current [`CancellationToken`] (only for
+//! the waits that obey it: [`park_cancellable`]); an async waker has its
+//! place reserved there, so that adding it changes this module and no
+//! blocking type.
 //!
 //! ```
 //! use pythreading_core::wait::{self, Deadline, Key, Wake};
@@ -54,6 +56,7 @@ mod deadline;
 mod parker;
 mod sys;
 mod table;
+mod token;
 
 #[cfg(all(test, loom))]
 mod models;
@@ -62,4 +65,13 @@ mod tests;
 
 pub use backoff::SpinWait;
 pub use deadline::{Deadline, Wait};
-pub use table::{Key, Wake, park, park_releasing, parked, unpark, unpark_all, unpark_one};
+pub use table::{
+    Key, Wake, park, park_cancellable, park_releasing, park_releasing_cancellable, parked, unpark,
+    unpark_all, unpark_one,
+};
+#[cfg(not(loom))]
+pub use token::set_root;
+pub use token::{
+    CancelCallback, CancellationToken, Cancelled, TokenGuard, TokenSource, current_token,
+    install_source, task_token,
+};

@@ -4,7 +4,7 @@
 //! Each model is exhaustive within the preemption bound CI sets
 //! (`LOOM_MAX_PREEMPTIONS`).
 
-use super::{Deadline, Key, Wake, park, unpark, unpark_one};
+use super::{CancellationToken, Deadline, Key, Wake, park, park_cancellable, unpark, unpark_one};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, AtomicUsize};
 use std::sync::atomic::Ordering;
@@ -39,7 +39,7 @@ fn loom_notify_versus_deadline() {
         let wake = waiter.join().unwrap();
         match wake {
             Wake::Notified => assert!(woke),
-            Wake::TimedOut | Wake::Invalid => assert!(!woke),
+            Wake::TimedOut | Wake::Invalid | Wake::Cancelled => assert!(!woke),
         }
     });
 }
@@ -181,5 +181,143 @@ fn loom_late_unpark_wakes_only_a_park() {
         wait_for(&word);
         other.join().unwrap();
         waker.join().unwrap();
+    });
+}
+
+/// Takes one unit of `count` if there is one.
+fn try_take(count: &AtomicU32) -> bool {
+    count
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// A cancel racing a notify, for two waiters of one key: one obeys a token
+/// that is cancelled while an item is put and one waiter notified. The
+/// cancelled waiter either took the item (it got there first) or took
+/// nothing; and a notify spent on it as it was cancelled is passed on, so
+/// the other waiter, which waits without a limit until the item is taken,
+/// is never left parked (loom would report that as a deadlock).
+#[test]
+fn loom_cancel_versus_notify() {
+    loom::model(|| {
+        let count = Arc::new(AtomicU32::new(0));
+        // Set once the item is taken, by whoever took it.
+        let taken = Arc::new(AtomicU32::new(0));
+        let token = CancellationToken::new();
+        let cancellable = {
+            let (count, taken, token) = (Arc::clone(&count), Arc::clone(&taken), token.clone());
+            loom::thread::spawn(move || {
+                let _current = token.install();
+                loop {
+                    if try_take(&count) {
+                        taken.store(1, Ordering::Release);
+                        unpark_one(Key::of(&*count));
+                        return true;
+                    }
+                    let wake = park_cancellable(
+                        Key::of(&*count),
+                        || count.load(Ordering::Acquire) == 0,
+                        || {},
+                        Deadline::NEVER,
+                    );
+                    if wake == Wake::Cancelled {
+                        return false;
+                    }
+                }
+            })
+        };
+        let plain = {
+            let (count, taken) = (Arc::clone(&count), Arc::clone(&taken));
+            loom::thread::spawn(move || {
+                loop {
+                    if try_take(&count) {
+                        taken.store(1, Ordering::Release);
+                        return true;
+                    }
+                    if taken.load(Ordering::Acquire) == 1 {
+                        return false;
+                    }
+                    let _ = park(
+                        Key::of(&*count),
+                        || count.load(Ordering::Acquire) == 0 && taken.load(Ordering::Acquire) == 0,
+                        || {},
+                        Deadline::NEVER,
+                    );
+                }
+            })
+        };
+        let canceller = loom::thread::spawn(move || token.cancel());
+        count.store(1, Ordering::Release);
+        unpark_one(Key::of(&*count));
+        canceller.join().unwrap();
+        let by_cancellable = cancellable.join().unwrap();
+        let by_plain = plain.join().unwrap();
+        // Exactly one of them has the item: it was neither lost nor taken twice.
+        assert!(by_cancellable ^ by_plain);
+        assert_eq!(count.load(Ordering::Acquire), 0);
+    });
+}
+
+/// A token tree: a child made while its parent is cancelled, and a
+/// callback registered meanwhile. The child ends cancelled whichever came
+/// first, and the callback runs exactly once, before `cancel` returns or
+/// at its registration.
+#[test]
+fn loom_token_tree() {
+    loom::model(|| {
+        let parent = CancellationToken::new();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let maker = {
+            let (parent, ran) = (parent.clone(), Arc::clone(&ran));
+            loom::thread::spawn(move || {
+                let child = parent.child();
+                let grandchild = child.child();
+                let _ = child.on_cancel(move || {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                });
+                (child, grandchild)
+            })
+        };
+        parent.cancel();
+        let (child, grandchild) = maker.join().unwrap();
+        assert!(child.is_cancelled() && grandchild.is_cancelled());
+        assert_eq!(ran.load(Ordering::Relaxed), 1);
+    });
+}
+
+/// A token cancelled while its waiter parks with a deadline: the wait ends
+/// cancelled or timed out, never parked for ever, and a later wait that
+/// does not obey the token is not disturbed by it.
+#[test]
+fn loom_cancel_versus_deadline() {
+    loom::model(|| {
+        let word = Arc::new(AtomicU32::new(0));
+        let token = CancellationToken::new();
+        let waiter = {
+            let (word, token) = (Arc::clone(&word), token.clone());
+            loom::thread::spawn(move || {
+                let _current = token.install();
+                let first = park_cancellable(Key::of(&*word), || true, || {}, soon());
+                // A plain wait after it: only the store and unpark below end it.
+                while word.load(Ordering::Acquire) == 0 {
+                    let wake = park(
+                        Key::of(&*word),
+                        || word.load(Ordering::Acquire) == 0,
+                        || {},
+                        Deadline::NEVER,
+                    );
+                    assert_ne!(wake, Wake::Cancelled);
+                }
+                first
+            })
+        };
+        token.cancel();
+        word.store(1, Ordering::Release);
+        unpark_one(Key::of(&*word));
+        let first = waiter.join().unwrap();
+        assert!(matches!(
+            first,
+            Wake::Cancelled | Wake::TimedOut | Wake::Notified
+        ));
     });
 }

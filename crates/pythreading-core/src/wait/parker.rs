@@ -13,9 +13,10 @@
 //! - a **deadline** is the waiter's own: it takes its entry out under the
 //!   bucket lock, and if the entry was already gone a notify won the race
 //!   and the wait counts as notified;
-//! - a **cancellation** (to come) swaps the word from `WAITING` to its own
-//!   value without the bucket lock and unparks the thread, which takes its
-//!   entry out itself; a notify that then finds the word no longer
+//! - a **cancellation** swaps the word from `WAITING` to `CANCELLED`
+//!   without the bucket lock (under the lock of the token the waiter is
+//!   registered with, see `token.rs`) and unparks the thread, which takes
+//!   its entry out itself; a notify that then finds the word no longer
 //!   `WAITING` passes its wake-up on to the next waiter (that is why a
 //!   notify swaps with a compare-exchange rather than a store);
 //! - an **async waker** (to come) is a second kind of [`Unpark`]: the same
@@ -29,6 +30,8 @@ use std::sync::atomic::Ordering;
 pub(crate) const WAITING: u32 = 0;
 /// A notify took the waiter's entry out of its queue and woke it.
 pub(crate) const NOTIFIED: u32 = 1;
+/// The token the waiter obeys was cancelled; its entry may still be queued.
+pub(crate) const CANCELLED: u32 = 2;
 
 /// How a parked waiter is woken up.
 #[derive(Debug)]
@@ -78,6 +81,15 @@ impl Parker {
     pub(crate) fn notify(&self) -> bool {
         self.reason
             .compare_exchange(WAITING, NOTIFIED, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Marks a waiter cancelled; `false` if a notify woke it first. Called
+    /// under the lock of the token it is registered with (so never once
+    /// its wait is over); the caller then [`unpark`](Self::unpark)s it.
+    pub(crate) fn cancel(&self) -> bool {
+        self.reason
+            .compare_exchange(WAITING, CANCELLED, Ordering::Release, Ordering::Relaxed)
             .is_ok()
     }
 

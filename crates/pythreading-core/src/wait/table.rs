@@ -22,8 +22,9 @@
 //! only for queue operations. `validate` runs under it and must not block.
 
 use super::deadline::Deadline;
-use super::parker::{NOTIFIED, Parker, WAITING};
+use super::parker::{CANCELLED, NOTIFIED, Parker, WAITING};
 use super::sys::{self, Arc};
+use super::token::{self, CancellationToken};
 use crate::shim::Mutex;
 
 /// What a blocking type parks on: the address of one of its fields.
@@ -70,6 +71,11 @@ pub enum Wake {
     Notified,
     /// The deadline passed first.
     TimedOut,
+    /// The calling thread's current cancellation token was cancelled
+    /// (only from [`park_cancellable`] and [`park_releasing_cancellable`]).
+    /// No wake-up of the key was spent on it: one given to it as it was
+    /// cancelled went on to the next waiter.
+    Cancelled,
 }
 
 #[derive(Debug)]
@@ -134,12 +140,55 @@ fn table() -> &'static [Bucket; BUCKETS] {
 /// change it announces, went on, and parked again for the next one. Every
 /// caller re-checks its state after a wake-up (an `Event` compares the
 /// generation of its word, a lock tries its word again).
+///
+/// It does not obey the calling thread's cancellation token (an
+/// infallible wait, or one of the library's own): [`park_cancellable`]
+/// does.
 pub fn park(
     key: Key,
     validate: impl FnOnce() -> bool,
     before_sleep: impl FnOnce(),
     deadline: Deadline,
 ) -> Wake {
+    park_obeying(key, validate, before_sleep, deadline, None)
+}
+
+/// [`park`] that also ends, with [`Wake::Cancelled`], when the calling
+/// thread's current cancellation token (see [`current_token`]) is
+/// cancelled: at once, without parking, if it is cancelled already
+/// (`validate` and `before_sleep` are not called then). A thread with no
+/// token parks as [`park`] does, at the cost of one thread-local read.
+///
+/// [`current_token`]: super::current_token
+pub fn park_cancellable(
+    key: Key,
+    validate: impl FnOnce() -> bool,
+    before_sleep: impl FnOnce(),
+    deadline: Deadline,
+) -> Wake {
+    match token::current_token() {
+        None => park_obeying(key, validate, before_sleep, deadline, None),
+        Some(token) => park_obeying(key, validate, before_sleep, deadline, Some(&token)),
+    }
+}
+
+/// [`park_releasing`] that obeys the calling thread's cancellation token,
+/// as [`park_cancellable`] does (`guard` is dropped in every case).
+#[inline]
+pub fn park_releasing_cancellable<G>(key: Key, guard: G, deadline: Deadline) -> Wake {
+    park_cancellable(key, || true, move || drop(guard), deadline)
+}
+
+fn park_obeying(
+    key: Key,
+    validate: impl FnOnce() -> bool,
+    before_sleep: impl FnOnce(),
+    deadline: Deadline,
+    token: Option<&CancellationToken>,
+) -> Wake {
+    if token.is_some_and(CancellationToken::is_cancelled) {
+        return Wake::Cancelled;
+    }
     let parker = Parker::current();
     let bucket = key.bucket();
     {
@@ -165,9 +214,20 @@ pub fn park(
         before_sleep();
         std::mem::forget(unwinding);
     }
+    // Registered once queued (a cancel before that is seen by the check
+    // above or by `register` itself), until the wait is over: a cancel can
+    // mark this parker only while the guard lives.
+    let _registered = token.map(|token| token.register(&parker));
     loop {
-        if parker.reason() != WAITING {
-            return Wake::Notified;
+        match parker.reason() {
+            WAITING => {}
+            NOTIFIED => return Wake::Notified,
+            _ => {
+                // Cancelled: leave the queue. Not found there, a notify
+                // took the entry, failed to mark it and woke the next one.
+                leave(bucket, &parker);
+                return Wake::Cancelled;
+            }
         }
         match deadline.instant() {
             None => parker.park(),
@@ -183,6 +243,8 @@ pub fn park(
     // first (it marked us under the lock, so the mark is seen here).
     if leave(bucket, &parker) {
         Wake::TimedOut
+    } else if parker.reason() == CANCELLED {
+        Wake::Cancelled
     } else {
         debug_assert_eq!(parker.reason(), NOTIFIED);
         Wake::Notified
