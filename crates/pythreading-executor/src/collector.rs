@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use pythreading_core::wait::{self, Key, Wait, Wake};
 
+use crate::header::Parked;
 use crate::sys::{Mutex, MutexGuard};
 
 /// Futures that became done, in the order they did.
@@ -51,37 +52,46 @@ impl Collector {
         Key::of(&self.collected)
     }
 
-    /// Waits while `keep_waiting` holds, as long as `wait` allows; returns
-    /// the guard and whether it gave up with `keep_waiting` still true.
+    /// Waits while `keep_waiting` holds, as long as `wait` allows (and,
+    /// with `obey`, until the calling thread's current token is
+    /// cancelled); returns the guard and how the wait ended: `Done` when
+    /// `keep_waiting` no longer holds.
     pub(crate) fn wait_while(
         &self,
         wait: Wait,
+        obey: bool,
         mut keep_waiting: impl FnMut(&Collected) -> bool,
-    ) -> (MutexGuard<'_, Collected>, bool) {
+    ) -> (MutexGuard<'_, Collected>, Parked) {
         let mut collected = self.collected.lock();
         if !keep_waiting(&collected) {
-            return (collected, false);
+            return (collected, Parked::Done);
         }
         let Some(deadline) = wait.deadline() else {
-            return (collected, true);
+            return (collected, Parked::TimedOut);
         };
         loop {
             collected.parked = true;
-            let wake = wait::park_releasing(self.key(), collected, deadline);
+            let wake = if obey {
+                wait::park_releasing_cancellable(self.key(), collected, deadline)
+            } else {
+                wait::park_releasing(self.key(), collected, deadline)
+            };
             collected = self.collected.lock();
             if !keep_waiting(&collected) {
-                return (collected, false);
+                return (collected, Parked::Done);
             }
-            if wake == Wake::TimedOut {
-                // No notify took the mark: the next one need not unpark.
-                collected.parked = false;
-                return (collected, true);
-            }
+            let ended = match wake {
+                Wake::TimedOut => Parked::TimedOut,
+                Wake::Cancelled => Parked::Cancelled,
+                Wake::Notified | Wake::Invalid => continue,
+            };
+            // No notify took the mark: the next one need not unpark.
+            collected.parked = false;
+            return (collected, ended);
         }
     }
 }
 
-/// One future's registration with a collector.
 pub(crate) struct Watch {
     collector: Arc<Collector>,
     index: usize,

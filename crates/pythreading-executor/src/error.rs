@@ -77,6 +77,13 @@ pub enum TaskError {
     /// cycle.
     #[error("deadlock: {0}")]
     Deadlock(String),
+    /// The wait was cancelled: the waiting thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken) was
+    /// cancelled before the future was done. Not the task's outcome (that
+    /// is [`Cancelled`](Self::Cancelled) for a task that never started):
+    /// the task goes on.
+    #[error("the wait for the future was cancelled")]
+    WaitCancelled,
 }
 
 impl From<ExecutorError> for TaskError {

@@ -31,11 +31,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
 
 use crossbeam_channel::Sender;
-use pythreading_core::Thread;
+use pythreading_core::{CancellationToken, Thread};
 
 use crate::crew::{self, Crew};
 use crate::error::{ExecutorError, TaskError};
 use crate::future::Future;
+use crate::group::TaskGroup;
 use crate::header::{ErrFails, Judge, Plain};
 use crate::report::drop_reporting;
 use crate::sys::{Ordering, PoolMutex};
@@ -231,7 +232,7 @@ impl ThreadPoolExecutor {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        self.pool.submit::<Plain, _, _>(f)
+        self.pool.submit::<Plain, _, _>(f, None)
     }
 
     /// [`submit`](Self::submit) for a task that returns a `Result`: one
@@ -265,7 +266,15 @@ impl ThreadPoolExecutor {
         E: Send + 'static,
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
-        self.pool.submit::<ErrFails, _, _>(f)
+        self.pool.submit::<ErrFails, _, _>(f, None)
+    }
+
+    /// Opens a [`TaskGroup`] on this executor: tasks that stand or fall
+    /// together (the first failure cancels the others), joined as one.
+    /// Its token is a child of the calling thread's current token, so a
+    /// group opened in a task of another group is cancelled with it.
+    pub fn group<T: Send + 'static>(&self) -> TaskGroup<T> {
+        TaskGroup::new(Arc::clone(&self.pool))
     }
 
     /// Stops taking tasks. With `cancel_futures`, cancels every task not
@@ -376,14 +385,19 @@ impl Pool {
         }
     }
 
-    /// Queues `f`, whose value `V` judges (see [`Judge`]).
-    pub(crate) fn submit<V, T, F>(self: &Arc<Self>, f: F) -> Result<Future<T>, ExecutorError>
+    /// Queues `f`, whose value `V` judges (see [`Judge`]), with `token`
+    /// (or one made when asked for).
+    pub(crate) fn submit<V, T, F>(
+        self: &Arc<Self>,
+        f: F,
+        token: Option<CancellationToken>,
+    ) -> Result<Future<T>, ExecutorError>
     where
         V: Judge<T>,
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let cell = TaskCell::<T, F, V>::new(self.id, f);
+        let cell = TaskCell::<T, F, V>::new(self.id, f, token);
         self.enqueue(Arc::clone(&cell) as Work)?;
         Ok(Future::from_cell(cell))
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use pythreading_core::wait::{Deadline, Wait};
 
 use crate::error::TaskError;
-use crate::header::{FutureState, Header};
+use crate::header::{FutureState, Header, Parked};
 use crate::id::FutureId;
 use crate::task::Cell;
 use crate::wait_cycle::{self, Entered};
@@ -35,6 +35,8 @@ pub(crate) enum Waited {
     TimedOut,
     /// Waiting would never end: the cycle of waits it would close.
     Deadlock(String),
+    /// The waiting thread's current cancellation token was cancelled.
+    Cancelled,
 }
 
 /// The result of a task submitted to a
@@ -90,6 +92,10 @@ impl<T> Future<T> {
         self.cell.header()
     }
 
+    pub(crate) fn cell(&self) -> &Arc<dyn Cell<T>> {
+        &self.cell
+    }
+
     /// Waits until the future is done, then returns the task's value, or
     /// why there is none: [`TaskError::Cancelled`],
     /// [`TaskError::Panicked`] (the panic message: the panic is read, and
@@ -129,9 +135,21 @@ impl<T> Future<T> {
     /// assert_eq!(outer.result(), Ok(Ok(25)));
     /// # Ok::<(), pythreading_executor::ExecutorError>(())
     /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// `result` obeys the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken): cancelled
+    /// while it waits, it returns [`TaskError::WaitCancelled`] (the task
+    /// itself goes on; interrupt it with [`interrupt`](Self::interrupt)).
+    /// The future is consumed then, and the task's value with it when it
+    /// comes (a panic is reported): wait with
+    /// [`wait_cancellable`](Self::wait_cancellable) first to keep the
+    /// future.
     pub fn result(self) -> Result<T, TaskError> {
-        match self.block(Wait::FOREVER) {
+        match self.block(Wait::FOREVER, true) {
             Waited::Deadlock(cycle) => Err(TaskError::Deadlock(cycle)),
+            Waited::Cancelled => Err(TaskError::WaitCancelled),
             Waited::Done | Waited::TimedOut => self.header().take_outcome(),
         }
     }
@@ -141,8 +159,11 @@ impl<T> Future<T> {
     /// pool nobody has started; a wait that would close a cycle of waits
     /// returns at once, with the future not done (its `result` then says
     /// [`TaskError::Deadlock`]).
+    ///
+    /// It does not obey the calling thread's cancellation token (it has no
+    /// way to say so): [`wait_cancellable`](Self::wait_cancellable) does.
     pub fn wait(&self) {
-        let _ = self.block(Wait::FOREVER);
+        let _ = self.block(Wait::FOREVER, false);
     }
 
     /// Waits until the future is done, at most `timeout`; `true` if it is
@@ -150,8 +171,90 @@ impl<T> Future<T> {
     /// started, as with [`result`](Self::result). A wait whose timeout is
     /// too large to end (`Duration::MAX`) is a wait without one, checked
     /// for cycles as [`wait`](Self::wait) is.
+    ///
+    /// It does not obey the calling thread's cancellation token:
+    /// [`wait_cancellable`](Self::wait_cancellable) does.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.block(Wait::Timeout(timeout)) == Waited::Done
+        self.block(Wait::Timeout(timeout), false) == Waited::Done
+    }
+
+    /// [`wait`](Self::wait) and [`wait_timeout`](Self::wait_timeout) that
+    /// obey the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken): `Ok(true)`
+    /// once the future is done, `Ok(false)` if `timeout` passed first
+    /// (`None`: no limit; a zero timeout only looks), `Err(Cancelled)` if
+    /// the token was cancelled while it waited (looked at only before
+    /// parking: a done future is `Ok(true)` whatever the token). A wait that
+    /// would close a cycle of waits returns `Ok(false)` at once, the future
+    /// not done (its `result` then says [`TaskError::Deadlock`]).
+    ///
+    /// ```
+    /// use pythreading_core::{CancellationToken, Cancelled};
+    /// use pythreading_executor::ThreadPoolExecutor;
+    /// use pythreading_sync::Event;
+    /// use std::sync::Arc;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let gate = Arc::new(Event::new());
+    /// let opener = Arc::clone(&gate);
+    /// let task = pool.submit(move || opener.wait())?;
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// assert_eq!(token.run(|| task.wait_cancellable(None)), Err(Cancelled));
+    /// gate.set();
+    /// assert_eq!(task.wait_cancellable(None), Ok(true));
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn wait_cancellable(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<bool, pythreading_core::Cancelled> {
+        match self.block(Wait::from_timeout(timeout), true) {
+            Waited::Done => Ok(true),
+            Waited::TimedOut | Waited::Deadlock(_) => Ok(false),
+            Waited::Cancelled => Err(pythreading_core::Cancelled),
+        }
+    }
+
+    /// Stops the task however far it got, Java's
+    /// `cancel(mayInterruptIfRunning = true)`: a pending task is cancelled
+    /// as [`cancel`](Self::cancel) does; a running task's
+    /// [`CancellationToken`](pythreading_core::CancellationToken) is
+    /// cancelled, so that its blocked pythreading call (a `get`, a
+    /// `sleep`, an acquire that can be cancelled, a `result`...) returns
+    /// `Cancelled` at once, and so does its next one. `true` if it did
+    /// either, `false` if the task was done already.
+    ///
+    /// Unlike Java's, the future of a running task is not marked cancelled:
+    /// it finishes with whatever the task returns once it stops (often its
+    /// own `Err(Cancelled)`), or its panic, so no value is lost. Python's
+    /// [`cancel`](Self::cancel) keeps its meaning (pending tasks only).
+    ///
+    /// ```
+    /// use pythreading_core::{Cancelled, sleep};
+    /// use pythreading_executor::ThreadPoolExecutor;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1)?;
+    /// let download = pool.submit(|| sleep(Duration::from_secs(3600)))?;
+    /// while !download.running() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert!(download.interrupt());
+    /// assert_eq!(download.result(), Ok(Err(Cancelled)));
+    /// # Ok::<(), pythreading_executor::ExecutorError>(())
+    /// ```
+    pub fn interrupt(&self) -> bool {
+        self.cell.interrupt()
+    }
+
+    /// The task's [`CancellationToken`](pythreading_core::CancellationToken):
+    /// the current token of the thread while it runs the task. Cancelling
+    /// it is [`interrupt`](Self::interrupt) without the cancel of a pending
+    /// task (a pending task whose token is cancelled still starts, with its
+    /// token cancelled). A group's task has its group's token as parent.
+    pub fn cancel_token(&self) -> pythreading_core::CancellationToken {
+        self.header().token()
     }
 
     /// The future's identity, unique in the process: a key for maps from
@@ -163,23 +266,26 @@ impl<T> Future<T> {
     /// Runs the task here, now, if this thread is a worker of its pool
     /// and the task has not started; whether it did.
     pub(crate) fn help(&self) -> bool {
-        self.cell.help()
+        Arc::clone(&self.cell).help()
     }
 
     /// Blocks until the future is done or `wait` ends: a wait that helps
     /// (see [`result`](Self::result)), and, without a time limit, one
     /// checked for a cycle before it parks.
-    pub(crate) fn block(&self, wait: Wait) -> Waited {
+    /// With `obey`, the wait ends too when the calling thread's current
+    /// token is cancelled.
+    pub(crate) fn block(&self, wait: Wait, obey: bool) -> Waited {
         // A wait that may not block at all (a zero timeout) only looks.
         if self.done() || (wait.may_block() && self.help()) {
             return Waited::Done;
         }
         let parked = self
             .header()
-            .wait_then(wait, |deadline| self.enter(deadline));
+            .wait_then(wait, obey, |deadline| self.enter(deadline));
         match parked {
-            Ok(true) => Waited::Done,
-            Ok(false) => Waited::TimedOut,
+            Ok(Parked::Done) => Waited::Done,
+            Ok(Parked::TimedOut) => Waited::TimedOut,
+            Ok(Parked::Cancelled) => Waited::Cancelled,
             Err(cycle) => Waited::Deadlock(cycle),
         }
     }
@@ -444,10 +550,14 @@ pub(crate) mod loom_tests {
         loom::model(|| {
             let drops = Arc::new(AtomicUsize::new(0));
             let held = Dropped(Arc::clone(&drops));
-            let cell = TaskCell::<_, _, Plain>::new(POOL | 1, move || {
-                let _held = &held;
-                1u32
-            });
+            let cell = TaskCell::<_, _, Plain>::new(
+                POOL | 1,
+                move || {
+                    let _held = &held;
+                    1u32
+                },
+                None,
+            );
             let future = Future::from_cell(Arc::clone(&cell) as Arc<dyn Cell<u32>>);
             let calls = Arc::new(AtomicUsize::new(0));
             let counter = Arc::clone(&calls);
@@ -483,7 +593,7 @@ pub(crate) mod loom_tests {
             counter.fetch_add(1, Ordering::SeqCst);
             7
         });
-        let cell = TaskCell::<_, _, Plain>::new(POOL | 1, task);
+        let cell = TaskCell::<_, _, Plain>::new(POOL | 1, task, None);
         let counter = Arc::clone(&calls);
         cell.header().add_done_callback(Box::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
@@ -500,9 +610,9 @@ pub(crate) mod loom_tests {
             let (cell, runs, calls) = counted();
             let worker = {
                 let cell = Arc::clone(&cell);
-                loom::thread::spawn(move || cell.run_if_pending(2, &mut || {}))
+                loom::thread::spawn(move || TaskCell::run_if_pending(cell, 2, &mut || {}))
             };
-            let helped = cell.run_if_pending(1, &mut || {});
+            let helped = TaskCell::run_if_pending(Arc::clone(&cell), 1, &mut || {});
             let worked = worker.join().unwrap();
             assert_ne!(helped, worked, "exactly one thread starts the task");
             assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -520,10 +630,10 @@ pub(crate) mod loom_tests {
             let (cell, runs, calls) = counted();
             let worker = {
                 let cell = Arc::clone(&cell);
-                loom::thread::spawn(move || Run::run(&*cell, 2, &mut || {}))
+                loom::thread::spawn(move || Run::run(cell, 2, &mut || {}))
             };
             let cancelled = Cell::cancel(&*cell);
-            let helped = cell.run_if_pending(1, &mut || {});
+            let helped = TaskCell::run_if_pending(Arc::clone(&cell), 1, &mut || {});
             worker.join().unwrap();
             assert_eq!(calls.load(Ordering::SeqCst), 1);
             let future = Future::from_cell(cell as Arc<dyn Cell<u32>>);

@@ -18,8 +18,8 @@
 //! parks only while it is still set and the future not done); the change to
 //! a done state clears the bit, and unparks only if it was set.
 
-use pythreading_core::ExceptHookArgs;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
+use pythreading_core::{CancellationToken, ExceptHookArgs};
 
 use crate::collector::Watch;
 use crate::error::TaskError;
@@ -105,24 +105,68 @@ struct Slot<T> {
     /// The error is boxed to keep every task's allocation small: the
     /// common case is a value.
     outcome: Option<Result<T, Box<Failure>>>,
-    /// Told once, when the future is done. One list for both kinds keeps
-    /// the shared allocation of every task small.
+    /// Told once, when the future is done (one list for both kinds), and
+    /// the task's token: both rare, kept out of line to keep the shared
+    /// allocation of every task small.
     waiters: Waiters,
 }
 
-/// The waiters of a future: most have none, so an empty list costs one
-/// word in the task's allocation instead of a `Vec`'s three.
+/// How a wait for a future to be done ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parked {
+    Done,
+    TimedOut,
+    /// The waiting thread's current token was cancelled.
+    Cancelled,
+}
+
+/// The waiters of a future and its task's token: most tasks have
+/// neither, so they cost one word in the task's allocation.
 #[derive(Default)]
-#[allow(clippy::box_collection)] // on purpose: one word instead of three, see above
-struct Waiters(Option<Box<Vec<Waiter>>>);
+struct Waiters(Option<Box<Extra>>);
+
+#[derive(Default)]
+struct Extra {
+    /// Told once, when the future is done.
+    list: Vec<Waiter>,
+    /// The task's cancellation token: made when first asked for (by the
+    /// task, by a wait of it that obeys it, or by an interrupt), unless the
+    /// task was given one (a group's).
+    token: Option<CancellationToken>,
+}
 
 impl Waiters {
-    fn push(&mut self, waiter: Waiter) {
-        self.0.get_or_insert_with(Box::default).push(waiter);
+    fn with_token(token: Option<CancellationToken>) -> Self {
+        Self(token.map(|token| {
+            Box::new(Extra {
+                list: Vec::new(),
+                token: Some(token),
+            })
+        }))
     }
 
-    fn into_vec(self) -> Vec<Waiter> {
-        self.0.map(|waiters| *waiters).unwrap_or_default()
+    fn push(&mut self, waiter: Waiter) {
+        self.0.get_or_insert_with(Box::default).list.push(waiter);
+    }
+
+    /// Takes the list, leaving the token.
+    fn take_list(&mut self) -> Vec<Waiter> {
+        self.0
+            .as_mut()
+            .map(|extra| std::mem::take(&mut extra.list))
+            .unwrap_or_default()
+    }
+
+    fn list(&self) -> &[Waiter] {
+        self.0.as_deref().map_or(&[], |extra| &extra.list)
+    }
+
+    fn list_mut(&mut self) -> Option<&mut Vec<Waiter>> {
+        self.0.as_deref_mut().map(|extra| &mut extra.list)
+    }
+
+    fn token(&mut self) -> &mut Option<CancellationToken> {
+        &mut self.0.get_or_insert_with(Box::default).token
     }
 }
 
@@ -168,14 +212,40 @@ pub(crate) struct Header<T> {
 
 impl<T> Header<T> {
     pub(crate) fn new() -> Self {
+        Self::with_token(None)
+    }
+
+    /// A header whose task has `token` (or one made when asked for).
+    pub(crate) fn with_token(token: Option<CancellationToken>) -> Self {
         Self {
             state: AtomicU8::new(PENDING),
             id: FutureId::next(),
             slot: Mutex::new(Slot {
                 outcome: None,
-                waiters: Waiters::default(),
+                waiters: Waiters::with_token(token),
             }),
         }
+    }
+
+    /// The task's cancellation token, made now if nobody asked before (a
+    /// child of the process's root token, if there is one).
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.slot
+            .lock()
+            .waiters
+            .token()
+            .get_or_insert_with(wait::task_token)
+            .clone()
+    }
+
+    /// Cancels a pending future as [`cancel`](Self::cancel) does; for a
+    /// running one, cancels its task's token. Whether it did either.
+    pub(crate) fn interrupt_running(&self) -> bool {
+        if self.state.load(Ordering::Acquire) & PHASE != RUNNING {
+            return false;
+        }
+        self.token().cancel();
+        true
     }
 
     pub(crate) fn id(&self) -> FutureId {
@@ -334,7 +404,7 @@ impl<T> Header<T> {
         };
         slot.outcome = Some(outcome);
         let failed = self.failed();
-        let waiters = std::mem::take(&mut slot.waiters).into_vec();
+        let waiters = slot.waiters.take_list();
         drop(slot);
         if was & PARKED != 0 {
             wait::unpark_all(self.key());
@@ -354,20 +424,24 @@ impl<T> Header<T> {
         Key::of(&self.state)
     }
 
-    /// Waits until done, as long as `wait` allows (`Ok(true)` if done),
-    /// calling `before_park` with the deadline once the spin is over and
-    /// the thread is about to park: what it returns is kept until the park
-    /// ends, and an error from it ends the wait at once, with the error.
+    /// Waits until done, as long as `wait` allows, calling `before_park`
+    /// with the deadline once the spin is over and the thread is about to
+    /// park: what it returns is kept until the park ends, and an error from
+    /// it ends the wait at once, with the error. With `obey`, the wait also
+    /// ends when the calling thread's current token is cancelled (looked
+    /// at only before parking).
     pub(crate) fn wait_then<G, E>(
         &self,
         wait: Wait,
+        obey: bool,
         before_park: impl FnOnce(Deadline) -> Result<G, E>,
-    ) -> Result<bool, E> {
+    ) -> Result<Parked, E> {
+        let done = |done: bool| if done { Parked::Done } else { Parked::TimedOut };
         if self.is_done() {
-            return Ok(true);
+            return Ok(Parked::Done);
         }
         let Some(deadline) = wait.deadline() else {
-            return Ok(self.is_done());
+            return Ok(done(self.is_done()));
         };
         // A short task usually ends within a microsecond of its submitter
         // starting to wait: spin briefly rather than pay for a futex sleep
@@ -378,21 +452,21 @@ impl<T> Header<T> {
         let mut spin = SpinWait::with_rounds(5, 0);
         while spin.spin() {
             if self.is_done() {
-                return Ok(true);
+                return Ok(Parked::Done);
             }
         }
         let _parking = before_park(deadline)?;
-        Ok(self.park_until_done(deadline))
+        Ok(self.park_until_done(deadline, obey))
     }
 
-    /// The slow path of [`wait`](Self::wait): sets `PARKED` and parks
-    /// while the future is not done.
+    /// The slow path of [`wait_then`](Self::wait_then): sets `PARKED` and
+    /// parks while the future is not done.
     #[cold]
-    fn park_until_done(&self, deadline: Deadline) -> bool {
+    fn park_until_done(&self, deadline: Deadline, obey: bool) -> Parked {
         loop {
             let word = self.state.load(Ordering::Acquire);
             if is_done(word) {
-                return true;
+                return Parked::Done;
             }
             if word & PARKED == 0
                 && self
@@ -407,19 +481,23 @@ impl<T> Header<T> {
             {
                 continue;
             }
-            let wake = wait::park(
-                self.key(),
-                || {
-                    let word = self.state.load(Ordering::Acquire);
-                    word & PARKED != 0 && !is_done(word)
-                },
-                || {},
-                deadline,
-            );
-            if wake == Wake::TimedOut {
-                // The bit stays: whoever completes the future finds nobody
-                // parked and unparks nobody.
-                return self.is_done();
+            let validate = || {
+                let word = self.state.load(Ordering::Acquire);
+                word & PARKED != 0 && !is_done(word)
+            };
+            let wake = if obey {
+                wait::park_cancellable(self.key(), validate, || {}, deadline)
+            } else {
+                wait::park(self.key(), validate, || {}, deadline)
+            };
+            // On a timeout or a cancel the bit stays: whoever completes the
+            // future finds nobody parked and unparks nobody.
+            match wake {
+                Wake::TimedOut if self.is_done() => return Parked::Done,
+                Wake::TimedOut => return Parked::TimedOut,
+                Wake::Cancelled if self.is_done() => return Parked::Done,
+                Wake::Cancelled => return Parked::Cancelled,
+                Wake::Notified | Wake::Invalid => {}
             }
         }
     }
@@ -438,12 +516,14 @@ impl<T> Header<T> {
     /// Threads parked waiting for the future, and `wait` or `as_completed`
     /// calls watching it.
     pub(crate) fn waiting(&self) -> usize {
-        let watches = self.slot.lock().waiters.0.as_deref().map_or(0, |waiters| {
-            waiters
-                .iter()
-                .filter(|waiter| matches!(waiter, Waiter::Watch(_)))
-                .count()
-        });
+        let watches = self
+            .slot
+            .lock()
+            .waiters
+            .list()
+            .iter()
+            .filter(|waiter| matches!(waiter, Waiter::Watch(_)))
+            .count();
         watches + wait::parked(self.key())
     }
 
@@ -477,7 +557,7 @@ impl<T> Header<T> {
 
     /// Forgets the watchers of the `wait` or `as_completed` call `id`.
     pub(crate) fn unwatch(&self, id: usize) {
-        if let Some(waiters) = &mut self.slot.lock().waiters.0 {
+        if let Some(waiters) = self.slot.lock().waiters.list_mut() {
             waiters.retain(|waiter| !matches!(waiter, Waiter::Watch(watch) if watch.id() == id));
         }
     }
@@ -491,13 +571,20 @@ pub(crate) fn run_callbacks(callbacks: Vec<Callback>) {
     }
 }
 
+/// A task reads its token through its header: made when first asked for.
+impl<T: Send> wait::TokenSource for Header<T> {
+    fn token(&self) -> CancellationToken {
+        Header::token(self)
+    }
+}
+
 impl<T> Drop for Header<T> {
     /// The last owner of the task lets go: whatever is left is dropped
     /// here, a panic in its `Drop` reported, and a panic nobody read is
     /// reported.
     fn drop(&mut self) {
         let slot = self.slot.get_mut();
-        let (outcome, waiters) = (slot.outcome.take(), std::mem::take(&mut slot.waiters));
+        let (outcome, waiters) = (slot.outcome.take(), slot.waiters.take_list());
         match outcome {
             Some(Ok(value)) => drop_reporting(value, "a task's result"),
             Some(Err(failure)) => {
@@ -510,7 +597,7 @@ impl<T> Drop for Header<T> {
         // Only a future that was never done still has waiters. Each goes
         // alone: a second panicking drop while the first unwinds would
         // abort the process.
-        for waiter in waiters.into_vec() {
+        for waiter in waiters {
             drop_reporting(waiter, "a done callback never run");
         }
     }

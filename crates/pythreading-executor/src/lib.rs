@@ -53,6 +53,7 @@ mod crew;
 mod error;
 mod executor;
 mod future;
+mod group;
 mod header;
 mod id;
 mod idle;
@@ -68,11 +69,12 @@ mod worker;
 pub use error::{ExecutorError, TaskError};
 pub use executor::{ExecutorBuilder, ExecutorStats, ThreadPoolExecutor};
 pub use future::Future;
+pub use group::{GroupResults, TaskGroup};
 pub use header::FutureState;
 pub use id::FutureId;
 pub use map::{MapOptions, MapResults};
 pub use scope::Scope;
-pub use wait::{AsCompleted, ReturnWhen, WaitResult, as_completed, wait};
+pub use wait::{AsCompleted, ReturnWhen, WaitResult, as_completed, wait, wait_cancellable};
 
 /// The crate README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

@@ -151,8 +151,8 @@ impl<T> Batch<T> {
 
     fn block(&self, wait: Wait) -> Waited {
         match self {
-            Self::One(future) => future.block(wait),
-            Self::Chunk(future, _) => future.block(wait),
+            Self::One(future) => future.block(wait, true),
+            Self::Chunk(future, _) => future.block(wait, true),
         }
     }
 }
@@ -199,7 +199,10 @@ where
     match chunksize {
         None | Some(1) => {
             let item = items.next()?;
-            Some(pool.submit::<Plain, _, _>(move || f(item)).map(Batch::One))
+            Some(
+                pool.submit::<Plain, _, _>(move || f(item), None)
+                    .map(Batch::One),
+            )
         }
         Some(size) => {
             let chunk: Vec<It::Item> = items.by_ref().take(size).collect();
@@ -240,7 +243,7 @@ where
                 }
             };
             Some(
-                pool.submit::<Plain, _, _>(run)
+                pool.submit::<Plain, _, _>(run, None)
                     .map(|future| Batch::Chunk(future, len)),
             )
         }
@@ -584,11 +587,16 @@ impl<T> MapResults<T> {
                     Err(error) => self.failed(error, len),
                 },
             },
-            Waited::TimedOut => {
+            // A cancelled wait ends the map as its timeout does.
+            ended @ (Waited::TimedOut | Waited::Cancelled) => {
                 batch.cancel();
                 self.cancel_pending();
                 self.ended = true;
-                Some(Err(TaskError::Timeout))
+                Some(Err(if ended == Waited::TimedOut {
+                    TaskError::Timeout
+                } else {
+                    TaskError::WaitCancelled
+                }))
             }
             // The map goes on: a later result may not be part of it.
             Waited::Deadlock(cycle) => {

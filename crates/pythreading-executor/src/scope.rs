@@ -115,6 +115,8 @@ impl<'scope> Scope<'scope, '_> {
         let job: Job<'scope> = {
             let header = Arc::clone(&header);
             Box::new(move |before_completing| {
+                let source = Arc::clone(&header) as Arc<dyn pythreading_core::wait::TokenSource>;
+                let _token = pythreading_core::wait::install_source(source);
                 header.run::<V>(f, before_completing);
             })
         };

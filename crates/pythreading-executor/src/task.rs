@@ -10,6 +10,9 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use pythreading_core::CancellationToken;
+use pythreading_core::wait::{self, TokenSource};
+
 use crate::error::TaskError;
 use crate::header::{Header, Judge, Plain, run_callbacks};
 use crate::id::FutureId;
@@ -22,11 +25,16 @@ pub(crate) trait Cell<T>: Send + Sync {
     fn header(&self) -> &Header<T>;
     /// Cancels the future and drops the task if it was pending.
     fn cancel(&self) -> bool;
+    /// Cancels a pending task as [`cancel`](Self::cancel) does, or the
+    /// token of a running one; whether it did either.
+    fn interrupt(&self) -> bool {
+        self.cancel() || self.header().interrupt_running()
+    }
     /// Runs the task on this thread, now, if this thread is a worker of
     /// the pool the task was submitted to and the task has not started:
     /// whether it ran (its future is done then). The worker that later
     /// takes the task from the queue finds it started, and skips it.
-    fn help(&self) -> bool {
+    fn help(self: Arc<Self>) -> bool {
         false
     }
     /// The future as the wait-cycle check follows it; `None` for a
@@ -54,8 +62,9 @@ pub(crate) type Leftovers = Box<dyn FnOnce() + Send>;
 pub(crate) trait Run: Send + Sync {
     /// Runs the task unless it was cancelled or a waiter started it,
     /// calls `before_completing`, then completes the future. `runner` is
-    /// the calling worker's ident.
-    fn run(&self, runner: u64, before_completing: &mut dyn FnMut());
+    /// the calling worker's ident. The task runs with its own cancellation
+    /// token current.
+    fn run(self: Arc<Self>, runner: u64, before_completing: &mut dyn FnMut());
     /// Ends a pending task without running it: cancels it (`error` is
     /// `None`: a shutdown cancels it) or fails it with `error` (the pool
     /// broke). Its future is done when this returns; what is left to do
@@ -97,10 +106,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     V: Judge<T>,
 {
-    /// A task submitted to the pool whose id is `pool` (with [`POOL`] set).
-    pub(crate) fn new(pool: u64, task: F) -> Arc<Self> {
+    /// A task submitted to the pool whose id is `pool` (with [`POOL`] set),
+    /// with `token` (or one made when asked for).
+    pub(crate) fn new(pool: u64, task: F, token: Option<CancellationToken>) -> Arc<Self> {
         Arc::new(Self {
-            header: Header::new(),
+            header: Header::with_token(token),
             owner: AtomicU64::new(pool),
             task: Mutex::new(Some(task)),
             verdict: PhantomData,
@@ -111,23 +121,28 @@ where
     /// it from the queue or as a waiter helping: whether this thread ran
     /// it. Of all the threads that try, exactly one starts it.
     /// `runner` is the calling thread's ident.
-    pub(crate) fn run_if_pending(&self, runner: u64, before_completing: &mut dyn FnMut()) -> bool {
-        if !self.header.start() {
+    pub(crate) fn run_if_pending(
+        this: Arc<Self>,
+        runner: u64,
+        before_completing: &mut dyn FnMut(),
+    ) -> bool {
+        if !this.header.start() {
             return false;
         }
-        self.run_started(runner, before_completing);
+        Self::run_started(this, runner, before_completing);
         true
     }
 
     /// Runs the task, whose future the thread `runner` (the calling one)
-    /// has just started.
-    fn run_started(&self, runner: u64, before_completing: &mut dyn FnMut()) {
-        self.owner.store(runner, Ordering::Relaxed);
+    /// has just started, with the task's token current.
+    fn run_started(this: Arc<Self>, runner: u64, before_completing: &mut dyn FnMut()) {
+        this.owner.store(runner, Ordering::Relaxed);
         // Always there: a cancel or a settle only takes it from a pending
         // task, and only the thread that started the task gets here.
-        let task = self.task.lock().take();
+        let task = this.task.lock().take();
         if let Some(task) = task {
-            self.header.run_started::<V>(task, before_completing);
+            let _token = wait::install_source(Arc::clone(&this) as Arc<dyn TokenSource>);
+            this.header.run_started::<V>(task, before_completing);
         }
     }
 }
@@ -161,11 +176,11 @@ where
         cancelled
     }
 
-    fn help(&self) -> bool {
+    fn help(self: Arc<Self>) -> bool {
         // Once started, the word holds an ident, which is no pool's id.
         let pool = self.owner.load(Ordering::Relaxed);
         worker::help(pool, |before_completing| {
-            self.run_if_pending(pythreading_core::get_ident(), before_completing)
+            Self::run_if_pending(self, pythreading_core::get_ident(), before_completing)
         })
     }
 
@@ -202,10 +217,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     V: Judge<T>,
 {
-    fn run(&self, runner: u64, before_completing: &mut dyn FnMut()) {
+    fn run(self: Arc<Self>, runner: u64, before_completing: &mut dyn FnMut()) {
         // Not pending: cancelled (the closure is dropped already), or
         // started by a waiter that ran it itself.
-        self.run_if_pending(runner, before_completing);
+        Self::run_if_pending(self, runner, before_completing);
     }
 
     fn settle(&self, error: Option<TaskError>) -> Option<Leftovers> {
@@ -222,6 +237,16 @@ where
                 drop_reporting(task, what);
             }
         }))
+    }
+}
+
+impl<T, F, V> TokenSource for TaskCell<T, F, V>
+where
+    T: Send,
+    F: Send,
+{
+    fn token(&self) -> CancellationToken {
+        self.header.token()
     }
 }
 

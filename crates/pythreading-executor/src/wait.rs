@@ -15,11 +15,13 @@ use std::iter::FusedIterator;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{Deadline, Wait};
 
 use crate::collector::{Collected, Collector, Watch};
 use crate::error::TaskError;
 use crate::future::Future;
+use crate::header::Parked;
 use crate::worker;
 
 /// What [`wait`] waits for: Python's `FIRST_COMPLETED`,
@@ -81,11 +83,56 @@ fn watch_all<'a, T: 'a>(futures: impl Iterator<Item = (usize, &'a Future<T>)>) -
 /// assert_eq!(all.done, vec![0, 1]);
 /// # Ok::<(), pythreading_executor::ExecutorError>(())
 /// ```
+///
+/// It does not obey the calling thread's cancellation token (it has no way
+/// to say so): [`wait_cancellable`] does.
 pub fn wait<T>(
     futures: &[Future<T>],
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> WaitResult {
+    wait_obeying(futures, timeout, return_when, false)
+        .unwrap_or_else(|_| unreachable!("a wait that obeys no token is never cancelled"))
+}
+
+/// [`wait()`] that obeys the calling thread's current
+/// [`CancellationToken`](pythreading_core::CancellationToken):
+/// `Err(Cancelled)` if it is cancelled before the futures are done as
+/// `return_when` asks (looked at only before parking: futures done already
+/// are reported whatever the token). The futures are untouched either way.
+///
+/// ```
+/// use pythreading_core::{CancellationToken, Cancelled};
+/// use pythreading_executor::{ReturnWhen, ThreadPoolExecutor, wait_cancellable};
+/// use pythreading_sync::Event;
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPoolExecutor::new(1)?;
+/// let gate = Arc::new(Event::new());
+/// let opener = Arc::clone(&gate);
+/// let futures = [pool.submit(move || opener.wait())?];
+/// let token = CancellationToken::new();
+/// token.cancel();
+/// let waited = token.run(|| wait_cancellable(&futures, None, ReturnWhen::AllCompleted));
+/// assert_eq!(waited.unwrap_err(), Cancelled);
+/// gate.set();
+/// assert_eq!(wait_cancellable(&futures, None, ReturnWhen::AllCompleted)?.done, [0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn wait_cancellable<T>(
+    futures: &[Future<T>],
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+) -> Result<WaitResult, Cancelled> {
+    wait_obeying(futures, timeout, return_when, true)
+}
+
+fn wait_obeying<T>(
+    futures: &[Future<T>],
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+    obey: bool,
+) -> Result<WaitResult, Cancelled> {
     let total = futures.len();
     let collector = watch_all(futures.iter().enumerate());
     let keep_waiting = |collected: &Collected| {
@@ -102,20 +149,23 @@ pub fn wait<T>(
     // worker does not look at all.
     if Wait::from_timeout(timeout).may_block() && worker::serves_a_pool() {
         for future in futures {
-            if !collector.wait_while(Wait::No, keep_waiting).1 {
+            if collector.wait_while(Wait::No, false, keep_waiting).1 == Parked::Done {
                 break;
             }
             future.help();
         }
     }
-    let (collected, _) = collector.wait_while(Wait::from_timeout(timeout), keep_waiting);
+    let (collected, ended) = collector.wait_while(Wait::from_timeout(timeout), obey, keep_waiting);
     drop(collected);
     let id = collector.id();
     for future in futures {
         future.header().unwatch(id);
     }
+    if ended == Parked::Cancelled {
+        return Err(Cancelled);
+    }
     let (done, not_done) = (0..total).partition(|&index| futures[index].done());
-    WaitResult { done, not_done }
+    Ok(WaitResult { done, not_done })
 }
 
 /// Yields futures as they become done, finished or cancelled: Python's
@@ -126,6 +176,12 @@ pub fn wait<T>(
 /// still not done the iterator yields one `Err(TaskError::Timeout)` and
 /// ends; [`into_pending`](AsCompleted::into_pending) gives those futures
 /// back, so none is lost.
+///
+/// The iterator obeys the current
+/// [`CancellationToken`](pythreading_core::CancellationToken) of the thread
+/// that iterates: cancelled while it waits for the next future, it yields
+/// one `Err(TaskError::WaitCancelled)` and ends, the futures not yielded
+/// kept for [`into_pending`](AsCompleted::into_pending), as after a timeout.
 ///
 /// ```
 /// use pythreading_executor::{as_completed, ThreadPoolExecutor};
@@ -197,8 +253,9 @@ impl<T> AsCompleted<T> {
         }
         let none_done = self
             .collector
-            .wait_while(Wait::No, |collected| collected.done.is_empty())
-            .1;
+            .wait_while(Wait::No, false, |collected| collected.done.is_empty())
+            .1
+            != Parked::Done;
         if none_done {
             for future in self.futures.iter().flatten() {
                 if future.help() {
@@ -224,15 +281,19 @@ impl<T> Iterator for AsCompleted<T> {
             return None;
         }
         self.help_if_none_done();
-        let (mut collected, timed_out) = self
-            .collector
-            .wait_while(Wait::Until(self.deadline), |collected| {
-                collected.done.is_empty()
-            });
-        if timed_out {
+        let (mut collected, ended) =
+            self.collector
+                .wait_while(Wait::Until(self.deadline), true, |collected| {
+                    collected.done.is_empty()
+                });
+        if ended != Parked::Done {
             drop(collected);
             self.timed_out = true;
-            return Some(Err(TaskError::Timeout));
+            return Some(Err(if ended == Parked::Cancelled {
+                TaskError::WaitCancelled
+            } else {
+                TaskError::Timeout
+            }));
         }
         let index = collected.done.pop_front()?;
         drop(collected);
