@@ -55,6 +55,10 @@ use crate::sys::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 /// - a `wait` times out ([`wait_timeout`](Barrier::wait_timeout), or `wait`
 ///   with a default [timeout](Barrier::with_timeout)): the thread that gave
 ///   up and all the others get `BrokenBarrier`;
+/// - a waiting thread's current
+///   [`CancellationToken`](pythreading_core::CancellationToken) is
+///   cancelled (see [Cancellation](#cancellation)): that thread gets
+///   [`SyncError::Cancelled`], all the others `BrokenBarrier`;
 /// - a thread calls [`abort`](Barrier::abort) (e.g. because it failed and
 ///   will never arrive);
 /// - [`reset`](Barrier::reset) is called while threads wait: they get
@@ -78,6 +82,36 @@ use crate::sys::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 /// # Ok::<(), SyncError>(())
 /// ```
 ///
+/// # Cancellation
+///
+/// [`wait`](Barrier::wait) and [`wait_timeout`](Barrier::wait_timeout) obey
+/// the calling thread's current
+/// [`CancellationToken`](pythreading_core::CancellationToken). A thread
+/// whose token is cancelled while it waits for the others leaves the round
+/// as one that timed out does, with [`SyncError::Cancelled`] instead of
+/// `BrokenBarrier`: the round cannot fill any more, so it breaks, and the
+/// other threads of the round, and those that come later until a
+/// [`reset`](Barrier::reset), get `BrokenBarrier` rather than waiting for
+/// a party that has left. A round that passed (or broke) just as the token
+/// was cancelled gives its outcome, as it does to a thread whose time ran
+/// out. A thread that arrives for the next round while the full one runs
+/// its action, and is cancelled there, spares the full round, as a timeout
+/// does: the next round starts broken. The last thread to arrive never
+/// waits, so it passes the round even under a cancelled token.
+///
+/// ```
+/// use pythreading_core::CancellationToken;
+/// use pythreading_sync::{Barrier, SyncError};
+///
+/// let barrier = Barrier::new(2)?;
+/// let token = CancellationToken::new();
+/// token.cancel();
+/// assert_eq!(token.run(|| barrier.wait()), Err(SyncError::Cancelled));
+/// assert!(barrier.broken()); // the others would wait for ever: broken
+/// assert_eq!(barrier.wait(), Err(SyncError::BrokenBarrier));
+/// # Ok::<(), SyncError>(())
+/// ```
+///
 /// # Differences from Python
 ///
 /// - The action runs without any lock of the barrier held, so it may call
@@ -96,6 +130,11 @@ use crate::sys::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 /// - Python keeps newcomers out until every thread of the finished round has
 ///   left ("draining"); here the next round starts at once, and each thread
 ///   learns its own round's outcome however late it wakes up.
+/// - A wait ended by a cancellation breaks the barrier. In Python, a wait
+///   interrupted by an exception (a `KeyboardInterrupt`) leaves the round
+///   unbroken, one party short, so that the others wait for a thread that
+///   may never come; only a timeout, `abort`, `reset` and an exception of
+///   the action break it there.
 ///
 /// Speed: a round in which nobody has to sleep costs a few uncontended lock
 /// operations and one allocation; a waiting thread spins briefly before it
@@ -115,7 +154,8 @@ use crate::sys::{Arc, AtomicU32, Mutex, MutexGuard, Ordering};
 // mark out and, if it was there, wakes every thread parked on the round, so
 // no wake-up is lost. While the last thread runs the action, the round is
 // full (`count == parties`) and still PENDING: newcomers park on it too,
-// until it is decided.
+// until it is decided. Waiters park with `park_cancellable`: a cancelled
+// one gives up exactly where a timed-out one does.
 pub struct Barrier {
     parties: usize,
     action: Option<Box<dyn Fn() + Send + Sync>>,
@@ -174,7 +214,8 @@ impl Round {
     }
 
     /// Parks until the round is decided (or a spurious wake-up), or
-    /// `deadline`; [`Wake::Invalid`] if it is decided already.
+    /// `deadline`, or the calling thread's token is cancelled;
+    /// [`Wake::Invalid`] if it is decided already.
     fn park(&self, deadline: Deadline) -> Wake {
         const MARKED: u32 = PENDING | PARKED;
         let marked =
@@ -184,7 +225,7 @@ impl Round {
             return Wake::Invalid;
         }
         let validate = || self.outcome.load(Ordering::Relaxed) == MARKED;
-        wait::park(self.key(), validate, || {}, deadline)
+        wait::park_cancellable(self.key(), validate, || {}, deadline)
     }
 
     /// What threads waiting for the round park on.
@@ -245,6 +286,10 @@ impl Barrier {
     /// [`with_timeout`](Self::with_timeout). Returns this thread's index in
     /// the round, `0..parties` in order of arrival; a broken barrier (see
     /// [`Barrier`]) is [`SyncError::BrokenBarrier`].
+    ///
+    /// Obeys the calling thread's cancellation token: once it is cancelled
+    /// while this thread waits, [`SyncError::Cancelled`], and the barrier
+    /// is broken for the others (see [Cancellation](Barrier#cancellation)).
     pub fn wait(&self) -> Result<usize, SyncError> {
         self.wait_until(Deadline::from_timeout(self.timeout))
     }
@@ -252,7 +297,8 @@ impl Barrier {
     /// [`wait`](Self::wait), for at most `timeout` (`barrier.wait(t)`).
     /// Timing out breaks the barrier: this thread and every other waiting
     /// one get [`SyncError::BrokenBarrier`]. If the round was completed
-    /// just as the time ran out, the wait succeeds.
+    /// just as the time ran out, the wait succeeds. Obeys the cancellation
+    /// token as [`wait`](Self::wait) does.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, SyncError> {
         self.wait_until(Deadline::after(timeout))
     }
@@ -311,14 +357,17 @@ impl Barrier {
             }
             let full = Arc::clone(&state.current);
             drop(state);
-            let timed_out = full.park(deadline) == Wake::TimedOut;
+            let wake = full.park(deadline);
             state = self.state.lock();
-            if timed_out && state.count == self.parties && state.current.outcome() == PENDING {
+            if let Some(error) = gave_up(wake)
+                && state.count == self.parties
+                && state.current.outcome() == PENDING
+            {
                 // Every party of that round has arrived: it must not fail
                 // (Python never fails a full round). Break the round this
                 // thread came for instead, which starts when that one passes.
                 state.break_next = true;
-                return Err(SyncError::BrokenBarrier);
+                return Err(error);
             }
         }
         if state.current.outcome() == BROKEN {
@@ -346,14 +395,14 @@ impl Barrier {
             if let Some(result) = round.result(index) {
                 return result;
             }
-            if round.park(deadline) == Wake::TimedOut {
+            if let Some(error) = gave_up(round.park(deadline)) {
                 let mut state = self.state.lock();
                 if let Some(result) = round.result(index) {
                     return result;
                 }
                 // Still pending, so still the current round: break it.
                 self.break_current(&mut state);
-                return Err(SyncError::BrokenBarrier);
+                return Err(error);
             }
         }
     }
@@ -402,6 +451,18 @@ impl Barrier {
         if state.current.outcome() == PENDING {
             state.current.decide(BROKEN);
         }
+    }
+}
+
+/// What a waiter that stops waiting for its round reports: a timeout is a
+/// broken barrier, a cancellation is itself; `None` for a wake-up after
+/// which it looks at the round again.
+#[inline]
+fn gave_up(wake: Wake) -> Option<SyncError> {
+    match wake {
+        Wake::TimedOut => Some(SyncError::BrokenBarrier),
+        Wake::Cancelled => Some(SyncError::Cancelled),
+        Wake::Notified | Wake::Invalid => None,
     }
 }
 

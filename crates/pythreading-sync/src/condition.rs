@@ -1,8 +1,10 @@
 //! [`Condition`]: Python's `threading.Condition`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{self, Deadline, Key, Wake};
 
 use crate::error::SyncError;
@@ -48,6 +50,21 @@ pub type ConditionGuard<'a> = RLockGuard<'a>;
 /// assert_eq!(consumer.join().unwrap(), Ok(true));
 /// # Ok::<(), pythreading_sync::SyncError>(())
 /// ```
+///
+/// # Cancellation
+///
+/// [`wait`](Condition::wait), [`wait_timeout`](Condition::wait_timeout)
+/// and [`wait_for`](Condition::wait_for) obey the calling thread's current
+/// [`CancellationToken`](pythreading_core::CancellationToken): once it is
+/// cancelled, a wait ends with [`SyncError::Cancelled`], after taking the
+/// lock back at the same depth, as every wait does (taking it back cannot
+/// be cancelled). A wait that ends cancelled took no notification: a
+/// `notify` that reaches a waiter as it is cancelled wakes another waiter
+/// instead (one notified before its cancel returns as notified). The
+/// lock's own acquires follow [`RLock`]'s rules: `acquire` and
+/// `acquire_timeout` do not obey the token,
+/// [`acquire_cancellable`](Condition::acquire_cancellable) and
+/// [`guard_cancellable`](Condition::guard_cancellable) do.
 //
 // Waiting (Python's design, on the parking table instead of a lock per
 // waiter): a waiter parks on the address of `waiters` and is queued there
@@ -56,7 +73,11 @@ pub type ConditionGuard<'a> = RLockGuard<'a>;
 // n longest-parked waiters of that key. The table queues in order, and a
 // waiter whose deadline passes takes itself out of the queue unless a
 // notify took it first (then it counts as notified), so `notify(1)` always
-// reaches a thread that is still waiting.
+// reaches a thread that is still waiting. A waiter whose token is
+// cancelled takes itself out of the queue in the same way; one that a
+// notify took out of it as it was cancelled was not woken by it (the table
+// hands that wake-up on to the next waiter, and `unpark(n)` counts only the
+// waiters it woke), so `notify(n)` still wakes n waiters if n remain.
 pub struct Condition {
     lock: RLock,
     /// The threads in `wait` (queued, or woken and taking the lock back),
@@ -96,7 +117,8 @@ impl Condition {
         &self.lock
     }
 
-    /// Acquires the lock (see [`RLock::acquire`]).
+    /// Acquires the lock (see [`RLock::acquire`]). Does not obey the
+    /// cancellation token; see [`acquire_cancellable`](Self::acquire_cancellable).
     pub fn acquire(&self) {
         self.lock.acquire();
     }
@@ -107,9 +129,20 @@ impl Condition {
         self.lock.try_acquire()
     }
 
-    /// Waits at most `timeout` for the lock; `true` if acquired.
+    /// Waits at most `timeout` for the lock; `true` if acquired. Does not
+    /// obey the cancellation token; see
+    /// [`acquire_cancellable`](Self::acquire_cancellable).
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.lock.acquire_timeout(timeout)
+    }
+
+    /// Waits for the lock at most `timeout` (`None`: without a limit),
+    /// obeying the calling thread's cancellation token: `Ok(true)` if
+    /// acquired, `Ok(false)` if the timeout passed, `Err(Cancelled)` if the
+    /// token was cancelled first (nothing taken). See
+    /// [`RLock::acquire_cancellable`].
+    pub fn acquire_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+        self.lock.acquire_cancellable(timeout)
     }
 
     /// Releases one level of the lock; [`SyncError::NotOwner`] if the
@@ -124,12 +157,26 @@ impl Condition {
     }
 
     /// Acquires the lock and returns a guard releasing it when dropped.
+    /// Does not obey the cancellation token; see
+    /// [`guard_cancellable`](Self::guard_cancellable).
     pub fn guard(&self) -> ConditionGuard<'_> {
         self.lock.guard()
     }
 
+    /// [`guard`](Self::guard), obeying the calling thread's cancellation
+    /// token (see [`RLock::guard_cancellable`]).
+    pub fn guard_cancellable(&self) -> Result<ConditionGuard<'_>, Cancelled> {
+        self.lock.guard_cancellable()
+    }
+
     /// Releases the lock, waits until notified, and takes the lock back at
     /// the same depth. Without the lock: [`SyncError::NotOwner`].
+    ///
+    /// Obeys the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken): once it
+    /// is cancelled, [`SyncError::Cancelled`], with the lock taken back as
+    /// after any wait (at once, without releasing it, if the token is
+    /// cancelled already).
     ///
     /// As with every condition variable, check the state you wait for in a
     /// loop, or use [`wait_for`](Self::wait_for).
@@ -138,7 +185,8 @@ impl Condition {
     }
 
     /// [`wait`](Self::wait) for at most `timeout`; `Ok(false)` if it timed
-    /// out without being notified.
+    /// out without being notified. Obeys the cancellation token as
+    /// [`wait`](Self::wait) does ([`SyncError::Cancelled`], lock held).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, SyncError> {
         self.wait_until(Deadline::after(timeout))
     }
@@ -147,6 +195,11 @@ impl Condition {
     /// passed, and returns the predicate's last value (Python's
     /// `wait_for`). The predicate is called with the lock held, first
     /// before any waiting. Without the lock: [`SyncError::NotOwner`].
+    ///
+    /// Obeys the cancellation token as [`wait`](Self::wait) does: once it
+    /// is cancelled while the predicate is false, [`SyncError::Cancelled`]
+    /// (lock held). A predicate true at the first call returns `Ok(true)`
+    /// without waiting, cancelled or not.
     pub fn wait_for(
         &self,
         mut predicate: impl FnMut() -> bool,
@@ -173,17 +226,29 @@ impl Condition {
         let waiters = self.waiters.load(Ordering::Relaxed);
         self.waiters.store(waiters + 1, Ordering::Relaxed);
         // Queued first, then the lock released: a notify, which takes the
-        // lock, cannot come between the two and miss this waiter.
-        let wake = wait::park(
+        // lock, cannot come between the two and miss this waiter. A wait
+        // whose token is cancelled already never queues nor releases: then
+        // the lock is still held, and must not be taken again.
+        let released = Cell::new(false);
+        let wake = wait::park_cancellable(
             self.key(),
             || true,
-            || self.lock.release_saved(saved),
+            || {
+                released.set(true);
+                self.lock.release_saved(saved);
+            },
             deadline,
         );
-        self.lock.acquire_restore(saved);
+        if released.get() {
+            self.lock.acquire_restore(saved);
+        }
         let waiters = self.waiters.load(Ordering::Relaxed);
         self.waiters.store(waiters - 1, Ordering::Relaxed);
-        Ok(wake == Wake::Notified)
+        match wake {
+            Wake::Notified => Ok(true),
+            Wake::Cancelled => Err(Cancelled.into()),
+            Wake::TimedOut | Wake::Invalid => Ok(false),
+        }
     }
 
     /// Wakes up to `n` threads waiting on this condition, oldest first.

@@ -34,4 +34,42 @@ pub enum SyncError {
     /// A queue's `task_done` called more times than items were put.
     #[error("task_done() called too many times")]
     TaskDoneTooManyTimes,
+    /// The calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken) was
+    /// cancelled while the call waited (a [`Condition`](crate::Condition)'s
+    /// `wait`, which took its lock back first; a
+    /// [`Barrier`](crate::Barrier)'s `wait`, which broke the barrier).
+    /// Distinct from a timeout, and nothing was taken.
+    ///
+    /// Which calls obey the token: every blocking call that returns a
+    /// `Result` with this error, and the `*_cancellable` forms
+    /// (`acquire_cancellable`, `guard_cancellable`,
+    /// [`Event::wait_cancellable`](crate::Event::wait_cancellable)), which
+    /// return [`Cancelled`](pythreading_core::Cancelled). The forms that
+    /// cannot report it (an infallible `acquire`, a `bool`-returning
+    /// `*_timeout`) do not obey it: they wait exactly as before. The token
+    /// is looked at only once a call is about to sleep: a call that needs
+    /// no wait succeeds even under a cancelled token.
+    ///
+    /// ```
+    /// use pythreading_core::CancellationToken;
+    /// use pythreading_sync::{Condition, SyncError};
+    ///
+    /// let cond = Condition::new();
+    /// let _held = cond.guard();
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// assert_eq!(token.run(|| cond.wait()), Err(SyncError::Cancelled));
+    /// assert!(cond.is_owned()); // the wait took the lock back
+    /// assert_eq!(SyncError::Cancelled.to_string(), "the wait was cancelled");
+    /// ```
+    #[error("the wait was cancelled")]
+    Cancelled,
+}
+
+impl From<pythreading_core::Cancelled> for SyncError {
+    /// A wait cancelled by the calling thread's token, as this crate's error.
+    fn from(_: pythreading_core::Cancelled) -> Self {
+        SyncError::Cancelled
+    }
 }

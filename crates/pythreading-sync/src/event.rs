@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{self, Deadline, Key, Wait, Wake};
 
 use crate::sys::{AtomicU64, Ordering};
@@ -34,6 +35,14 @@ use crate::sys::{AtomicU64, Ordering};
 /// worker.join().unwrap();
 /// assert!(stop.is_set());
 /// ```
+///
+/// # Cancellation
+///
+/// [`wait`](Event::wait) and [`wait_timeout`](Event::wait_timeout) do not
+/// obey the calling thread's
+/// [`CancellationToken`](pythreading_core::CancellationToken) (they cannot
+/// report it): they wait as they always did.
+/// [`wait_cancellable`](Event::wait_cancellable) does.
 //
 // One word: the flag (`SET`), a `PARKED` mark, and above them the number
 // of times the flag went up (its generation). A waiter that finds the flag
@@ -47,7 +56,9 @@ use crate::sys::{AtomicU64, Ordering};
 // again by then, as in Python; otherwise its wake-up was late, from a set
 // it had already seen before it parked again, and it parks once more. The
 // mark is only a hint: a waiter that times out leaves it, and the next set
-// wakes nobody and drops it.
+// wakes nobody and drops it, and so does a waiter whose token is
+// cancelled (a cancellable wait parks with `park_cancellable`, and leaves
+// as a timed-out one does).
 pub struct Event {
     state: AtomicU64,
 }
@@ -104,14 +115,55 @@ impl Event {
     }
 
     /// Blocks until the flag is set.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`wait_cancellable`](Self::wait_cancellable).
     pub fn wait(&self) {
         self.wait_for(Wait::FOREVER);
     }
 
     /// Blocks at most `timeout` for the flag; `true` if it was set (Python's
     /// `wait(timeout)` return value).
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`wait_cancellable`](Self::wait_cancellable).
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.wait_for(Wait::Timeout(timeout))
+    }
+
+    /// Blocks at most `timeout` for the flag (`None`: without a limit;
+    /// `Some(Duration::ZERO)`: a look, which never blocks), obeying the
+    /// calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken).
+    ///
+    /// `Ok(true)`: the flag was set (as [`wait_timeout`](Self::wait_timeout)'s
+    /// `true`); `Ok(false)`: the timeout passed first; `Err(Cancelled)`: the
+    /// token was cancelled first. The token is looked at only when the call
+    /// must wait: a set flag is `Ok(true)` even under a cancelled token.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pythreading_core::{CancellationToken, Cancelled};
+    /// use pythreading_sync::Event;
+    ///
+    /// let done = Arc::new(Event::new());
+    /// let token = CancellationToken::new();
+    /// let waiter = std::thread::spawn({
+    ///     let (done, token) = (Arc::clone(&done), token.clone());
+    ///     move || token.run(|| done.wait_cancellable(None))
+    /// });
+    /// token.cancel(); // the waiter gives up, whether it has begun or not
+    /// assert_eq!(waiter.join().unwrap(), Err(Cancelled));
+    /// assert!(!done.is_set());
+    /// ```
+    pub fn wait_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+        if self.is_set() {
+            return Ok(true);
+        }
+        match Wait::from_timeout(timeout).deadline() {
+            Some(deadline) => self.wait_slow::<true>(deadline),
+            None => Ok(false),
+        }
     }
 
     #[inline]
@@ -120,20 +172,23 @@ impl Event {
             return true;
         }
         match wait.deadline() {
-            Some(deadline) => self.wait_slow(deadline),
+            Some(deadline) => self.wait_slow::<false>(deadline) == Ok(true),
             None => false,
         }
     }
 
+    /// The wait of a flag found down: whether it went up, or
+    /// `Err(Cancelled)` (only if `OBEY`) if the calling thread's token was
+    /// cancelled first.
     #[cold]
-    fn wait_slow(&self, deadline: Deadline) -> bool {
+    fn wait_slow<const OBEY: bool>(&self, deadline: Deadline) -> Result<bool, Cancelled> {
         let start = self.state.load(Ordering::Acquire);
         // Whether the flag went up since this wait started.
         let signalled = |state: u64| state & SET != 0 || generation(state) != generation(start);
         loop {
             let state = self.state.load(Ordering::Acquire);
             if signalled(state) {
-                return true;
+                return Ok(true);
             }
             let marked = state | PARKED;
             if state != marked
@@ -145,8 +200,17 @@ impl Event {
                 continue;
             }
             let validate = || self.state.load(Ordering::Relaxed) == marked;
-            if wait::park(self.key(), validate, || {}, deadline) == Wake::TimedOut {
-                return signalled(self.state.load(Ordering::Acquire));
+            let wake = if OBEY {
+                wait::park_cancellable(self.key(), validate, || {}, deadline)
+            } else {
+                wait::park(self.key(), validate, || {}, deadline)
+            };
+            match wake {
+                Wake::TimedOut => return Ok(signalled(self.state.load(Ordering::Acquire))),
+                // The cancel came first: a set's wake-up would have ended
+                // the park as `Notified`.
+                Wake::Cancelled => return Err(Cancelled),
+                Wake::Notified | Wake::Invalid => {}
             }
         }
     }
@@ -157,8 +221,9 @@ impl Event {
         Key::of(&self.state)
     }
 
-    /// How many threads are blocked in [`wait`](Self::wait) or
-    /// [`wait_timeout`](Self::wait_timeout) now (a snapshot, for tests and
+    /// How many threads are blocked in [`wait`](Self::wait),
+    /// [`wait_timeout`](Self::wait_timeout) or
+    /// [`wait_cancellable`](Self::wait_cancellable) now (a snapshot, for tests and
     /// diagnostics; see [`Condition::waiting`](crate::Condition::waiting)).
     pub fn waiting(&self) -> usize {
         wait::parked(self.key())

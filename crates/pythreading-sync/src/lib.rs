@@ -23,6 +23,27 @@
 //! `bool`: acquired or not). Guards (`guard()`) release on drop, also while
 //! unwinding from a panic, and nothing is ever poisoned.
 //!
+//! Blocking calls obey the calling thread's current
+//! [`CancellationToken`](pythreading_core::CancellationToken) wherever they
+//! can report it: once it is cancelled, a call that waits ends within a
+//! moment, with an outcome distinct from a timeout, holding nothing.
+//!
+//! - `Condition::wait`, `wait_timeout` and `wait_for`, and `Barrier::wait`
+//!   and `wait_timeout`, return [`SyncError::Cancelled`] (a Condition takes
+//!   its lock back first; a Barrier breaks for the other threads). The
+//!   queues' `get` and `put` return `GetError::Cancelled` and
+//!   `PutError::Cancelled(item)`, the item handed back. `Timer::join` and
+//!   `join_timeout` return `ThreadError::Cancelled`.
+//! - The calls that cannot report it (`acquire`, `guard`, the `bool`
+//!   `acquire_timeout`, `Event::wait` and `wait_timeout`, a queue's `join`)
+//!   do not obey it: they wait as before. Each has a form that does:
+//!   `acquire_cancellable(timeout) -> Result<bool, Cancelled>` (`None`: no
+//!   limit, `Some(Duration::ZERO)`: a plain try), `guard_cancellable()`,
+//!   [`Event::wait_cancellable`], `join_cancellable`.
+//! - The token is looked at only when a call is about to sleep: a free
+//!   lock, a free unit, a set event or a queued item is taken even under a
+//!   cancelled token.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use pythreading_sync::{Event, Lock};

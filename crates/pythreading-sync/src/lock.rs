@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::Wait;
 
 use crate::error::SyncError;
@@ -41,6 +42,31 @@ use crate::track::{Kind, Tracker};
 /// Speed: acquiring and releasing costs one atomic operation each when
 /// uncontended, as `parking_lot::Mutex`; under contention a waiter spins
 /// briefly before it parks. See BENCHMARKS.md.
+///
+/// # Cancellation
+///
+/// [`acquire`](Lock::acquire), [`acquire_timeout`](Lock::acquire_timeout),
+/// [`guard`](Lock::guard) and [`guard_timeout`](Lock::guard_timeout) cannot
+/// report a cancellation, so they do not obey the calling thread's
+/// [`CancellationToken`](pythreading_core::CancellationToken): they wait as
+/// they always did. [`acquire_cancellable`](Lock::acquire_cancellable) and
+/// [`guard_cancellable`](Lock::guard_cancellable) obey it: once it is
+/// cancelled, a wait for the lock ends with [`Cancelled`], holding nothing.
+///
+/// ```
+/// use pythreading_core::{CancellationToken, Cancelled};
+/// use pythreading_sync::Lock;
+///
+/// let lock = Lock::new();
+/// let token = CancellationToken::new();
+/// token.cancel();
+/// // Free: taken without waiting, so the token is not even looked at.
+/// assert_eq!(token.run(|| lock.acquire_cancellable(None)), Ok(true));
+/// // Held: the wait would block, and ends at once, cancelled.
+/// assert_eq!(token.run(|| lock.acquire_cancellable(None)), Err(Cancelled));
+/// lock.release()?;
+/// # Ok::<(), pythreading_sync::SyncError>(())
+/// ```
 pub struct Lock {
     raw: RawLock,
     track: Tracker,
@@ -88,6 +114,9 @@ impl Lock {
     }
 
     /// Blocks until the lock is acquired (`lock.acquire()`).
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`acquire_cancellable`](Self::acquire_cancellable).
     #[inline]
     pub fn acquire(&self) {
         self.raw.acquire(&self.track, Wait::FOREVER);
@@ -103,9 +132,47 @@ impl Lock {
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
     /// `true` if it was acquired.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`acquire_cancellable`](Self::acquire_cancellable).
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.raw.acquire(&self.track, Wait::Timeout(timeout))
+    }
+
+    /// Waits for the lock at most `timeout` (`None`: without a limit;
+    /// `Some(Duration::ZERO)`: a plain try, which never blocks), obeying the
+    /// calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken).
+    ///
+    /// `Ok(true)`: acquired (release it as after [`acquire`](Self::acquire));
+    /// `Ok(false)`: the timeout passed first; `Err(Cancelled)`: the token
+    /// was cancelled first (at once if it already was and the lock is
+    /// held), and the lock is not held by this call. The token is looked at
+    /// only when the call must wait: a free lock is acquired even under a
+    /// cancelled token.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pythreading_core::{CancellationToken, Cancelled};
+    /// use pythreading_sync::Lock;
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// lock.acquire();
+    /// let token = CancellationToken::new();
+    /// let waiter = std::thread::spawn({
+    ///     let (lock, token) = (Arc::clone(&lock), token.clone());
+    ///     move || token.run(|| lock.acquire_cancellable(None))
+    /// });
+    /// token.cancel(); // ends the wait, whether it has begun or not
+    /// assert_eq!(waiter.join().unwrap(), Err(Cancelled));
+    /// lock.release()?; // still this thread's hold
+    /// # Ok::<(), pythreading_sync::SyncError>(())
+    /// ```
+    #[inline]
+    pub fn acquire_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+        self.raw
+            .acquire_cancellable(&self.track, Wait::from_timeout(timeout))
     }
 
     /// Releases the lock, whichever thread acquired it. Releasing an
@@ -138,10 +205,26 @@ impl Lock {
     }
 
     /// Acquires the lock and returns a guard that releases it when dropped.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`guard_cancellable`](Self::guard_cancellable).
     #[inline]
     pub fn guard(&self) -> LockGuard<'_> {
         self.guard_with(Wait::FOREVER)
             .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
+    }
+
+    /// [`guard`](Self::guard), obeying the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken): once it
+    /// is cancelled, a wait for the lock ends with `Err(Cancelled)`, and
+    /// nothing is held (see [`acquire_cancellable`](Self::acquire_cancellable)).
+    #[inline]
+    pub fn guard_cancellable(&self) -> Result<LockGuard<'_>, Cancelled> {
+        let hold = self
+            .raw
+            .acquire_guarded_cancellable(&self.track, Wait::FOREVER)?
+            .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"));
+        Ok(LockGuard { lock: self, hold })
     }
 
     /// [`guard`](Self::guard) if the lock is free now, without blocking.
@@ -150,7 +233,8 @@ impl Lock {
         self.guard_with(Wait::No)
     }
 
-    /// [`guard`](Self::guard), waiting at most `timeout`.
+    /// [`guard`](Self::guard), waiting at most `timeout`. Does not obey the
+    /// cancellation token, as [`guard`](Self::guard).
     #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.guard_with(Wait::Timeout(timeout))
@@ -435,6 +519,66 @@ mod loom_tests {
             lock.release().unwrap();
             timed.join().unwrap();
             blocking.join().unwrap();
+            assert!(!lock.locked());
+        });
+    }
+
+    /// Takes the lock with `take`, counting the holds: at most one thread
+    /// inside at a time, and the lock given back. Whether it was taken.
+    fn hold_once(lock: &Lock, inside: &AtomicUsize, take: impl FnOnce() -> bool) -> bool {
+        if !take() {
+            return false;
+        }
+        assert_eq!(inside.fetch_add(1, Ordering::Relaxed), 0, "two holders");
+        inside.fetch_sub(1, Ordering::Relaxed);
+        lock.release().unwrap();
+        true
+    }
+
+    /// A waiter whose token is cancelled while the holder releases, next to
+    /// a plain waiter: the cancelled one either took the lock (it got there
+    /// first) or holds nothing, they never hold it together, the plain one
+    /// always gets it (a wake-up that reached the cancelled waiter as it was
+    /// cancelled went on to it; loom reports a plain waiter left parked as a
+    /// deadlock), and the lock ends free.
+    #[test]
+    fn loom_lock_cancelled_waiter_strands_nobody() {
+        use pythreading_core::{CancellationToken, Cancelled};
+
+        loom::model(|| {
+            let lock = Arc::new(Lock::new());
+            let inside = Arc::new(AtomicUsize::new(0));
+            lock.acquire();
+            let token = CancellationToken::new();
+            let cancellable = {
+                let (lock, inside, token) =
+                    (Arc::clone(&lock), Arc::clone(&inside), token.clone());
+                loom::thread::spawn(move || {
+                    let _current = token.install();
+                    let mut outcome = None;
+                    let taken = hold_once(&lock, &inside, || {
+                        let acquired = lock.acquire_cancellable(None);
+                        outcome = Some(acquired);
+                        acquired == Ok(true)
+                    });
+                    assert!(matches!(outcome, Some(Ok(true) | Err(Cancelled))));
+                    taken
+                })
+            };
+            let plain = {
+                let (lock, inside) = (Arc::clone(&lock), Arc::clone(&inside));
+                loom::thread::spawn(move || {
+                    hold_once(&lock, &inside, || {
+                        lock.acquire();
+                        true
+                    })
+                })
+            };
+            let canceller = loom::thread::spawn(move || token.cancel());
+            lock.release().unwrap();
+            canceller.join().unwrap();
+            let _ = cancellable.join().unwrap();
+            assert!(plain.join().unwrap());
             assert!(!lock.locked());
         });
     }

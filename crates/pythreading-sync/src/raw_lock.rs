@@ -54,9 +54,23 @@
 //! next waiter; a waiter that times out without being woken took no
 //! wake-up, and makes a plain last try.
 //!
+//! Cancellation (the `*_cancellable` acquires only; the others park with
+//! the plain [`wait::park`] and never look at a token): the waiter parks
+//! with [`wait::park_cancellable`], which ends at once, or as soon as the
+//! calling thread's token is cancelled, with [`Wake::Cancelled`]. It leaves
+//! as one that timed out does, holding nothing. A cancelled waiter took no
+//! wake-up (the parking table hands a release's unpark that reaches it as
+//! it is cancelled on to the next waiter), and the mark stays until the
+//! next release, so the waiters still parked are woken by it. One woken
+//! by a release and cancelled afterwards announces itself again before it
+//! leaves, as a timed-out one does. A thread whose token is cancelled
+//! before it has announced itself makes a plain last try instead, so that
+//! a free lock is still taken and a held one is not marked for nobody.
+//!
 //! (The epoch wraps after 2^29 moves; a guard outliving exactly a multiple
 //! of that many of them is the one case it cannot tell.)
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::sys::{AtomicU32, Ordering};
@@ -93,6 +107,13 @@ impl Hold {
     pub(crate) fn from_number(number: u32) -> Self {
         Self(number & EPOCH)
     }
+}
+
+/// Whether a plain acquire's wait ended holding the lock (it cannot be
+/// cancelled: it obeys no token).
+#[inline]
+fn taken(outcome: Result<Option<Hold>, Cancelled>) -> bool {
+    matches!(outcome, Ok(Some(_)))
 }
 
 /// The lock word; waiters park on its address.
@@ -173,7 +194,23 @@ impl RawLock {
             track.acquired();
             return true;
         }
-        self.acquire_blocking(track, wait, 0).is_some()
+        taken(self.acquire_blocking::<false>(track, wait, 0))
+    }
+
+    /// [`acquire`](Self::acquire) whose wait, if it must wait, obeys the
+    /// calling thread's cancellation token.
+    #[inline]
+    pub(crate) fn acquire_cancellable(
+        &self,
+        track: &Tracker,
+        wait: Wait,
+    ) -> Result<bool, Cancelled> {
+        if self.take_bare() {
+            track.acquired();
+            return Ok(true);
+        }
+        self.acquire_blocking::<true>(track, wait, 0)
+            .map(|hold| hold.is_some())
     }
 
     /// Takes the lock for a Lock's guard as `wait` allows, telling `track`:
@@ -185,7 +222,23 @@ impl RawLock {
             track.acquired();
             return Some(hold);
         }
-        self.acquire_blocking(track, wait, GUARDED)
+        self.acquire_blocking::<false>(track, wait, GUARDED)
+            .unwrap_or(None)
+    }
+
+    /// [`acquire_guarded`](Self::acquire_guarded) whose wait obeys the
+    /// calling thread's cancellation token.
+    #[inline]
+    pub(crate) fn acquire_guarded_cancellable(
+        &self,
+        track: &Tracker,
+        wait: Wait,
+    ) -> Result<Option<Hold>, Cancelled> {
+        if let Some(hold) = self.take_guarded() {
+            track.acquired();
+            return Ok(Some(hold));
+        }
+        self.acquire_blocking::<true>(track, wait, GUARDED)
     }
 
     /// Takes the lock of an RLock (released only by its holder, with
@@ -201,30 +254,62 @@ impl RawLock {
             track.acquired();
             return Some(Hold(before & EPOCH));
         }
-        self.acquire_blocking(track, wait, 0)
+        self.acquire_blocking::<false>(track, wait, 0)
+            .unwrap_or(None)
     }
 
-    /// The wait of an acquire whose first try failed.
+    /// [`acquire_counted`](Self::acquire_counted) whose wait obeys the
+    /// calling thread's cancellation token.
     #[inline]
-    fn acquire_blocking(&self, track: &Tracker, wait: Wait, mark: u32) -> Option<Hold> {
-        let deadline = wait.deadline()?;
-        let mut hold = None;
+    pub(crate) fn acquire_counted_cancellable(
+        &self,
+        track: &Tracker,
+        wait: Wait,
+    ) -> Result<Option<Hold>, Cancelled> {
+        let before = self.state.fetch_or(LOCKED, Ordering::Acquire);
+        if before & LOCKED == 0 {
+            track.acquired();
+            return Ok(Some(Hold(before & EPOCH)));
+        }
+        self.acquire_blocking::<true>(track, wait, 0)
+    }
+
+    /// The wait of an acquire whose first try failed: the hold taken,
+    /// `Ok(None)` when the deadline passed first, `Err(Cancelled)` (only if
+    /// `OBEY`, the calling thread's token) when it was cancelled first. The
+    /// deadlock detector counts the thread as waiting until it ends, however
+    /// it ends.
+    #[inline]
+    fn acquire_blocking<const OBEY: bool>(
+        &self,
+        track: &Tracker,
+        wait: Wait,
+        mark: u32,
+    ) -> Result<Option<Hold>, Cancelled> {
+        let Some(deadline) = wait.deadline() else {
+            return Ok(None);
+        };
+        let mut outcome = Ok(None);
         track.blocking(|| {
-            hold = self.acquire_slow(deadline, mark);
-            hold.is_some()
+            outcome = self.acquire_slow::<OBEY>(deadline, mark);
+            matches!(outcome, Ok(Some(_)))
         });
-        hold
+        outcome
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Deadline, mark: u32) -> Option<Hold> {
+    fn acquire_slow<const OBEY: bool>(
+        &self,
+        deadline: Deadline,
+        mark: u32,
+    ) -> Result<Option<Hold>, Cancelled> {
         // Spin while nobody is parked: the holder is probably about to release.
         let mut spin = SpinWait::new();
         loop {
             let state = self.state.load(Ordering::Relaxed);
             if state & LOCKED == 0 {
                 if let Some(hold) = self.take_from(state, mark) {
-                    return Some(hold);
+                    return Ok(Some(hold));
                 }
                 continue;
             }
@@ -232,33 +317,44 @@ impl RawLock {
                 break;
             }
             if deadline.passed() {
-                return self.try_take(mark);
+                return Ok(self.try_take(mark));
             }
         }
         // A wait whose time is up before it parks ends with a plain try: it
         // has taken no wake-up, so it need not mark the lock contended (which
-        // would make the holder's release call into the parking table).
+        // would make the holder's release call into the parking table). So
+        // does one whose token is cancelled already.
         if deadline.passed() {
-            return self.try_take(mark);
+            return Ok(self.try_take(mark));
+        }
+        if OBEY && pythreading_core::cancelled() {
+            return self.try_take(mark).map(Some).ok_or(Cancelled);
         }
         loop {
             if let Some(hold) = self.announce(mark) {
-                return Some(hold);
+                return Ok(Some(hold));
             }
             // Announced: a wake-up this thread was given (and does not use,
-            // if its time is up) is passed on by the next release.
+            // if its time is up or its token cancelled) is passed on by the
+            // next release.
             if deadline.passed() {
-                return None;
+                return Ok(None);
             }
-            let wake = wait::park(
-                Key::of(&self.state),
-                || self.state.load(Ordering::Relaxed) & PARKED == PARKED,
-                || {},
-                deadline,
-            );
-            if wake == Wake::TimedOut {
+            let key = Key::of(&self.state);
+            let validate = || self.state.load(Ordering::Relaxed) & PARKED == PARKED;
+            let wake = if OBEY {
+                wait::park_cancellable(key, validate, || {}, deadline)
+            } else {
+                wait::park(key, validate, || {}, deadline)
+            };
+            match wake {
                 // Not woken, so no wake-up to pass on: a plain last try.
-                return self.try_take(mark);
+                Wake::TimedOut => return Ok(self.try_take(mark)),
+                // Not woken either (a release's wake-up that reached this
+                // thread as it was cancelled went on to the next waiter),
+                // and the mark stays for the waiters still parked.
+                Wake::Cancelled => return Err(Cancelled),
+                Wake::Notified | Wake::Invalid => {}
             }
         }
     }
@@ -409,7 +505,7 @@ impl RawLock {
     }
 
     /// The epoch now (for tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn epoch(&self) -> u32 {
         self.state.load(Ordering::Relaxed) & EPOCH
     }

@@ -4,8 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use pythreading_core::get_ident;
 use pythreading_core::wait::Wait;
+use pythreading_core::{Cancelled, get_ident};
 
 use crate::error::SyncError;
 use crate::raw_lock::{Hold, RawLock};
@@ -34,6 +34,17 @@ use crate::track::{Kind, Tracker};
 /// drop(outer);
 /// assert!(!lock.locked());
 /// ```
+///
+/// # Cancellation
+///
+/// As for [`Lock`](crate::Lock): [`acquire`](RLock::acquire),
+/// [`acquire_timeout`](RLock::acquire_timeout), [`guard`](RLock::guard) and
+/// [`guard_timeout`](RLock::guard_timeout) do not obey the calling thread's
+/// [`CancellationToken`](pythreading_core::CancellationToken);
+/// [`acquire_cancellable`](RLock::acquire_cancellable) and
+/// [`guard_cancellable`](RLock::guard_cancellable) do. The owner's
+/// re-entrant acquire never waits, so it succeeds even under a cancelled
+/// token.
 //
 // Protocol (as std's `ReentrantLock`): `owner` is the ident of the holding
 // thread (`pythreading_core::get_ident`, never 0) or 0, `count` its depth,
@@ -108,6 +119,9 @@ impl RLock {
     }
 
     /// Blocks until the lock is acquired; immediate if this thread holds it.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`acquire_cancellable`](Self::acquire_cancellable).
     #[inline]
     pub fn acquire(&self) {
         let _ = self.acquire_with(Wait::FOREVER);
@@ -121,28 +135,80 @@ impl RLock {
     }
 
     /// Waits at most `timeout` for the lock; `true` if it was acquired.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`acquire_cancellable`](Self::acquire_cancellable).
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.acquire_with(Wait::Timeout(timeout)).is_some()
     }
 
+    /// Waits for the lock at most `timeout` (`None`: without a limit;
+    /// `Some(Duration::ZERO)`: a plain try), obeying the calling thread's
+    /// current [`CancellationToken`](pythreading_core::CancellationToken);
+    /// immediate if this thread holds it (one level more, as
+    /// [`acquire`](Self::acquire)).
+    ///
+    /// `Ok(true)`: acquired; `Ok(false)`: the timeout passed first;
+    /// `Err(Cancelled)`: the token was cancelled first, and this call took
+    /// no level. The token is looked at only when the call must wait.
+    ///
+    /// ```
+    /// use pythreading_core::{CancellationToken, Cancelled};
+    /// use pythreading_sync::RLock;
+    ///
+    /// let lock = RLock::new();
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// let _held = lock.guard();
+    /// // The owner takes one more level without waiting, cancelled or not.
+    /// assert_eq!(token.run(|| lock.acquire_cancellable(None)), Ok(true));
+    /// assert_eq!(lock.recursion_count(), 2);
+    /// lock.release()?;
+    /// // Another thread would have to wait: cancelled at once.
+    /// std::thread::scope(|s| {
+    ///     let other = s.spawn(|| token.run(|| lock.acquire_cancellable(None)));
+    ///     assert_eq!(other.join().unwrap(), Err(Cancelled));
+    /// });
+    /// # Ok::<(), pythreading_sync::SyncError>(())
+    /// ```
+    #[inline]
+    pub fn acquire_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+        self.acquire_obeying::<true>(Wait::from_timeout(timeout))
+            .map(|hold| hold.is_some())
+    }
+
     /// Takes one level as `wait` allows; the hold the lock is in, if taken.
     #[inline]
     fn acquire_with(&self, wait: Wait) -> Option<u32> {
+        self.acquire_obeying::<false>(wait).unwrap_or(None)
+    }
+
+    /// [`acquire_with`](Self::acquire_with), whose wait for the raw lock
+    /// obeys the calling thread's cancellation token if `OBEY`.
+    #[inline]
+    fn acquire_obeying<const OBEY: bool>(&self, wait: Wait) -> Result<Option<u32>, Cancelled> {
         let me = get_ident();
         if self.owner.load(Ordering::Relaxed) == me {
             // Only the owner writes the count: no read-modify-write needed.
             let depth = self.count.load(Ordering::Relaxed);
             self.count.store(depth + 1, Ordering::Relaxed);
-            return Some(self.hold.load(Ordering::Relaxed));
+            return Ok(Some(self.hold.load(Ordering::Relaxed)));
         }
-        let hold = self.raw.acquire_counted(&self.track, wait)?.number();
+        let hold = if OBEY {
+            self.raw.acquire_counted_cancellable(&self.track, wait)?
+        } else {
+            self.raw.acquire_counted(&self.track, wait)
+        };
+        let Some(hold) = hold.map(Hold::number) else {
+            return Ok(None);
+        };
         // A new hold. The raw lock's hand-over orders these with the last
         // owner's writes, so plain loads and stores suffice.
         self.hold.store(hold, Ordering::Relaxed);
         self.owner.store(me, Ordering::Relaxed);
         self.count.store(1, Ordering::Relaxed);
-        Some(hold)
+        Ok(Some(hold))
     }
 
     /// Releases one level; the lock is free again when the owner has released
@@ -208,10 +274,29 @@ impl RLock {
 
     /// Acquires the lock and returns a guard that releases one level when
     /// dropped.
+    ///
+    /// Does not obey the cancellation token (it cannot report it); see
+    /// [`guard_cancellable`](Self::guard_cancellable).
     #[inline]
     pub fn guard(&self) -> RLockGuard<'_> {
         self.guard_with(Wait::FOREVER)
             .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"))
+    }
+
+    /// [`guard`](Self::guard), obeying the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken): once it
+    /// is cancelled, a wait for the lock ends with `Err(Cancelled)` and no
+    /// level is taken (see [`acquire_cancellable`](Self::acquire_cancellable)).
+    #[inline]
+    pub fn guard_cancellable(&self) -> Result<RLockGuard<'_>, Cancelled> {
+        let hold = self
+            .acquire_obeying::<true>(Wait::FOREVER)?
+            .unwrap_or_else(|| unreachable!("a wait without a deadline ends holding the lock"));
+        Ok(RLockGuard {
+            lock: self,
+            hold,
+            _not_send: PhantomData,
+        })
     }
 
     /// [`guard`](Self::guard) if the lock can be taken now, without blocking.
@@ -220,7 +305,8 @@ impl RLock {
         self.guard_with(Wait::No)
     }
 
-    /// [`guard`](Self::guard), waiting at most `timeout`.
+    /// [`guard`](Self::guard), waiting at most `timeout`. Does not obey the
+    /// cancellation token, as [`guard`](Self::guard).
     #[inline]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
         self.guard_with(Wait::Timeout(timeout))
@@ -269,6 +355,8 @@ impl RLock {
 
     /// Re-acquires the lock at the saved depth, in the same hold as before
     /// (Python's `_acquire_restore`): the guards taken before stay valid.
+    /// It obeys no cancellation token: a Condition's wait, cancelled or
+    /// not, returns holding its lock.
     pub(crate) fn acquire_restore(&self, saved: Saved) {
         let _ = self.raw.acquire_counted(&self.track, Wait::FOREVER);
         self.hold.store(saved.hold, Ordering::Relaxed);

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use crate::error::SyncError;
@@ -28,6 +29,13 @@ use crate::track::{Kind, Tracker};
 /// and only if no waiter counted itself in meanwhile: a waiter counts
 /// itself before it is queued, so the bit is never cleared while one is
 /// parked, and releases cost one atomic operation again once nobody waits.
+///
+/// A cancellable acquire parks with [`wait::park_cancellable`], and a
+/// waiter whose token is cancelled leaves as one that timed out does: it
+/// counts itself out of `waiters` (the last one clearing the bit) and takes
+/// no unit. It was not woken either: a release's unpark that reaches it as
+/// it is cancelled goes on to the next waiter, and the unit stays counted
+/// for whoever comes.
 #[derive(Debug)]
 struct RawSemaphore {
     state: AtomicUsize,
@@ -99,44 +107,67 @@ impl RawSemaphore {
         if self.try_acquire() {
             return true;
         }
+        self.acquire_blocking::<false>(wait) == Ok(true)
+    }
+
+    /// [`acquire`](Self::acquire) whose wait, if it must wait, obeys the
+    /// calling thread's cancellation token.
+    #[inline]
+    fn acquire_cancellable(&self, wait: Wait) -> Result<bool, Cancelled> {
+        if self.try_acquire() {
+            return Ok(true);
+        }
+        self.acquire_blocking::<true>(wait)
+    }
+
+    /// The wait of an acquire whose first try failed: whether a unit was
+    /// taken, or `Err(Cancelled)` (only if `OBEY`) if the calling thread's
+    /// token was cancelled first.
+    #[inline]
+    fn acquire_blocking<const OBEY: bool>(&self, wait: Wait) -> Result<bool, Cancelled> {
         let Some(deadline) = wait.deadline() else {
-            return false;
+            return Ok(false);
         };
-        self.track.blocking(|| self.acquire_slow(deadline))
+        let mut outcome = Ok(false);
+        self.track.blocking(|| {
+            outcome = self.acquire_slow::<OBEY>(deadline);
+            outcome == Ok(true)
+        });
+        outcome
     }
 
     #[cold]
-    fn acquire_slow(&self, deadline: Deadline) -> bool {
+    fn acquire_slow<const OBEY: bool>(&self, deadline: Deadline) -> Result<bool, Cancelled> {
         let mut spin = SpinWait::new();
         while spin.spin() {
             if self.try_take() {
-                return true;
+                return Ok(true);
             }
             if deadline.passed() {
-                return self.try_take();
+                return Ok(self.try_take());
             }
         }
         if deadline.passed() {
-            return self.try_take();
+            return Ok(self.try_take());
         }
         self.waiters.fetch_add(1, Ordering::Relaxed);
-        let acquired = self.park_for_unit(deadline);
+        let acquired = self.park_for_unit::<OBEY>(deadline);
         // (AcqRel: every waiter's `PARKED` comes before the last one's
-        // clearing of it.)
+        // clearing of it.) A cancelled waiter leaves here too.
         if self.waiters.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.clear_parked();
         }
         acquired
     }
 
-    /// Parks until a unit is taken, or `deadline`; called counted in
-    /// `waiters`.
-    fn park_for_unit(&self, deadline: Deadline) -> bool {
+    /// Parks until a unit is taken, or `deadline`, or (if `OBEY`) the
+    /// calling thread's token is cancelled; called counted in `waiters`.
+    fn park_for_unit<const OBEY: bool>(&self, deadline: Deadline) -> Result<bool, Cancelled> {
         loop {
             let state = self.state.load(Ordering::Relaxed);
             if state >= ONE {
                 if self.try_take() {
-                    return true;
+                    return Ok(true);
                 }
                 continue;
             }
@@ -150,13 +181,20 @@ impl RawSemaphore {
                 continue;
             }
             let validate = || self.state.load(Ordering::Relaxed) == PARKED;
-            match wait::park(self.key(), validate, || {}, deadline) {
+            let wake = if OBEY {
+                wait::park_cancellable(self.key(), validate, || {}, deadline)
+            } else {
+                wait::park(self.key(), validate, || {}, deadline)
+            };
+            match wake {
                 // Woken for a unit after the deadline passed: a last try. If
                 // another thread took the unit first, the wake-up was used
                 // all the same; and `PARKED` stays while waiters are left.
-                Wake::Notified if deadline.passed() => return self.try_take(),
+                Wake::Notified if deadline.passed() => return Ok(self.try_take()),
                 Wake::Notified | Wake::Invalid => {}
-                Wake::TimedOut => return self.try_take(),
+                Wake::TimedOut => return Ok(self.try_take()),
+                // Not woken: no wake-up to use or pass on, no unit taken.
+                Wake::Cancelled => return Err(Cancelled),
             }
         }
     }
@@ -234,10 +272,13 @@ impl RawSemaphore {
 }
 
 /// The acquiring methods both semaphores share, over their `raw` field:
-/// the three forms of `acquire` and the three guards.
+/// the four forms of `acquire` and the four guards.
 macro_rules! acquire_methods {
     () => {
         /// Blocks until a unit is available and takes it.
+        ///
+        /// Does not obey the cancellation token (it cannot report it); see
+        /// [`acquire_cancellable`](Self::acquire_cancellable).
         #[inline]
         pub fn acquire(&self) {
             self.raw.acquire(Wait::FOREVER);
@@ -251,16 +292,48 @@ macro_rules! acquire_methods {
         }
 
         /// Waits at most `timeout` for a unit; `true` if one was taken.
+        ///
+        /// Does not obey the cancellation token (it cannot report it); see
+        /// [`acquire_cancellable`](Self::acquire_cancellable).
         #[inline]
         pub fn acquire_timeout(&self, timeout: Duration) -> bool {
             self.raw.acquire(Wait::Timeout(timeout))
         }
 
+        /// Waits for a unit at most `timeout` (`None`: without a limit;
+        /// `Some(Duration::ZERO)`: a plain try, which never blocks),
+        /// obeying the calling thread's current
+        /// [`CancellationToken`](pythreading_core::CancellationToken).
+        ///
+        /// `Ok(true)`: a unit was taken; `Ok(false)`: the timeout passed
+        /// first; `Err(Cancelled)`: the token was cancelled first, and no
+        /// unit was taken (the value is as it was). The token is looked at
+        /// only when the call must wait: a free unit is taken even under a
+        /// cancelled token.
+        #[inline]
+        pub fn acquire_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+            self.raw.acquire_cancellable(Wait::from_timeout(timeout))
+        }
+
         /// Takes a unit and returns a guard that gives it back when dropped.
+        ///
+        /// Does not obey the cancellation token (it cannot report it); see
+        /// [`guard_cancellable`](Self::guard_cancellable).
         #[inline]
         pub fn guard(&self) -> SemaphoreGuard<'_> {
             self.acquire();
             SemaphoreGuard { raw: &self.raw }
+        }
+
+        /// [`guard`](Self::guard), obeying the calling thread's current
+        /// [`CancellationToken`](pythreading_core::CancellationToken): once
+        /// it is cancelled, a wait for a unit ends with `Err(Cancelled)`
+        /// and no unit is taken.
+        #[inline]
+        pub fn guard_cancellable(&self) -> Result<SemaphoreGuard<'_>, Cancelled> {
+            let taken = self.acquire_cancellable(None)?;
+            debug_assert!(taken, "a wait without a deadline ends with a unit");
+            Ok(SemaphoreGuard { raw: &self.raw })
         }
 
         /// [`guard`](Self::guard) if a unit is available now, without blocking.
@@ -269,7 +342,8 @@ macro_rules! acquire_methods {
                 .then(|| SemaphoreGuard { raw: &self.raw })
         }
 
-        /// [`guard`](Self::guard), waiting at most `timeout`.
+        /// [`guard`](Self::guard), waiting at most `timeout`. Does not obey
+        /// the cancellation token, as [`guard`](Self::guard).
         pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
             self.acquire_timeout(timeout)
                 .then(|| SemaphoreGuard { raw: &self.raw })
@@ -316,6 +390,29 @@ macro_rules! acquire_methods {
 ///
 /// Releasing more than was acquired simply raises the count, as in Python;
 /// [`BoundedSemaphore`] refuses that.
+///
+/// # Cancellation
+///
+/// `acquire`, `acquire_timeout`, `guard` and `guard_timeout` do not obey
+/// the calling thread's
+/// [`CancellationToken`](pythreading_core::CancellationToken) (they cannot
+/// report it); [`acquire_cancellable`](Semaphore::acquire_cancellable) and
+/// [`guard_cancellable`](Semaphore::guard_cancellable) do, and a cancelled
+/// one takes no unit. The same holds for [`BoundedSemaphore`].
+///
+/// ```
+/// use pythreading_core::{CancellationToken, Cancelled};
+/// use pythreading_sync::Semaphore;
+///
+/// let pool = Semaphore::new(0);
+/// let token = CancellationToken::new();
+/// token.cancel();
+/// assert_eq!(token.run(|| pool.acquire_cancellable(None)), Err(Cancelled));
+/// pool.release();
+/// // A free unit is taken without waiting, so without looking at the token.
+/// assert_eq!(token.run(|| pool.acquire_cancellable(None)), Ok(true));
+/// assert_eq!(pool.value(), 0);
+/// ```
 pub struct Semaphore {
     raw: RawSemaphore,
 }

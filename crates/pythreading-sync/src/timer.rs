@@ -225,7 +225,29 @@ impl Timer {
     /// was cancelled.
     ///
     /// Errors: [`ThreadError::NotStarted`] before `start`;
-    /// [`ThreadError::JoinSelf`] from inside the timer's own callback.
+    /// [`ThreadError::JoinSelf`] from inside the timer's own callback;
+    /// [`ThreadError::Cancelled`] if the calling thread's current
+    /// [`CancellationToken`](pythreading_core::CancellationToken) is
+    /// cancelled while it waits (at once if it already is and the timer is
+    /// not finished; a finished timer's join succeeds, cancelled or not).
+    /// Cancelling the token does not cancel the timer: it ends the wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pythreading_core::{CancellationToken, ThreadError};
+    /// use pythreading_sync::Timer;
+    ///
+    /// let timer = Timer::new(Duration::from_secs(3600), || ());
+    /// timer.set_daemon(true)?;
+    /// timer.start()?;
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// assert!(matches!(token.run(|| timer.join()), Err(ThreadError::Cancelled)));
+    /// assert!(timer.is_alive()); // still pending
+    /// timer.cancel();
+    /// assert!(token.run(|| timer.join()).is_ok()); // finished: no wait
+    /// # Ok::<(), ThreadError>(())
+    /// ```
     pub fn join(&self) -> Result<(), ThreadError> {
         service::report_refused_runner();
         self.inner.wait(Deadline::NEVER, get_ident()).map(|_| ())
@@ -233,7 +255,8 @@ impl Timer {
 
     /// Waits at most `timeout`: `Ok(true)` if the timer is finished.
     ///
-    /// Errors as for [`join`](Self::join).
+    /// Errors as for [`join`](Self::join), [`ThreadError::Cancelled`]
+    /// included: it obeys the cancellation token too.
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, ThreadError> {
         service::report_refused_runner();
         self.inner.wait(Deadline::after(timeout), get_ident())
@@ -290,7 +313,7 @@ impl Timer {
 
     /// How many threads are blocked in [`join`](Self::join) or
     /// [`join_timeout`](Self::join_timeout) now (a snapshot, for tests and
-    /// diagnostics).
+    /// diagnostics; a joiner whose wait was cancelled no longer counts).
     pub fn waiting_joiners(&self) -> usize {
         self.inner.state.lock().joiners
     }

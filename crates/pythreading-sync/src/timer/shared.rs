@@ -90,7 +90,9 @@ impl Inner {
     }
 
     /// `join` for the thread `me`: `Ok(true)` once finished, `Ok(false)` at
-    /// `deadline`.
+    /// `deadline`, [`ThreadError::Cancelled`] once the calling thread's
+    /// cancellation token is cancelled while it waits (a joiner that leaves
+    /// so counts itself out of `joiners`, as a timed-out one does).
     pub(super) fn wait(&self, deadline: Deadline, me: u64) -> Result<bool, ThreadError> {
         let mut state = self.state.lock();
         loop {
@@ -101,11 +103,15 @@ impl Inner {
                 Phase::Pending { .. } | Phase::Running { .. } => {}
             }
             state.joiners += 1;
-            let wake = wait::park_releasing(self.joiners_key(), state, deadline);
+            let wake = wait::park_releasing_cancellable(self.joiners_key(), state, deadline);
             state = self.state.lock();
             state.joiners -= 1;
-            if wake == Wake::TimedOut {
-                return Ok(matches!(state.phase, Phase::Fired | Phase::Cancelled));
+            let finished = matches!(state.phase, Phase::Fired | Phase::Cancelled);
+            match wake {
+                Wake::TimedOut => return Ok(finished),
+                // Finished meanwhile: the join succeeded all the same.
+                Wake::Cancelled if !finished => return Err(ThreadError::Cancelled),
+                Wake::Cancelled | Wake::Notified | Wake::Invalid => {}
             }
         }
     }
