@@ -279,7 +279,8 @@ impl ThreadPoolExecutor {
 
     /// Stops taking tasks. With `cancel_futures`, cancels every task not
     /// started yet (their futures are done at once, as
-    /// [`TaskError::Cancelled`]); the others still run. With `wait`,
+    /// [`TaskError::Cancelled`]); the others still run. With `wait` (which
+    /// no cancellation token of the calling thread cuts short),
     /// returns once every worker has finished; without, at once while the
     /// work goes on. Calling it again, or from several threads at once, is
     /// harmless: each call returns with every task it or another call
@@ -485,6 +486,11 @@ impl Pool {
             (workers, cancelled)
         };
         finish_settled(cancelled);
+        // A shutdown that waits waits whatever the calling thread's token
+        // says (the tasks are cancelled through their own tokens): a token
+        // of its own, never cancelled, shields the joins.
+        let shield = CancellationToken::new();
+        let _joins = shield.install();
         for worker in workers {
             // JoinSelf when a task shuts its own pool down: skip ourselves.
             let _ = worker.join();

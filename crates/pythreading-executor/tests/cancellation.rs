@@ -385,3 +385,25 @@ fn a_scope_task_has_a_token_too() {
     });
     let _ = PATIENCE;
 }
+
+#[test]
+fn a_shutdown_that_waits_waits_whatever_the_callers_token() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (tokens, started) = std::sync::mpsc::channel();
+    let body = sleeper(&tokens);
+    let task = pool
+        .submit(move || {
+            let slept = body();
+            // Some work after the cancel, which the shutdown must wait for.
+            std::thread::sleep(Duration::from_millis(30));
+            slept
+        })
+        .unwrap();
+    wait_sleeping(&started);
+    let caller = CancellationToken::new();
+    caller.cancel();
+    assert!(task.interrupt());
+    caller.run(|| pool.shutdown(true, false));
+    assert!(task.done(), "the shutdown returned before its worker finished");
+    assert_eq!(task.result(), Ok(Err(Cancelled)));
+}
