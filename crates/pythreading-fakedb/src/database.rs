@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use pythreading_core::Cancelled;
 use pythreading_sync::Lock;
 
 use crate::timeline::{Event, Step, Timeline};
@@ -34,6 +35,12 @@ pub const DEFAULT_TIMELINE_CAPACITY: usize = 4096;
 /// [`timeline`](Self::timeline)). The statements log the tutorial's lines
 /// through the [`log`] crate: `Thread 0: starting update` at INFO, and
 /// `locked_update`'s lock steps at DEBUG.
+///
+/// The sleep obeys the calling thread's cancellation token (see
+/// [`pythreading_core::CancellationToken`]): an update whose token is
+/// cancelled stops at its sleep, without writing back (see
+/// [`interrupted`](Self::interrupted)). With no token, or one never
+/// cancelled, an update always finishes.
 ///
 /// # Example
 ///
@@ -65,6 +72,7 @@ pub struct FakeDatabase {
     delay: Duration,
     lock: Lock,
     updates: AtomicU64,
+    interrupted: AtomicU64,
     recorder: Recorder,
 }
 
@@ -102,6 +110,7 @@ impl FakeDatabase {
             delay,
             lock: Lock::new(),
             updates: AtomicU64::new(0),
+            interrupted: AtomicU64::new(0),
             recorder: Recorder::new(DEFAULT_TIMELINE_CAPACITY),
         }
     }
@@ -143,6 +152,30 @@ impl FakeDatabase {
         self.updates.load(Ordering::SeqCst)
     }
 
+    /// How many updates (of either kind) were interrupted: their sleep
+    /// ended because the calling thread's cancellation token was
+    /// cancelled, so they stopped without writing back. They are not
+    /// counted in [`updates`](Self::updates).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pythreading_core::CancellationToken;
+    /// use pythreading_fakedb::{FakeDatabase, Step};
+    ///
+    /// let database = FakeDatabase::with_delay(Duration::from_secs(60));
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// token.run(|| database.update(0)); // returns at once
+    /// assert_eq!(database.interrupted(), 1);
+    /// assert_eq!(database.updates(), 0);
+    /// assert_eq!(database.value(), 0);
+    /// let timeline = database.timeline();
+    /// assert_eq!(timeline.events().last().unwrap().step, Step::Interrupted);
+    /// ```
+    pub fn interrupted(&self) -> u64 {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
     /// A copy of the statements recorded so far, in the order they ran.
     pub fn timeline(&self) -> Timeline {
         self.recorder.snapshot(self.delay)
@@ -154,11 +187,23 @@ impl FakeDatabase {
     /// `name` only labels the log lines and the timeline (`Thread {name}`).
     /// Another thread's update that lands during the sleep is overwritten:
     /// with two or more threads updating at once, updates are lost.
+    ///
+    /// # Cancellation
+    ///
+    /// The sleep is [`pythreading_core::sleep`]: it ends early when the
+    /// calling thread's current cancellation token is cancelled (at once if
+    /// it already is). The update then stops right there: it does not
+    /// write back, is counted in [`interrupted`](Self::interrupted) rather
+    /// than in [`updates`](Self::updates), logs `Thread N: update
+    /// interrupted` at INFO and records [`Step::Interrupted`] as its last
+    /// statement.
     pub fn update(&self, name: usize) {
         let me = Updater::new(self, name);
         log::info!("Thread {name}: starting update");
         me.record(Step::Start, None);
-        let local_copy = me.read_modify_write();
+        let Ok(local_copy) = me.read_modify_write() else {
+            return;
+        };
         me.finish(local_copy);
         log::info!("Thread {name}: finishing update");
     }
@@ -170,6 +215,15 @@ impl FakeDatabase {
     ///
     /// Besides the INFO lines of `update`, it logs the lock steps at DEBUG
     /// (`Thread 0 about to lock`, `Thread 0 has lock`, …).
+    ///
+    /// # Cancellation
+    ///
+    /// As [`update`](Self::update)'s, the sleep obeys the calling thread's
+    /// cancellation token, and an update whose sleep is cancelled stops
+    /// there: it releases the lock, and neither writes back nor finishes.
+    /// Taking the lock does not obey the token: a thread waiting for it
+    /// waits for the holder to release it (which a cancelled holder does at
+    /// once), then stops at its own sleep.
     pub fn locked_update(&self, name: usize) {
         let me = Updater::new(self, name);
         log::info!("Thread {name}: starting update");
@@ -180,7 +234,10 @@ impl FakeDatabase {
             let _guard = self.lock.guard();
             log::debug!("Thread {name} has lock");
             me.record(Step::HasLock, None);
-            let local_copy = me.read_modify_write();
+            // Interrupted: the guard releases the lock on the way out.
+            let Ok(local_copy) = me.read_modify_write() else {
+                return;
+            };
             log::debug!("Thread {name} about to release lock");
             me.record(Step::AboutToRelease, Some(local_copy));
             local_copy
@@ -209,8 +266,10 @@ impl<'a> Updater<'a> {
         }
     }
 
-    /// The four statements both updates share; returns `local_copy`.
-    fn read_modify_write(&self) -> i64 {
+    /// The four statements both updates share; returns `local_copy`, or
+    /// `Err` once the update is recorded as interrupted (its sleep was
+    /// cancelled; nothing was written).
+    fn read_modify_write(&self) -> Result<i64, Cancelled> {
         let value = &self.database.value;
         let mut local_copy = self.step(Step::Read, || {
             let read = value.load(Ordering::SeqCst);
@@ -219,7 +278,10 @@ impl<'a> Updater<'a> {
         local_copy += 1;
         self.record(Step::Increment, Some(local_copy));
         self.record(Step::Sleep, Some(local_copy));
-        std::thread::sleep(self.database.delay);
+        if let Err(cancelled) = pause(self.database.delay) {
+            self.interrupt(local_copy);
+            return Err(cancelled);
+        }
         self.step(Step::Write, || {
             let replaced = value.swap(local_copy, Ordering::SeqCst);
             let effect = Effect {
@@ -229,13 +291,20 @@ impl<'a> Updater<'a> {
             };
             ((), effect)
         });
-        local_copy
+        Ok(local_copy)
     }
 
     /// Counts the update as finished and records its last statement.
     fn finish(&self, local_copy: i64) {
         self.database.updates.fetch_add(1, Ordering::SeqCst);
         self.record(Step::Finish, Some(local_copy));
+    }
+
+    /// Counts the update as interrupted and records its last statement.
+    fn interrupt(&self, local_copy: i64) {
+        self.database.interrupted.fetch_add(1, Ordering::SeqCst);
+        self.record(Step::Interrupted, Some(local_copy));
+        log::info!("Thread {}: update interrupted", self.name);
     }
 
     /// Records a statement that does not touch the shared value.
@@ -254,6 +323,18 @@ impl<'a> Updater<'a> {
         self.database
             .recorder
             .step(&self.thread, self.name, step, statement)
+    }
+}
+
+/// The update's sleep: [`pythreading_core::sleep`], which ends early with
+/// `Err(Cancelled)` when the calling thread's token is cancelled. A zero
+/// delay only looks at the token, as that sleep would, without its timed
+/// wait: the zero-delay update stays as cheap as it was.
+fn pause(delay: Duration) -> Result<(), Cancelled> {
+    if delay.is_zero() {
+        pythreading_core::check_cancelled()
+    } else {
+        pythreading_core::sleep(delay)
     }
 }
 

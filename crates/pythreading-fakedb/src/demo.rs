@@ -50,14 +50,27 @@ pub struct Report {
     pub end: i64,
     /// The value expected: `start` plus one per finished update.
     pub expected: i64,
+    /// How many updates did not finish because the run was cancelled
+    /// (see [`run`]'s cancellation notes): stopped at their sleep, or
+    /// never started. 0 for a run that was not interrupted; `threads`
+    /// minus this is the number of updates that finished.
+    pub interrupted: usize,
     /// Every statement the threads ran.
     pub timeline: Timeline,
 }
 
 impl Report {
-    /// How many updates were lost: `expected - end`.
+    /// How many updates were lost: `expected - end`. Only finished
+    /// updates count: an interrupted one wrote nothing, so it lost
+    /// nothing either.
     pub fn lost(&self) -> i64 {
         self.expected - self.end
+    }
+
+    /// Whether the run was interrupted: some update did not finish
+    /// ([`interrupted`](Self::interrupted) is not 0).
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted > 0
     }
 }
 
@@ -100,6 +113,18 @@ pub enum DemoError {
 /// Starting value is 0.` … `Ending value is 1.`) and returns what
 /// happened.
 ///
+/// # Cancellation
+///
+/// Each update runs as an executor task, with its own cancellation token:
+/// a child of the process's root token, if there is one (see
+/// `pythreading_core::cancel_on_ctrl_c`, which the `fakedb` binary sets
+/// up). When that token is cancelled, each update stops at its sleep (see
+/// [`FakeDatabase::update`]) and `run` still returns the report of what
+/// happened, [`Report::interrupted`] counting the updates that did not
+/// finish. Without a root token nothing interrupts it (the tasks' tokens
+/// are children of the root, not of a token installed on the calling
+/// thread).
+///
 /// # Errors
 ///
 /// [`DemoError::Threads`] or [`DemoError::Delay`] for arguments out of
@@ -116,20 +141,29 @@ pub fn run(mode: Mode, threads: usize, delay: Duration) -> Result<Report, DemoEr
     let database = Arc::new(FakeDatabase::with_delay(delay));
     let start = database.value();
     log::info!("Testing {what} update. Starting value is {start}.");
-    let futures = {
-        let executor = ThreadPoolExecutor::new(threads)?;
-        (0..threads)
-            .map(|index| {
-                let database = Arc::clone(&database);
-                executor.submit(move || match mode {
-                    Mode::Race => database.update(index),
-                    Mode::FixRace => database.locked_update(index),
-                })
+    let executor = ThreadPoolExecutor::new(threads)?;
+    let futures = (0..threads)
+        .map(|index| {
+            let database = Arc::clone(&database);
+            executor.submit(move || match mode {
+                Mode::Race => database.update(index),
+                Mode::FixRace => database.locked_update(index),
             })
-            .collect::<Result<Vec<_>, _>>()?
-    }; // Dropping the executor waits for every update, like Python's `with`.
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Dropping the executor waits for every update, like Python's `with`:
+    // to the end, even once the process's root token is cancelled (the
+    // updates obey their own tasks' tokens, children of the root, and stop
+    // at once). So every future is done, and its result is at hand.
+    drop(executor);
+    let mut never_started = 0;
     for future in futures {
-        future.result()?;
+        match future.result() {
+            Ok(()) => {}
+            // Cancelled before a worker took it: it did not finish either.
+            Err(TaskError::Cancelled) => never_started += 1,
+            Err(error) => return Err(error.into()),
+        }
     }
     let end = database.value();
     log::info!("Testing {what} update. Ending value is {end}.");
@@ -139,6 +173,9 @@ pub fn run(mode: Mode, threads: usize, delay: Duration) -> Result<Report, DemoEr
         start,
         end,
         expected: start + i64::try_from(database.updates()).unwrap_or(i64::MAX),
+        interrupted: usize::try_from(database.interrupted())
+            .unwrap_or(usize::MAX)
+            .saturating_add(never_started),
         timeline: database.timeline(),
     })
 }

@@ -18,6 +18,13 @@
 //! cargo run -p pythreading-fakedb -- race --svg race.svg # and draw it
 //! ```
 //!
+//! Each update's sleep obeys the calling thread's cancellation token
+//! (`pythreading_core::CancellationToken`): a cancelled update stops there,
+//! without writing back, and the timeline ends it with
+//! [`Step::Interrupted`]. The binary cancels them all on Ctrl-C, prints
+//! what ran and exits with status 130; the library itself installs no
+//! Ctrl-C handler.
+//!
 //! # Example
 //!
 //! ```

@@ -11,9 +11,18 @@
 //! the number of updates lost, and a table of every statement each thread
 //! ran. `--svg FILE` also draws that timeline as a diagram.
 //!
+//! Ctrl-C (SIGINT) stops the demo cleanly: every update still sleeping
+//! stops there, without writing back, and logs `Thread N: update
+//! interrupted`; `fakedb` then prints what it had (the verdict and the
+//! table of the statements that ran, and a line saying how many updates
+//! did not finish) and exits with status 130, as a shell reports a
+//! SIGINT. A second Ctrl-C ends it at once, also with status 130.
+//!
 //! Exit status: 0 when the demo ran (the race losing updates is the demo
 //! working); 1 when it could not run, write the diagram or write to
-//! stdout, or when `fixrace` lost an update; 2 for wrong arguments.
+//! stdout, or when `fixrace` lost an update; 2 for wrong arguments; 130
+//! when Ctrl-C interrupted the demo (whatever else went wrong, which is
+//! still reported on stderr).
 //!
 //! A stdout whose reader has gone (`fakedb race | head -0`) is not an
 //! error: the program stops writing and exits quietly with the status it
@@ -90,6 +99,10 @@ struct RunArgs {
     no_table: bool,
 }
 
+/// The exit status of a demo interrupted by Ctrl-C: 128 + SIGINT, what a
+/// shell reports for a program that a SIGINT ended.
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -99,6 +112,11 @@ fn main() -> ExitCode {
         Command::Race(args) => (Mode::Race, args),
         Command::FixRace(args) => (Mode::FixRace, args),
     };
+    // Ctrl-C cancels the updates (the root token is every task's parent).
+    // Err only if the process already has a SIGINT handler, which nothing
+    // here installs; the demo then runs as before, Ctrl-C keeping its
+    // usual effect.
+    let _ = pythreading_core::cancel_on_ctrl_c();
     match demo(mode, &args) {
         Ok(code) => code,
         Err(message) => fail(message),
@@ -169,7 +187,14 @@ fn demo(mode: Mode, args: &RunArgs) -> Result<ExitCode, String> {
     if mode == Mode::FixRace && report.lost() != 0 {
         code = fail("the locked update lost updates: this is a bug");
     }
-    Ok(stdout_written(written, code))
+    let code = stdout_written(written, code);
+    // Interrupted, the run is what the status says; any error above has
+    // had its line on stderr.
+    Ok(if report.is_interrupted() {
+        ExitCode::from(INTERRUPTED)
+    } else {
+        code
+    })
 }
 
 /// The exit status once stdout has been written: `code` when it was, and
@@ -195,8 +220,9 @@ fn cannot_write(path: &Path, error: &io::Error) -> String {
     format!("cannot write the diagram to {}: {error}", path.display())
 }
 
-/// What goes to stdout: the verdict, an explanation, the table (unless
-/// `--no-table`) and where the diagram is (with `--svg`).
+/// What goes to stdout: the verdict, an explanation, the Ctrl-C line (if
+/// the run was interrupted), the table (unless `--no-table`) and where
+/// the diagram is (with `--svg`).
 #[derive(Debug)]
 struct Printed<'a> {
     report: &'a Report,
@@ -209,18 +235,33 @@ impl Display for Printed<'_> {
         let report = self.report;
         writeln!(f)?;
         writeln!(f, "{report}")?;
+        let finished = report.threads.saturating_sub(report.interrupted);
         let explanation = match (report.mode, report.lost()) {
-            (Mode::Race, 0) => {
-                "This time no update was lost: the threads did not overlap. Try a longer --delay."
-            }
-            (Mode::Race, _) => {
-                "Threads read the value before others wrote theirs back, then wrote over them."
-            }
-            (Mode::FixRace, _) => {
-                "Each thread held the Lock from its read to its write: no other update came between."
-            }
+            // Interrupted updates wrote nothing: no overlap, and no lock
+            // held to a write, to speak of.
+            _ if finished == 0 => None,
+            (Mode::Race, 0) if report.is_interrupted() => None,
+            (Mode::Race, 0) => Some(
+                "This time no update was lost: the threads did not overlap. Try a longer --delay.",
+            ),
+            (Mode::Race, _) => Some(
+                "Threads read the value before others wrote theirs back, then wrote over them.",
+            ),
+            (Mode::FixRace, _) => Some(
+                "Each thread held the Lock from its read to its write: no other update came between.",
+            ),
         };
-        writeln!(f, "{explanation}")?;
+        if let Some(explanation) = explanation {
+            writeln!(f, "{explanation}")?;
+        }
+        if report.is_interrupted() {
+            let s = if report.threads == 1 { "" } else { "s" };
+            writeln!(
+                f,
+                "Interrupted by Ctrl-C: {} of {} update{s} did not finish.",
+                report.interrupted, report.threads
+            )?;
+        }
         if self.table {
             writeln!(f)?;
             writeln!(f, "Timeline (time since the database was made):")?;

@@ -30,7 +30,9 @@ impl Timeline {
     /// `local_copy`. The right-hand column is the shared value after each
     /// row, highlighted where it changed (a write shows `replaced → value`).
     /// A dashed line runs down a lane while its thread sleeps, and a
-    /// shaded band while it holds the lock.
+    /// shaded band while it holds the lock. An update interrupted in its
+    /// sleep ([`Step::Interrupted`]) ends in an orange, dashed box, where
+    /// its sleep line and its lock band end; the summary counts it.
     ///
     /// Each [overwrite](Self::overwrites) is drawn in red: the write's box
     /// and its shared-value cell, the note of [`describe`](Self::describe)

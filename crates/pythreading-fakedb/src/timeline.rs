@@ -9,7 +9,9 @@ use std::time::Duration;
 /// [`locked_update`](crate::FakeDatabase::locked_update).
 ///
 /// Both run the same four middle steps (`Read`, `Increment`, `Sleep`,
-/// `Write`); `locked_update` wraps them in the four lock steps.
+/// `Write`); `locked_update` wraps them in the four lock steps. An update
+/// whose sleep is cancelled ends at [`Interrupted`](Step::Interrupted)
+/// instead, right after its `Sleep`.
 ///
 /// `Display` prints the statement as the timeline shows it, e.g.
 /// `local_copy = value` or `sleep(delay)`.
@@ -38,6 +40,11 @@ pub enum Step {
     AfterRelease,
     /// The update ends (it logs `Thread N: finishing update`).
     Finish,
+    /// The update stopped at its sleep, because the calling thread's
+    /// cancellation token was cancelled (it logs `Thread N: update
+    /// interrupted`): its last step. It did not write `local_copy` back,
+    /// did not finish, and released the lock if it held one.
+    Interrupted,
 }
 
 impl Step {
@@ -54,6 +61,7 @@ impl Step {
             Step::AboutToRelease => "about to release lock",
             Step::AfterRelease => "after release",
             Step::Finish => "finishing update",
+            Step::Interrupted => "interrupted",
         }
     }
 }
@@ -184,6 +192,15 @@ impl Timeline {
     /// How long each update sleeps between its read and its write.
     pub fn delay(&self) -> Duration {
         self.delay
+    }
+
+    /// How many recorded updates were interrupted (their
+    /// [`Step::Interrupted`] events).
+    pub fn interrupted(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.step == Step::Interrupted)
+            .count()
     }
 
     /// How many statements ran but were not recorded, because the

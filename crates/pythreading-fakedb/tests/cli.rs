@@ -506,3 +506,177 @@ fn an_unwritable_stderr_changes_nothing_but_the_message() {
     let out = fakedb_to(&["race", "--threads", "0"], &[], dev_full(), dev_full());
     assert_eq!(out.code, Some(2), "{out:?}");
 }
+
+/// How long the Ctrl-C tests wait for something that should happen at
+/// once: the first update to start, and the program to end once
+/// interrupted. Its updates would sleep twice as long.
+#[cfg(unix)]
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Runs `fakedb MODE --threads 2 --delay 60000` plus `extra`, sends it a
+/// SIGINT once an update has started (its `starting update` line is on
+/// stderr), and waits for it to end: what it gave. Fails, having killed
+/// it, if either takes longer than [`PATIENCE`].
+#[cfg(unix)]
+fn interrupted(mode: &str, extra: &[&str]) -> Output {
+    use std::io::{BufRead, BufReader, Read};
+    use std::sync::mpsc;
+
+    use rustix::process::{Pid, Signal, kill_process};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fakedb"))
+        .args([mode, "--threads", "2", "--delay", "60000"])
+        .args(extra)
+        .env_remove("PYTHREADING_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fakedb starts");
+
+    // Both pipes are drained on threads of their own, so that the child
+    // never blocks on a full pipe; stderr's lines are also passed on as
+    // they come.
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let stdout = thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).map(|_| text)
+    });
+    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let (line_sender, lines) = mpsc::channel();
+    let stderr = thread::spawn(move || {
+        let mut text = String::new();
+        for line in stderr.lines() {
+            let line = line?;
+            text.push_str(&line);
+            text.push('\n');
+            // The test may have stopped listening: the text is still kept.
+            let _ = line_sender.send(line);
+        }
+        Ok::<_, std::io::Error>(text)
+    });
+
+    let started = Instant::now();
+    loop {
+        let left = PATIENCE.saturating_sub(started.elapsed());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains("starting update") => break,
+            Ok(_) => {}
+            Err(_) => {
+                child.kill().ok();
+                panic!("fakedb {mode}: no update started within {PATIENCE:?}");
+            }
+        }
+    }
+
+    kill_process(Pid::from_child(&child), Signal::INT).expect("SIGINT sent");
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for fakedb") {
+            break status;
+        }
+        if interrupted.elapsed() > PATIENCE {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("fakedb {mode}: still running {PATIENCE:?} after Ctrl-C");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        code: status.code(),
+        stdout: stdout.join().unwrap().expect("stdout is read"),
+        stderr: stderr.join().unwrap().expect("stderr is read"),
+    }
+}
+
+/// Checks what every interrupted two-thread run gives: status 130, each
+/// update interrupted in its sleep and logged so, the verdict of what ran
+/// and the Ctrl-C line on stdout, and nothing else on stderr (no panic,
+/// no error).
+#[cfg(unix)]
+#[track_caller]
+fn assert_interrupted(out: &Output, adjective: &str) {
+    assert_eq!(out.code, Some(130), "{out:?}");
+    let log = messages(&out.stderr);
+    assert_eq!(
+        log.first(),
+        Some(&format!("Testing {adjective} update. Starting value is 0.").as_str()),
+        "{out:?}"
+    );
+    for line in [
+        "Thread 0: update interrupted",
+        "Thread 1: update interrupted",
+    ] {
+        assert!(log.contains(&line), "{line}: {out:?}");
+    }
+    assert!(
+        !log.iter().any(|line| line.contains("finishing update")),
+        "{out:?}"
+    );
+    assert_eq!(
+        log.last(),
+        Some(&format!("Testing {adjective} update. Ending value is 0.").as_str()),
+        "{out:?}"
+    );
+    assert!(not_log_lines(&out.stderr).is_empty(), "{out:?}");
+    assert!(!out.stderr.contains("panicked"), "{out:?}");
+
+    for text in [
+        "Ending value 0, expected 0: no update lost.",
+        "Interrupted by Ctrl-C: 2 of 2 updates did not finish.",
+        "Timeline",
+        "sleep(60s)",
+    ] {
+        assert!(out.stdout.contains(text), "{text}: {}", out.stdout);
+    }
+    assert_eq!(
+        out.stdout.matches("  interrupted").count(),
+        2,
+        "a table row per interrupted update: {}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("value = local_copy"), "{}", out.stdout);
+}
+
+/// Ctrl-C during the race's minute-long sleeps: both updates stop at
+/// once, and `fakedb` prints and draws what it had, and exits with 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_the_race_and_prints_what_ran() {
+    let path = std::env::temp_dir().join(format!("fakedb-cli-sigint-{}.svg", std::process::id()));
+    let out = interrupted("race", &["--svg", path.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&path);
+    std::fs::remove_file(&path).ok();
+    assert_interrupted(&out, "unlocked");
+    assert!(
+        !out.stdout.contains("the threads did not overlap"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("The diagram is in"), "{}", out.stdout);
+    let svg = svg.expect("the diagram was written");
+    assert_eq!(svg.matches(r#"data-step="Interrupted""#).count(), 2);
+}
+
+/// Ctrl-C while one locked update sleeps and the other waits for the
+/// Lock: the sleeper stops and lets go of the Lock, the other takes it
+/// and stops at its own sleep.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_the_locked_updates_too() {
+    let out = interrupted("fixrace", &[]);
+    assert_interrupted(&out, "locked");
+    // No update got to its write: there is nothing to explain.
+    assert!(
+        !out.stdout.contains("Each thread held the Lock"),
+        "{}",
+        out.stdout
+    );
+    // The first one let go of the Lock as it stopped: the other got it.
+    assert_eq!(
+        out.stdout.matches("  has lock").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+}

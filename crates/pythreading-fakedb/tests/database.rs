@@ -7,10 +7,11 @@
 //! a delay of hundreds of milliseconds, far more than a busy 2-core
 //! machine takes to schedule a thread.
 
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use pythreading_core::CancellationToken;
 use pythreading_fakedb::{DEFAULT_DELAY, DEFAULT_TIMELINE_CAPACITY, FakeDatabase, Mode, Step, run};
 
 /// Long enough for every thread to read before the first one writes.
@@ -402,4 +403,169 @@ fn run_rejects_arguments_out_of_range() {
 fn mode_adjectives_are_the_tutorials() {
     assert_eq!(Mode::Race.adjective(), "unlocked");
     assert_eq!(Mode::FixRace.adjective(), "locked");
+}
+
+/// The delay of the interrupted updates: an update that is not interrupted
+/// takes a minute, far longer than any of these tests waits.
+const LONG_DELAY: Duration = Duration::from_secs(60);
+
+/// Generous, for a slow machine: what should happen at once happens well
+/// within this, and nothing here waits longer.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Waits (polling every millisecond, up to [`PATIENCE`]) until a thread is
+/// parked in a wait that obeys `token`.
+#[track_caller]
+fn wait_until_parked(token: &CancellationToken) {
+    let started = Instant::now();
+    while token.parked() < 1 {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no thread parked under the token within {PATIENCE:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn an_update_under_a_cancelled_token_is_interrupted_at_its_sleep() {
+    let database = FakeDatabase::with_delay(LONG_DELAY);
+    let token = CancellationToken::new();
+    token.cancel();
+    let started = Instant::now();
+    token.run(|| database.update(0));
+    assert!(started.elapsed() < PATIENCE, "the update slept on");
+    assert_eq!(database.value(), 0, "an interrupted update writes nothing");
+    assert_eq!(database.updates(), 0);
+    assert_eq!(database.interrupted(), 1);
+    assert_eq!(
+        steps_of(&database, 0),
+        [
+            Step::Start,
+            Step::Read,
+            Step::Increment,
+            Step::Sleep,
+            Step::Interrupted,
+        ]
+    );
+    let timeline = database.timeline();
+    let last = timeline.events().last().unwrap();
+    assert_eq!(
+        (last.step, last.local_copy, last.value, last.replaced),
+        (Step::Interrupted, Some(1), 0, None)
+    );
+    assert_eq!(timeline.interrupted(), 1);
+    assert!(timeline.overwrites().is_empty());
+    let table = timeline.to_string();
+    assert!(
+        table.lines().last().unwrap().contains("interrupted"),
+        "{table}"
+    );
+
+    // Without the token, the same database updates as ever.
+    let quick = FakeDatabase::with_delay(Duration::ZERO);
+    token.run(|| quick.update(0));
+    assert_eq!(
+        (quick.value(), quick.updates(), quick.interrupted()),
+        (0, 0, 1)
+    );
+    quick.update(1);
+    assert_eq!(
+        (quick.value(), quick.updates(), quick.interrupted()),
+        (1, 1, 1)
+    );
+}
+
+/// The cancel lands while the update sleeps: it ends within moments, not
+/// after its minute.
+#[test]
+fn cancelling_a_sleeping_update_interrupts_it() {
+    let database = Arc::new(FakeDatabase::with_delay(LONG_DELAY));
+    let token = CancellationToken::new();
+    let (done, finished) = mpsc::channel();
+    let updater = {
+        let database = Arc::clone(&database);
+        let token = token.clone();
+        thread::spawn(move || {
+            token.run(|| database.update(3));
+            done.send(()).unwrap();
+        })
+    };
+    wait_until_parked(&token);
+    assert_eq!(
+        steps_of(&database, 3).last(),
+        Some(&Step::Sleep),
+        "parked in its sleep"
+    );
+    token.cancel();
+    finished
+        .recv_timeout(PATIENCE)
+        .expect("the update ended after the cancel");
+    updater.join().unwrap();
+    assert_eq!(database.value(), 0);
+    assert_eq!(database.updates(), 0);
+    assert_eq!(database.interrupted(), 1);
+    assert_eq!(steps_of(&database, 3).last(), Some(&Step::Interrupted));
+}
+
+/// An interrupted locked update releases the lock: the next one takes it.
+#[test]
+fn an_interrupted_locked_update_releases_the_lock() {
+    let database = Arc::new(FakeDatabase::with_delay(LONG_DELAY));
+    let token = CancellationToken::new();
+    let (done, finished) = mpsc::channel();
+    let updater = {
+        let database = Arc::clone(&database);
+        let token = token.clone();
+        thread::spawn(move || {
+            token.run(|| database.locked_update(0));
+            done.send(()).unwrap();
+        })
+    };
+    wait_until_parked(&token);
+    token.cancel();
+    finished
+        .recv_timeout(PATIENCE)
+        .expect("the locked update ended after the cancel");
+    updater.join().unwrap();
+    assert_eq!(
+        steps_of(&database, 0),
+        [
+            Step::Start,
+            Step::AboutToLock,
+            Step::HasLock,
+            Step::Read,
+            Step::Increment,
+            Step::Sleep,
+            Step::Interrupted,
+        ]
+    );
+    assert_eq!((database.value(), database.updates()), (0, 0));
+
+    // A second locked update (interrupted at once too) gets the lock: the
+    // first one let go of it.
+    let (done, finished) = mpsc::channel();
+    let next = {
+        let database = Arc::clone(&database);
+        let token = token.clone();
+        thread::spawn(move || {
+            token.run(|| database.locked_update(1));
+            done.send(()).unwrap();
+        })
+    };
+    finished
+        .recv_timeout(PATIENCE)
+        .expect("the lock was released");
+    next.join().unwrap();
+    assert_eq!(steps_of(&database, 1).last(), Some(&Step::Interrupted));
+    assert_eq!(database.interrupted(), 2);
+    assert!(steps_of(&database, 1).contains(&Step::HasLock));
+}
+
+#[test]
+fn a_run_nobody_cancels_is_not_interrupted() {
+    let report = run(Mode::Race, 2, Duration::from_millis(5)).unwrap();
+    assert_eq!(report.interrupted, 0);
+    assert!(!report.is_interrupted());
+    assert_eq!(report.timeline.interrupted(), 0);
 }

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use pythreading_fakedb::{Event, Mode, Step, Timeline, run};
+use pythreading_core::CancellationToken;
+use pythreading_fakedb::{Event, FakeDatabase, Mode, Step, Timeline, run};
 use roxmltree::{Document, Node};
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
@@ -275,4 +276,100 @@ fn long_thread_names_widen_their_lane() {
     assert!(long > short);
     // At least about 6 pixels per character of the 10px name.
     assert!(long >= long_name.len() as f64 * 6.0, "{long}");
+}
+
+/// A number attribute of an element.
+fn number(node: &Node<'_, '_>, attribute: &str) -> f64 {
+    node.attribute(attribute)
+        .unwrap_or_else(|| panic!("no {attribute}"))
+        .parse()
+        .unwrap()
+}
+
+/// The box (`<rect>`) of the event whose index is `index`.
+fn event_box<'a, 'input>(document: &'a Document<'input>, index: usize) -> Node<'a, 'input> {
+    let index = index.to_string();
+    let event = with_class(document, "event")
+        .into_iter()
+        .find(|e| e.attribute("data-index") == Some(index.as_str()))
+        .expect("the event is drawn");
+    event
+        .children()
+        .find(|n| n.tag_name().name() == "rect")
+        .expect("the event has a box")
+}
+
+/// An update interrupted in its sleep gets a box saying so, and its sleep
+/// line and lock band end there, not at the next update's steps.
+#[test]
+fn an_interrupted_update_is_drawn_and_ends_its_sleep_and_its_lock() {
+    let database = FakeDatabase::with_delay(Duration::from_millis(1));
+    let token = CancellationToken::new();
+    token.cancel();
+    token.run(|| database.locked_update(0));
+    database.locked_update(1);
+    let timeline = database.timeline();
+    let events = timeline.events();
+    let interrupted = events
+        .iter()
+        .position(|e| e.step == Step::Interrupted)
+        .expect("update 0 was interrupted");
+    assert_eq!(events[interrupted].name, 0);
+    assert!(interrupted + 1 < events.len(), "update 1 comes after it");
+
+    let svg = timeline.to_svg();
+    check_structure(&timeline, &svg);
+    let document = parse(&svg);
+    let interrupted_event = with_class(&document, "event")
+        .into_iter()
+        .find(|e| e.attribute("data-step") == Some("Interrupted"))
+        .expect("the interrupt is drawn");
+    assert!(
+        interrupted_event
+            .descendants()
+            .any(|n| n.text() == Some("interrupted")),
+        "the box says so"
+    );
+    let summary = with_class(&document, "summary")[0].text().unwrap();
+    assert!(
+        summary.starts_with("1 update finished, 1 update interrupted, "),
+        "{summary}"
+    );
+    assert!(svg.contains("an update interrupted in its sleep"), "legend");
+
+    let boxed = event_box(&document, interrupted);
+    let (top, bottom) = (
+        number(&boxed, "y"),
+        number(&boxed, "y") + number(&boxed, "height"),
+    );
+    let next_top = number(&event_box(&document, interrupted + 1), "y");
+
+    // The first sleep line is update 0's: it ends at the interrupt's box.
+    let sleeps = with_class(&document, "sleep");
+    assert_eq!(sleeps.len(), 2);
+    assert_eq!(number(&sleeps[0], "y2"), top);
+
+    // The first lock band is update 0's: it takes in the interrupt's box
+    // and ends before the next row's.
+    let locks = with_class(&document, "lock");
+    assert_eq!(locks.len(), 2);
+    let band_end = number(&locks[0], "y") + number(&locks[0], "height");
+    assert!(
+        bottom <= band_end && band_end <= next_top,
+        "{bottom} <= {band_end} <= {next_top}"
+    );
+
+    // The table shows it too.
+    let table = timeline.to_string();
+    assert_eq!(table.matches("  interrupted").count(), 1, "{table}");
+}
+
+/// A timeline without interrupts draws exactly as before: no legend entry,
+/// no count in the summary.
+#[test]
+fn no_interrupt_no_mark() {
+    let database = FakeDatabase::with_delay(Duration::ZERO);
+    database.locked_update(0);
+    let svg = database.timeline().to_svg();
+    assert!(!svg.contains("interrupted"), "{svg}");
 }

@@ -9,8 +9,8 @@ use super::layout::{
     SMALL_SIZE, SWATCH, Swatch, TEXT_SIZE, TIME_HEADER, TITLE_SIZE, VALUE_HEADER,
 };
 use super::markup::{
-    BORDER, CHANGED_FILL, FONT_FAMILY, GREY, LOCK_FILL, RED, RED_CELL, RED_FILL, SHARED_FILL,
-    STRIPE, arrow, arrowhead, elbow, escape, num, put, rect, text,
+    BORDER, CHANGED_FILL, FONT_FAMILY, GREY, INTERRUPTED, INTERRUPTED_FILL, LOCK_FILL, RED,
+    RED_CELL, RED_FILL, SHARED_FILL, STRIPE, arrow, arrowhead, elbow, escape, num, put, rect, text,
 };
 use super::same_update;
 use crate::timeline::{Event, Step};
@@ -128,6 +128,16 @@ impl Diagram<'_> {
                     14.0,
                     &format!(r#"fill="{CHANGED_FILL}" stroke="{BORDER}""#),
                 ),
+                Swatch::Interrupted => rect(
+                    out,
+                    x,
+                    y,
+                    SWATCH,
+                    14.0,
+                    &format!(
+                        r#"fill="{INTERRUPTED_FILL}" stroke="{INTERRUPTED}" stroke-width="1.5" stroke-dasharray="4 2""#
+                    ),
+                ),
             }
             text(
                 out,
@@ -233,15 +243,19 @@ impl Diagram<'_> {
             l.thread,
         );
         let mine = |i: usize| self.lane_of[i] == lane;
-        // Where the update of event `from` next does `step`, if recorded.
+        // Where the update of event `from` next does `step`, or stops
+        // interrupted, if recorded.
         let next = |from: usize, step: Step| {
-            (from + 1..events.len())
-                .find(|&j| events[j].step == step && same_update(&events[j], &events[from]))
+            (from + 1..events.len()).find(|&j| {
+                (events[j].step == step || events[j].step == Step::Interrupted)
+                    && same_update(&events[j], &events[from])
+            })
         };
         for (i, event) in events.iter().enumerate() {
             if !mine(i) || event.step != Step::HasLock {
                 continue;
             }
+            // An interrupted update releases the lock as it stops.
             let end = next(i, Step::AboutToRelease).map_or(bottom, |j| self.row_y(j + 1));
             let top = self.row_y(i);
             rect(
@@ -257,6 +271,7 @@ impl Diagram<'_> {
             if !mine(i) || event.step != Step::Sleep {
                 continue;
             }
+            // Until the write, or the box of the interrupt that ended the sleep.
             let end = next(i, Step::Write).map_or(bottom, |j| self.box_y(j));
             put!(
                 out,
@@ -289,8 +304,11 @@ impl Diagram<'_> {
                 ""
             },
         );
+        let interrupted = event.step == Step::Interrupted;
         let (fill, stroke, stroke_width) = if overwrite {
             (RED_FILL, RED, 2.5)
+        } else if interrupted {
+            (INTERRUPTED_FILL, INTERRUPTED, 1.5)
         } else if matches!(event.step, Step::Read | Step::Write) {
             (SHARED_FILL, BORDER, 1.0)
         } else {
@@ -303,11 +321,20 @@ impl Diagram<'_> {
             y,
             l.box_right() - l.box_left(),
             BOX,
-            &format!(r#"rx="4" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}""#),
+            &format!(
+                r#"rx="4" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"{}"#,
+                if interrupted {
+                    r#" stroke-dasharray="4 2""#
+                } else {
+                    ""
+                }
+            ),
         );
         let (statement, local) = &self.lines[index];
         let (color, weight) = if overwrite {
             (RED, r#" font-weight="bold""#)
+        } else if interrupted {
+            (INTERRUPTED, r#" font-weight="bold""#)
         } else {
             ("black", "")
         };

@@ -91,6 +91,7 @@ pub(super) enum Swatch {
     Sleep,
     Lock,
     Changed,
+    Interrupted,
 }
 
 pub(super) struct LegendItem {
@@ -186,6 +187,12 @@ impl<'a> Diagram<'a> {
             swatch: Swatch::Changed,
             meaning: "shared value changed",
         });
+        if events.iter().any(|e| e.step == Step::Interrupted) {
+            legend.push(LegendItem {
+                swatch: Swatch::Interrupted,
+                meaning: "an update interrupted in its sleep",
+            });
+        }
         if events.is_empty() {
             // Nothing to explain.
             legend.clear();
@@ -291,8 +298,9 @@ impl<'a> Diagram<'a> {
     }
 }
 
-/// `2 updates finished; 1 write overwrote another thread's update: 1
-/// update lost`.
+/// `2 updates finished, shared value 1: 1 write overwrote another
+/// thread's update, 1 update lost`, with `N updates interrupted, ` after
+/// the finished ones if any were.
 fn summary(timeline: &Timeline, overwrites: &[Overwrite]) -> String {
     let events = timeline.events();
     if events.is_empty() {
@@ -312,6 +320,14 @@ fn summary(timeline: &Timeline, overwrites: &[Overwrite]) -> String {
             summary,
             "{} finished, ",
             plural(finished, "update", "updates")
+        );
+    }
+    let interrupted = timeline.interrupted();
+    if interrupted > 0 {
+        put!(
+            summary,
+            "{} interrupted, ",
+            plural(interrupted, "update", "updates")
         );
     }
     put!(summary, "shared value {}", events[events.len() - 1].value);

@@ -28,6 +28,9 @@ pub(super) const SHARED_FILL: &str = "#e3f2fd";
 pub(super) const LOCK_FILL: &str = "#ffe082";
 pub(super) const STRIPE: &str = "#f5f5f5";
 pub(super) const GREY: &str = "#616161";
+/// An interrupted update's last box: its outline and text, and its fill.
+pub(super) const INTERRUPTED: &str = "#e65100";
+pub(super) const INTERRUPTED_FILL: &str = "#fff3e0";
 pub(super) const BORDER: &str = "#9e9e9e";
 
 /// `text` made safe for XML character data and attribute values: the five
