@@ -258,6 +258,22 @@ pub fn targets(inputs: &Inputs) -> Vec<Target> {
             Bound::AtMost(20e-3),
         ),
     ]);
+    // Cancellation: each blocked call's p99 from `cancel()` to its return.
+    for (id, what) in [
+        ("pythreading", "a `Queue::get`"),
+        ("pythreading/event", "an `Event` wait"),
+        ("pythreading/sleep", "a running task's `sleep`"),
+    ] {
+        let name = format!("Cancellation of {what}: p99 under 1 ms");
+        targets.push(match index.value("cancel_latency", id, "p99") {
+            Some(v) => Target {
+                name,
+                measured: format_value(v, Unit::Seconds),
+                verdict: Bound::AtMost(1e-3).verdict(v),
+            },
+            None => not_measured(&name, "—".to_owned()),
+        });
+    }
     targets
 }
 

@@ -318,6 +318,35 @@ pub const WORKLOADS: &[Workload] = &[
         chart: ["thread", "start + join"],
     },
     Workload {
+        id: "cancel_latency",
+        title: "Cancellation latency",
+        operation: "a call blocked on its own thread under a cancellation token, the token \
+                    cancelled once the call is parked: the time from `cancel()` to the call \
+                    returning `Cancelled`, each timed alone; p50 and p99. No peer can end a \
+                    blocked call or a running task, so pythreading runs alone, a plain \
+                    `Event::set` wake-up beside it for scale.",
+        metrics: &["p50", "p99"],
+        compared: &[],
+        contenders: &[
+            ("pythreading", "`Queue::get` cancelled"),
+            ("pythreading/event", "`Event::wait_cancellable` cancelled"),
+            ("pythreading/sleep", "a running task's `sleep`, `Future::interrupt`"),
+            ("pythreading/wake", "for scale: `Event::set` waking a plain `wait`"),
+        ],
+        chart: ["cancellation", "latency"],
+    },
+    Workload {
+        id: "group_stop",
+        title: "Task group stop",
+        operation: "a `TaskGroup` of 8 tasks on 8 workers, 7 asleep in a cancellable `sleep`, \
+                    the 8th failing once they all sleep: the time from its failure to `join` \
+                    returning with the other 7 stopped; p50 and p99.",
+        metrics: &["p50", "p99"],
+        compared: &[],
+        contenders: &[("pythreading", "pythreading `TaskGroup`, 7 siblings stopped")],
+        chart: ["group of 8", "stop"],
+    },
+    Workload {
         id: "timers",
         title: "Timers",
         operation: "10,000 timers started at once (2,000 in a quick run), each recording when it \

@@ -15,6 +15,7 @@
 //! `cargo test --benches` does), it makes one tiny round of everything:
 //! a smoke test whose results checks still apply.
 
+mod cancel;
 mod harness;
 mod pool;
 mod sizes;
@@ -105,6 +106,7 @@ fn main() -> ExitCode {
     pool::run(&mut suite);
     sync::run(&mut suite);
     timers::run(&mut suite);
+    cancel::run(&mut suite);
     eprintln!(
         "comparison suite done in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -391,6 +391,40 @@ pub(super) const EXAMPLES: &[ExampleCheck] = &[
         ],
         exit_ok: true,
     },
+    // Which downloads stop first is chance; that all four stop, the
+    // failure is named and the group ends early is not.
+    ExampleCheck {
+        name: "cancel_group",
+        timeout_secs: 30,
+        required: &[
+            "Download 0: stopped",
+            "Download 1: stopped",
+            "Download 2: the server hung up",
+            "Download 3: stopped",
+            "Download 4: stopped",
+            "Main: download 2 failed: the server hung up",
+            "Main: 4 downloads stopped, 0 finished, 0 never started",
+        ],
+        sequence: &[],
+        forbidden: &[
+            "Download 0: finished",
+            "Download 1: finished",
+            "Download 3: finished",
+            "Download 4: finished",
+            "THE GROUP DID NOT STOP EARLY",
+        ],
+        ordered: &[
+            (
+                "Download 2: the server hung up",
+                "Download 0: stopped",
+            ),
+            (
+                "Download 4: stopped",
+                "Main: 4 downloads stopped, 0 finished, 0 never started",
+            ),
+        ],
+        exit_ok: true,
+    },
 ];
 
 /// The names of all checked examples, in table order.
