@@ -35,11 +35,12 @@
 //!   `PutError::Cancelled(item)`, the item handed back. `Timer::join` and
 //!   `join_timeout` return `ThreadError::Cancelled`.
 //! - The calls that cannot report it (`acquire`, `guard`, the `bool`
-//!   `acquire_timeout`, `Event::wait` and `wait_timeout`, a queue's `join`)
+//!   `acquire_timeout`, `Event::wait` and `wait_timeout`, a queue's `join`,
+//!   `SimpleQueue::get`)
 //!   do not obey it: they wait as before. Each has a form that does:
 //!   `acquire_cancellable(timeout) -> Result<bool, Cancelled>` (`None`: no
 //!   limit, `Some(Duration::ZERO)`: a plain try), `guard_cancellable()`,
-//!   [`Event::wait_cancellable`], `join_cancellable`.
+//!   [`Event::wait_cancellable`], `join_cancellable`, `get_cancellable`.
 //! - The token is looked at only when a call is about to sleep: a free
 //!   lock, a free unit, a set event or a queued item is taken even under a
 //!   cancelled token.

@@ -639,6 +639,7 @@ fn read_msg_thread<Q: PyQueue<Msg>>(q: &Q, barrier_start: &Barrier) -> (bool, us
             }
             Err(GetError::ShutDown) => return (true, gets),
             Err(GetError::Empty) => thread::yield_now(),
+            Err(GetError::Cancelled) => unreachable!("get_nowait never waits"),
         }
     }
 }

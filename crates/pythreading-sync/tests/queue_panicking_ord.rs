@@ -233,6 +233,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                         prop_assert_eq!((back.key, back.id), (key, id));
                     }
                     Some(Err(PutError::Full(_))) => prop_assert!(false, "unbounded"),
+                    Some(Err(PutError::Cancelled(_))) => prop_assert!(false, "never waits"),
                 }
             }
             Op::Get => match caught(|| q.get_nowait()) {
@@ -248,6 +249,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 Some(Err(GetError::ShutDown)) => {
                     prop_assert!(model.items.is_empty() && model.shutdown);
                 }
+                Some(Err(GetError::Cancelled)) => prop_assert!(false, "never waits"),
                 None => prop_assert!(trouble.load(Ordering::SeqCst)),
             },
             Op::TaskDone => {

@@ -44,6 +44,7 @@ macro_rules! exactly_once {
                                 }
                                 Err(GetError::ShutDown) => return got,
                                 Err(GetError::Empty) => unreachable!("a blocking get"),
+                                Err(GetError::Cancelled) => unreachable!("no token"),
                             }
                         }
                     })

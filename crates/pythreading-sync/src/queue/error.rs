@@ -1,12 +1,13 @@
 //! Why a put or a get failed: Python's `queue.Full`, `queue.Empty` and
-//! `queue.ShutDown`, with the refused item handed back.
+//! `queue.ShutDown`, and a cancellation of the calling thread's token, with
+//! the refused item handed back.
 
 use std::fmt;
 
 /// Why a put failed. The item always comes back: nothing is lost.
 ///
-/// `Debug` prints `Full(..)` / `ShutDown(..)` without the item, so this is
-/// an `Error` for every `T`.
+/// `Debug` prints `Full(..)` / `ShutDown(..)` / `Cancelled(..)` without the
+/// item, so this is an `Error` for every `T`.
 ///
 /// ```
 /// use pythreading_sync::queue::{PutError, Queue};
@@ -25,13 +26,32 @@ pub enum PutError<T> {
     Full(T),
     /// The queue was shut down (Python's `queue.ShutDown`).
     ShutDown(T),
+    /// The calling thread's cancellation token was cancelled while the put
+    /// waited for room (from `put` or `put_timeout`): the item was not put,
+    /// and the queue is as it was.
+    ///
+    /// ```
+    /// use pythreading_core::CancellationToken;
+    /// use pythreading_sync::queue::{PutError, Queue};
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1).unwrap();
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// let err = token.run(|| q.put(2)).unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// assert_eq!(err.to_string(), "queue operation was cancelled");
+    /// assert_eq!(err.into_inner(), 2);
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    Cancelled(T),
 }
 
 impl<T> PutError<T> {
     /// The item that was not put.
     pub fn into_inner(self) -> T {
         match self {
-            PutError::Full(item) | PutError::ShutDown(item) => item,
+            PutError::Full(item) | PutError::ShutDown(item) | PutError::Cancelled(item) => item,
         }
     }
 
@@ -44,6 +64,11 @@ impl<T> PutError<T> {
     pub fn is_shut_down(&self) -> bool {
         matches!(self, PutError::ShutDown(_))
     }
+
+    /// Whether the calling thread's cancellation token was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, PutError::Cancelled(_))
+    }
 }
 
 impl<T> fmt::Debug for PutError<T> {
@@ -51,6 +76,7 @@ impl<T> fmt::Debug for PutError<T> {
         match self {
             PutError::Full(_) => f.write_str("Full(..)"),
             PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+            PutError::Cancelled(_) => f.write_str("Cancelled(..)"),
         }
     }
 }
@@ -60,6 +86,7 @@ impl<T> fmt::Display for PutError<T> {
         match self {
             PutError::Full(_) => f.write_str("queue is full"),
             PutError::ShutDown(_) => f.write_str("queue is shut down"),
+            PutError::Cancelled(_) => f.write_str("queue operation was cancelled"),
         }
     }
 }
@@ -77,4 +104,8 @@ pub enum GetError {
     /// `queue.ShutDown`).
     #[error("queue is shut down")]
     ShutDown,
+    /// The calling thread's cancellation token was cancelled while the get
+    /// waited for an item (from `get` or `get_timeout`): no item was taken.
+    #[error("queue operation was cancelled")]
+    Cancelled,
 }

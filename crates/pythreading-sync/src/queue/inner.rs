@@ -21,9 +21,22 @@
 //! The copy is kept only while someone spins on it (`spinners`): with
 //! nobody spinning, a put or a get writes the cache line of the lock and
 //! the slot of its item, and nothing else.
+//!
+//! Cancellation: a blocked put or get parks with
+//! [`wait::park_releasing_cancellable`], so it also wakes when the calling
+//! thread's current token is cancelled (a join does only in its
+//! cancellable form). That costs the fast path nothing: the token is read
+//! only by the park. A cancelled waiter is one the table did not wake: an
+//! unpark that reaches it as it is cancelled goes on to the next waiter of
+//! the key and is the one the waker counts out, so the cancelled thread
+//! takes itself out of the counter when it locks again, as a thread whose
+//! deadline passed does. Then it looks at the state once more, as after
+//! any wake-up: an item (or room) that is there is taken, and only
+//! otherwise does it report the cancel, having taken nothing.
 
 use std::panic::{self, AssertUnwindSafe};
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::{self, Deadline, Key, SpinWait, Wait, Wake};
 
 use super::error::{GetError, PutError};
@@ -45,6 +58,38 @@ enum Waiter {
     Putter,
     /// A join, for every item to be done.
     Joiner,
+}
+
+/// Whether a blocked call also ends when the calling thread's current
+/// cancellation token is cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Obey {
+    /// It does (`put`, `get`, `join_cancellable`, ...).
+    Token,
+    /// It does not: the calls that cannot report it (`join`,
+    /// `join_timeout`, `SimpleQueue::get`).
+    Nothing,
+}
+
+/// How one round of a blocked put or get ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Woken, or back from the spin: look at the state again.
+    Again,
+    /// The deadline passed.
+    TimedOut,
+    /// The calling thread's current token was cancelled.
+    Cancelled,
+}
+
+impl Ended {
+    fn of(wake: Wake) -> Self {
+        match wake {
+            Wake::TimedOut => Ended::TimedOut,
+            Wake::Cancelled => Ended::Cancelled,
+            Wake::Notified | Wake::Invalid => Ended::Again,
+        }
+    }
 }
 
 /// What the mutex guards. Small enough that the mutex and all of it share
@@ -218,7 +263,8 @@ impl<S> Inner<S> {
     }
 
     /// A put that found the queue full: spin, then park, until there is
-    /// room, the deadline passes or the queue shuts down.
+    /// room, the deadline passes, the calling thread's token is cancelled
+    /// or the queue shuts down.
     #[cold]
     fn put_slow<'a, T>(
         &'a self,
@@ -242,16 +288,25 @@ impl<S> Inner<S> {
         let mut spun = !SPIN;
         loop {
             let room = |len| self.maxsize.saturating_sub(len) >= slack;
-            let timed_out;
-            (state, timed_out) = self.block(state, Waiter::Putter, deadline, &mut spun, room);
+            let ended;
+            (state, ended) = self.block(
+                state,
+                Waiter::Putter,
+                deadline,
+                Obey::Token,
+                &mut spun,
+                room,
+            );
             if state.shutdown {
                 return Err(PutError::ShutDown(item));
             }
             if self.has_room(state.items.len()) {
                 return self.push(state, item);
             }
-            if timed_out {
-                return Err(PutError::Full(item));
+            match ended {
+                Ended::Again => {}
+                Ended::TimedOut => return Err(PutError::Full(item)),
+                Ended::Cancelled => return Err(PutError::Cancelled(item)),
             }
         }
     }
@@ -290,21 +345,27 @@ impl<S> Inner<S> {
     }
 
     #[inline]
-    pub(super) fn get<T>(&self, wait: Wait) -> Result<T, GetError>
+    pub(super) fn get<T>(&self, wait: Wait, obey: Obey) -> Result<T, GetError>
     where
         S: Store<T>,
     {
         let mut state = self.lock_for::<T>("get");
         match self.pop(&mut state) {
             Some(item) => Ok(item),
-            None => self.get_slow(state, wait),
+            None => self.get_slow(state, wait, obey),
         }
     }
 
     /// A get that found the queue empty: spin, then park, until an item
-    /// comes, the deadline passes or the queue shuts down.
+    /// comes, the deadline passes, the calling thread's token is cancelled
+    /// or the queue shuts down.
     #[cold]
-    fn get_slow<'a, T>(&'a self, mut state: Guard<'a, S>, wait: Wait) -> Result<T, GetError>
+    fn get_slow<'a, T>(
+        &'a self,
+        mut state: Guard<'a, S>,
+        wait: Wait,
+        obey: Obey,
+    ) -> Result<T, GetError>
     where
         S: Store<T>,
     {
@@ -316,17 +377,19 @@ impl<S> Inner<S> {
         };
         let mut spun = !SPIN;
         loop {
-            let timed_out;
-            (state, timed_out) =
-                self.block(state, Waiter::Getter, deadline, &mut spun, |len| len > 0);
+            let ended;
+            let ready = |len| len > 0;
+            (state, ended) = self.block(state, Waiter::Getter, deadline, obey, &mut spun, ready);
             if let Some(item) = self.pop(&mut state) {
                 return Ok(item);
             }
             if state.shutdown {
                 return Err(GetError::ShutDown);
             }
-            if timed_out {
-                return Err(GetError::Empty);
+            match ended {
+                Ended::Again => {}
+                Ended::TimedOut => return Err(GetError::Empty),
+                Ended::Cancelled => return Err(GetError::Cancelled),
             }
         }
     }
@@ -362,25 +425,27 @@ impl<S> Inner<S> {
 
     /// One round of a blocked put or get: the first time (`spun` false) a
     /// spin outside the lock until `ready(len)`, then a park as `waiter`
-    /// until a wake-up or `deadline`. Returns the state locked again, and
-    /// whether the deadline passed.
+    /// until a wake-up, `deadline` or (as `obey` says) a cancel of the
+    /// calling thread's token. Returns the state locked again, and how the
+    /// round ended.
     fn block<'a, T>(
         &'a self,
         state: Guard<'a, S>,
         waiter: Waiter,
         deadline: Deadline,
+        obey: Obey,
         spun: &mut bool,
         ready: impl Fn(usize) -> bool,
-    ) -> (Guard<'a, S>, bool)
+    ) -> (Guard<'a, S>, Ended)
     where
         S: Store<T>,
     {
         if *spun {
-            let (state, wake) = self.sleep(state, waiter, deadline);
-            (state, wake == Wake::TimedOut)
+            let (state, wake) = self.sleep(state, waiter, deadline, obey);
+            (state, Ended::of(wake))
         } else {
             *spun = true;
-            (self.spin(state, ready), false)
+            (self.spin(state, ready), Ended::Again)
         }
     }
 
@@ -404,20 +469,27 @@ impl<S> Inner<S> {
         state
     }
 
-    /// Counts the caller in as a parked `waiter`, parks it until a wake-up
-    /// or `deadline`, and locks again.
+    /// Counts the caller in as a parked `waiter`, parks it until a wake-up,
+    /// `deadline` or (if it obeys it) a cancel of the calling thread's
+    /// token, and locks again.
     fn sleep<'a>(
         &'a self,
         mut state: Guard<'a, S>,
         waiter: Waiter,
         deadline: Deadline,
+        obey: Obey,
     ) -> (Guard<'a, S>, Wake) {
         *state.count(waiter) += 1;
         let key = state.key(waiter);
-        let wake = wait::park_releasing(key, state, deadline);
+        let wake = match obey {
+            Obey::Token => wait::park_releasing_cancellable(key, state, deadline),
+            Obey::Nothing => wait::park_releasing(key, state, deadline),
+        };
         let mut state = self.state.lock();
         if wake != Wake::Notified {
-            // Not woken by a waker, which would have counted it out.
+            // Not woken by a waker, which would have counted it out (a
+            // wake-up that reached it as it was cancelled went on to the
+            // next waiter, and that one was counted out instead).
             *state.count(waiter) -= 1;
         }
         (state, wake)
@@ -435,23 +507,27 @@ impl<S> Inner<S> {
         Ok(())
     }
 
-    /// Waits until every item is done; `false` if `wait` ended first.
-    pub(super) fn join(&self, wait: Wait) -> bool {
+    /// Waits until every item is done; `Ok(false)` if `wait` ended first,
+    /// `Err(Cancelled)` if the calling thread's token was cancelled first
+    /// (only when it obeys it).
+    pub(super) fn join(&self, wait: Wait, obey: Obey) -> Result<bool, Cancelled> {
         let mut state = self.lock_checked("join");
         if state.unfinished == 0 {
-            return true;
+            return Ok(true);
         }
         let Some(deadline) = wait.deadline() else {
-            return false;
+            return Ok(false);
         };
         loop {
-            let (guard, wake) = self.sleep(state, Waiter::Joiner, deadline);
+            let (guard, wake) = self.sleep(state, Waiter::Joiner, deadline, obey);
             state = guard;
             if state.unfinished == 0 {
-                return true;
+                return Ok(true);
             }
-            if wake == Wake::TimedOut {
-                return false;
+            match wake {
+                Wake::TimedOut => return Ok(false),
+                Wake::Cancelled => return Err(Cancelled),
+                Wake::Notified | Wake::Invalid => {}
             }
         }
     }
@@ -562,7 +638,7 @@ mod tests {
         let q = Arc::new(Inner::new(0, Fifo::new()));
         let getter = {
             let q = Arc::clone(&q);
-            thread::spawn(move || q.get(Wait::Timeout(PATIENCE)))
+            thread::spawn(move || q.get(Wait::Timeout(PATIENCE), Obey::Token))
         };
         until("the getter parked", || q.waiting_getters() == 1);
         assert_eq!(wait::parked(q.state.lock().key(Waiter::Getter)), 1);
@@ -570,7 +646,7 @@ mod tests {
         assert_eq!(q.waiting_getters(), 0, "the put counted it out");
         q.put(2, Wait::No).unwrap();
         assert_eq!(getter.join().unwrap(), Ok(1));
-        assert_eq!(q.get(Wait::No), Ok(2));
+        assert_eq!(q.get(Wait::No, Obey::Token), Ok(2));
     }
 
     /// Getters, putters and joiners whose deadlines pass while others wake
@@ -603,7 +679,7 @@ mod tests {
                     let start = Instant::now();
                     loop {
                         assert!(start.elapsed() < PATIENCE, "the items never came");
-                        match q.get(short) {
+                        match q.get(short, Obey::Token) {
                             Ok(n) => {
                                 got.push(n);
                                 q.task_done().unwrap();
@@ -611,6 +687,7 @@ mod tests {
                             // Shut down once every item was done.
                             Err(GetError::ShutDown) => break,
                             Err(GetError::Empty) => {}
+                            Err(GetError::Cancelled) => unreachable!("no token"),
                         }
                     }
                     got
@@ -619,7 +696,9 @@ mod tests {
             .collect();
         let joiner = {
             let q = Arc::clone(&q);
-            thread::spawn(move || while !q.join(Wait::Timeout(Duration::from_micros(50))) {})
+            thread::spawn(move || {
+                while q.join(Wait::Timeout(Duration::from_micros(50)), Obey::Nothing) != Ok(true) {}
+            })
         };
         for putter in putters {
             putter.join().unwrap();

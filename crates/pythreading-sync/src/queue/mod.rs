@@ -9,6 +9,7 @@
 //! | `queue.Full`, `queue.Empty`, `queue.ShutDown` | [`PutError`], [`GetError`] |
 //! | `q.task_done()`, `q.join()`       | [`task_done`](Queue::task_done), [`join`](Queue::join) |
 //! | `q.shutdown(immediate)`           | [`shutdown`](Queue::shutdown): the drained items come back |
+//! | `KeyboardInterrupt` in a blocked call | the thread's cancellation token: [`PutError::Cancelled`], [`GetError::Cancelled`], [`join_cancellable`](Queue::join_cancellable) |
 //!
 //! What Rust adds: **no item is ever lost.** A put that fails hands the item
 //! back inside the error ([`PutError::into_inner`]), and an immediate
@@ -39,6 +40,43 @@
 //! assert_eq!(consumer.join().unwrap(), 55);
 //! assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
 //! ```
+//!
+//! # Cancellation
+//!
+//! A `put`, `put_timeout`, `get` or `get_timeout` that waits obeys the
+//! calling thread's current
+//! [`CancellationToken`](pythreading_core::CancellationToken): when that is
+//! cancelled, the call ends at once with [`PutError::Cancelled`] (the item
+//! comes back) or [`GetError::Cancelled`] (no item was taken), an outcome
+//! distinct from a timeout, and the queue is as if the call had never been
+//! made. The token is looked at only when the call is about to wait: a put
+//! that finds room puts, and a get that finds an item takes it, whatever
+//! the token says; the `*_nowait` forms never wait, so they never look.
+//!
+//! The calls that could not report it keep their meaning and wait on:
+//! [`join`](Queue::join) and [`join_timeout`](Queue::join_timeout) (their
+//! cancellable form is [`join_cancellable`](Queue::join_cancellable)), and
+//! [`SimpleQueue::get`] (its form is [`SimpleQueue::get_cancellable`]).
+//!
+//! ```
+//! use pythreading_core::CancellationToken;
+//! use pythreading_sync::queue::{GetError, Queue};
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let q: Arc<Queue<u32>> = Arc::new(Queue::new(0));
+//! let token = CancellationToken::new();
+//! let consumer = {
+//!     let (q, token) = (Arc::clone(&q), token.clone());
+//!     std::thread::spawn(move || token.run(|| q.get()))
+//! };
+//! while token.parked() == 0 {
+//!     std::thread::sleep(Duration::from_millis(1)); // until it blocks
+//! }
+//! token.cancel();
+//! assert_eq!(consumer.join().unwrap(), Err(GetError::Cancelled));
+//! assert!(q.empty());
+//! ```
 //
 // Layout: `error.rs` holds the errors, `store.rs` and `heap.rs` the three
 // ways of keeping the items, `inner.rs` what the queues share (the state
@@ -47,6 +85,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use pythreading_core::Cancelled;
 use pythreading_core::wait::Wait;
 
 use crate::error::SyncError;
@@ -62,7 +101,7 @@ mod store;
 
 pub use error::{GetError, PutError};
 use heap::Heap;
-use inner::Inner;
+use inner::{Inner, Obey};
 pub use simple::SimpleQueue;
 use store::{Fifo, Lifo};
 
@@ -72,18 +111,32 @@ macro_rules! queue_api {
             /// Puts `item`, blocking while the queue is full. After
             /// [`shutdown`](Self::shutdown): `Err(PutError::ShutDown(item))`,
             /// also for a put blocked when the shutdown happens.
+            ///
+            /// Obeys the calling thread's current cancellation token (see
+            /// [the module's notes](crate::queue#cancellation)): cancelled
+            /// while the put waits for room (or already when it would
+            /// wait), it ends at once with `Err(PutError::Cancelled(item))`,
+            /// the queue unchanged. A put that finds room puts without
+            /// looking at the token.
             pub fn put(&self, item: T) -> Result<(), PutError<T>> {
                 self.inner.put(item, Wait::FOREVER)
             }
 
             /// Puts `item`, waiting at most `timeout` for room:
-            /// `Err(PutError::Full(item))` if there was none.
+            /// `Err(PutError::Full(item))` if there was none. A zero
+            /// timeout never waits; `Duration::MAX` waits without a limit.
+            ///
+            /// Obeys the calling thread's current cancellation token as
+            /// [`put`](Self::put) does: `Err(PutError::Cancelled(item))`,
+            /// not `Full`, when it is cancelled while the put waits (a zero
+            /// timeout never waits, so never looks at it).
             pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
                 self.inner.put(item, Wait::Timeout(timeout))
             }
 
             /// Puts `item` only if there is room now:
-            /// `Err(PutError::Full(item))` otherwise.
+            /// `Err(PutError::Full(item))` otherwise. It never waits, so it
+            /// never looks at the calling thread's cancellation token.
             pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
                 self.inner.put(item, Wait::No)
             }
@@ -91,20 +144,35 @@ macro_rules! queue_api {
             /// Removes and returns the next item, blocking while the queue
             /// is empty. After [`shutdown`](Self::shutdown) it still returns
             /// the items left, then `Err(GetError::ShutDown)`.
+            ///
+            /// Obeys the calling thread's current cancellation token (see
+            /// [the module's notes](crate::queue#cancellation)): cancelled
+            /// while the get waits for an item (or already when it would
+            /// wait), it ends at once with `Err(GetError::Cancelled)`,
+            /// having taken nothing. A get that finds an item takes it
+            /// without looking at the token.
             pub fn get(&self) -> Result<T, GetError> {
-                self.inner.get(Wait::FOREVER)
+                self.inner.get(Wait::FOREVER, Obey::Token)
             }
 
             /// [`get`](Self::get), waiting at most `timeout`:
-            /// `Err(GetError::Empty)` if no item came.
+            /// `Err(GetError::Empty)` if no item came. A zero timeout never
+            /// waits; `Duration::MAX` waits without a limit.
+            ///
+            /// Obeys the calling thread's current cancellation token as
+            /// [`get`](Self::get) does: `Err(GetError::Cancelled)`, not
+            /// `Empty`, when it is cancelled while the get waits (a zero
+            /// timeout never waits, so never looks at it).
             pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-                self.inner.get(Wait::Timeout(timeout))
+                self.inner.get(Wait::Timeout(timeout), Obey::Token)
             }
 
             /// The next item if there is one now: `Err(GetError::Empty)`
             /// otherwise (`Err(GetError::ShutDown)` if shut down and empty).
+            /// It never waits, so it never looks at the calling thread's
+            /// cancellation token.
             pub fn get_nowait(&self) -> Result<T, GetError> {
-                self.inner.get(Wait::No)
+                self.inner.get(Wait::No, Obey::Token)
             }
 
             /// How many items the queue holds (a snapshot, as in Python).
@@ -137,14 +205,50 @@ macro_rules! queue_api {
             /// Blocks until every item put has been marked with
             /// [`task_done`](Self::task_done) (items removed by an immediate
             /// shutdown count as done).
+            ///
+            /// It does not obey the calling thread's cancellation token
+            /// (it could not report it): it waits on even once that is
+            /// cancelled. [`join_cancellable`](Self::join_cancellable)
+            /// obeys it.
             pub fn join(&self) {
-                self.inner.join(Wait::FOREVER);
+                // Infallible: it never obeys a token.
+                let _ = self.inner.join(Wait::FOREVER, Obey::Nothing);
             }
 
             /// [`join`](Self::join), waiting at most `timeout`; `true` if all
             /// items were done.
+            ///
+            /// Like `join`, it does not obey the calling thread's
+            /// cancellation token: `join_cancellable(Some(timeout))` does.
             pub fn join_timeout(&self, timeout: Duration) -> bool {
-                self.inner.join(Wait::Timeout(timeout))
+                self.inner.join(Wait::Timeout(timeout), Obey::Nothing) == Ok(true)
+            }
+
+            /// [`join`](Self::join) that obeys the calling thread's current
+            /// cancellation token: `Ok(true)` once every item is done,
+            /// `Ok(false)` if `timeout` passed first (`None` or
+            /// `Duration::MAX`: no limit; `Some(Duration::ZERO)`: a plain
+            /// check, which never waits), `Err(Cancelled)` at once when the
+            /// token is cancelled while it waits (or already when it would
+            /// wait). Items all done: `Ok(true)` whatever the token says.
+            ///
+            /// ```
+            #[doc = concat!("use pythreading_sync::queue::", stringify!($name), ";")]
+            /// use pythreading_core::{CancellationToken, Cancelled};
+            /// use std::time::Duration;
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::new(0);")]
+            /// q.put(1).unwrap();
+            /// assert_eq!(q.join_cancellable(Some(Duration::ZERO)), Ok(false));
+            /// let token = CancellationToken::new();
+            /// token.cancel();
+            /// assert_eq!(token.run(|| q.join_cancellable(None)), Err(Cancelled));
+            /// q.get().unwrap();
+            /// q.task_done().unwrap();
+            /// assert_eq!(token.run(|| q.join_cancellable(None)), Ok(true));
+            /// ```
+            pub fn join_cancellable(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+                self.inner.join(Wait::from_timeout(timeout), Obey::Token)
             }
 
             /// Items put and not yet marked done (Python's
@@ -177,7 +281,8 @@ macro_rules! queue_api {
             /// item (a snapshot, for tests and diagnostics; Python keeps
             /// them in `not_empty._waiters`). A getter counts once it has
             /// stopped spinning and sleeps, until a `put` (or the shutdown)
-            /// wakes it or its timeout passes.
+            /// wakes it, its timeout passes or its cancellation token is
+            /// cancelled.
             pub fn waiting_getters(&self) -> usize {
                 self.inner.waiting_getters()
             }

@@ -1,12 +1,15 @@
 //! loom models of the queues' own logic (`cargo xtask ci` runs them with
 //! `--cfg loom`): the counts of parked threads that decide who is woken,
-//! shutdown and join. The parking table's hand-off itself (a notify racing
-//! a deadline, a park racing a release) is modelled in pythreading-core.
+//! shutdown, join and cancellation. The parking table's hand-off itself (a
+//! notify racing a deadline, a park racing a release, a notify racing a
+//! cancel) is modelled in pythreading-core.
 //!
 //! Under loom nothing spins and a timed park yields once, then times out at
 //! whatever moment loom picks.
 
 use std::time::Duration;
+
+use pythreading_core::CancellationToken;
 
 use super::{GetError, PutError, Queue};
 use crate::error::SyncError;
@@ -151,7 +154,9 @@ fn loom_timed_put_racing_a_get() {
                 assert_eq!(item, 2);
                 assert!(q.empty());
             }
-            Err(PutError::ShutDown(_)) => unreachable!("never shut down"),
+            Err(PutError::ShutDown(_) | PutError::Cancelled(_)) => {
+                unreachable!("never shut down, no token")
+            }
         }
         assert_eq!(q.waiting_putters(), 0);
     });
@@ -174,5 +179,132 @@ fn loom_timed_join_racing_task_done() {
         let _joined = joiner.join().unwrap();
         assert_eq!(q.waiting_joiners(), 0);
         assert_eq!(q.unfinished_tasks(), 0);
+    });
+}
+
+/// A getter whose token is cancelled while a put races it: the getter
+/// either gets the item or is cancelled having taken nothing (the item is
+/// then still in the queue), and it is counted out of the parked getters
+/// exactly once, whether the put woke it or the cancel did.
+#[test]
+fn loom_cancelled_get_racing_a_put() {
+    loom::model(|| {
+        let q: Arc<Queue<u8>> = Arc::new(Queue::new(0));
+        let token = CancellationToken::new();
+        let getter = {
+            let (q, token) = (Arc::clone(&q), token.clone());
+            loom::thread::spawn(move || token.run(|| q.get()))
+        };
+        let canceller = loom::thread::spawn(move || token.cancel());
+        q.put(5).unwrap();
+        canceller.join().unwrap();
+        match getter.join().unwrap() {
+            Ok(item) => {
+                assert_eq!(item, 5);
+                assert!(q.empty());
+            }
+            Err(e) => {
+                assert_eq!(e, GetError::Cancelled);
+                assert_eq!(q.get_nowait(), Ok(5));
+            }
+        }
+        assert_eq!(q.waiting_getters(), 0);
+    });
+}
+
+/// Two getters blocked on one queue, one obeying a token that is
+/// cancelled while an item is put, one obeying none: the item reaches
+/// exactly one of them. A wake-up spent on the cancelled getter and not
+/// passed on would leave the plain getter parked for ever with the item
+/// in the queue, which loom reports as a deadlock.
+#[test]
+fn loom_cancel_passes_the_wake_up_on() {
+    loom::model(|| {
+        let q: Arc<Queue<u8>> = Arc::new(Queue::new(0));
+        let token = CancellationToken::new();
+        let cancellable = {
+            let (q, token) = (Arc::clone(&q), token.clone());
+            loom::thread::spawn(move || token.run(|| q.get()))
+        };
+        let plain = {
+            let q = Arc::clone(&q);
+            loom::thread::spawn(move || q.get())
+        };
+        while q.waiting_getters() < 2 {
+            loom::thread::yield_now();
+        }
+        let canceller = loom::thread::spawn(move || token.cancel());
+        q.put(5).unwrap();
+        canceller.join().unwrap();
+        match cancellable.join().unwrap() {
+            Ok(item) => {
+                assert_eq!(item, 5);
+                // The plain getter waits on: only a shutdown ends it.
+                assert!(q.shutdown(false).is_empty());
+                assert_eq!(plain.join().unwrap(), Err(GetError::ShutDown));
+            }
+            Err(e) => {
+                assert_eq!(e, GetError::Cancelled);
+                assert_eq!(plain.join().unwrap(), Ok(5));
+            }
+        }
+        assert!(q.empty());
+        assert_eq!(q.waiting_getters(), 0);
+    });
+}
+
+/// A put blocked on a full queue whose token is cancelled while a get
+/// makes room: it gets in, or it hands its item back with the queue
+/// unchanged; and it is counted out of the parked putters exactly once.
+#[test]
+fn loom_cancelled_put_racing_a_get() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let token = CancellationToken::new();
+        let putter = {
+            let (q, token) = (Arc::clone(&q), token.clone());
+            loom::thread::spawn(move || token.run(|| q.put(2)))
+        };
+        let canceller = loom::thread::spawn(move || token.cancel());
+        assert_eq!(q.get(), Ok(1));
+        canceller.join().unwrap();
+        match putter.join().unwrap() {
+            Ok(()) => assert_eq!(q.get_nowait(), Ok(2)),
+            Err(PutError::Cancelled(item)) => {
+                assert_eq!(item, 2);
+                assert!(q.empty());
+            }
+            Err(PutError::Full(_) | PutError::ShutDown(_)) => {
+                unreachable!("no timeout, never shut down")
+            }
+        }
+        assert_eq!(q.waiting_putters(), 0);
+    });
+}
+
+/// A join obeying a token that is cancelled while the last task_done
+/// races it: it returns `Ok(true)` or `Err(Cancelled)`, never stays
+/// parked, and is counted out exactly once.
+#[test]
+fn loom_cancelled_join_racing_task_done() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        q.put(1).unwrap();
+        assert_eq!(q.get(), Ok(1));
+        let token = CancellationToken::new();
+        let joiner = {
+            let (q, token) = (Arc::clone(&q), token.clone());
+            loom::thread::spawn(move || token.run(|| q.join_cancellable(None)))
+        };
+        let canceller = loom::thread::spawn(move || token.cancel());
+        q.task_done().unwrap();
+        canceller.join().unwrap();
+        let joined = joiner.join().unwrap();
+        assert!(matches!(
+            joined,
+            Ok(true) | Err(pythreading_core::Cancelled)
+        ));
+        assert_eq!(q.waiting_joiners(), 0);
     });
 }

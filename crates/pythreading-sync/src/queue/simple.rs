@@ -3,7 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{GetError, Queue};
+use pythreading_core::Cancelled;
+use pythreading_core::wait::Wait;
+
+use super::{GetError, Obey, Queue};
 
 /// An unbounded first-in first-out queue without task tracking: Python's
 /// `queue.SimpleQueue`.
@@ -45,22 +48,71 @@ impl<T> SimpleQueue<T> {
     }
 
     /// Removes and returns the front item, blocking while the queue is empty.
+    ///
+    /// It does not obey the calling thread's cancellation token (it could
+    /// not report it): it waits on for an item even once that is cancelled.
+    /// [`get_cancellable`](Self::get_cancellable) obeys it, as
+    /// [`get_timeout`](Self::get_timeout) does.
     pub fn get(&self) -> T {
         loop {
-            // Never shut down, so a blocking get only ends with an item.
-            if let Ok(item) = self.inner.get() {
+            // Never shut down and obeying no token, so a blocking get only
+            // ends with an item.
+            if let Ok(item) = self.inner.inner.get(Wait::FOREVER, Obey::Nothing) {
                 return item;
             }
         }
     }
 
     /// [`get`](Self::get), waiting at most `timeout`:
-    /// [`GetError::Empty`] if no item came.
+    /// [`GetError::Empty`] if no item came. A zero timeout never waits;
+    /// `Duration::MAX` waits without a limit.
+    ///
+    /// Obeys the calling thread's current cancellation token (see
+    /// [the module's notes](crate::queue#cancellation)): cancelled while the
+    /// get waits (or already when it would wait), it ends at once with
+    /// [`GetError::Cancelled`], having taken nothing. A get that finds an
+    /// item takes it without looking at the token.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
         self.inner.get_timeout(timeout)
     }
 
+    /// [`get`](Self::get) that obeys the calling thread's current
+    /// cancellation token: `Ok(Some(item))`, `Ok(None)` if `timeout` passed
+    /// first (`None` or `Duration::MAX`: no limit; `Some(Duration::ZERO)`: a
+    /// plain try, which never waits), `Err(Cancelled)` at once when the
+    /// token is cancelled while it waits (or already when it would wait),
+    /// having taken nothing. A get that finds an item takes it whatever the
+    /// token says.
+    ///
+    /// ```
+    /// use pythreading_core::{CancellationToken, Cancelled};
+    /// use pythreading_sync::queue::SimpleQueue;
+    /// use std::time::Duration;
+    ///
+    /// let q = SimpleQueue::new();
+    /// q.put(1);
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// assert_eq!(token.run(|| q.get_cancellable(None)), Ok(Some(1)));
+    /// assert_eq!(token.run(|| q.get_cancellable(None)), Err(Cancelled));
+    /// assert_eq!(q.get_cancellable(Some(Duration::ZERO)), Ok(None));
+    /// ```
+    pub fn get_cancellable(&self, timeout: Option<Duration>) -> Result<Option<T>, Cancelled> {
+        match self
+            .inner
+            .inner
+            .get(Wait::from_timeout(timeout), Obey::Token)
+        {
+            Ok(item) => Ok(Some(item)),
+            Err(GetError::Cancelled) => Err(Cancelled),
+            // Never shut down: only the timeout ends it otherwise.
+            Err(GetError::Empty | GetError::ShutDown) => Ok(None),
+        }
+    }
+
     /// The front item if there is one now: [`GetError::Empty`] otherwise.
+    /// It never waits, so it never looks at the calling thread's
+    /// cancellation token.
     pub fn get_nowait(&self) -> Result<T, GetError> {
         self.inner.get_nowait()
     }
