@@ -330,8 +330,14 @@ pub const WORKLOADS: &[Workload] = &[
         contenders: &[
             ("pythreading", "`Queue::get` cancelled"),
             ("pythreading/event", "`Event::wait_cancellable` cancelled"),
-            ("pythreading/sleep", "a running task's `sleep`, `Future::interrupt`"),
-            ("pythreading/wake", "for scale: `Event::set` waking a plain `wait`"),
+            (
+                "pythreading/sleep",
+                "a running task's `sleep`, `Future::interrupt`",
+            ),
+            (
+                "pythreading/wake",
+                "for scale: `Event::set` waking a plain `wait`",
+            ),
         ],
         chart: ["cancellation", "latency"],
     },

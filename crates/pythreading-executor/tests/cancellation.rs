@@ -404,6 +404,9 @@ fn a_shutdown_that_waits_waits_whatever_the_callers_token() {
     caller.cancel();
     assert!(task.interrupt());
     caller.run(|| pool.shutdown(true, false));
-    assert!(task.done(), "the shutdown returned before its worker finished");
+    assert!(
+        task.done(),
+        "the shutdown returned before its worker finished"
+    );
     assert_eq!(task.result(), Ok(Err(Cancelled)));
 }

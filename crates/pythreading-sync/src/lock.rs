@@ -551,8 +551,7 @@ mod loom_tests {
             lock.acquire();
             let token = CancellationToken::new();
             let cancellable = {
-                let (lock, inside, token) =
-                    (Arc::clone(&lock), Arc::clone(&inside), token.clone());
+                let (lock, inside, token) = (Arc::clone(&lock), Arc::clone(&inside), token.clone());
                 loom::thread::spawn(move || {
                     let _current = token.install();
                     let mut outcome = None;

@@ -414,10 +414,7 @@ pub(super) const EXAMPLES: &[ExampleCheck] = &[
             "THE GROUP DID NOT STOP EARLY",
         ],
         ordered: &[
-            (
-                "Download 2: the server hung up",
-                "Download 0: stopped",
-            ),
+            ("Download 2: the server hung up", "Download 0: stopped"),
             (
                 "Download 4: stopped",
                 "Main: 4 downloads stopped, 0 finished, 0 never started",
