@@ -231,6 +231,30 @@ fn figures() -> Vec<Figures> {
             vec![("pythreading", 20e-6), ("std", 18e-6), ("python", 80e-6)],
         ),
         (
+            "cancel_latency",
+            "p50",
+            Seconds,
+            vec![
+                ("pythreading", 7.4e-6),
+                ("pythreading/event", 7.9e-6),
+                ("pythreading/sleep", 7.3e-6),
+                ("pythreading/wake", 7.8e-6),
+            ],
+        ),
+        (
+            "cancel_latency",
+            "p99",
+            Seconds,
+            vec![
+                ("pythreading", 16e-6),
+                ("pythreading/event", 10.9e-6),
+                ("pythreading/sleep", 24.1e-6),
+                ("pythreading/wake", 11.3e-6),
+            ],
+        ),
+        ("group_stop", "p50", Seconds, vec![("pythreading", 39e-6)]),
+        ("group_stop", "p99", Seconds, vec![("pythreading", 67.8e-6)]),
+        (
             "timers",
             "start",
             Seconds,
@@ -812,7 +836,7 @@ fn every_target_met() {
     write_results(&dir.join("results"), &compare, Some(&python));
     let page = generate(&dir, "cargo xtask bench").markdown;
     let rows = target_rows(&page);
-    assert_eq!(rows.len(), 15, "{rows:#?}");
+    assert_eq!(rows.len(), 18, "{rows:#?}");
     for row in &rows {
         assert_eq!(row.2, "met", "{row:?}");
     }
@@ -840,6 +864,9 @@ fn every_target_met() {
             "10,000 timers on a handful of threads",
             "10,000 timers",
             "10,000 timers",
+            "Cancellation of a `Queue",
+            "Cancellation of an `Event` wait",
+            "Cancellation of a running task's `sleep`",
         ]
     );
     for (target, measured) in [
@@ -1843,7 +1870,7 @@ fn before_and_after_judges_each_figure_by_its_rounds() {
         ]
     );
     // The targets are this run's alone.
-    assert_eq!(target_rows(&page).len(), 15);
+    assert_eq!(target_rows(&page).len(), 18);
     fs::remove_dir_all(dir).unwrap();
 }
 
