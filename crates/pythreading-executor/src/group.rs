@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use pythreading_core::CancellationToken;
+use pythreading_core::wait::{self, Deadline, Key};
 
 use crate::error::{ExecutorError, TaskError};
 use crate::executor::Pool;
@@ -39,6 +40,11 @@ struct Shared<T> {
     /// Set first thing by a cancel: a task submitted from then on is
     /// cancelled at once.
     closed: AtomicBool,
+    /// Tasks whose done callback has not finished: a future is done
+    /// (its waiters woken) just before its callbacks run, so `join` waits
+    /// for this to be 0 too before it reads `first_failure`. `join` parks
+    /// on its address.
+    unjudged: AtomicUsize,
 }
 
 impl<T> Shared<T> {
@@ -154,6 +160,7 @@ impl<T: Send + 'static> TaskGroup<T> {
                 futures: PoolMutex::new(Vec::new()),
                 first_failure: AtomicUsize::new(NONE),
                 closed: AtomicBool::new(false),
+                unjudged: AtomicUsize::new(0),
             }),
         }
     }
@@ -186,9 +193,13 @@ impl<T: Send + 'static> TaskGroup<T> {
         };
         let shared = Arc::clone(&self.shared);
         let watched = Arc::clone(&cell);
+        self.shared.unjudged.fetch_add(1, Ordering::AcqRel);
         cell.header().add_done_callback(Box::new(move || {
             if watched.header().failed() {
                 shared.fail(index);
+            }
+            if shared.unjudged.fetch_sub(1, Ordering::AcqRel) == 1 {
+                wait::unpark_all(Key::of(&shared.unjudged));
             }
         }));
         // Pushed before looking: a cancel either saw the task in the list
@@ -251,6 +262,16 @@ impl<T: Send + 'static> TaskGroup<T> {
             for cell in next {
                 Future::from_cell(cell).wait();
             }
+        }
+        // Every future is done; its callback may still be running.
+        let unjudged = &self.shared.unjudged;
+        while unjudged.load(Ordering::Acquire) != 0 {
+            let _ = wait::park(
+                Key::of(unjudged),
+                || unjudged.load(Ordering::Acquire) != 0,
+                || {},
+                Deadline::NEVER,
+            );
         }
         let futures = std::mem::take(&mut *self.shared.futures.lock());
         let ids = futures.iter().map(Future::id).collect();

@@ -410,3 +410,16 @@ fn a_shutdown_that_waits_waits_whatever_the_callers_token() {
     );
     assert_eq!(task.result(), Ok(Err(Cancelled)));
 }
+
+#[test]
+fn join_always_sees_the_failure_of_a_task_that_ended_as_it_joined() {
+    // A future is done a moment before its done callbacks run: join must
+    // not read the group's first failure in between.
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    for _ in 0..500 {
+        let group = pool.group();
+        group.submit_fallible(|| Err::<(), _>("fails")).unwrap();
+        let results = group.join();
+        assert_eq!(results.first_failure, Some(0));
+    }
+}
