@@ -71,11 +71,7 @@ impl Collector {
         };
         loop {
             collected.parked = true;
-            let wake = if obey {
-                wait::park_releasing_cancellable(self.key(), collected, deadline)
-            } else {
-                wait::park_releasing(self.key(), collected, deadline)
-            };
+            let wake = wait::park_releasing_obeying(obey, self.key(), collected, deadline);
             collected = self.collected.lock();
             if !keep_waiting(&collected) {
                 return (collected, Parked::Done);

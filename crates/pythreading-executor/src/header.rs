@@ -485,11 +485,7 @@ impl<T> Header<T> {
                 let word = self.state.load(Ordering::Acquire);
                 word & PARKED != 0 && !is_done(word)
             };
-            let wake = if obey {
-                wait::park_cancellable(self.key(), validate, || {}, deadline)
-            } else {
-                wait::park(self.key(), validate, || {}, deadline)
-            };
+            let wake = wait::park_obeying(obey, self.key(), validate, || {}, deadline);
             // On a timeout or a cancel the bit stays: whoever completes the
             // future finds nobody parked and unparks nobody.
             match wake {

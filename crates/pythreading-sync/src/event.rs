@@ -200,11 +200,7 @@ impl Event {
                 continue;
             }
             let validate = || self.state.load(Ordering::Relaxed) == marked;
-            let wake = if OBEY {
-                wait::park_cancellable(self.key(), validate, || {}, deadline)
-            } else {
-                wait::park(self.key(), validate, || {}, deadline)
-            };
+            let wake = wait::park_obeying(OBEY, self.key(), validate, || {}, deadline);
             match wake {
                 Wake::TimedOut => return Ok(signalled(self.state.load(Ordering::Acquire))),
                 // The cancel came first: a set's wake-up would have ended

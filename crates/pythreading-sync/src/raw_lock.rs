@@ -342,11 +342,7 @@ impl RawLock {
             }
             let key = Key::of(&self.state);
             let validate = || self.state.load(Ordering::Relaxed) & PARKED == PARKED;
-            let wake = if OBEY {
-                wait::park_cancellable(key, validate, || {}, deadline)
-            } else {
-                wait::park(key, validate, || {}, deadline)
-            };
+            let wake = wait::park_obeying(OBEY, key, validate, || {}, deadline);
             match wake {
                 // Not woken, so no wake-up to pass on: a plain last try.
                 Wake::TimedOut => return Ok(self.try_take(mark)),

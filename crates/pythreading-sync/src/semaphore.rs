@@ -181,11 +181,7 @@ impl RawSemaphore {
                 continue;
             }
             let validate = || self.state.load(Ordering::Relaxed) == PARKED;
-            let wake = if OBEY {
-                wait::park_cancellable(self.key(), validate, || {}, deadline)
-            } else {
-                wait::park(self.key(), validate, || {}, deadline)
-            };
+            let wake = wait::park_obeying(OBEY, self.key(), validate, || {}, deadline);
             match wake {
                 // Woken for a unit after the deadline passed: a last try. If
                 // another thread took the unit first, the wake-up was used

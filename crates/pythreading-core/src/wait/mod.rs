@@ -66,8 +66,8 @@ mod tests;
 pub use backoff::SpinWait;
 pub use deadline::{Deadline, Wait};
 pub use table::{
-    Key, Wake, park, park_cancellable, park_releasing, park_releasing_cancellable, parked, unpark,
-    unpark_all, unpark_one,
+    Key, Wake, park, park_cancellable, park_obeying, park_releasing, park_releasing_cancellable,
+    park_releasing_obeying, parked, unpark, unpark_all, unpark_one,
 };
 #[cfg(not(loom))]
 pub use token::set_root;

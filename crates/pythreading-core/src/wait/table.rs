@@ -150,7 +150,7 @@ pub fn park(
     before_sleep: impl FnOnce(),
     deadline: Deadline,
 ) -> Wake {
-    park_obeying(key, validate, before_sleep, deadline, None)
+    park_with(key, validate, before_sleep, deadline, None)
 }
 
 /// [`park`] that also ends, with [`Wake::Cancelled`], when the calling
@@ -167,9 +167,32 @@ pub fn park_cancellable(
     deadline: Deadline,
 ) -> Wake {
     match token::current_token() {
-        None => park_obeying(key, validate, before_sleep, deadline, None),
-        Some(token) => park_obeying(key, validate, before_sleep, deadline, Some(&token)),
+        None => park_with(key, validate, before_sleep, deadline, None),
+        Some(token) => park_with(key, validate, before_sleep, deadline, Some(&token)),
     }
+}
+
+/// [`park_cancellable`] if `obey`, else [`park`]: for a type whose
+/// blocking calls come in both kinds over one slow path.
+#[inline]
+pub fn park_obeying(
+    obey: bool,
+    key: Key,
+    validate: impl FnOnce() -> bool,
+    before_sleep: impl FnOnce(),
+    deadline: Deadline,
+) -> Wake {
+    if obey {
+        park_cancellable(key, validate, before_sleep, deadline)
+    } else {
+        park(key, validate, before_sleep, deadline)
+    }
+}
+
+/// [`park_releasing_cancellable`] if `obey`, else [`park_releasing`].
+#[inline]
+pub fn park_releasing_obeying<G>(obey: bool, key: Key, guard: G, deadline: Deadline) -> Wake {
+    park_obeying(obey, key, || true, move || drop(guard), deadline)
 }
 
 /// [`park_releasing`] that obeys the calling thread's cancellation token,
@@ -179,7 +202,7 @@ pub fn park_releasing_cancellable<G>(key: Key, guard: G, deadline: Deadline) -> 
     park_cancellable(key, || true, move || drop(guard), deadline)
 }
 
-fn park_obeying(
+fn park_with(
     key: Key,
     validate: impl FnOnce() -> bool,
     before_sleep: impl FnOnce(),

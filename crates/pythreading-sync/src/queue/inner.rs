@@ -481,10 +481,7 @@ impl<S> Inner<S> {
     ) -> (Guard<'a, S>, Wake) {
         *state.count(waiter) += 1;
         let key = state.key(waiter);
-        let wake = match obey {
-            Obey::Token => wait::park_releasing_cancellable(key, state, deadline),
-            Obey::Nothing => wait::park_releasing(key, state, deadline),
-        };
+        let wake = wait::park_releasing_obeying(obey == Obey::Token, key, state, deadline);
         let mut state = self.state.lock();
         if wake != Wake::Notified {
             // Not woken by a waker, which would have counted it out (a
