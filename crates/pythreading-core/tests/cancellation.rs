@@ -266,3 +266,55 @@ fn a_cancel_that_races_many_sleeps_ends_every_one() {
         }
     }
 }
+
+#[test]
+fn two_threads_cancelling_at_once_run_each_callback_once() {
+    for _ in 0..200 {
+        let token = CancellationToken::new();
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..3 {
+            let ran = Arc::clone(&ran);
+            let _ = token.child().on_cancel(move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let cancellers: Vec<_> = (0..2)
+            .map(|_| {
+                let token = token.clone();
+                std::thread::spawn(move || token.cancel())
+            })
+            .collect();
+        for canceller in cancellers {
+            canceller.join().unwrap();
+        }
+        assert_eq!(ran.load(Ordering::SeqCst), 3);
+    }
+}
+
+/// A callback whose `Drop` panics.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("a callback's Drop panics");
+    }
+}
+
+#[test]
+fn a_callback_whose_drop_panics_is_reported_when_taken_back_or_never_run() {
+    let token = CancellationToken::new();
+    let held = PanicsOnDrop;
+    let callback = token.on_cancel(move || {
+        let _held = &held;
+    });
+    assert!(callback.remove(), "taken back, its Drop's panic reported");
+    // Two of them in a token dropped uncancelled: both reported, no abort.
+    let token = CancellationToken::new();
+    for _ in 0..2 {
+        let held = PanicsOnDrop;
+        let _ = token.on_cancel(move || {
+            let _held = &held;
+        });
+    }
+    drop(token);
+}

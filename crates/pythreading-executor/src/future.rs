@@ -15,6 +15,7 @@ use crate::header::{FutureState, Header, Parked};
 use crate::id::FutureId;
 use crate::task::Cell;
 use crate::wait_cycle::{self, Entered};
+use crate::worker;
 
 /// The calling thread's name, for a deadlock report. Not under loom, where
 /// the registry of threads is not modelled.
@@ -266,7 +267,8 @@ impl<T> Future<T> {
     /// Runs the task here, now, if this thread is a worker of its pool
     /// and the task has not started; whether it did.
     pub(crate) fn help(&self) -> bool {
-        Arc::clone(&self.cell).help()
+        // Only a pool's worker ever helps: no second handle for the others.
+        worker::serves_a_pool() && Arc::clone(&self.cell).help()
     }
 
     /// Blocks until the future is done or `wait` ends: a wait that helps

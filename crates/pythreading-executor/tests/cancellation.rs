@@ -423,3 +423,29 @@ fn join_always_sees_the_failure_of_a_task_that_ended_as_it_joined() {
         assert_eq!(results.first_failure, Some(0));
     }
 }
+
+#[test]
+fn two_threads_cancelling_one_group_at_once_leave_every_outcome() {
+    let pool = Arc::new(ThreadPoolExecutor::new(2).unwrap());
+    for _ in 0..50 {
+        let group = Arc::new(pool.group());
+        for _ in 0..4 {
+            group.submit(|| sleep(Duration::from_millis(1))).unwrap();
+        }
+        let cancellers: Vec<_> = (0..2)
+            .map(|_| {
+                let group = Arc::clone(&group);
+                std::thread::spawn(move || group.cancel())
+            })
+            .collect();
+        for canceller in cancellers {
+            canceller.join().unwrap();
+        }
+        let results = Arc::into_inner(group).unwrap().join();
+        assert_eq!(results.outcomes.len(), 4);
+        assert!(results.outcomes.iter().all(|outcome| matches!(
+            outcome,
+            Ok(Ok(())) | Ok(Err(Cancelled)) | Err(TaskError::Cancelled)
+        )));
+    }
+}

@@ -104,6 +104,17 @@ impl Node {
     }
 }
 
+impl Drop for Node {
+    /// A token dropped before it was cancelled: its callbacks never run,
+    /// and each is dropped alone, a panic in its `Drop` reported (a second
+    /// one unwinding during the first would abort the process).
+    fn drop(&mut self) {
+        for (_, callback) in self.inner.get_mut().callbacks.drain(..) {
+            crate::drop_reporting(callback, "a cancel callback never run");
+        }
+    }
+}
+
 /// A token that cancels work on any thread: `Clone + Send + Sync`, every
 /// clone the same token.
 ///
@@ -378,8 +389,11 @@ impl CancelCallback {
             let at = inner.callbacks.iter().position(|(id, _)| *id == self.id);
             at.map(|at| inner.callbacks.remove(at))
         };
-        // The user's closure is dropped with no lock held.
-        callback.map(|(_, callback)| drop(callback)).is_some()
+        // The user's closure is dropped with no lock held, a panic in its
+        // `Drop` reported rather than unwound into the caller.
+        callback
+            .map(|(_, callback)| crate::drop_reporting(callback, "a cancel callback taken back"))
+            .is_some()
     }
 }
 
