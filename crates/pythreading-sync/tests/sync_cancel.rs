@@ -90,6 +90,119 @@ fn under_cancelled<T: Send + 'static>(call: impl FnOnce() -> T + Send + 'static)
     join(thread::spawn(move || token.run(call)))
 }
 
+/// Timeouts of a cancellable wait that blocks until it is cancelled (none
+/// of them passes during a test).
+const BLOCKING_TIMEOUTS: [Option<Duration>; 3] = [None, Some(Duration::MAX), Some(LONG)];
+
+/// The locks and semaphores, seen through their cancellable forms (each
+/// method delegates to the type's own).
+trait Cancellable: Send + Sync + 'static {
+    /// `acquire_cancellable(timeout)`.
+    fn cancellable_acquire(&self, timeout: Option<Duration>) -> Result<bool, Cancelled>;
+    /// `guard_cancellable()`, its guard dropped at once.
+    fn cancellable_guard(&self) -> Result<(), Cancelled>;
+}
+
+macro_rules! cancellable {
+    ($($ty:ty),*) => {$(
+        impl Cancellable for $ty {
+            fn cancellable_acquire(&self, timeout: Option<Duration>) -> Result<bool, Cancelled> {
+                <$ty>::acquire_cancellable(self, timeout)
+            }
+            fn cancellable_guard(&self) -> Result<(), Cancelled> {
+                <$ty>::guard_cancellable(self).map(drop)
+            }
+        }
+    )*};
+}
+
+cancellable!(Lock, RLock, Condition, Semaphore, BoundedSemaphore);
+
+/// Timeouts of the cancellable acquires that would wait, tried under a
+/// cancelled token (a finite one, and the longest, and none).
+const CANCELLED_TIMEOUTS: [Option<Duration>; 3] = [Some(BOUNDED), Some(Duration::MAX), None];
+
+/// Runs, on a new thread under a cancelled token, with `target` not to be
+/// taken at once: a plain try (a zero timeout), which says no, then
+/// `acquire_cancellable` with each of `waits` and, if `guard`,
+/// `guard_cancellable`, each of which is cancelled at once.
+fn assert_unavailable_forms_cancelled<T: Cancellable>(
+    target: &Arc<T>,
+    waits: &'static [Option<Duration>],
+    guard: bool,
+) {
+    let target = Arc::clone(target);
+    let (tried, waited, guarded) = under_cancelled(move || {
+        let tried = target.cancellable_acquire(Some(Duration::ZERO));
+        let waited: Vec<_> = waits
+            .iter()
+            .map(|&timeout| target.cancellable_acquire(timeout))
+            .collect();
+        (tried, waited, guard.then(|| target.cancellable_guard()))
+    });
+    assert_eq!(tried, Ok(false));
+    assert_eq!(waited, vec![Err(Cancelled); waits.len()], "{waits:?}");
+    assert_eq!(guarded, guard.then_some(Err(Cancelled)));
+}
+
+/// `target` is free: under a cancelled token, every cancellable acquire
+/// takes it without waiting (so the token is never looked at), and
+/// `release` gives it back after each.
+fn assert_free_forms_take_it<T: Cancellable>(
+    target: &Arc<T>,
+    release: fn(&T) -> Result<(), SyncError>,
+) {
+    for timeout in [None, Some(Duration::ZERO), Some(SHORT), Some(Duration::MAX)] {
+        let target = Arc::clone(target);
+        let outcome =
+            under_cancelled(move || (target.cancellable_acquire(timeout), release(&target)));
+        assert_eq!(outcome, (Ok(true), Ok(())), "free, {timeout:?}");
+    }
+}
+
+/// Blocks `acquire_cancellable(timeout)` of `target` (which cannot be
+/// taken) on a new thread, cancels it there through `via`, checks that it
+/// returned `Cancelled`, and returns what `after` then saw on that thread.
+fn acquire_cancelled_while_blocked<T: Cancellable, S: Send + 'static>(
+    via: Via,
+    target: &Arc<T>,
+    timeout: Option<Duration>,
+    after: fn(&T) -> S,
+) -> S {
+    let waiter = Arc::clone(target);
+    let (outcome, seen) = cancel_blocked(via, move || {
+        let outcome = waiter.cancellable_acquire(timeout);
+        (outcome, after(&waiter))
+    });
+    assert_eq!(outcome, Err(Cancelled), "{via:?}, {timeout:?}");
+    seen
+}
+
+/// Blocks `guard_cancellable()` of `target` (which cannot be taken) on a
+/// new thread, cancels it there through `via`, and checks that it returned
+/// `Cancelled`.
+fn guard_cancelled_while_blocked<T: Cancellable>(via: Via, target: &Arc<T>) {
+    let waiter = Arc::clone(target);
+    let outcome = cancel_blocked(via, move || waiter.cancellable_guard());
+    assert_eq!(outcome, Err(Cancelled), "{via:?}");
+}
+
+/// Runs `wait(target, SHORT)`, a plain timed wait that says whether it got
+/// what it waited for, on a new thread under a cancelled token: it times
+/// out, and is not ended early by the token.
+fn assert_plain_wait_times_out<T: Send + Sync + 'static>(
+    target: &Arc<T>,
+    wait: fn(&T, Duration) -> bool,
+) {
+    let target = Arc::clone(target);
+    let (taken, waited) = under_cancelled(move || {
+        let start = Instant::now();
+        (wait(&target, SHORT), start.elapsed())
+    });
+    assert!(!taken, "took it");
+    assert!(waited >= SHORT, "gave up after {waited:?}");
+}
+
 // ---------------------------------------------------------------- errors
 
 #[test]
@@ -107,12 +220,10 @@ fn sync_error_has_a_cancelled_variant_with_its_own_message() {
 #[test]
 fn lock_acquire_cancellable_cancelled_while_blocked_holds_nothing() {
     for via in BOTH {
-        for timeout in [None, Some(Duration::MAX), Some(LONG)] {
+        for timeout in BLOCKING_TIMEOUTS {
             let lock = Arc::new(Lock::new());
             lock.acquire();
-            let waiter = Arc::clone(&lock);
-            let outcome = cancel_blocked(via, move || waiter.acquire_cancellable(timeout));
-            assert_eq!(outcome, Err(Cancelled), "{via:?}, {timeout:?}");
+            acquire_cancelled_while_blocked(via, &lock, timeout, |_| ());
             // Still this thread's hold: releasing it works once, and wakes
             // nobody who is not there.
             assert!(lock.locked());
@@ -130,9 +241,7 @@ fn lock_guard_cancellable_cancelled_while_blocked_holds_nothing() {
     for via in BOTH {
         let lock = Arc::new(Lock::new());
         let held = lock.guard();
-        let waiter = Arc::clone(&lock);
-        let outcome = cancel_blocked(via, move || waiter.guard_cancellable().map(drop));
-        assert_eq!(outcome, Err(Cancelled), "{via:?}");
+        guard_cancelled_while_blocked(via, &lock);
         assert!(lock.locked());
         drop(held);
         assert!(!lock.locked());
@@ -143,14 +252,7 @@ fn lock_guard_cancellable_cancelled_while_blocked_holds_nothing() {
 fn lock_cancellable_forms_under_a_cancelled_token() {
     let lock = Arc::new(Lock::new());
     // Free: taken without waiting, so the token is never looked at.
-    for timeout in [None, Some(Duration::ZERO), Some(SHORT), Some(Duration::MAX)] {
-        let lock = Arc::clone(&lock);
-        let outcome = under_cancelled(move || {
-            let outcome = lock.acquire_cancellable(timeout);
-            (outcome, lock.release())
-        });
-        assert_eq!(outcome, (Ok(true), Ok(())), "free, {timeout:?}");
-    }
+    assert_free_forms_take_it(&lock, Lock::release);
     let guarded = {
         let lock = Arc::clone(&lock);
         under_cancelled(move || lock.guard_cancellable().map(|guard| guard.lock().locked()))
@@ -161,28 +263,7 @@ fn lock_cancellable_forms_under_a_cancelled_token() {
     // Held: a plain try says no; every wait is cancelled at once, before
     // it marks the lock as waited for.
     lock.acquire();
-    let outcomes = {
-        let lock = Arc::clone(&lock);
-        under_cancelled(move || {
-            [
-                lock.acquire_cancellable(Some(Duration::ZERO)),
-                lock.acquire_cancellable(Some(BOUNDED)),
-                lock.acquire_cancellable(Some(Duration::MAX)),
-                lock.acquire_cancellable(None),
-                lock.guard_cancellable().map(|_| true),
-            ]
-        })
-    };
-    assert_eq!(
-        outcomes,
-        [
-            Ok(false),
-            Err(Cancelled),
-            Err(Cancelled),
-            Err(Cancelled),
-            Err(Cancelled)
-        ]
-    );
+    assert_unavailable_forms_cancelled(&lock, &CANCELLED_TIMEOUTS, true);
     assert!(!lock.contended(), "a cancelled wait marked the lock");
     lock.release().unwrap();
     assert!(!lock.locked());
@@ -212,15 +293,7 @@ fn lock_plain_forms_do_not_obey_the_token() {
     let lock = Arc::new(Lock::new());
     lock.acquire();
     // acquire_timeout times out, and is not ended early by the token.
-    let timed = {
-        let lock = Arc::clone(&lock);
-        under_cancelled(move || {
-            let start = Instant::now();
-            (lock.acquire_timeout(SHORT), start.elapsed())
-        })
-    };
-    assert!(!timed.0);
-    assert!(timed.1 >= SHORT, "gave up after {:?}", timed.1);
+    assert_plain_wait_times_out(&lock, Lock::acquire_timeout);
 
     // acquire, a long acquire_timeout and guard block until the release
     // (the lock is marked contended once a waiter is about to sleep).
@@ -313,12 +386,10 @@ fn rlock_acquire_cancellable_cancelled_while_blocked_holds_nothing() {
         let lock = Arc::new(RLock::new());
         lock.acquire();
         lock.acquire();
-        let waiter = Arc::clone(&lock);
-        let outcome = cancel_blocked(via, move || {
-            let outcome = waiter.acquire_cancellable(None);
-            (outcome, waiter.is_owned(), waiter.recursion_count())
+        let seen = acquire_cancelled_while_blocked(via, &lock, None, |waiter| {
+            (waiter.is_owned(), waiter.recursion_count())
         });
-        assert_eq!(outcome, (Err(Cancelled), false, 0), "{via:?}");
+        assert_eq!(seen, (false, 0), "{via:?}");
         assert!(lock.is_owned());
         assert_eq!(lock.recursion_count(), 2);
         lock.release().unwrap();
@@ -341,13 +412,7 @@ fn rlock_guard_cancellable_cancelled_while_blocked_holds_nothing() {
             })
         };
         held.1.recv().unwrap();
-        let waiter = Arc::clone(&lock);
-        let outcome = cancel_blocked(via, move || {
-            waiter
-                .guard_cancellable()
-                .map(|guard| guard.lock().is_owned())
-        });
-        assert_eq!(outcome, Err(Cancelled), "{via:?}");
+        guard_cancelled_while_blocked(via, &lock);
         assert!(lock.locked(), "still the holder's");
         release.0.send(()).unwrap();
         join(holder);
@@ -381,35 +446,10 @@ fn rlock_cancellable_forms_under_a_cancelled_token() {
     assert_eq!(reentrant, ([Ok(true), Ok(true), Ok(true)], 3));
     assert!(!lock.locked());
     // Free: taken without waiting.
-    for timeout in [None, Some(Duration::ZERO), Some(SHORT), Some(Duration::MAX)] {
-        let lock = Arc::clone(&lock);
-        let outcome = under_cancelled(move || (lock.acquire_cancellable(timeout), lock.release()));
-        assert_eq!(outcome, (Ok(true), Ok(())), "free, {timeout:?}");
-    }
+    assert_free_forms_take_it(&lock, RLock::release);
     // Held by another thread: a plain try says no, every wait is cancelled.
     lock.acquire();
-    let outcomes = {
-        let lock = Arc::clone(&lock);
-        under_cancelled(move || {
-            [
-                lock.acquire_cancellable(Some(Duration::ZERO)),
-                lock.acquire_cancellable(Some(BOUNDED)),
-                lock.acquire_cancellable(Some(Duration::MAX)),
-                lock.acquire_cancellable(None),
-                lock.guard_cancellable().map(|_| true),
-            ]
-        })
-    };
-    assert_eq!(
-        outcomes,
-        [
-            Ok(false),
-            Err(Cancelled),
-            Err(Cancelled),
-            Err(Cancelled),
-            Err(Cancelled)
-        ]
-    );
+    assert_unavailable_forms_cancelled(&lock, &CANCELLED_TIMEOUTS, true);
     assert_eq!(lock.recursion_count(), 1);
     lock.release().unwrap();
     assert!(!lock.locked());
@@ -419,15 +459,7 @@ fn rlock_cancellable_forms_under_a_cancelled_token() {
 fn rlock_plain_forms_do_not_obey_the_token() {
     let lock = Arc::new(RLock::new());
     lock.acquire();
-    let timed = {
-        let lock = Arc::clone(&lock);
-        under_cancelled(move || {
-            let start = Instant::now();
-            (lock.acquire_timeout(SHORT), start.elapsed())
-        })
-    };
-    assert!(!timed.0);
-    assert!(timed.1 >= SHORT, "gave up after {:?}", timed.1);
+    assert_plain_wait_times_out(&lock, RLock::acquire_timeout);
     // An infallible acquire under a cancelled token ends holding the lock,
     // which it can only take once this thread has released it (the RLock
     // shows no waiter: what is checked is that it never returns without).
@@ -455,15 +487,9 @@ fn condition_acquire_cancellable_cancelled_while_blocked_holds_nothing() {
     for via in BOTH {
         let cond = Arc::new(Condition::new());
         cond.acquire();
-        let waiter = Arc::clone(&cond);
-        let outcome = cancel_blocked(via, move || {
-            let outcome = waiter.acquire_cancellable(None);
-            (outcome, waiter.is_owned())
-        });
-        assert_eq!(outcome, (Err(Cancelled), false), "{via:?}");
-        let waiter = Arc::clone(&cond);
-        let guarded = cancel_blocked(via, move || waiter.guard_cancellable().map(drop));
-        assert_eq!(guarded, Err(Cancelled), "{via:?}");
+        let owned = acquire_cancelled_while_blocked(via, &cond, None, Condition::is_owned);
+        assert!(!owned, "{via:?}");
+        guard_cancelled_while_blocked(via, &cond);
         assert!(cond.is_owned());
         cond.release().unwrap();
         assert!(!cond.lock().locked());
@@ -485,26 +511,9 @@ fn condition_lock_forms_under_a_cancelled_token() {
     };
     assert_eq!(free, (Ok(true), Ok(2), Ok(())));
     let _held = cond.guard();
-    let held = {
-        let cond = Arc::clone(&cond);
-        under_cancelled(move || {
-            [
-                cond.acquire_cancellable(Some(Duration::ZERO)),
-                cond.acquire_cancellable(Some(BOUNDED)),
-                cond.acquire_cancellable(None),
-            ]
-        })
-    };
-    assert_eq!(held, [Ok(false), Err(Cancelled), Err(Cancelled)]);
+    assert_unavailable_forms_cancelled(&cond, &[Some(BOUNDED), None], false);
     // The plain timed acquire is not ended early by the token.
-    let timed = {
-        let cond = Arc::clone(&cond);
-        under_cancelled(move || {
-            let start = Instant::now();
-            (cond.acquire_timeout(SHORT), start.elapsed())
-        })
-    };
-    assert!(!timed.0 && timed.1 >= SHORT, "{timed:?}");
+    assert_plain_wait_times_out(&cond, Condition::acquire_timeout);
 }
 
 // ---------------------------------------------------------------- Condition::wait
@@ -683,11 +692,9 @@ fn condition_notify_racing_cancels_still_wakes_a_waiter() {
 #[test]
 fn semaphore_acquire_cancellable_cancelled_while_blocked_takes_no_unit() {
     for via in BOTH {
-        for timeout in [None, Some(Duration::MAX), Some(LONG)] {
+        for timeout in BLOCKING_TIMEOUTS {
             let sem = Arc::new(Semaphore::new(0));
-            let waiter = Arc::clone(&sem);
-            let outcome = cancel_blocked(via, move || waiter.acquire_cancellable(timeout));
-            assert_eq!(outcome, Err(Cancelled), "{via:?}, {timeout:?}");
+            acquire_cancelled_while_blocked(via, &sem, timeout, |_| ());
             assert_eq!(sem.value(), 0);
             assert_eq!(sem.waiting(), 0);
             // The unit given back now is there for the next one.
@@ -697,9 +704,7 @@ fn semaphore_acquire_cancellable_cancelled_while_blocked_takes_no_unit() {
         }
         let bounded = Arc::new(BoundedSemaphore::new(1));
         bounded.acquire();
-        let waiter = Arc::clone(&bounded);
-        let outcome = cancel_blocked(via, move || waiter.acquire_cancellable(None));
-        assert_eq!(outcome, Err(Cancelled), "{via:?}");
+        acquire_cancelled_while_blocked(via, &bounded, None, |_| ());
         assert_eq!(bounded.value(), 0);
         bounded.release().unwrap();
         assert_eq!(bounded.release(), Err(SyncError::TooManyReleases));
@@ -711,16 +716,12 @@ fn semaphore_acquire_cancellable_cancelled_while_blocked_takes_no_unit() {
 fn semaphore_guard_cancellable_cancelled_while_blocked_takes_no_unit() {
     for via in BOTH {
         let sem = Arc::new(Semaphore::new(0));
-        let waiter = Arc::clone(&sem);
-        let outcome = cancel_blocked(via, move || waiter.guard_cancellable().map(drop));
-        assert_eq!(outcome, Err(Cancelled), "{via:?}");
+        guard_cancelled_while_blocked(via, &sem);
         assert_eq!(sem.value(), 0);
 
         let bounded = Arc::new(BoundedSemaphore::new(1));
         let unit = bounded.guard();
-        let waiter = Arc::clone(&bounded);
-        let outcome = cancel_blocked(via, move || waiter.guard_cancellable().map(drop));
-        assert_eq!(outcome, Err(Cancelled), "{via:?}");
+        guard_cancelled_while_blocked(via, &bounded);
         drop(unit);
         assert_eq!(bounded.value(), 1);
     }
@@ -731,37 +732,8 @@ fn semaphore_cancellable_forms_under_a_cancelled_token() {
     let sem = Arc::new(Semaphore::new(0));
     let bounded = Arc::new(BoundedSemaphore::new(1));
     bounded.acquire();
-    let outcomes = {
-        let (sem, bounded) = (Arc::clone(&sem), Arc::clone(&bounded));
-        under_cancelled(move || {
-            [
-                sem.acquire_cancellable(Some(Duration::ZERO)),
-                sem.acquire_cancellable(Some(BOUNDED)),
-                sem.acquire_cancellable(Some(Duration::MAX)),
-                sem.acquire_cancellable(None),
-                sem.guard_cancellable().map(|_| true),
-                bounded.acquire_cancellable(Some(Duration::ZERO)),
-                bounded.acquire_cancellable(Some(BOUNDED)),
-                bounded.acquire_cancellable(None),
-                bounded.guard_cancellable().map(|_| true),
-            ]
-        })
-    };
-    let cancelled = Err(Cancelled);
-    assert_eq!(
-        outcomes,
-        [
-            Ok(false),
-            cancelled,
-            cancelled,
-            cancelled,
-            cancelled,
-            Ok(false),
-            cancelled,
-            cancelled,
-            cancelled
-        ]
-    );
+    assert_unavailable_forms_cancelled(&sem, &CANCELLED_TIMEOUTS, true);
+    assert_unavailable_forms_cancelled(&bounded, &[Some(BOUNDED), None], true);
     assert_eq!((sem.value(), bounded.value()), (0, 0));
     assert_eq!((sem.waiting(), bounded.waiting()), (0, 0));
     // Units available: taken without waiting, so without looking.
@@ -789,15 +761,7 @@ fn semaphore_cancellable_forms_under_a_cancelled_token() {
 #[test]
 fn semaphore_plain_forms_do_not_obey_the_token() {
     let sem = Arc::new(Semaphore::new(0));
-    let timed = {
-        let sem = Arc::clone(&sem);
-        under_cancelled(move || {
-            let start = Instant::now();
-            (sem.acquire_timeout(SHORT), start.elapsed())
-        })
-    };
-    assert!(!timed.0);
-    assert!(timed.1 >= SHORT, "gave up after {:?}", timed.1);
+    assert_plain_wait_times_out(&sem, Semaphore::acquire_timeout);
     let token = cancelled();
     let waiters: Vec<_> = (0..3)
         .map(|i| {
@@ -859,7 +823,7 @@ fn semaphore_cancelled_waiter_beside_a_plain_one_strands_nobody() {
 #[test]
 fn event_wait_cancellable_cancelled_while_blocked() {
     for via in BOTH {
-        for timeout in [None, Some(Duration::MAX), Some(LONG)] {
+        for timeout in BLOCKING_TIMEOUTS {
             let event = Arc::new(Event::new());
             let waiter = Arc::clone(&event);
             let outcome = cancel_blocked(via, move || waiter.wait_cancellable(timeout));
@@ -920,15 +884,7 @@ fn event_wait_cancellable_forms() {
 #[test]
 fn event_plain_waits_do_not_obey_the_token() {
     let event = Arc::new(Event::new());
-    let timed = {
-        let event = Arc::clone(&event);
-        under_cancelled(move || {
-            let start = Instant::now();
-            (event.wait_timeout(SHORT), start.elapsed())
-        })
-    };
-    assert!(!timed.0);
-    assert!(timed.1 >= SHORT, "gave up after {:?}", timed.1);
+    assert_plain_wait_times_out(&event, Event::wait_timeout);
     let token = cancelled();
     let waiters: Vec<_> = (0..2)
         .map(|i| {
