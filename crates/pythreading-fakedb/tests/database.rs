@@ -427,6 +427,36 @@ fn wait_until_parked(token: &CancellationToken) {
     }
 }
 
+/// Runs `update` (as update number `name`) on a thread of its own under
+/// `token`; `after_parked` runs on this thread once it is parked (`None`:
+/// do not wait for that); returns once the update ended, bounded by
+/// [`PATIENCE`].
+fn run_update_under(
+    database: &Arc<FakeDatabase>,
+    token: &CancellationToken,
+    name: usize,
+    update: fn(&FakeDatabase, usize),
+    after_parked: Option<&dyn Fn()>,
+) {
+    let (done, finished) = mpsc::channel();
+    let updater = {
+        let database = Arc::clone(database);
+        let token = token.clone();
+        thread::spawn(move || {
+            token.run(|| update(&database, name));
+            done.send(()).unwrap();
+        })
+    };
+    if let Some(after) = after_parked {
+        wait_until_parked(token);
+        after();
+    }
+    finished
+        .recv_timeout(PATIENCE)
+        .expect("the update ended after the cancel");
+    updater.join().unwrap();
+}
+
 #[test]
 fn an_update_under_a_cancelled_token_is_interrupted_at_its_sleep() {
     let database = FakeDatabase::with_delay(LONG_DELAY);
@@ -482,26 +512,20 @@ fn an_update_under_a_cancelled_token_is_interrupted_at_its_sleep() {
 fn cancelling_a_sleeping_update_interrupts_it() {
     let database = Arc::new(FakeDatabase::with_delay(LONG_DELAY));
     let token = CancellationToken::new();
-    let (done, finished) = mpsc::channel();
-    let updater = {
-        let database = Arc::clone(&database);
-        let token = token.clone();
-        thread::spawn(move || {
-            token.run(|| database.update(3));
-            done.send(()).unwrap();
-        })
-    };
-    wait_until_parked(&token);
-    assert_eq!(
-        steps_of(&database, 3).last(),
-        Some(&Step::Sleep),
-        "parked in its sleep"
+    run_update_under(
+        &database,
+        &token,
+        3,
+        FakeDatabase::update,
+        Some(&|| {
+            assert_eq!(
+                steps_of(&database, 3).last(),
+                Some(&Step::Sleep),
+                "parked in its sleep"
+            );
+            token.cancel();
+        }),
     );
-    token.cancel();
-    finished
-        .recv_timeout(PATIENCE)
-        .expect("the update ended after the cancel");
-    updater.join().unwrap();
     assert_eq!(database.value(), 0);
     assert_eq!(database.updates(), 0);
     assert_eq!(database.interrupted(), 1);
@@ -513,21 +537,13 @@ fn cancelling_a_sleeping_update_interrupts_it() {
 fn an_interrupted_locked_update_releases_the_lock() {
     let database = Arc::new(FakeDatabase::with_delay(LONG_DELAY));
     let token = CancellationToken::new();
-    let (done, finished) = mpsc::channel();
-    let updater = {
-        let database = Arc::clone(&database);
-        let token = token.clone();
-        thread::spawn(move || {
-            token.run(|| database.locked_update(0));
-            done.send(()).unwrap();
-        })
-    };
-    wait_until_parked(&token);
-    token.cancel();
-    finished
-        .recv_timeout(PATIENCE)
-        .expect("the locked update ended after the cancel");
-    updater.join().unwrap();
+    run_update_under(
+        &database,
+        &token,
+        0,
+        FakeDatabase::locked_update,
+        Some(&|| token.cancel()),
+    );
     assert_eq!(
         steps_of(&database, 0),
         [
@@ -544,19 +560,7 @@ fn an_interrupted_locked_update_releases_the_lock() {
 
     // A second locked update (interrupted at once too) gets the lock: the
     // first one let go of it.
-    let (done, finished) = mpsc::channel();
-    let next = {
-        let database = Arc::clone(&database);
-        let token = token.clone();
-        thread::spawn(move || {
-            token.run(|| database.locked_update(1));
-            done.send(()).unwrap();
-        })
-    };
-    finished
-        .recv_timeout(PATIENCE)
-        .expect("the lock was released");
-    next.join().unwrap();
+    run_update_under(&database, &token, 1, FakeDatabase::locked_update, None);
     assert_eq!(steps_of(&database, 1).last(), Some(&Step::Interrupted));
     assert_eq!(database.interrupted(), 2);
     assert!(steps_of(&database, 1).contains(&Step::HasLock));
